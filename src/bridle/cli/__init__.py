@@ -1,0 +1,1 @@
+"""Command-line front end: thin Click commands that parse flags and call services."""

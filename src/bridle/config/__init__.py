@@ -1,0 +1,1 @@
+"""Layered settings and bridle's paths; imports only `core`."""

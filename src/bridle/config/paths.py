@@ -1,0 +1,30 @@
+"""Where bridle keeps its files: `$BRIDLE_HOME` (default `~/.bridle`).
+
+Paths are computed from an environment mapping passed in, never cached in module
+state, so tests point `BRIDLE_HOME` and `HOME` at temp dirs without monkeypatching.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+
+def user_home(env: Mapping[str, str] | None = None) -> Path:
+    env = os.environ if env is None else env
+    home = env.get("HOME")
+    return Path(home) if home else Path.home()
+
+
+def bridle_home(env: Mapping[str, str] | None = None) -> Path:
+    """`$BRIDLE_HOME`, else `~/.bridle`. Not created here; writers create it."""
+    env = os.environ if env is None else env
+    explicit = env.get("BRIDLE_HOME")
+    if explicit:
+        return Path(explicit).expanduser()
+    return user_home(env) / ".bridle"
+
+
+def database_path(env: Mapping[str, str] | None = None) -> Path:
+    return bridle_home(env) / "bridle.db"

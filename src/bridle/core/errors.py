@@ -1,0 +1,211 @@
+"""bridle's one error tree, classified by who must act on the error.
+
+    BridleError
+    ├── UserError                  the user must act: print the fix-it message, exit
+    │   ├── UsageError             bad flags or arguments (exit 64)
+    │   ├── ConfigError            a settings file or key is wrong (names file and key)
+    │   ├── UnknownModelError      a model string resolves to nothing (lists close matches)
+    │   └── MissingKeyError        no API key (names the env var and `bridle accounts keys set`)
+    ├── ProviderError              a model call failed after retries; the turn aborts
+    │   ├── ProviderHTTPError      a non-2xx answer (status, type, message)
+    │   │   ├── AuthenticationError    401/403: never retried
+    │   │   ├── NotFoundError          404: never retried (model or endpoint)
+    │   │   ├── BadRequestError        400/422: never retried
+    │   │   ├── RateLimitError         429 or quota exhausted (exit 75 after retries)
+    │   │   ├── OverloadedError        529 / 503 overloaded
+    │   │   └── ServerError            5xx
+    │   ├── StreamError            the provider reported an error inside a 200 stream
+    │   ├── ConnectionFailed       DNS, refused, reset, TLS
+    │   ├── StreamTimeout          no byte arrived within the idle timeout
+    │   └── ProtocolError          bytes that do not parse as the wire says they must
+    └── ToolError                  the model must act: fed back as an error tool result
+
+Foreign exceptions (httpx, json, OSError) are translated to these at exactly one
+boundary per adapter, with `raise ... from e`. This module holds values and
+classification only; it does no I/O and imports nothing outside the stdlib.
+"""
+
+from __future__ import annotations
+
+
+class BridleError(Exception):
+    """Root of every error bridle raises on purpose."""
+
+    exit_code = 1
+
+
+class UserError(BridleError):
+    """The user must act; `str(err)` is a complete fix-it message."""
+
+
+class UsageError(UserError):
+    exit_code = 64
+
+
+class ConfigError(UserError):
+    def __init__(self, message: str, *, path: str | None = None, key: str | None = None):
+        where = ""
+        if path and key:
+            where = f"{path}: {key}: "
+        elif path:
+            where = f"{path}: "
+        elif key:
+            where = f"{key}: "
+        super().__init__(where + message)
+        self.path = path
+        self.key = key
+
+
+class UnknownModelError(UserError):
+    def __init__(self, model: str, suggestions: list[str] | None = None):
+        self.model = model
+        self.suggestions = suggestions or []
+        msg = f"unknown model {model!r}."
+        if self.suggestions:
+            msg += " Did you mean: " + ", ".join(self.suggestions) + "?"
+        msg += " Use provider/model (see `bridle models`), or mock/<name> for the bundled mock."
+        super().__init__(msg)
+
+
+class MissingKeyError(UserError):
+    def __init__(self, provider: str, env_vars: list[str]):
+        self.provider = provider
+        self.env_vars = env_vars
+        first = env_vars[0] if env_vars else f"{provider.upper()}_API_KEY"
+        names = " or ".join(env_vars) if env_vars else first
+        super().__init__(
+            f"No API key for {provider}: set {names}, or store one with "
+            f"`bridle accounts keys set <account> {first}`; "
+            f"to try bridle without a key use --model mock/default."
+        )
+
+
+class ProviderError(BridleError):
+    """A model call failed; `retryable` says whether trying again could help."""
+
+    retryable = False
+
+    def __init__(self, message: str, *, provider: str | None = None):
+        self.provider = provider
+        prefix = f"{provider}: " if provider else ""
+        super().__init__(prefix + message)
+        self.message = message
+
+
+class ProviderHTTPError(ProviderError):
+    def __init__(
+        self,
+        message: str,
+        *,
+        provider: str | None = None,
+        status: int | None = None,
+        error_type: str | None = None,
+        retry_after: float | None = None,
+        body: str | None = None,
+    ):
+        self.status = status
+        self.error_type = error_type
+        self.retry_after = retry_after
+        self.body = body
+        detail = f"HTTP {status}" if status is not None else "error"
+        if error_type:
+            detail += f" {error_type}"
+        super().__init__(f"{detail}: {message}{_fix_for(status)}", provider=provider)
+        self.message = message
+
+
+def _fix_for(status: int | None) -> str:
+    if status in (401, 403):
+        return " (check the API key: `bridle models` shows which keys are set)"
+    if status == 404:
+        return " (check the model name and base_url: `bridle models` lists them)"
+    if status == 429:
+        return " (rate limit or quota: wait, or switch account with --account)"
+    return ""
+
+
+class AuthenticationError(ProviderHTTPError):
+    pass
+
+
+class NotFoundError(ProviderHTTPError):
+    pass
+
+
+class BadRequestError(ProviderHTTPError):
+    pass
+
+
+class RateLimitError(ProviderHTTPError):
+    retryable = True
+    exit_code = 75
+
+
+class OverloadedError(ProviderHTTPError):
+    retryable = True
+
+
+class ServerError(ProviderHTTPError):
+    retryable = True
+
+
+class StreamError(ProviderHTTPError):
+    """An error event inside an HTTP 200 stream (Anthropic `error`, Responses
+    `response.failed`, an OpenRouter chunk with `error`)."""
+
+    @property
+    def retryable(self) -> bool:  # type: ignore[override]
+        return self.status is None or self.status in RETRYABLE_STATUSES or self.status >= 500
+
+
+class ConnectionFailed(ProviderError):
+    retryable = True
+
+
+class StreamTimeout(ProviderError):
+    retryable = True
+
+
+class ProtocolError(ProviderError):
+    pass
+
+
+class ToolError(BridleError):
+    """Raised by a tool; the engine turns it into an `is_error` tool result."""
+
+
+RETRYABLE_STATUSES = frozenset({408, 429, 500, 502, 503, 504, 529})
+
+
+def http_error_for(
+    status: int,
+    message: str,
+    *,
+    provider: str | None = None,
+    error_type: str | None = None,
+    retry_after: float | None = None,
+    body: str | None = None,
+) -> ProviderHTTPError:
+    """The typed error for an HTTP status; the single place statuses are classified."""
+    cls: type[ProviderHTTPError]
+    quota = error_type in ("insufficient_quota", "RESOURCE_EXHAUSTED", "rate_limit_error")
+    if status in (401, 403):
+        cls = AuthenticationError
+    elif status == 404:
+        cls = NotFoundError
+    elif status == 429 or quota:
+        cls = RateLimitError
+    elif status in (529,) or error_type == "overloaded_error":
+        cls = OverloadedError
+    elif status >= 500 or status == 408:
+        cls = ServerError
+    else:
+        cls = BadRequestError
+    return cls(
+        message,
+        provider=provider,
+        status=status,
+        error_type=error_type,
+        retry_after=retry_after,
+        body=body,
+    )

@@ -1,0 +1,1 @@
+"""bridle's one SQLite database: sessions, events, and the history index."""

@@ -1,0 +1,27 @@
+"""`Endpoint`: where a model call goes and how it authenticates, as resolved by
+`providers/` from the catalog, settings, environment and accounts.
+
+It is a plain value: the wire client reads it, and never looks anything up itself.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+WIRES = ("anthropic-messages", "openai-chat", "openai-responses", "gemini")
+
+
+@dataclass(slots=True)
+class Endpoint:
+    provider: str  # catalog name, e.g. "deepseek"; used in error messages
+    wire: str  # one of WIRES
+    base_url: str  # per the wire's convention (Anthropic no /v1, OpenAI with /v1, Gemini no /v1beta)
+    model: str  # the provider's model id, e.g. "deepseek-chat"
+    api_key: str | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+    max_retries: int = 4
+    # Seconds with no byte from the server before a stream is abandoned (and retried).
+    idle_timeout: float = 120.0
+    connect_timeout: float = 15.0
+    # Named quirks from the catalog (e.g. "reasoning_content_roundtrip").
+    quirks: frozenset[str] = frozenset()
