@@ -1,0 +1,97 @@
+"""Open bridle's SQLite database, safely shared by several processes.
+
+`open_db` creates the parent directory, refuses any file that is not an SQLite
+database (naming the path and the fix, never touching the file), sets WAL mode,
+`synchronous=NORMAL`, foreign keys and a busy timeout, then applies pending
+migrations. Connections run in autocommit mode (`isolation_level=None`): every
+write goes through `write_transaction`, which takes the write lock up front with
+`BEGIN IMMEDIATE` so concurrent writers queue on the busy timeout instead of
+failing mid-transaction with a lock upgrade error. WAL with `synchronous=NORMAL`
+keeps every committed transaction across a process crash (only a power loss may
+drop the last few). This module knows nothing of the tables themselves.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from bridle.core.errors import UserError
+from bridle.store.migrations import apply_all
+
+SQLITE_MAGIC = b"SQLite format 3\x00"
+
+# Writers wait this long for another process's transaction before giving up.
+DEFAULT_BUSY_TIMEOUT_S = 30.0
+
+
+def open_db(path: Path, *, busy_timeout_s: float = DEFAULT_BUSY_TIMEOUT_S) -> sqlite3.Connection:
+    """Open (creating if needed) the database at `path`, migrated to the latest schema."""
+    path = Path(path)
+    _refuse_foreign_file(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    conn = sqlite3.connect(path, timeout=busy_timeout_s, isolation_level=None)
+    try:
+        conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_s * 1000)}")
+        mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+        if str(mode).lower() != "wal":
+            raise UserError(
+                f"{path}: SQLite could not switch the database to WAL mode (got {mode!r}); "
+                f"bridle needs a local filesystem that supports shared memory: "
+                f"set BRIDLE_HOME to a directory on a local disk."
+            )
+        conn.execute("PRAGMA synchronous = NORMAL")
+        conn.execute("PRAGMA foreign_keys = ON")
+        apply_all(conn)
+    except sqlite3.DatabaseError as e:
+        conn.close()
+        raise _unreadable(path, str(e)) from e
+    except BaseException:
+        conn.close()
+        raise
+    return conn
+
+
+@contextmanager
+def write_transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """`BEGIN IMMEDIATE` … `COMMIT`, rolled back on any exception.
+
+    Taking the write lock first means the busy timeout applies to the whole
+    transaction; a deferred transaction that later upgrades to a writer can fail
+    at once with SQLITE_BUSY when another process committed in between."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield conn
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+
+
+def _refuse_foreign_file(path: Path) -> None:
+    """Check the header before SQLite sees the file, so nothing is ever written to it."""
+    if path.is_dir():
+        raise UserError(
+            f"{path} is a directory, but bridle keeps its database in a file there: "
+            f"move the directory away, or set BRIDLE_HOME to another directory."
+        )
+    try:
+        with path.open("rb") as f:
+            header = f.read(len(SQLITE_MAGIC))
+    except FileNotFoundError:
+        return
+    except OSError as e:
+        raise UserError(f"cannot read bridle's database {path}: {e.strerror}") from e
+    if header and header != SQLITE_MAGIC:
+        raise _unreadable(path, "the file is not an SQLite database")
+
+
+def _unreadable(path: Path, reason: str) -> UserError:
+    return UserError(
+        f"bridle's database {path} cannot be opened: {reason}. bridle left the file "
+        f"untouched. Move it aside (`mv '{path}' '{path}.broken'`) and bridle will start "
+        f"a fresh database there; to salvage its sessions, try "
+        f"`sqlite3 '{path}.broken' .recover | sqlite3 '{path}'`."
+    )
