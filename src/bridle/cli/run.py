@@ -1,0 +1,239 @@
+"""The root `bridle` command: runs an agent session, or dispatches a subcommand.
+
+`bridle -p "fix the failing tests" --model deepseek/deepseek-chat` runs one
+headless session. The prompt is positional (as in `claude -p PROMPT`), and options
+may come before or after it; when the first positional word names a subcommand
+(`bridle models`), the subcommand runs instead. This module only parses flags,
+validates their combinations (usage errors exit 64 before any work starts) and
+hands a `RunRequest` to `headless.run`; it holds no logic of its own.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+OUTPUT_FORMATS = ("text", "json", "stream-json", "diff")
+PERMISSION_MODES = (
+    "default",
+    "acceptEdits",
+    "plan",
+    "dontAsk",
+    "bypassPermissions",
+    "auto",
+    "bypass",
+)
+
+
+def _first_positional(cmd: click.Command, ctx: click.Context, args: list[str]) -> str | None:
+    takes_value: set[str] = set()
+    for p in cmd.get_params(ctx):
+        if isinstance(p, click.Option) and not p.is_flag and not p.count:
+            takes_value.update(p.opts)
+            takes_value.update(p.secondary_opts)
+    skip = False
+    for tok in args:
+        if skip:
+            skip = False
+            continue
+        if tok == "--":
+            return None
+        if tok.startswith("-") and len(tok) > 1:
+            if "=" not in tok and tok in takes_value:
+                skip = True
+            continue
+        return tok
+    return None
+
+
+def make_root(group_cls: type[click.Group], version: str) -> click.Group:
+    class RootGroup(group_cls):  # type: ignore[valid-type,misc]
+        def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+            first = _first_positional(self, ctx, args)
+            if first is not None and first in self.list_commands(ctx):
+                return super().parse_args(ctx, args)  # type: ignore[no-any-return]
+            ctx.allow_interspersed_args = True
+            rest = click.Command.parse_args(self, ctx, args)
+            ctx.meta["bridle.prompt"] = rest
+            ctx.args = []
+            return []
+
+    def csv(values: tuple[str, ...]) -> list[str]:
+        return list(values)
+
+    @click.group(
+        cls=RootGroup,
+        invoke_without_command=True,
+        context_settings={"help_option_names": ["-h", "--help"]},
+    )
+    @click.version_option(version, "-V", "--version", prog_name="bridle")
+    @click.option(
+        "-p", "--print", "print_mode", is_flag=True, help="Run headless: print the result and exit."
+    )
+    @click.option("-m", "--model", help="provider/model, a known model name, or an alias (sonnet).")
+    @click.option(
+        "--output-format", type=click.Choice(OUTPUT_FORMATS), default="text", show_default=True
+    )
+    @click.option(
+        "--input-format",
+        type=click.Choice(("text", "stream-json")),
+        default="text",
+        show_default=True,
+    )
+    @click.option("--verbose", is_flag=True, help="Narrate tool calls on stderr.")
+    @click.option("-q", "--quiet", is_flag=True, help="No notices on stderr.")
+    @click.option("--print-cost", is_flag=True, help="Print tokens and cost on stderr at the end.")
+    @click.option(
+        "--save-transcript", type=click.Path(dir_okay=False), help="Write the session as markdown."
+    )
+    @click.option(
+        "--save-cost", type=click.Path(dir_okay=False), help="Write usage and cost as JSON."
+    )
+    @click.option(
+        "--save-diff", type=click.Path(dir_okay=False), help="Write the diff of changed files."
+    )
+    @click.option("--commit", is_flag=True, help="git commit the files the run changed.")
+    @click.option(
+        "--commit-dirty",
+        is_flag=True,
+        help="Like --commit, also committing files that were dirty before.",
+    )
+    @click.option(
+        "--print-config", is_flag=True, help="Print the merged settings (secrets redacted)."
+    )
+    @click.option("--print-tools-list", is_flag=True, help="Print the tools offered to the model.")
+    @click.option("--doctor", is_flag=True, help="Check the installation, keys and tools.")
+    @click.option(
+        "--prompt-each",
+        type=click.Path(exists=True, dir_okay=False),
+        help="Run once per line of FILE ({{input}} in the prompt).",
+    )
+    @click.option(
+        "--parallel", type=click.IntRange(1, 64), help="Batch runs at once (with --prompt-each)."
+    )
+    @click.option(
+        "--retry", type=click.IntRange(0, 10), default=0, help="Retry a failed batch item N times."
+    )
+    @click.option("--bail", is_flag=True, help="Stop the batch at the first failure.")
+    @click.option(
+        "--max-turns", type=click.IntRange(1, None), help="Model requests per prompt (default 50)."
+    )
+    @click.option(
+        "--max-cost", type=click.FloatRange(0, None, min_open=True), help="Budget in USD."
+    )
+    @click.option("--permission-mode", type=click.Choice(PERMISSION_MODES), help="Permission mode.")
+    @click.option(
+        "--dangerously-skip-permissions",
+        is_flag=True,
+        help="Same as --permission-mode bypassPermissions.",
+    )
+    @click.option("--dry-run", is_flag=True, help="Plan mode: nothing is written.")
+    @click.option(
+        "--allowedTools",
+        "--allowed-tools",
+        "allowed_tools",
+        multiple=True,
+        help="Allow rules (comma-separated or repeated).",
+    )
+    @click.option(
+        "--disallowedTools",
+        "--disallowed-tools",
+        "disallowed_tools",
+        multiple=True,
+        help="Deny rules.",
+    )
+    @click.option("--allow-tool", "allow_tool", multiple=True, help="Allow rule (repeatable).")
+    @click.option("--deny-tool", "deny_tool", multiple=True, help="Deny rule (repeatable).")
+    @click.option(
+        "--add-dir",
+        multiple=True,
+        type=click.Path(file_okay=False),
+        help="Another root the agent may write in.",
+    )
+    @click.option("--system-prompt", help="Replace the base system prompt.")
+    @click.option("--append-system-prompt", multiple=True, help="Append to the system prompt.")
+    @click.option(
+        "--system-file",
+        type=click.Path(exists=True, dir_okay=False),
+        help="Replace the base system prompt with FILE.",
+    )
+    @click.option(
+        "--file",
+        "files",
+        multiple=True,
+        type=click.Path(exists=True, dir_okay=False),
+        help="Add FILE to the prompt, fenced.",
+    )
+    @click.option(
+        "--image",
+        "images",
+        multiple=True,
+        type=click.Path(exists=True, dir_okay=False),
+        help="Attach an image.",
+    )
+    @click.option(
+        "--prompt-file",
+        type=click.Path(exists=True, dir_okay=False),
+        help="Read the prompt from FILE.",
+    )
+    @click.option(
+        "-c",
+        "--continue",
+        "continue_",
+        is_flag=True,
+        help="Continue the latest session in this project.",
+    )
+    @click.option("-r", "--resume", help="Resume a session by id or unique prefix.")
+    @click.option(
+        "--fork-session", is_flag=True, help="With -c/-r: continue in a new session (new id)."
+    )
+    @click.option("--account", help="Use this account's stored keys (a,b rotates on rate limits).")
+    @click.option(
+        "--settings", "settings_json", help="Extra settings as a JSON string or file path."
+    )
+    @click.option(
+        "--cwd", type=click.Path(file_okay=False, exists=True), help="Run in this directory."
+    )
+    @click.pass_context
+    def root(ctx: click.Context, **opts: Any) -> int | None:
+        """bridle: one open coding harness for every model and every account.
+
+        Run `bridle -p "fix the failing tests" --model deepseek/deepseek-chat`,
+        or one of the commands below.
+        """
+        if ctx.invoked_subcommand is not None:
+            return None
+        words: list[str] = ctx.meta.get("bridle.prompt", [])
+        if not words and not _wants_run(opts):
+            click.echo(ctx.get_help())
+            return 0
+        from bridle.headless.run import RunRequest, run_headless
+
+        for key in (
+            "allowed_tools",
+            "disallowed_tools",
+            "allow_tool",
+            "deny_tool",
+            "add_dir",
+            "append_system_prompt",
+            "files",
+            "images",
+        ):
+            opts[key] = csv(opts[key])
+        request = RunRequest.from_cli(" ".join(words) if words else None, opts)
+        return run_headless(request)
+
+    return root
+
+
+def _wants_run(opts: dict[str, Any]) -> bool:
+    return bool(
+        opts["print_mode"]
+        or opts["prompt_file"]
+        or opts["prompt_each"]
+        or opts["print_config"]
+        or opts["print_tools_list"]
+        or opts["doctor"]
+        or opts["input_format"] == "stream-json"
+    )

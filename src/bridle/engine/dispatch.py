@@ -1,0 +1,156 @@
+"""Tool dispatch: lookup → validate → loop guard → policy → run → cap → verify.
+
+The dispatcher owns the pipeline so tools never check permissions themselves. It
+is a generator: it yields engine events (tool started/finished, permission
+requests and denials) and returns the tool results in the order the model asked
+for them. Consecutive concurrency-safe calls run in parallel in worker threads;
+everything else runs one at a time. Failures a model can fix (unknown tool, bad
+arguments, denied permission, a tool's own error) become error results; they
+never abort the run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Generator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+from bridle.core.errors import ToolError
+from bridle.core.messages import TextPart, ToolResultPart, ToolUsePart
+from bridle.engine.events import (
+    Event,
+    PermissionDenied,
+    PermissionRequest,
+    ToolFinished,
+    ToolStarted,
+)
+from bridle.engine.guard import LoopGuard
+from bridle.tools.base import Tool, ToolContext, ToolOutput
+
+# Called with (call, decision reason) when the policy asks; returns allow?
+Approver = Callable[[ToolUsePart, str], bool]
+
+
+@dataclass
+class Prepared:
+    call: ToolUsePart
+    tool: Tool | None = None
+    # Set when the call must not run: the text of its error result.
+    refusal: str | None = None
+
+
+@dataclass
+class Dispatcher:
+    tools: dict[str, Tool]
+    ctx: ToolContext
+    policy: Any  # bridle.policy.engine.PermissionPolicy
+    guard: LoopGuard = field(default_factory=LoopGuard)
+    denials: list[dict[str, Any]] = field(default_factory=list)
+    changed_files: list[str] = field(default_factory=list)
+    # Decisions delivered by the front end for pending permission requests.
+    decisions: dict[str, bool] = field(default_factory=dict)
+    max_workers: int = 8
+
+    def run(self, calls: list[ToolUsePart]) -> Generator[Event, None, list[ToolResultPart]]:
+        prepared: list[Prepared] = []
+        for call in calls:
+            p = self._prepare(call)
+            if p.refusal is None and p.tool is not None:
+                p = yield from self._authorize(p)
+            prepared.append(p)
+
+        results: list[ToolResultPart] = []
+        i = 0
+        while i < len(prepared):
+            batch = [prepared[i]]
+            if self._parallel_ok(prepared[i]):
+                while i + len(batch) < len(prepared) and self._parallel_ok(
+                    prepared[i + len(batch)]
+                ):
+                    batch.append(prepared[i + len(batch)])
+            i += len(batch)
+            for p in batch:
+                yield ToolStarted(p.call)
+            if len(batch) > 1:
+                with ThreadPoolExecutor(max_workers=min(self.max_workers, len(batch))) as pool:
+                    outputs = list(pool.map(self._execute, batch))
+            else:
+                outputs = [self._execute(batch[0])]
+            for p, (result, changed) in zip(batch, outputs, strict=True):
+                self.guard.record(result.is_error)
+                self.changed_files.extend(c for c in changed if c not in self.changed_files)
+                results.append(result)
+                yield ToolFinished(p.call, result, changed)
+        return results
+
+    def _parallel_ok(self, p: Prepared) -> bool:
+        return p.refusal is None and p.tool is not None and p.tool.concurrency_safe
+
+    def _prepare(self, call: ToolUsePart) -> Prepared:
+        from bridle.tools.registry import validate_args
+
+        if call.input is None:
+            return Prepared(
+                call,
+                refusal=(
+                    f"invalid arguments for {call.name}: the call was cut off before its "
+                    "JSON arguments were complete (output token limit), so nothing was run. "
+                    "Send the call again with complete arguments, in smaller pieces if needed."
+                ),
+            )
+        tool = self.tools.get(call.name)
+        if tool is None:
+            names = ", ".join(sorted(self.tools))
+            return Prepared(call, refusal=f"unknown tool {call.name!r}. Available tools: {names}")
+        problems = validate_args(tool, call.input)
+        if problems:
+            return Prepared(
+                call, tool, refusal=f"invalid arguments for {call.name}: " + "; ".join(problems)
+            )
+        synthetic = self.guard.check(call.name, call.input)
+        if synthetic is not None:
+            return Prepared(call, tool, refusal=synthetic)
+        return Prepared(call, tool)
+
+    def _authorize(self, p: Prepared) -> Generator[Event, None, Prepared]:
+        decision = self.policy.evaluate(
+            p.call.name, p.call.input, cwd=self.ctx.shell_cwd or self.ctx.cwd
+        )
+        behavior = decision.behavior
+        if behavior == "ask":
+            yield PermissionRequest(p.call, decision.reason)
+            behavior = "allow" if self.decisions.pop(p.call.id, False) else "deny"
+        if behavior == "allow":
+            return p
+        reason = decision.reason or "denied by permission rules"
+        self.denials.append(
+            {"tool_name": p.call.name, "tool_use_id": p.call.id, "tool_input": p.call.input}
+        )
+        yield PermissionDenied(p.call, reason)
+        p.refusal = (
+            f"Permission to use {p.call.name} was denied: {reason}. "
+            "Do not retry the same call; continue without it or explain what you need."
+        )
+        return p
+
+    def _execute(self, p: Prepared) -> tuple[ToolResultPart, list[str]]:
+        if p.refusal is not None or p.tool is None:
+            return ToolResultPart(p.call.id, [TextPart(p.refusal or "not run")], is_error=True), []
+        assert p.call.input is not None
+        try:
+            out: ToolOutput = p.tool.run(p.call.input, self.ctx)
+        except ToolError as e:
+            return ToolResultPart(p.call.id, [TextPart(str(e))], is_error=True), []
+        except Exception as e:  # a tool bug must not crash the run; the model sees it
+            return (
+                ToolResultPart(
+                    p.call.id,
+                    [TextPart(f"{p.call.name} failed unexpectedly: {type(e).__name__}: {e}")],
+                    is_error=True,
+                ),
+                [],
+            )
+        return ToolResultPart(
+            p.call.id, list(out.content), is_error=out.is_error
+        ), out.changed_files

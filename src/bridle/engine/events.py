@@ -1,0 +1,178 @@
+"""The engine's protocol: ops that front ends send, events the engine emits.
+
+Every front end (headless renderers, the TUI, the daemon, workspaces) drives the
+same `Engine` with these ops and renders these events; the engine never prints.
+Events are plain slotted dataclasses, cheap to create on the hot path; `kind`
+names them for serialisation. Permission prompts are events too: a front end that
+can ask answers with an `ApprovalDecision` op before pulling the next event.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from bridle.core.messages import ImagePart, ModelResponse, ToolResultPart, ToolUsePart, Usage
+
+# ----------------------------------------------------------------------------- ops
+
+
+@dataclass(slots=True)
+class UserTurn:
+    text: str
+    images: list[ImagePart] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class ApprovalDecision:
+    tool_use_id: str
+    allow: bool
+    # Remember for the rest of the session (adds an allow rule for this exact tool/spec).
+    always: bool = False
+    message: str = ""
+
+
+@dataclass(slots=True)
+class Interrupt:
+    pass
+
+
+@dataclass(slots=True)
+class Steer:
+    """Extra user guidance injected before the next model request of a running turn."""
+
+    text: str
+
+
+@dataclass(slots=True)
+class SetModel:
+    spec: str
+
+
+Op = UserTurn | ApprovalDecision | Interrupt | Steer | SetModel
+
+# -------------------------------------------------------------------------- events
+
+
+@dataclass(slots=True)
+class SessionStarted:
+    session_id: str
+    model: str
+    provider: str
+    cwd: str
+    tools: list[str]
+    permission_mode: str
+    resumed: bool = False
+    kind: str = "session_started"
+
+
+@dataclass(slots=True)
+class TextDelta:
+    text: str
+    kind: str = "text_delta"
+
+
+@dataclass(slots=True)
+class ThinkingDelta:
+    text: str
+    kind: str = "thinking_delta"
+
+
+@dataclass(slots=True)
+class AssistantMessage:
+    """One complete model response (a turn), after streaming finished."""
+
+    response: ModelResponse
+    turn: int
+    cost_usd: float
+    kind: str = "assistant_message"
+
+
+@dataclass(slots=True)
+class ToolStarted:
+    call: ToolUsePart
+    kind: str = "tool_started"
+
+
+@dataclass(slots=True)
+class ToolFinished:
+    call: ToolUsePart
+    result: ToolResultPart
+    changed_files: list[str] = field(default_factory=list)
+    kind: str = "tool_finished"
+
+
+@dataclass(slots=True)
+class PermissionRequest:
+    """The policy said "ask". Answer with `ApprovalDecision` before pulling the
+    next event; no answer means deny."""
+
+    call: ToolUsePart
+    reason: str
+    kind: str = "permission_request"
+
+
+@dataclass(slots=True)
+class PermissionDenied:
+    call: ToolUsePart
+    reason: str
+    kind: str = "permission_denied"
+
+
+@dataclass(slots=True)
+class Retrying:
+    attempt: int
+    delay: float
+    error: str
+    kind: str = "retrying"
+
+
+@dataclass(slots=True)
+class Notice:
+    """Something the user should know that is not an error (auto-continue,
+    loop guard, account switch, model switch, ...)."""
+
+    text: str
+    code: str = ""
+    kind: str = "notice"
+
+
+@dataclass(slots=True)
+class TurnResult:
+    """The end of a user turn. `subtype` follows Claude Code's result subtypes:
+    success, error_max_turns, error_max_budget_usd, error_during_execution."""
+
+    subtype: str
+    result: str
+    num_turns: int
+    usage: Usage
+    cost_usd: float
+    duration_ms: int
+    duration_api_ms: int
+    session_id: str
+    stop_reason: str | None
+    permission_denials: list[dict[str, Any]]
+    errors: list[str] = field(default_factory=list)
+    # Process exit code a headless front end should use (0, 1 or 75).
+    exit_code: int = 0
+    changed_files: list[str] = field(default_factory=list)
+    kind: str = "turn_result"
+
+    @property
+    def is_error(self) -> bool:
+        return self.subtype != "success"
+
+
+Event = (
+    SessionStarted
+    | TextDelta
+    | ThinkingDelta
+    | AssistantMessage
+    | ToolStarted
+    | ToolFinished
+    | PermissionRequest
+    | PermissionDenied
+    | Retrying
+    | Notice
+    | TurnResult
+)

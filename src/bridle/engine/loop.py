@@ -1,0 +1,299 @@
+"""The agent loop: the one place bridle runs a model against tools.
+
+`Engine.send(op)` takes an op (user turn, approval decision, interrupt, steer,
+set model) and returns an iterator of events. A user turn reads top to bottom:
+check limits, ask the model, run the tool calls it made, append the results,
+save, repeat until the model answers without tools. Limits (turn cap, cost
+budget, loop guard), dispatch, persistence and the model client are named
+collaborators the loop calls; none of them print, and neither does the loop.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Generator, Iterator
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from bridle.core.errors import ProviderError, RateLimitError
+from bridle.core.messages import (
+    Message,
+    ModelRequest,
+    ModelResponse,
+    StopReason,
+    TextPart,
+    ToolResultPart,
+    ToolSpec,
+    ToolUsePart,
+    Usage,
+)
+from bridle.core.stream import StreamEvent
+from bridle.core.stream import TextDelta as WireText
+from bridle.core.stream import ThinkingDelta as WireThinking
+from bridle.engine import events as ev
+from bridle.engine.dispatch import Dispatcher
+from bridle.engine.guard import Budget, estimate_tokens
+from bridle.store.conversation import (
+    response_event,
+    system_event,
+    tool_results_event,
+    user_event,
+)
+
+MAX_CONTINUATIONS = 3
+CONTINUE_PROMPT = (
+    "Your previous reply was cut off by the output limit. Continue exactly where it stopped."
+)
+
+
+class ModelClient(Protocol):
+    def stream(self, request: ModelRequest) -> Iterator[StreamEvent]: ...
+
+
+class SessionSink(Protocol):
+    """Where the loop saves what happened. `save` queues an event; `commit` writes
+    the queue (with a totals delta) in one transaction, so a turn costs one write."""
+
+    def save(self, kind: str, payload: dict[str, Any]) -> None: ...
+
+    def commit(self, usage: Usage | None = None, cost: float = 0.0, turns: int = 0) -> None: ...
+
+
+@dataclass
+class ModelBinding:
+    """The model the loop talks to, and how to price and shape requests for it."""
+
+    name: str  # as the user wrote it, e.g. "deepseek/deepseek-chat"
+    provider: str
+    model: str  # the provider's id
+    wire: str
+    client: ModelClient
+    cost: Callable[[Usage], float]
+    max_output_tokens: int = 8192
+    # Turns a request into the provider-ready one (e.g. Anthropic cache breakpoints).
+    prepare: Callable[[ModelRequest], ModelRequest] | None = None
+    # Receives (attempt, delay, error) callbacks from the client's retry loop.
+    retry_events: list[tuple[int, float, str]] = field(default_factory=list)
+
+
+@dataclass
+class EngineLimits:
+    max_turns: int = 50
+    max_cost_usd: float | None = None
+
+
+class Engine:
+    def __init__(
+        self,
+        *,
+        binding: ModelBinding,
+        dispatcher: Dispatcher,
+        system: str,
+        tool_specs: list[ToolSpec],
+        session_id: str,
+        sink: SessionSink,
+        history: list[Message] | None = None,
+        limits: EngineLimits | None = None,
+        bind_model: Callable[[str], ModelBinding] | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.binding = binding
+        self.dispatcher = dispatcher
+        self.system = system
+        self.tool_specs = tool_specs
+        self.session_id = session_id
+        self.sink = sink
+        self.messages: list[Message] = list(history or [])
+        self.limits = limits or EngineLimits()
+        self.budget = Budget(self.limits.max_cost_usd)
+        self.usage = Usage()
+        self._bind_model = bind_model
+        self._clock = clock
+        self._interrupted = False
+        self._steer: list[str] = []
+
+    # ------------------------------------------------------------------ ops
+    def send(self, op: ev.Op) -> Iterator[ev.Event]:
+        if isinstance(op, ev.UserTurn):
+            return self._turn(op)
+        if isinstance(op, ev.ApprovalDecision):
+            self.dispatcher.decisions[op.tool_use_id] = op.allow
+        elif isinstance(op, ev.Interrupt):
+            self._interrupted = True
+        elif isinstance(op, ev.Steer):
+            self._steer.append(op.text)
+        elif isinstance(op, ev.SetModel):
+            if self._bind_model is None:
+                return iter([ev.Notice("this front end cannot switch models", "set_model")])
+            self.binding = self._bind_model(op.spec)
+            self.sink.save(*system_event("model_switch", model=op.spec))
+            self.sink.commit()
+            return iter([ev.Notice(f"model set to {op.spec}", "set_model")])
+        return iter(())
+
+    # ----------------------------------------------------------------- turn
+    def _turn(self, op: ev.UserTurn) -> Generator[ev.Event, None, None]:
+        started = self._clock()
+        self._interrupted = False
+        turns, api_seconds, cost = 0, 0.0, 0.0
+        usage = Usage()
+        continuations = 0
+        last_text, stop_raw = "", None
+        self._append(Message("user", [TextPart(op.text), *op.images]), "user")
+        self.sink.commit()  # the prompt is saved before anything can fail
+
+        def finish(
+            subtype: str, *, errors: list[str] | None = None, code: int = 0
+        ) -> ev.TurnResult:
+            return ev.TurnResult(
+                subtype=subtype,
+                result=last_text,
+                num_turns=turns,
+                usage=usage,
+                cost_usd=cost,
+                duration_ms=int((self._clock() - started) * 1000),
+                duration_api_ms=int(api_seconds * 1000),
+                session_id=self.session_id,
+                stop_reason=stop_raw,
+                permission_denials=list(self.dispatcher.denials),
+                errors=errors or [],
+                exit_code=code if code else (0 if subtype == "success" else 1),
+                changed_files=list(self.dispatcher.changed_files),
+            )
+
+        while True:
+            if self._interrupted:
+                yield finish("error_during_execution", errors=["interrupted by the user"], code=130)
+                return
+            if turns >= self.limits.max_turns:
+                msg = f"Reached maximum number of turns ({self.limits.max_turns})"
+                yield ev.Notice(msg, "max_turns")
+                yield finish("error_max_turns", errors=[msg])
+                return
+            request = self._request()
+            if self.budget.would_exceed(self._estimate(request)):
+                msg = f"The next request would exceed the budget of ${self.limits.max_cost_usd:.4f}"
+                yield finish("error_max_budget_usd", errors=[msg])
+                return
+
+            t0 = self._clock()
+            try:
+                response = yield from self._call(request)
+            except ProviderError as e:
+                api_seconds += self._clock() - t0
+                self.sink.save(*system_event("error", message=str(e)))
+                self.sink.commit()
+                yield finish(
+                    "error_during_execution",
+                    errors=[str(e)],
+                    code=75 if isinstance(e, RateLimitError) else 1,
+                )
+                return
+            api_seconds += self._clock() - t0
+            turns += 1
+            turn_cost = self.binding.cost(response.usage)
+            usage = usage + response.usage
+            self.usage = self.usage + response.usage
+            cost += turn_cost
+            self.budget.charge(turn_cost)
+            stop_raw = response.raw_stop_reason or (
+                response.stop_reason and response.stop_reason.value
+            )
+            if response.text:
+                last_text = response.text
+            self._append(response.to_message(), "assistant", response)
+            self.sink.commit(response.usage, turn_cost, 1)
+            yield ev.AssistantMessage(response, turns, turn_cost)
+
+            calls = response.tool_uses
+            if self.budget.exceeded:
+                self._close_calls(calls, "the cost budget was used up")
+                msg = f"Reached the budget of ${self.limits.max_cost_usd:.4f} (spent ${self.budget.spent_usd:.4f})"
+                yield finish("error_max_budget_usd", errors=[msg])
+                return
+            if not calls:
+                if (
+                    response.stop_reason == StopReason.MAX_TOKENS
+                    and continuations < MAX_CONTINUATIONS
+                ):
+                    continuations += 1
+                    yield ev.Notice(
+                        "output limit reached; asking the model to continue", "continue"
+                    )
+                    self._append(Message("user", [TextPart(CONTINUE_PROMPT)]), "user")
+                    continue
+                yield finish("success")
+                return
+
+            results = yield from self.dispatcher.run(calls)
+            parts: list[Any] = list(results)
+            if self._steer:
+                parts.extend(TextPart(t) for t in self._steer)
+                self._steer.clear()
+            self._append(Message("user", parts), "tool_result")
+            self.sink.commit()
+            if self.dispatcher.guard.tripped:
+                msg = (
+                    f"Stopped after {self.dispatcher.guard.consecutive_errors} consecutive tool "
+                    "errors: the model is not making progress"
+                )
+                yield ev.Notice(msg, "loop_guard")
+                yield finish("error_during_execution", errors=[msg])
+                return
+
+    # -------------------------------------------------------------- helpers
+    def _request(self) -> ModelRequest:
+        req = ModelRequest(
+            model=self.binding.model,
+            messages=self.messages,
+            system=self.system,
+            tools=self.tool_specs,
+            max_tokens=self.binding.max_output_tokens,
+        )
+        return self.binding.prepare(req) if self.binding.prepare else req
+
+    def _estimate(self, request: ModelRequest) -> float:
+        if self.limits.max_cost_usd is None:
+            return 0.0
+        chars = len(request.system) + sum(
+            len(p.text) if isinstance(p, TextPart | ToolResultPart) else 200
+            for m in request.messages
+            for p in m.parts
+        )
+        chars += sum(len(t.description) + 400 for t in request.tools)
+        return self.binding.cost(Usage(input_tokens=estimate_tokens(chars)))
+
+    def _call(self, request: ModelRequest) -> Generator[ev.Event, None, ModelResponse]:
+        from bridle.wire._assembler import Assembler
+
+        assembler = Assembler()
+        retries = self.binding.retry_events
+        for event in self.binding.client.stream(request):
+            while retries:
+                attempt, delay, err = retries.pop(0)
+                assembler = Assembler()  # a retried stream starts over
+                yield ev.Retrying(attempt, delay, err)
+            assembler.feed(event)
+            if isinstance(event, WireText) and event.text:
+                yield ev.TextDelta(event.text)
+            elif isinstance(event, WireThinking) and event.text:
+                yield ev.ThinkingDelta(event.text)
+        return assembler.finish()
+
+    def _append(self, message: Message, kind: str, response: ModelResponse | None = None) -> None:
+        self.messages.append(message)
+        if response is not None:
+            self.sink.save(*response_event(response))
+        elif kind == "tool_result":
+            self.sink.save(*tool_results_event(message))
+        else:
+            self.sink.save(*user_event(message))
+
+    def _close_calls(self, calls: list[ToolUsePart], why: str) -> None:
+        """Answer calls that will not run, so the saved history stays valid."""
+        if calls:
+            results = [
+                ToolResultPart(c.id, [TextPart(f"not run: {why}")], is_error=True) for c in calls
+            ]
+            self._append(Message("user", list(results)), "tool_result")
+            self.sink.commit()

@@ -1,0 +1,354 @@
+"""Headless runs: `bridle -p`, batches (`--prompt-each`), and stream-json input.
+
+`RunRequest.from_cli` validates every flag combination before any work starts
+(usage errors exit 64). `run_headless` opens the session through
+`engine.setup`, drives the engine with the prompt, renders events in the chosen
+output format, and then does the after-run chores: transcript, cost and diff
+files, `--commit`. Exit codes: 0 success, 1 failure, 64 usage, 75 rate limit or
+quota exhausted after retries, 130/143 on SIGINT/SIGTERM (the session is saved
+first: every turn is committed as it happens).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sys
+import threading
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+from bridle.core.errors import BridleError, UsageError
+from bridle.engine import events as ev
+
+
+class Terminated(BaseException):
+    """SIGTERM, raised in the main thread so the run unwinds and saves."""
+
+
+@dataclass
+class RunRequest:
+    prompt: str | None
+    opts: dict[str, Any]
+    cwd: Path
+    batch_inputs: list[str] = field(default_factory=list)
+
+    @classmethod
+    def from_cli(
+        cls, prompt: str | None, o: dict[str, Any], stdin: IO[str] | None = None
+    ) -> RunRequest:
+        stdin = stdin if stdin is not None else sys.stdin
+
+        def conflict(a: str, b: str) -> UsageError:
+            return UsageError(f"{a} cannot be combined with {b}")
+
+        if o["continue_"] and o["resume"]:
+            raise conflict("--continue", "--resume")
+        if o["fork_session"] and not (o["continue_"] or o["resume"]):
+            raise UsageError("--fork-session needs --continue or --resume ID")
+        if not o["prompt_each"]:
+            for flag, value in (
+                ("--parallel", o["parallel"]),
+                ("--retry", o["retry"]),
+                ("--bail", o["bail"]),
+            ):
+                if value:
+                    raise UsageError(f"{flag} only applies to batches: add --prompt-each FILE")
+        else:
+            if o["input_format"] == "stream-json":
+                raise conflict("--prompt-each", "--input-format stream-json")
+            if o["continue_"] or o["resume"]:
+                raise conflict(
+                    "--prompt-each", "--continue/--resume (each batch item is a new session)"
+                )
+            if o["commit"] or o["commit_dirty"]:
+                raise conflict("--prompt-each", "--commit")
+        if o["input_format"] == "stream-json" and o["output_format"] != "stream-json":
+            raise UsageError("--input-format stream-json needs --output-format stream-json")
+        mode = o["permission_mode"]
+        if o["dry_run"] and mode not in (None, "plan"):
+            raise conflict("--dry-run", f"--permission-mode {mode}")
+        if o["dangerously_skip_permissions"] and mode not in (None, "bypassPermissions", "bypass"):
+            raise conflict("--dangerously-skip-permissions", f"--permission-mode {mode}")
+        if o["dry_run"] and o["dangerously_skip_permissions"]:
+            raise conflict("--dry-run", "--dangerously-skip-permissions")
+        if o["system_prompt"] is not None and o["system_file"]:
+            raise conflict("--system-prompt", "--system-file")
+        if prompt and o["prompt_file"]:
+            raise conflict("a PROMPT argument", "--prompt-file")
+        if (o["commit"] or o["commit_dirty"]) and o["dry_run"]:
+            raise conflict("--commit", "--dry-run")
+
+        if o["prompt_file"]:
+            prompt = Path(o["prompt_file"]).read_text()
+        info_only = o["print_config"] or o["print_tools_list"] or o["doctor"]
+        if (
+            not prompt
+            and not info_only
+            and o["input_format"] == "text"
+            and stdin is not None
+            and not stdin.isatty()
+        ):
+            prompt = stdin.read()
+        if not info_only and o["input_format"] == "text" and not (prompt and prompt.strip()):
+            raise UsageError(
+                "no prompt: pass PROMPT, --prompt-file FILE, or pipe the prompt on stdin"
+            )
+
+        batch: list[str] = []
+        if o["prompt_each"]:
+            batch = [
+                ln.strip() for ln in Path(o["prompt_each"]).read_text().splitlines() if ln.strip()
+            ]
+            if not batch:
+                raise UsageError(
+                    f"--prompt-each {o['prompt_each']}: the file has no non-empty lines"
+                )
+            if prompt and "{{input}}" not in prompt:
+                raise UsageError("with --prompt-each the prompt must contain {{input}}")
+            if not prompt:
+                prompt = "{{input}}"
+        cwd = Path(o["cwd"]).resolve() if o["cwd"] else Path.cwd()
+        return cls(prompt, o, cwd, batch)
+
+
+def _full_prompt(req: RunRequest, prompt: str) -> tuple[str, list[Any]]:
+    """Fold --file (fenced) and --image into the user turn."""
+    from bridle.core.messages import ImagePart
+
+    parts = [prompt]
+    for f in req.opts["files"]:
+        path = Path(f)
+        body = path.read_text(errors="replace")
+        fence = "````" if "```" in body else "```"
+        parts.append(f"{path}:\n{fence}\n{body.rstrip()}\n{fence}")
+    images = []
+    for img in req.opts["images"]:
+        import base64
+        import mimetypes
+
+        media = mimetypes.guess_type(img)[0] or "image/png"
+        if not media.startswith("image/"):
+            raise UsageError(f"--image {img}: not an image file (type {media})")
+        images.append(ImagePart(media, base64.b64encode(Path(img).read_bytes()).decode()))
+    return "\n\n".join(parts), images
+
+
+def run_headless(req: RunRequest) -> int:
+    from bridle.engine.setup import info_command
+
+    env = dict(os.environ)
+    if req.opts["print_config"] or req.opts["print_tools_list"] or req.opts["doctor"]:
+        return info_command(req.opts, req.cwd, env, sys.stdout)
+    if req.batch_inputs:
+        return _run_batch(req, env)
+    old = signal.signal(signal.SIGTERM, _raise_terminated)
+    try:
+        if req.opts["input_format"] == "stream-json":
+            return _run_stream_input(req, env, sys.stdin, sys.stdout)
+        assert req.prompt is not None
+        return _run_one(req, env, req.prompt, sys.stdout, sys.stderr)
+    except KeyboardInterrupt:
+        sys.stderr.write("bridle: interrupted; the session is saved (resume with -c)\n")
+        return 130
+    except Terminated:
+        sys.stderr.write("bridle: terminated; the session is saved (resume with -c)\n")
+        return 143
+    finally:
+        signal.signal(signal.SIGTERM, old)
+
+
+def _raise_terminated(signum: int, frame: Any) -> None:
+    raise Terminated()
+
+
+def _run_one(req: RunRequest, env: dict[str, str], prompt: str, out: IO[str], err: IO[str]) -> int:
+    from bridle.engine.setup import open_session
+    from bridle.headless.gitdiff import WorkTreeSnapshot
+    from bridle.headless.render import make_renderer
+
+    o = req.opts
+    text, images = _full_prompt(req, prompt)
+    wants_diff = o["output_format"] == "diff" or o["save_diff"] or o["commit"] or o["commit_dirty"]
+    snapshot = WorkTreeSnapshot.take(req.cwd) if wants_diff else None
+    if wants_diff and snapshot is None:
+        raise UsageError("--output-format diff, --save-diff and --commit need a git repository")
+    session = open_session(o, req.cwd, env, headless=True)
+    renderer = make_renderer(o["output_format"], out, err, verbose=o["verbose"], quiet=o["quiet"])
+    result: ev.TurnResult | None = None
+    try:
+        for event in _drive(session, ev.UserTurn(text, images)):
+            renderer.handle(event)
+            if isinstance(event, ev.TurnResult):
+                result = event
+        renderer.close()
+    finally:
+        session.close()
+    assert result is not None
+    _after_run(req, session, result, snapshot, prompt, out, err)
+    return result.exit_code
+
+
+def _drive(session: Any, op: ev.Op) -> Iterator[ev.Event]:
+    yield session.started_event
+    yield from session.engine.send(op)
+
+
+def _after_run(
+    req: RunRequest,
+    session: Any,
+    result: ev.TurnResult,
+    snapshot: Any,
+    prompt: str,
+    out: IO[str],
+    err: IO[str],
+) -> None:
+    o = req.opts
+    if o["print_cost"]:
+        u = result.usage
+        err.write(
+            f"bridle: {result.num_turns} turns, tokens in {u.input_tokens} "
+            f"(cache read {u.cache_read_tokens}, write {u.cache_write_tokens}), "
+            f"out {u.output_tokens}; cost ${result.cost_usd:.4f}\n"
+        )
+    if o["save_cost"]:
+        from bridle.headless.render import usage_dict
+
+        _write(
+            o["save_cost"],
+            json.dumps(
+                {
+                    "session_id": result.session_id,
+                    "model": session.model_name,
+                    "num_turns": result.num_turns,
+                    "total_cost_usd": round(result.cost_usd, 8),
+                    "usage": usage_dict(result.usage),
+                },
+                indent=2,
+            )
+            + "\n",
+        )
+    if o["save_transcript"]:
+        _write(o["save_transcript"], session.transcript_markdown())
+    if snapshot is not None:
+        diff = snapshot.diff()
+        if o["output_format"] == "diff":
+            out.write(diff)
+        if o["save_diff"]:
+            _write(o["save_diff"], diff)
+        if o["commit"] or o["commit_dirty"]:
+            title = " ".join(prompt.split())[:60]
+            sha, skipped = snapshot.commit(
+                f"bridle: {title}", include_dirty=bool(o["commit_dirty"])
+            )
+            if skipped:
+                err.write(
+                    "bridle: not committed (they had uncommitted changes before the run; "
+                    "use --commit-dirty to include them): " + ", ".join(skipped) + "\n"
+                )
+            if sha and not o["quiet"]:
+                err.write(f"bridle: committed {sha[:12]}\n")
+
+
+def _write(path: str, text: str) -> None:
+    from bridle.tools._files import atomic_write
+
+    atomic_write(Path(path), text.encode())
+
+
+def _run_batch(req: RunRequest, env: dict[str, str]) -> int:
+    """One fresh session per input line; outputs are printed whole, in input order
+    for text, and as each finishes for json/stream-json (one object per line)."""
+    import io
+
+    o = req.opts
+    assert req.prompt is not None
+    lock = threading.Lock()
+    stop = threading.Event()
+    codes: dict[int, int] = {}
+
+    def one(i: int, item: str) -> None:
+        if stop.is_set():
+            return
+        prompt = req.prompt.replace("{{input}}", item)  # type: ignore[union-attr]
+        code = 1
+        for _attempt in range(o["retry"] + 1):
+            buf_out, buf_err = io.StringIO(), io.StringIO()
+            try:
+                code = _run_one(req, env, prompt, buf_out, buf_err)
+            except BridleError as e:
+                buf_err.write(f"bridle: {e}\n")
+                code = e.exit_code
+            if code == 0:
+                break
+        with lock:
+            sys.stdout.write(buf_out.getvalue())
+            sys.stdout.flush()
+            sys.stderr.write(buf_err.getvalue())
+            codes[i] = code
+            if code != 0 and o["bail"]:
+                stop.set()
+
+    workers = o["parallel"] or 1
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        list(pool.map(lambda a: one(*a), enumerate(req.batch_inputs)))
+    failed = [i for i, c in codes.items() if c != 0]
+    if len(codes) < len(req.batch_inputs):
+        sys.stderr.write(
+            f"bridle: --bail: stopped after a failure; {len(req.batch_inputs) - len(codes)} items not run\n"
+        )
+    if not failed and len(codes) == len(req.batch_inputs):
+        return 0
+    return 75 if any(codes[i] == 75 for i in failed) else 1
+
+
+def _run_stream_input(req: RunRequest, env: dict[str, str], stdin: IO[str], out: IO[str]) -> int:
+    """`--input-format stream-json`: NDJSON user messages on stdin, one turn each
+    (the Claude Code / Agent SDK protocol). Control requests are answered."""
+    from bridle.engine.setup import open_session
+    from bridle.headless.render import StreamJsonRenderer
+
+    session = open_session(req.opts, req.cwd, env, headless=True)
+    renderer = StreamJsonRenderer(
+        out, sys.stderr, verbose=req.opts["verbose"], quiet=req.opts["quiet"]
+    )
+    renderer.handle(session.started_event)
+    code = 0
+    try:
+        for raw in stdin:
+            line = raw.strip()
+            if not line:
+                continue
+            try:
+                msg = json.loads(line)
+            except json.JSONDecodeError as e:
+                raise UsageError(f"--input-format stream-json: invalid JSON line: {e}") from e
+            kind = msg.get("type")
+            if kind == "control_request":
+                renderer._line(
+                    {
+                        "type": "control_response",
+                        "response": {
+                            "subtype": "success",
+                            "request_id": msg.get("request_id"),
+                            "response": {},
+                        },
+                    }
+                )
+                continue
+            if kind != "user":
+                continue
+            content = msg.get("message", {}).get("content", "")
+            if isinstance(content, list):
+                content = "".join(b.get("text", "") for b in content if isinstance(b, dict))
+            for event in session.engine.send(ev.UserTurn(str(content))):
+                renderer.handle(event)
+                if isinstance(event, ev.TurnResult):
+                    code = event.exit_code
+    finally:
+        session.close()
+    return code
