@@ -1,0 +1,193 @@
+"""Export one of bridle's sessions as markdown (to read) or JSONL (to process).
+
+Markdown shows the title, a metadata table, then every turn: prompts, replies,
+reasoning, each tool call's input and each result fenced (with a fence longer
+than any backtick run inside, so content never breaks out), long outputs cut
+to their head and tail with the number of characters left out. JSONL writes the
+session record as line 1 (`"kind": "session"`, `seq` 0) and then one stored
+event per line, unchanged, so nothing is lost. `export_to_file` writes either
+atomically and never replaces an existing file unless asked, keeping the old
+one as `<name>.bak`. Rendering reads the store; it never writes to it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import tempfile
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from bridle.core.errors import UserError
+from bridle.core.messages import (
+    ImagePart,
+    Part,
+    TextPart,
+    ThinkingPart,
+    ToolResultPart,
+    ToolUsePart,
+    message_from_dict,
+)
+from bridle.store.conversation import ASSISTANT, SYSTEM, TOOL_RESULT, USER, Event
+from bridle.store.sessions import SessionRecord, SessionStore
+
+FORMATS = {".md": "markdown", ".markdown": "markdown", ".jsonl": "jsonl"}
+
+# Tool inputs and outputs longer than this keep their head and tail only.
+MAX_BLOCK_CHARS = 4000
+
+
+def to_jsonl(record: SessionRecord, events: Iterable[Event]) -> str:
+    lines = [_json_line({"kind": "session", "seq": 0, "session": record.to_dict()})]
+    lines += [
+        _json_line({"session_id": e.session_id, "seq": e.seq, "ts": e.ts, "kind": e.kind,
+                    "payload": e.payload})
+        for e in events
+    ]  # fmt: skip
+    return "".join(lines)
+
+
+def to_markdown(
+    record: SessionRecord, events: Iterable[Event], *, max_block_chars: int = MAX_BLOCK_CHARS
+) -> str:
+    out = [f"# {record.title or 'Untitled session'}", "", *_metadata(record), ""]
+    for ev in events:
+        when = ev.ts.replace("T", " ").rstrip("Z")[:19]
+        if ev.kind == USER:
+            out += [f"## User · {when}", ""]
+            out += _parts(message_from_dict(ev.payload).parts, max_block_chars)
+        elif ev.kind == ASSISTANT:
+            out += [f"## Assistant · {when}", ""]
+            out += _parts(message_from_dict(ev.payload["message"]).parts, max_block_chars)
+        elif ev.kind == TOOL_RESULT:
+            out += _parts(message_from_dict(ev.payload).parts, max_block_chars)
+        elif ev.kind == SYSTEM:
+            out += [_system_line(ev.payload, when), ""]
+    return "\n".join(out).rstrip("\n") + "\n"
+
+
+def render(store: SessionStore, session_id: str, fmt: str) -> str:
+    """`fmt` is "markdown" or "jsonl"."""
+    record = store.get(session_id)
+    events = store.events(record.id)
+    if fmt == "markdown":
+        return to_markdown(record, events)
+    if fmt == "jsonl":
+        return to_jsonl(record, events)
+    raise UserError(f"unknown export format {fmt!r}: use markdown or jsonl")
+
+
+def export_to_file(
+    store: SessionStore,
+    session_id: str,
+    path: Path,
+    fmt: str | None = None,
+    *,
+    overwrite: bool = False,
+) -> Path:
+    """Write the export atomically; the format follows the suffix unless given.
+    Returns the path written. An existing file is replaced only with `overwrite`,
+    and then kept as `<name>.bak`."""
+    path = Path(path)
+    if fmt is None:
+        fmt = FORMATS.get(path.suffix.lower())
+        if fmt is None:
+            raise UserError(
+                f"cannot tell the export format from {path.name!r}: "
+                f"name the file .md or .jsonl, or give the format explicitly"
+            )
+    text = render(store, session_id, fmt)
+    if path.exists() and not overwrite:
+        raise UserError(f"{path} already exists: choose another path, or allow overwriting it")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        if path.exists():
+            os.chmod(tmp, path.stat().st_mode & 0o7777)
+            os.replace(path, path.with_name(path.name + ".bak"))
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def _json_line(obj: dict[str, Any]) -> str:
+    return json.dumps(obj, ensure_ascii=False, separators=(",", ":")) + "\n"
+
+
+def _metadata(r: SessionRecord) -> list[str]:
+    rows = [
+        ("Session", f"`{r.id}`"),
+        ("Model", f"{r.provider}/{r.model}"),
+        ("Directory", f"`{r.cwd}`"),
+        ("Branch", f"`{r.git_branch}`" if r.git_branch else None),
+        ("Account", r.account),
+        ("Forked from", f"`{r.parent_id}`" if r.parent_id else None),
+        ("Created", r.created_at),
+        ("Updated", r.updated_at),
+        ("Status", r.status),
+        ("Turns", str(r.turns)),
+        (
+            "Tokens",
+            f"{r.input_tokens:,} in · {r.output_tokens:,} out · "
+            f"{r.cache_read_tokens:,} cache read · {r.cache_write_tokens:,} cache write",
+        ),
+        ("Cost", f"${r.cost_usd:.4f}"),
+    ]
+    return ["| | |", "|---|---|", *(f"| {k} | {v} |" for k, v in rows if v)]
+
+
+def _parts(parts: list[Part], limit: int) -> list[str]:
+    out: list[str] = []
+    for p in parts:
+        if isinstance(p, TextPart):
+            out += [p.text, ""]
+        elif isinstance(p, ThinkingPart):
+            text = p.text if p.text else "(redacted)"
+            out += ["<details><summary>Thinking</summary>", "", text, "", "</details>", ""]
+        elif isinstance(p, ImagePart):
+            out += [f"*[image: {p.media_type}, {len(p.data) * 3 // 4:,} bytes]*", ""]
+        elif isinstance(p, ToolUsePart):
+            if p.input is not None:
+                args = json.dumps(p.input, ensure_ascii=False, indent=2)
+            else:
+                args = p.raw_arguments or ""
+            out += [f"**Tool call** `{p.name}` · `{p.id}`", ""]
+            out += _fenced(_truncate(args, limit), "json" if p.input is not None else "")
+        elif isinstance(p, ToolResultPart):
+            label = "**Tool error**" if p.is_error else "**Tool result**"
+            out += [f"{label} · `{p.tool_use_id}`", ""]
+            images = [c for c in p.content if isinstance(c, ImagePart)]
+            out += _fenced(_truncate(p.text, limit), "")
+            out += [f"*[image: {i.media_type}]*" for i in images] + ([""] if images else [])
+    return out
+
+
+def _fenced(text: str, lang: str) -> list[str]:
+    longest = max((len(m) for m in re.findall(r"`{3,}", text)), default=0)
+    fence = "`" * max(3, longest + 1)
+    return [f"{fence}{lang}", text, fence, ""]
+
+
+def _truncate(text: str, limit: int) -> str:
+    if len(text) <= limit:
+        return text
+    head, tail = limit * 3 // 4, limit // 4
+    omitted = len(text) - head - tail
+    return f"{text[:head]}\n… [{omitted:,} characters omitted] …\n{text[-tail:]}"
+
+
+def _system_line(payload: dict[str, Any], when: str) -> str:
+    kind = payload.get("type", "event")
+    detail = {k: v for k, v in payload.items() if k not in ("type", "messages")}
+    if kind == "compaction":
+        detail["messages"] = len(payload.get("messages", []))
+    shown = ", ".join(f"{k}: {json.dumps(v, ensure_ascii=False)}" for k, v in detail.items())
+    return f"> *{when} · {kind}*" + (f" — {shown}" if shown else "")
