@@ -1,0 +1,162 @@
+"""Mock scenarios: the JSON script a `bridle mock` server plays, parsed and validated.
+
+A scenario is `{"name", "prompt", "final", "turns": [...]}`, each turn one canonical
+operation (read, write, edit, bash, grep, glob, final) with optional `say`,
+`delay_ms` and `fault`. Unknown keys are ignored so scenarios can carry notes.
+Validation errors name the file, the turn index and the fix. This module only
+holds values and parsing; mapping ops onto a client's tools is `mock.vocab`'s job.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bridle.core.errors import ConfigError
+
+# op -> (required string fields, optional string fields)
+OPS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "read": (("path",), ()),
+    "write": (("path", "content"), ()),
+    "edit": (("path", "old", "new"), ()),
+    "bash": (("command",), ()),
+    "grep": (("pattern",), ("path",)),
+    "glob": (("pattern",), ()),
+    "final": ((), ("text",)),
+}
+FAULT_KINDS = ("429", "500", "529", "cut", "stall", "malformed")
+
+
+@dataclass(frozen=True, slots=True)
+class Fault:
+    """An injected failure: the first `times` attempts at a turn fail this way."""
+
+    kind: str
+    times: int = 1
+    retry_after: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Turn:
+    """One scripted model turn: a canonical op plus what surrounds it."""
+
+    op: str
+    args: dict[str, str]
+    say: str | None = None
+    delay_ms: int = 0
+    fault: Fault | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Scenario:
+    name: str
+    prompt: str
+    final: str
+    turns: tuple[Turn, ...] = field(default_factory=tuple)
+
+    def turn(self, index: int) -> Turn:
+        """The turn at `index`; past the end the scenario keeps giving its final text."""
+        if index < len(self.turns):
+            return self.turns[index]
+        return Turn(op="final", args={"text": self.final})
+
+    def final_text(self, turn: Turn) -> str:
+        return turn.args.get("text") or self.final
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Read and validate a scenario file; errors name the file and turn."""
+    p = Path(path)
+    try:
+        raw = json.loads(p.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(
+            "scenario file not found; pass an existing JSON file", path=str(p)
+        ) from None
+    except json.JSONDecodeError as e:
+        raise ConfigError(
+            f"not valid JSON (line {e.lineno}, column {e.colno}: {e.msg})", path=str(p)
+        ) from e
+    return parse_scenario(raw, source=str(p))
+
+
+def parse_scenario(raw: Any, *, source: str = "<scenario>") -> Scenario:
+    """Validate a decoded scenario object."""
+    if not isinstance(raw, dict):
+        raise ConfigError("a scenario must be a JSON object with a `turns` list", path=source)
+    turns_raw = raw.get("turns", [])
+    if not isinstance(turns_raw, list):
+        raise ConfigError("`turns` must be a list of {op: ...} objects", path=source, key="turns")
+    for key in ("name", "prompt", "final"):
+        if key in raw and not isinstance(raw[key], str):
+            raise ConfigError("must be a string", path=source, key=key)
+    turns = tuple(_parse_turn(t, i, source) for i, t in enumerate(turns_raw))
+    final = raw.get("final")
+    if final is None:
+        last_final = [t for t in turns if t.op == "final" and t.args.get("text")]
+        final = last_final[-1].args["text"] if last_final else "Done."
+    return Scenario(
+        name=raw.get("name") or Path(source).stem,
+        prompt=raw.get("prompt") or "",
+        final=final,
+        turns=turns,
+    )
+
+
+def _parse_turn(raw: Any, index: int, source: str) -> Turn:
+    where = f"turns[{index}]"
+
+    def fail(msg: str) -> ConfigError:
+        return ConfigError(msg, path=source, key=where)
+
+    if not isinstance(raw, dict):
+        raise fail('each turn must be an object like {"op": "read", "path": "x.py"}')
+    op = raw.get("op")
+    if op not in OPS:
+        raise fail(f"unknown op {op!r}; use one of {', '.join(OPS)}")
+    required, optional = OPS[op]
+    args: dict[str, str] = {}
+    for key in required + optional:
+        if key not in raw:
+            if key in required:
+                raise fail(f"op {op!r} needs a string field {key!r}")
+            continue
+        if not isinstance(raw[key], str):
+            raise fail(f"field {key!r} must be a string")
+        args[key] = raw[key]
+    if op in ("read", "write", "edit") and not args["path"]:
+        raise fail("`path` must not be empty")
+    if op == "edit" and not args["old"]:
+        raise fail("`old` must not be empty: it is the text the edit replaces")
+    say = raw.get("say")
+    if say is not None and not isinstance(say, str):
+        raise fail("`say` must be a string")
+    delay = raw.get("delay_ms", 0)
+    if not isinstance(delay, int) or isinstance(delay, bool) or delay < 0:
+        raise fail("`delay_ms` must be a non-negative integer")
+    return Turn(
+        op=op, args=args, say=say, delay_ms=delay, fault=_parse_fault(raw.get("fault"), fail)
+    )
+
+
+def _parse_fault(raw: Any, fail: Any) -> Fault | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, dict):
+        raise fail('`fault` must be an object like {"kind": "429", "times": 1}')
+    kind = str(raw.get("kind", ""))
+    if kind not in FAULT_KINDS:
+        raise fail(
+            f"fault kind {raw.get('kind')!r} is unknown; use one of {', '.join(FAULT_KINDS)}"
+        )
+    times = raw.get("times", 1)
+    if not isinstance(times, int) or isinstance(times, bool) or times < 1:
+        raise fail("fault `times` must be a positive integer")
+    retry_after = raw.get("retry_after")
+    if retry_after is not None and (
+        not isinstance(retry_after, int | float) or isinstance(retry_after, bool) or retry_after < 0
+    ):
+        raise fail("fault `retry_after` must be a non-negative number of seconds")
+    return Fault(kind=kind, times=times, retry_after=retry_after)
