@@ -266,19 +266,19 @@ class Engine:
     def _call(self, request: ModelRequest) -> Generator[ev.Event, None, ModelResponse]:
         from bridle.wire._assembler import Assembler
 
-        assembler = Assembler()
+        assembler = Assembler(self.binding.wire, self.binding.provider)
         retries = self.binding.retry_events
         for event in self.binding.client.stream(request):
             while retries:
                 attempt, delay, err = retries.pop(0)
-                assembler = Assembler()  # a retried stream starts over
+                assembler = Assembler(self.binding.wire, self.binding.provider)
                 yield ev.Retrying(attempt, delay, err)
             assembler.feed(event)
             if isinstance(event, WireText) and event.text:
                 yield ev.TextDelta(event.text)
             elif isinstance(event, WireThinking) and event.text:
                 yield ev.ThinkingDelta(event.text)
-        return assembler.finish()
+        return assembler.result()
 
     def _append(self, message: Message, kind: str, response: ModelResponse | None = None) -> None:
         self.messages.append(message)

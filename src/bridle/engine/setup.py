@@ -65,9 +65,9 @@ class OpenSession:
     extras: list[Any] = field(default_factory=list)
 
     def transcript_markdown(self) -> str:
-        from bridle.store.export import export_markdown
+        from bridle.store.export import render
 
-        return export_markdown(self.store, self.record.id)
+        return render(self.store, self.record.id, "markdown")
 
     def close(self) -> None:
         try:
