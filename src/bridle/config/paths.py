@@ -28,3 +28,13 @@ def bridle_home(env: Mapping[str, str] | None = None) -> Path:
 
 def database_path(env: Mapping[str, str] | None = None) -> Path:
     return bridle_home(env) / "bridle.db"
+
+
+def user_settings_path(env: Mapping[str, str] | None = None) -> Path:
+    """The user layer of settings: `$BRIDLE_HOME/settings.json`."""
+    return bridle_home(env) / "settings.json"
+
+
+def managed_settings_path() -> Path:
+    """Settings an administrator enforces over every other layer."""
+    return Path("/etc/bridle/managed-settings.json")

@@ -1,0 +1,239 @@
+"""Validation of the settings keys bridle knows, with errors naming file and key.
+
+Checks are hand-written rather than pydantic models so that loading settings,
+which every command does, costs no pydantic import. Each known key has a checker
+that raises `ConfigError(path=..., key=...)` with the fix. Unknown top-level keys
+are not errors (other tools share these files, and newer bridle versions add
+keys); they are returned as warnings. This module validates shapes only; it does
+not merge layers or read files.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from bridle.core.errors import ConfigError
+
+WIRES = ("anthropic-messages", "openai-chat", "openai-responses", "gemini")
+PROVIDER_KEYS = ("wire", "base_url", "api_key_env", "api_key", "headers", "max_retries")
+PERMISSION_MODES = (
+    "default",
+    "acceptEdits",
+    "plan",
+    "dontAsk",
+    "bypassPermissions",
+    "auto",
+    "bypass",
+)
+PERMISSION_KEYS = ("allow", "ask", "deny", "defaultMode", "additionalDirectories")
+# Keys bridle or a tool sharing these files uses, accepted without a shape check.
+KNOWN_UNCHECKED = frozenset(
+    {
+        "account",
+        "apiKeyHelper",
+        "bash",
+        "cleanupPeriodDays",
+        "compaction",
+        "disabledMcpjsonServers",
+        "enableAllProjectMcpServers",
+        "enabledMcpjsonServers",
+        "enabledPlugins",
+        "includeCoAuthoredBy",
+        "mock",
+        "outputStyle",
+        "sandbox",
+        "statusLine",
+        "theme",
+    }
+)
+
+
+def _type_name(value: Any) -> str:
+    return {dict: "an object", list: "a list", str: "a string", bool: "true/false"}.get(
+        type(value), type(value).__name__
+    )
+
+
+def _need(cond: bool, msg: str, path: str | None, key: str) -> None:
+    if not cond:
+        raise ConfigError(msg, path=path, key=key)
+
+
+def _str_list(value: Any, path: str | None, key: str) -> None:
+    _need(isinstance(value, list), f"must be a list of strings, got {_type_name(value)}", path, key)
+    for i, item in enumerate(value):
+        _need(
+            isinstance(item, str), f"must be a string, got {_type_name(item)}", path, f"{key}[{i}]"
+        )
+
+
+def _str_map(value: Any, path: str | None, key: str) -> None:
+    _need(isinstance(value, dict), f"must be an object, got {_type_name(value)}", path, key)
+    for k, v in value.items():
+        _need(isinstance(v, str), f"must be a string, got {_type_name(v)}", path, f"{key}.{k}")
+
+
+def check_provider(name: str, entry: Any, path: str | None) -> None:
+    """One `providers.<name>` entry: exactly the keys in `PROVIDER_KEYS`."""
+    key = f"providers.{name}"
+    _need(isinstance(entry, dict), f"must be an object, got {_type_name(entry)}", path, key)
+    for k in entry:
+        _need(
+            k in PROVIDER_KEYS,
+            f"unknown key {k!r}; valid keys are {', '.join(PROVIDER_KEYS)}",
+            path,
+            f"{key}.{k}",
+        )
+    if "wire" in entry:
+        _need(
+            entry["wire"] in WIRES,
+            f"unknown wire {entry['wire']!r}; valid wires are {', '.join(WIRES)}",
+            path,
+            f"{key}.wire",
+        )
+    for k in ("base_url", "api_key"):
+        if k in entry:
+            _need(isinstance(entry[k], str), "must be a string", path, f"{key}.{k}")
+    if "base_url" in entry:
+        url = entry["base_url"]
+        _need(
+            url.startswith(("http://", "https://")),
+            f"must start with http:// or https://, got {url!r}",
+            path,
+            f"{key}.base_url",
+        )
+    if "api_key_env" in entry:
+        env = entry["api_key_env"]
+        if not isinstance(env, str):
+            _str_list(env, path, f"{key}.api_key_env")
+    if "headers" in entry:
+        _str_map(entry["headers"], path, f"{key}.headers")
+    if "max_retries" in entry:
+        n = entry["max_retries"]
+        _need(
+            isinstance(n, int) and not isinstance(n, bool) and 0 <= n <= 100,
+            f"must be a whole number from 0 to 100, got {n!r}",
+            path,
+            f"{key}.max_retries",
+        )
+
+
+def _providers(value: Any, path: str | None) -> None:
+    _need(isinstance(value, dict), f"must be an object, got {_type_name(value)}", path, "providers")
+    for name, entry in value.items():
+        _need(
+            bool(name) and "/" not in name,
+            "a provider name must be non-empty and contain no '/'",
+            path,
+            f"providers.{name}",
+        )
+        check_provider(name, entry, path)
+
+
+def _permissions(value: Any, path: str | None) -> None:
+    key = "permissions"
+    _need(isinstance(value, dict), f"must be an object, got {_type_name(value)}", path, key)
+    for k in ("allow", "ask", "deny", "additionalDirectories"):
+        if k in value:
+            _str_list(value[k], path, f"{key}.{k}")
+    if "defaultMode" in value:
+        _need(
+            value["defaultMode"] in PERMISSION_MODES,
+            f"unknown mode {value['defaultMode']!r}; valid modes are {', '.join(PERMISSION_MODES)}",
+            path,
+            f"{key}.defaultMode",
+        )
+
+
+def _hooks(value: Any, path: str | None) -> None:
+    _need(isinstance(value, dict), f"must be an object, got {_type_name(value)}", path, "hooks")
+    for event, groups in value.items():
+        key = f"hooks.{event}"
+        _need(isinstance(groups, list), "must be a list of matcher groups", path, key)
+        for i, group in enumerate(groups):
+            gkey = f"{key}[{i}]"
+            _need(isinstance(group, dict), "must be an object with 'hooks'", path, gkey)
+            if "matcher" in group:
+                _need(
+                    isinstance(group["matcher"], str), "must be a string", path, f"{gkey}.matcher"
+                )
+            hooks = group.get("hooks")
+            _need(isinstance(hooks, list), "must be a list of hooks", path, f"{gkey}.hooks")
+            for j, hook in enumerate(hooks):
+                hkey = f"{gkey}.hooks[{j}]"
+                _need(isinstance(hook, dict), "must be an object", path, hkey)
+                _need(
+                    isinstance(hook.get("type"), str),
+                    "needs a type (command, http or prompt)",
+                    path,
+                    f"{hkey}.type",
+                )
+                if "timeout" in hook:
+                    t = hook["timeout"]
+                    _need(
+                        isinstance(t, int | float) and not isinstance(t, bool) and t > 0,
+                        "must be a positive number of seconds",
+                        path,
+                        f"{hkey}.timeout",
+                    )
+
+
+def _env(value: Any, path: str | None) -> None:
+    _need(isinstance(value, dict), f"must be an object, got {_type_name(value)}", path, "env")
+    for k, v in value.items():
+        _need(
+            isinstance(v, str | int | float | bool),
+            f"must be a string, got {_type_name(v)}",
+            path,
+            f"env.{k}",
+        )
+
+
+def _string(name: str) -> Callable[[Any, str | None], None]:
+    def check(value: Any, path: str | None) -> None:
+        _need(isinstance(value, str), f"must be a string, got {_type_name(value)}", path, name)
+
+    return check
+
+
+def _positive(name: str) -> Callable[[Any, str | None], None]:
+    def check(value: Any, path: str | None) -> None:
+        _need(
+            isinstance(value, int | float) and not isinstance(value, bool) and value > 0,
+            f"must be a positive number, got {value!r}",
+            path,
+            name,
+        )
+
+    return check
+
+
+CHECKS: dict[str, Callable[[Any, str | None], None]] = {
+    "model": _string("model"),
+    "small_model": _string("small_model"),
+    "providers": _providers,
+    "permissions": _permissions,
+    "hooks": _hooks,
+    "env": _env,
+    "verify": lambda v, p: _str_map(v, p, "verify"),
+    "max_turns": _positive("max_turns"),
+    "max_cost": _positive("max_cost"),
+    "mcpServers": lambda v, p: _need(isinstance(v, dict), "must be an object", p, "mcpServers"),
+}
+
+
+def validate(data: Any, path: str | None) -> list[str]:
+    """Check one layer's data; raise on a wrong known key, return warnings."""
+    if not isinstance(data, dict):
+        raise ConfigError(f"must hold a JSON object at the top, got {_type_name(data)}", path=path)
+    warnings = []
+    for key, value in data.items():
+        check = CHECKS.get(key)
+        if check is not None:
+            check(value, path)
+        elif key not in KNOWN_UNCHECKED and not key.startswith(
+            "$"
+        ):  # "$schema" and friends are fine
+            warnings.append(f"{path or 'settings'}: unknown key {key!r} (ignored by bridle)")
+    return warnings

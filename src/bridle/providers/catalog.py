@@ -1,0 +1,213 @@
+"""The provider catalog: built-in entries from `catalog.toml`, extended or
+overridden by the user's `providers.<name>` settings (Codex `model_providers` style).
+
+A `ProviderSpec` says where a provider lives and how it authenticates (wire,
+base URL, key env vars, headers, quirks); a `ModelInfo` says what one of its
+models costs and holds (context window, max output, prices per million tokens).
+This module only builds and looks up these values. It reads no environment and
+no credentials; choosing a base URL or key for a run is `providers.resolve`.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from bridle.config.schema import check_provider
+from bridle.core.errors import ConfigError
+
+CATALOG_PATH = Path(__file__).with_name("catalog.toml")
+
+
+@dataclass(frozen=True, slots=True)
+class Prices:
+    """USD per million tokens. `None` for a cache price means it bills as input."""
+
+    input: float
+    output: float
+    cache_read: float | None = None
+    cache_write: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ModelInfo:
+    id: str  # the id sent to the provider
+    provider: str
+    context_window: int | None = None
+    max_output: int | None = None
+    prices: Prices | None = None  # None: unknown, cost is reported as 0 and flagged
+    aliases: tuple[str, ...] = ()
+    quirks: frozenset[str] = frozenset()
+    wire: str | None = None  # a per-model wire override
+    known: bool = True  # False when the model is not in the catalog
+
+    @property
+    def ref(self) -> str:
+        return f"{self.provider}/{self.id}"
+
+
+@dataclass(frozen=True, slots=True)
+class ProviderSpec:
+    name: str
+    wire: str
+    base_url: str
+    api_key_env: tuple[str, ...] = ()
+    base_url_env: tuple[str, ...] = ()
+    aliases: tuple[str, ...] = ()
+    prefixes: tuple[str, ...] = ()
+    needs_key: bool = True
+    quirks: frozenset[str] = frozenset()
+    anthropic_switch: bool = False
+    headers: dict[str, str] = field(default_factory=dict)
+    models: dict[str, ModelInfo] = field(default_factory=dict)
+    # From settings: these win over the catalog and the wire heuristics.
+    api_key: str | None = None
+    max_retries: int | None = None
+    wire_explicit: bool = False
+    custom: bool = False  # declared only in settings
+    source: str = "catalog"
+
+    def find_model(self, model: str) -> ModelInfo | None:
+        """The catalog entry for a model id or alias, ignoring case."""
+        found = self.models.get(model)
+        if found is not None:
+            return found
+        low = model.lower()
+        for info in self.models.values():
+            if info.id.lower() == low or any(a.lower() == low for a in info.aliases):
+                return info
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class Catalog:
+    providers: dict[str, ProviderSpec]
+    aliases: dict[str, str]  # "sonnet" -> "anthropic/claude-sonnet-..."
+
+    def provider(self, name: str) -> ProviderSpec | None:
+        """A provider by name or alias, ignoring case."""
+        low = name.lower()
+        found = self.providers.get(low)
+        if found is not None:
+            return found
+        for spec in self.providers.values():
+            if low == spec.name.lower() or low in (a.lower() for a in spec.aliases):
+                return spec
+        return None
+
+    def models(self) -> list[ModelInfo]:
+        return [m for p in self.providers.values() for m in p.models.values()]
+
+
+def load_catalog(
+    overrides: Mapping[str, Any] | None = None,
+    *,
+    source: str = "settings",
+    catalog_path: Path = CATALOG_PATH,
+) -> Catalog:
+    """The built-in catalog with the `providers` settings object applied on top.
+
+    `source` names the settings file in errors (Settings.sources["providers"])."""
+    try:
+        raw = tomllib.loads(catalog_path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as e:
+        raise ConfigError(f"cannot read the provider catalog: {e}", path=str(catalog_path)) from e
+    table = raw.get("providers", {})
+    providers = {name: _provider_from_toml(name, entry) for name, entry in table.items()}
+    for name, entry in table.items():
+        shared = entry.get("models_from")
+        if shared:
+            providers[name] = replace(
+                providers[name],
+                models={k: replace(m, provider=name) for k, m in providers[shared].models.items()},
+            )
+    catalog = Catalog(providers, dict(raw.get("aliases", {})))
+    for name, entry in (overrides or {}).items():
+        check_provider(name, entry, source)
+        base = catalog.provider(name)
+        spec = _apply_override(name, base, entry, source)
+        catalog.providers[spec.name] = spec
+    return catalog
+
+
+def _provider_from_toml(name: str, entry: dict[str, Any]) -> ProviderSpec:
+    models = {
+        model_id: _model_from_toml(name, model_id, spec)
+        for model_id, spec in entry.get("models", {}).items()
+    }
+    return ProviderSpec(
+        name=name,
+        wire=entry["wire"],
+        base_url=entry.get("base_url", ""),
+        api_key_env=tuple(entry.get("api_key_env", ())),
+        base_url_env=tuple(entry.get("base_url_env", ())),
+        aliases=tuple(entry.get("aliases", ())),
+        prefixes=tuple(entry.get("prefixes", ())),
+        needs_key=entry.get("needs_key", True),
+        quirks=frozenset(entry.get("quirks", ())),
+        anthropic_switch=entry.get("anthropic_switch", False),
+        headers=dict(entry.get("headers", {})),
+        models=models,
+    )
+
+
+def _model_from_toml(provider: str, model_id: str, spec: dict[str, Any]) -> ModelInfo:
+    prices = None
+    if "input" in spec and "output" in spec:
+        prices = Prices(
+            spec["input"], spec["output"], spec.get("cache_read"), spec.get("cache_write")
+        )
+    return ModelInfo(
+        id=model_id,
+        provider=provider,
+        context_window=spec.get("context"),
+        max_output=spec.get("max_output"),
+        prices=prices,
+        aliases=tuple(spec.get("aliases", ())),
+        quirks=frozenset(spec.get("quirks", ())),
+        wire=spec.get("wire"),
+    )
+
+
+def _apply_override(
+    name: str, base: ProviderSpec | None, entry: Mapping[str, Any], source: str
+) -> ProviderSpec:
+    env = entry.get("api_key_env")
+    env_names = (env,) if isinstance(env, str) else tuple(env or ())
+    if base is None:
+        missing = [k for k in ("wire", "base_url") if k not in entry]
+        if missing:
+            raise ConfigError(
+                f"a new provider needs {' and '.join(missing)} "
+                f"(known providers are overridden by name; this name matches none)",
+                path=source,
+                key=f"providers.{name}",
+            )
+        return ProviderSpec(
+            name=name,
+            wire=entry["wire"],
+            base_url=entry["base_url"],
+            api_key_env=env_names,
+            # A custom endpoint with no key configured is a local gateway.
+            needs_key=bool(env_names or entry.get("api_key")),
+            headers=dict(entry.get("headers", {})),
+            api_key=entry.get("api_key"),
+            max_retries=entry.get("max_retries"),
+            wire_explicit=True,
+            custom=True,
+            source=source,
+        )
+    return replace(
+        base,
+        wire=entry.get("wire", base.wire),
+        base_url=entry.get("base_url", base.base_url),
+        api_key_env=tuple(dict.fromkeys((*env_names, *base.api_key_env))),
+        headers={**base.headers, **entry.get("headers", {})},
+        api_key=entry.get("api_key", base.api_key),
+        max_retries=entry.get("max_retries", base.max_retries),
+        wire_explicit=base.wire_explicit or "wire" in entry,
+        source=source,
+    )
