@@ -236,7 +236,7 @@ def test_get_ambiguous_prefix_lists_candidates(store: SessionStore) -> None:
 @pytest.mark.parametrize("key", ["ffff", "000000a0-0000-4000-8000-0000000000001", "%", "_"])
 def test_get_missing_says_how_to_find_ids(store: SessionStore, key: str) -> None:
     store.create("m", "p", "/p")
-    with pytest.raises(UserError, match="no session matches .*bridle sessions list"):
+    with pytest.raises(UserError, match=r"no session matches .*bridle sessions list"):
         store.get(key)
 
 
@@ -331,3 +331,28 @@ def test_unknown_event_kind_is_refused(store: SessionStore) -> None:
     with pytest.raises(ValueError, match="unknown event kind 'note'"):
         store.append(sid, "note", {})
     assert store.events(sid) == []
+
+
+def test_tool_call_with_unparsed_arguments_round_trips(store: SessionStore) -> None:
+    sid = store.create("m", "p", "/p").id
+    cut_off = ModelResponse(
+        [ToolUsePart("t1", "Bash", None, raw_arguments='{"comm')], StopReason.MAX_TOKENS
+    )
+    store.append_many(sid, [user_event(Message("user", [TextPart("go")])), response_event(cut_off)])
+    # As written by `message_to_dict` alone, which drops the None input.
+    store.append(
+        sid,
+        "assistant",
+        {
+            "message": {
+                "role": "assistant",
+                "content": [{"type": "tool_use", "id": "t2", "name": "LS"}],
+            }
+        },
+    )
+    history = store.rebuild_messages(sid)
+    assert history[1] == Message(
+        "assistant",
+        [ToolUsePart("t1", "Bash", None, raw_arguments='{"comm'), ToolUsePart("t2", "LS", None)],
+    )
+    assert_provider_valid(history)

@@ -62,6 +62,29 @@ class Event:
     payload: dict[str, Any]
 
 
+def encode_message(message: Message) -> dict[str, Any]:
+    """`message_to_dict`, keeping `"input": null` on a tool call whose arguments
+    never parsed: `part_to_dict` omits None fields and `part_from_dict` then
+    could not rebuild the part."""
+    d = message_to_dict(message)
+    for part in d["content"]:
+        if part["type"] == "tool_use" and "input" not in part:
+            part["input"] = None
+    return d
+
+
+def decode_message(d: dict[str, Any]) -> Message:
+    """`message_from_dict`, also reading tool calls stored without `input`."""
+    content = d["content"]
+    if any(p.get("type") == "tool_use" and "input" not in p for p in content):
+        content = [
+            {**p, "input": None} if p.get("type") == "tool_use" and "input" not in p else p
+            for p in content
+        ]
+        d = {**d, "content": content}
+    return message_from_dict(d)
+
+
 def user_event(message: Message) -> tuple[str, dict[str, Any]]:
     return USER, message_to_dict(message)
 
@@ -72,7 +95,7 @@ def tool_results_event(message: Message) -> tuple[str, dict[str, Any]]:
 
 def response_event(response: ModelResponse) -> tuple[str, dict[str, Any]]:
     payload: dict[str, Any] = {
-        "message": message_to_dict(response.to_message()),
+        "message": encode_message(response.to_message()),
         "usage": usage_to_dict(response.usage),
         "stop_reason": response.stop_reason.value if response.stop_reason else None,
     }
@@ -89,7 +112,7 @@ def system_event(type: str, **data: Any) -> tuple[str, dict[str, Any]]:
 
 def compaction_event(messages: Iterable[Message], **data: Any) -> tuple[str, dict[str, Any]]:
     """The history after compaction; folding restarts from these messages."""
-    return system_event("compaction", messages=[message_to_dict(m) for m in messages], **data)
+    return system_event("compaction", messages=[encode_message(m) for m in messages], **data)
 
 
 def usage_to_dict(usage: Usage) -> dict[str, int]:
@@ -104,7 +127,7 @@ def usage_from_dict(d: dict[str, Any] | None) -> Usage:
 def response_from_payload(payload: dict[str, Any]) -> ModelResponse:
     stop = payload.get("stop_reason")
     return ModelResponse(
-        parts=message_from_dict(payload["message"]).parts,
+        parts=decode_message(payload["message"]).parts,
         stop_reason=StopReason(stop) if isinstance(stop, str) and stop in _STOP_VALUES else None,
         usage=usage_from_dict(payload.get("usage")),
         raw_stop_reason=payload.get("raw_stop_reason"),
@@ -127,11 +150,11 @@ def fold_messages(events: Iterable[Event]) -> list[Message]:
     messages: list[Message] = []
     for ev in events:
         if ev.kind in (USER, TOOL_RESULT):
-            messages.append(message_from_dict(ev.payload))
+            messages.append(decode_message(ev.payload))
         elif ev.kind == ASSISTANT:
-            messages.append(message_from_dict(ev.payload["message"]))
+            messages.append(decode_message(ev.payload["message"]))
         elif ev.kind == SYSTEM and ev.payload.get("type") == "compaction":
-            messages = [message_from_dict(m) for m in ev.payload.get("messages", [])]
+            messages = [decode_message(m) for m in ev.payload.get("messages", [])]
     return messages
 
 

@@ -28,15 +28,14 @@ from bridle.core.messages import (
     ThinkingPart,
     ToolResultPart,
     ToolUsePart,
-    message_from_dict,
 )
-from bridle.store.conversation import ASSISTANT, SYSTEM, TOOL_RESULT, USER, Event
+from bridle.store.conversation import ASSISTANT, SYSTEM, TOOL_RESULT, USER, Event, decode_message
 from bridle.store.sessions import SessionRecord, SessionStore
 
 FORMATS = {".md": "markdown", ".markdown": "markdown", ".jsonl": "jsonl"}
 
 # Tool inputs and outputs longer than this keep their head and tail only.
-MAX_BLOCK_CHARS = 4000
+MAX_BLOCK_CHARS = 2000
 
 
 def to_jsonl(record: SessionRecord, events: Iterable[Event]) -> str:
@@ -57,12 +56,12 @@ def to_markdown(
         when = ev.ts.replace("T", " ").rstrip("Z")[:19]
         if ev.kind == USER:
             out += [f"## User · {when}", ""]
-            out += _parts(message_from_dict(ev.payload).parts, max_block_chars)
+            out += _parts(decode_message(ev.payload).parts, max_block_chars)
         elif ev.kind == ASSISTANT:
             out += [f"## Assistant · {when}", ""]
-            out += _parts(message_from_dict(ev.payload["message"]).parts, max_block_chars)
+            out += _parts(decode_message(ev.payload["message"]).parts, max_block_chars)
         elif ev.kind == TOOL_RESULT:
-            out += _parts(message_from_dict(ev.payload).parts, max_block_chars)
+            out += _parts(decode_message(ev.payload).parts, max_block_chars)
         elif ev.kind == SYSTEM:
             out += [_system_line(ev.payload, when), ""]
     return "\n".join(out).rstrip("\n") + "\n"
@@ -173,15 +172,20 @@ def _parts(parts: list[Part], limit: int) -> list[str]:
 def _fenced(text: str, lang: str) -> list[str]:
     longest = max((len(m) for m in re.findall(r"`{3,}", text)), default=0)
     fence = "`" * max(3, longest + 1)
-    return [f"{fence}{lang}", text, fence, ""]
+    return [f"{fence}{lang}", text.removesuffix("\n"), fence, ""]
 
 
 def _truncate(text: str, limit: int) -> str:
+    """Head and tail of `text`, cut at line ends where there are any."""
     if len(text) <= limit:
         return text
-    head, tail = limit * 3 // 4, limit // 4
-    omitted = len(text) - head - tail
-    return f"{text[:head]}\n… [{omitted:,} characters omitted] …\n{text[-tail:]}"
+    head = text[: limit * 3 // 4]
+    head = head[: head.rfind("\n")] if "\n" in head else head
+    tail = text[len(text) - limit // 4 :]
+    tail = tail[tail.find("\n") + 1 :] if "\n" in tail[:-1] else tail
+    middle = text[len(head) : len(text) - len(tail)]
+    lines = middle.strip("\n").count("\n") + 1
+    return f"{head}\n… [{lines:,} lines, {len(middle):,} characters omitted] …\n{tail}"
 
 
 def _system_line(payload: dict[str, Any], when: str) -> str:

@@ -22,11 +22,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bridle.core.errors import UserError
-from bridle.core.messages import Message, Usage, message_from_dict
+from bridle.core.messages import Message, Usage
 from bridle.store.conversation import (
     EVENT_KINDS,
     USER,
     Event,
+    decode_message,
     fold_messages,
     repair_history,
     title_from,
@@ -253,7 +254,7 @@ class SessionStore:
         ts = self._timestamp()
         encoded = [(kind, _dumps(payload)) for kind, payload in batch]
         title = next(
-            (title_from(message_from_dict(p)) for k, p in batch if k == USER),
+            (title_from(decode_message(p)) for k, p in batch if k == USER),
             None,
         )
         with write_transaction(self.conn):

@@ -1,0 +1,96 @@
+"""Schema of the history index: sessions of every tool, their files, and FTS5 text.
+
+`history_sessions` holds one row per (tool, session id) with what lists show:
+title (and how strong its source is), cwd, branch, model, times and a short
+preview. `history_files` remembers each session file's identity and how far it
+has been read (inode, size, mtime, byte offset, importer state), so a refresh
+reads only appended bytes. `history_access` says which account can see a session
+and through which config dir. `history_chunks` holds the indexed text in three
+columns (user, assistant, tool: commands run, files touched, tool output), a
+bounded chunk per read batch, and `history_fts` is the external-content FTS5
+index over it, so `snippet()` and `bm25()` work without storing text twice.
+Stars live apart in `history_stars`, keyed by (tool, id), so a reindex keeps
+them. These migrations own the names `m100`–`m199`.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+from bridle.store.migrations import migration
+
+
+@migration
+def m100_history(db: sqlite3.Connection) -> None:
+    db.executescript(
+        """
+        CREATE TABLE history_sessions (
+            id INTEGER PRIMARY KEY,
+            tool TEXT NOT NULL,
+            sid TEXT NOT NULL,
+            title TEXT,
+            title_rank INTEGER NOT NULL DEFAULT 0,
+            cwd TEXT,
+            branch TEXT,
+            model TEXT,
+            created REAL,
+            updated REAL,
+            entries INTEGER NOT NULL DEFAULT 0,
+            head TEXT NOT NULL DEFAULT '[]',
+            tail TEXT NOT NULL DEFAULT '[]',
+            UNIQUE (tool, sid)
+        );
+        CREATE INDEX history_sessions_updated ON history_sessions (updated DESC);
+        CREATE INDEX history_sessions_sid ON history_sessions (sid);
+
+        CREATE TABLE history_files (
+            id INTEGER PRIMARY KEY,
+            path TEXT NOT NULL UNIQUE,
+            tool TEXT NOT NULL,
+            session INTEGER,
+            inode INTEGER NOT NULL DEFAULT 0,
+            size INTEGER NOT NULL DEFAULT 0,
+            mtime_ns INTEGER NOT NULL DEFAULT 0,
+            offset INTEGER NOT NULL DEFAULT 0,
+            state TEXT NOT NULL DEFAULT '{}'
+        );
+        CREATE INDEX history_files_session ON history_files (session);
+
+        CREATE TABLE history_access (
+            file INTEGER NOT NULL,
+            account TEXT NOT NULL,
+            config_dir TEXT NOT NULL,
+            PRIMARY KEY (file, account)
+        ) WITHOUT ROWID;
+
+        CREATE TABLE history_chunks (
+            id INTEGER PRIMARY KEY,
+            session INTEGER NOT NULL,
+            file INTEGER NOT NULL,
+            ts REAL,
+            user TEXT NOT NULL DEFAULT '',
+            assistant TEXT NOT NULL DEFAULT '',
+            tool TEXT NOT NULL DEFAULT ''
+        );
+        CREATE INDEX history_chunks_file ON history_chunks (file);
+        CREATE INDEX history_chunks_session ON history_chunks (session);
+
+        CREATE VIRTUAL TABLE history_fts USING fts5(
+            user, assistant, tool,
+            content='history_chunks', content_rowid='id',
+            tokenize='unicode61 remove_diacritics 2'
+        );
+
+        CREATE TABLE history_stars (
+            tool TEXT NOT NULL,
+            sid TEXT NOT NULL,
+            starred_at REAL NOT NULL,
+            PRIMARY KEY (tool, sid)
+        ) WITHOUT ROWID;
+
+        CREATE TABLE history_meta (
+            key TEXT PRIMARY KEY,
+            value TEXT NOT NULL
+        ) WITHOUT ROWID;
+        """
+    )
