@@ -10,6 +10,8 @@ message written for the model. Tools never check permissions and never print.
 
 from __future__ import annotations
 
+import os
+import threading
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -43,10 +45,24 @@ class ToolContext:
     # Allow WebFetch to reach loopback/private addresses.
     allow_private_network: bool = False
     todos: list[dict[str, Any]] = field(default_factory=list)
+    # Set by the engine on interrupt; long-running tools (Bash) poll it and stop.
+    cancel: threading.Event | None = None
 
     @property
     def roots(self) -> list[Path]:
         return [self.cwd, *self.extra_roots]
+
+    def resolve(self, path: str) -> Path:
+        """An absolute, normalised path; relative paths are taken from `cwd`."""
+        p = Path(path).expanduser()
+        return Path(os.path.normpath(p if p.is_absolute() else self.cwd / p))
+
+    def display(self, path: Path) -> str:
+        """`path` relative to `cwd` when inside it (shorter for the model), else absolute."""
+        try:
+            return str(path.relative_to(self.cwd)) or "."
+        except ValueError:
+            return str(path)
 
 
 @dataclass

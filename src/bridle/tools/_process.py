@@ -1,0 +1,110 @@
+"""Running a child process the way every tool should: scrubbed environment,
+stdin from /dev/null, its own process group, output spooled to a file (stdout and
+stderr merged in order), and the whole group killed on timeout or cancellation.
+
+Spooling to a file rather than a pipe means a background grandchild that keeps
+the output open never blocks us, and huge output never sits in memory. This
+module does not interpret the output or decide where a command may run.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import signal
+import subprocess
+import tempfile
+import threading
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from bridle.tools.base import ToolContext
+
+SECRET_NAME = re.compile(r"KEY|TOKEN|SECRET|PASSWORD|PASSWD|CREDENTIAL", re.IGNORECASE)
+READ_LIMIT = 4 * 1024 * 1024  # bytes of spooled output read back into memory
+GRACE_SECONDS = 2.0
+
+
+def child_env(ctx: ToolContext, base: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The environment for a child: `ctx.env` (else `base`, else ours) without
+    variables whose names look like secrets, except those in `ctx.env_allow`."""
+    src = ctx.env if ctx.env is not None else (base if base is not None else os.environ)
+    allow = set(ctx.env_allow)
+    return {k: v for k, v in src.items() if k in allow or not SECRET_NAME.search(k)}
+
+
+@dataclass
+class Finished:
+    exit_code: int | None  # None when killed by us
+    output: str
+    spool: Path  # full merged output; the caller deletes or keeps it
+    size: int  # bytes in the spool
+    timed_out: bool = False
+    cancelled: bool = False
+
+
+def run_group(
+    argv: Sequence[str],
+    *,
+    cwd: Path,
+    env: Mapping[str, str],
+    timeout: float,
+    cancel: threading.Event | None = None,
+    spool_dir: Path | None = None,
+) -> Finished:
+    """Run `argv` in a new session; kill its process group on timeout/cancel."""
+    fd, name = tempfile.mkstemp(prefix="bridle-out-", suffix=".txt", dir=spool_dir)
+    spool = Path(name)
+    with os.fdopen(fd, "wb") as out:
+        proc = subprocess.Popen(
+            list(argv),
+            cwd=cwd,
+            env=dict(env),
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    timed_out = cancelled = False
+    waited = 0.0
+    step = 0.05
+    while True:
+        try:
+            proc.wait(timeout=step)
+            break
+        except subprocess.TimeoutExpired:
+            waited += step
+            step = min(step * 2, 0.25)
+            if cancel is not None and cancel.is_set():
+                cancelled = True
+            elif waited >= timeout:
+                timed_out = True
+            if cancelled or timed_out:
+                _kill_group(proc)
+                break
+    size = spool.stat().st_size
+    with spool.open("rb") as f:
+        data = f.read(READ_LIMIT)
+    text = data.decode("utf-8", "replace")
+    if size > READ_LIMIT:
+        text += f"\n[... output continues: {size} bytes in total]"
+    code = None if (timed_out or cancelled) else proc.returncode
+    return Finished(code, text, spool, size, timed_out=timed_out, cancelled=cancelled)
+
+
+def _kill_group(proc: subprocess.Popen[bytes]) -> None:
+    """SIGTERM the group, then SIGKILL whatever is left after a grace period."""
+    pgid = proc.pid  # start_new_session makes the child its group's leader
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pgid, signal.SIGTERM)
+    try:
+        proc.wait(timeout=GRACE_SECONDS)
+    except subprocess.TimeoutExpired:
+        pass
+    # Grandchildren may ignore SIGTERM or outlive the leader: always finish the group.
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pgid, signal.SIGKILL)
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        proc.wait(timeout=GRACE_SECONDS)
