@@ -178,7 +178,22 @@ class _Parser:
             return "newline", "\n"
         if s.startswith(("<(", ">("), i):
             return "word", self._word()
-        for op in ("&&", "||", ";;", "|&", "&>>", "&>", "<<<", "<<-", "<<", "<>", "<&", ">>", ">|", ">&"):
+        for op in (
+            "&&",
+            "||",
+            ";;",
+            "|&",
+            "&>>",
+            "&>",
+            "<<<",
+            "<<-",
+            "<<",
+            "<>",
+            "<&",
+            ">>",
+            ">|",
+            ">&",
+        ):
             if s.startswith(op, i):
                 self.i += len(op)
                 return "op", op
@@ -399,7 +414,9 @@ class _Parser:
                     raise _Fail("unbalanced " + (stack[-1] if stack else "$("))
                 return
             if kind == "newline" or (kind == "op" and tok in (";", "&", "&&", "||", "|", "|&")):
-                if tok in ("|", "|&", "&&", "||") and not (cur.words or cur.closed or cur.redirects):
+                if tok in ("|", "|&", "&&", "||") and not (
+                    cur.words or cur.closed or cur.redirects
+                ):
                     raise _Fail(f"{tok!r} without a command before it")
                 self._finish(cur)
                 cur = _Builder()
@@ -437,12 +454,12 @@ class _Parser:
                 continue
             if cur.closed:
                 raise _Fail(f"unexpected word {tok.raw!r} after a closing keyword")
-            if at_start and tok.raw == tok.text and not cur.assignments:
-                if self._keyword(tok.text, stack, cur):
-                    if tok.text in ("}", "fi", "done"):
-                        self._finish(cur)
-                        cur = _Builder(closed=True)
-                    continue
+            plain = at_start and tok.raw == tok.text and not cur.assignments
+            if plain and self._keyword(tok.text, stack, cur):
+                if tok.text in ("}", "fi", "done"):
+                    self._finish(cur)
+                    cur = _Builder(closed=True)
+                continue
             if not cur.words and _ASSIGNMENT.match(tok.text) and _ASSIGNMENT.match(tok.raw):
                 cur.assignments.append(tok.text)
                 continue
@@ -464,7 +481,7 @@ class _Parser:
         elif word == "for":
             stack.append("for")
             cur.for_header = True
-            kind, name = self._token()
+            _kind, name = self._token()
             if not isinstance(name, Word) or not _NAME.match(name.raw):
                 raise _Fail("only `for NAME in WORDS` loops are supported")
         elif word == "!":
@@ -486,7 +503,7 @@ class _Parser:
         return True
 
     def _redirect(self, op: str, fd: int | None) -> Redirect:
-        kind, target = self._token()
+        _kind, target = self._token()
         if not isinstance(target, Word):
             raise _Fail(f"redirection {op!r} has no target")
         if op in ("<<", "<<-"):
@@ -503,9 +520,13 @@ class _Parser:
             return
         if not cur.words:
             if fd_redirects:
-                self.out.append(SimpleCommand((), self.prefix, tuple(cur.assignments), tuple(fd_redirects)))
+                self.out.append(
+                    SimpleCommand((), self.prefix, tuple(cur.assignments), tuple(fd_redirects))
+                )
             return
-        self._emit(list(cur.words), list(self.prefix), tuple(cur.assignments), tuple(fd_redirects), False)
+        self._emit(
+            list(cur.words), list(self.prefix), tuple(cur.assignments), tuple(fd_redirects), False
+        )
 
     def _emit(
         self,
@@ -525,7 +546,7 @@ class _Parser:
                     break
                 if argv[script].dynamic:
                     raise _Fail(f"{name} -c runs a string only known at run time")
-                layer = tuple(wrappers) + (tuple(argv[:script]),)
+                layer = (*tuple(wrappers), tuple(argv[:script]))
                 if redirects:
                     self.out.append(SimpleCommand((), layer, assignments, redirects))
                 sub = _Parser(argv[script].text, self.out, self.depth + 1, layer)
@@ -535,14 +556,17 @@ class _Parser:
             if skip is None:
                 break
             if name == "env":
-                assignments += tuple(w.text for w in argv[1:skip] if "=" in w.text and not w.text.startswith("-"))
+                assignments += tuple(
+                    w.text for w in argv[1:skip] if "=" in w.text and not w.text.startswith("-")
+                )
             wrappers.append(tuple(argv[:skip]))
             open_ended = open_ended or name == "xargs"
             argv = argv[skip:]
             if not argv and name == "xargs":
                 argv = [Word("echo", "echo")]
-        self.out.append(SimpleCommand(tuple(argv), tuple(wrappers), assignments, redirects, open_ended))
-
+        self.out.append(
+            SimpleCommand(tuple(argv), tuple(wrappers), assignments, redirects, open_ended)
+        )
 
 
 def _shell_script(argv: list[Word]) -> int | None:
@@ -570,6 +594,10 @@ def _shell_script(argv: list[Word]) -> int | None:
     return None
 
 
+def _names(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
 _VALUE_FLAGS = {
     "env": {"-u", "--unset", "-C", "--chdir", "-S", "--split-string"},
     "sudo": {"-u", "-g", "-C", "-D", "-h", "-p", "-r", "-t", "-U", "-T", "-R", "--user", "--group"},
@@ -577,8 +605,10 @@ _VALUE_FLAGS = {
     "timeout": {"-s", "-k", "--signal", "--kill-after"},
     "nice": {"-n", "--adjustment"},
     "stdbuf": {"-i", "-o", "-e", "--input", "--output", "--error"},
-    "xargs": {"-I", "-L", "-l", "-n", "-P", "-s", "-d", "-E", "-e", "-a", "--arg-file",
-              "--delimiter", "--max-args", "--max-procs", "--max-chars", "--replace"},  # fmt: skip
+    "xargs": _names(
+        "-I -L -l -n -P -s -d -E -e -a --arg-file --delimiter --max-args --max-procs "
+        "--max-chars --replace"
+    ),
     "exec": {"-a"},
     "command": set(),
     "nohup": set(),
