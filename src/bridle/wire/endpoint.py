@@ -15,7 +15,9 @@ WIRES = ("anthropic-messages", "openai-chat", "openai-responses", "gemini")
 class Endpoint:
     provider: str  # catalog name, e.g. "deepseek"; used in error messages
     wire: str  # one of WIRES
-    base_url: str  # per the wire's convention (Anthropic no /v1, OpenAI with /v1, Gemini no /v1beta)
+    base_url: (
+        str  # per the wire's convention (Anthropic no /v1, OpenAI with /v1, Gemini no /v1beta)
+    )
     model: str  # the provider's model id, e.g. "deepseek-chat"
     api_key: str | None = None
     headers: dict[str, str] = field(default_factory=dict)
