@@ -48,6 +48,10 @@ class ModelInfo:
     def ref(self) -> str:
         return f"{self.provider}/{self.id}"
 
+    @property
+    def max_output_tokens(self) -> int | None:
+        return self.max_output
+
 
 @dataclass(frozen=True, slots=True)
 class ProviderSpec:
