@@ -26,6 +26,7 @@ _CWD_PATTERNS = (
     re.compile(r"<cwd>\s*([^<\n]+?)\s*</cwd>"),
     re.compile(r"[Ww]orking directory:\s*`?(/[^\s`]*)"),
     re.compile(r"working in the directory:?\s*`?(/[^\s`]*)"),
+    re.compile(r"Workspace Directories:\**\s*\n\s*-\s*(/[^\s`]*)"),
     re.compile(r"[Cc]urrent working directory(?: is)?:?\s*`?(/[^\s`]*)"),
     re.compile(r"\bcwd[\"']?\s*[:=]\s*[\"'`]?(/[^\s\"'`]*)"),
 )
