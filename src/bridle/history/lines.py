@@ -1,0 +1,62 @@
+"""Read the complete lines appended to a session file since a byte offset.
+
+A session file may be appended while we read it, so only bytes up to the last
+newline are consumed; a half-written last line is left for the next read and the
+returned offset points just past the last newline. Reads stream in bounded
+chunks so a 100 MB transcript never sits in memory whole. Codex's `.jsonl.zst`
+rollouts are decompressed as a stream; their offset counts decompressed bytes.
+This module does not parse JSON: importers do, line by line.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import BinaryIO
+
+CHUNK = 4 << 20
+
+
+def read_batches(path: Path, offset: int, chunk: int = CHUNK) -> Iterator[tuple[list[bytes], int]]:
+    """Yield `(complete lines, offset after them)` from `offset` on, a chunk at a time."""
+    if path.name.endswith(".zst"):
+        yield from _zst_batches(path, offset, chunk)
+        return
+    with open(path, "rb") as f:
+        f.seek(offset)
+        yield from _batches(f, offset, chunk)
+
+
+def _batches(f: BinaryIO, offset: int, chunk: int) -> Iterator[tuple[list[bytes], int]]:
+    carry = b""
+    while True:
+        data = f.read(chunk)
+        if not data:
+            return
+        data = carry + data
+        cut = data.rfind(b"\n")
+        if cut < 0:
+            carry = data
+            continue
+        carry = data[cut + 1 :]
+        block = data[: cut + 1]
+        offset += len(block)
+        yield block.splitlines(), offset
+
+
+def _zst_batches(path: Path, offset: int, chunk: int) -> Iterator[tuple[list[bytes], int]]:
+    import zstandard
+
+    with open(path, "rb") as raw:
+        reader = zstandard.ZstdDecompressor().stream_reader(raw, read_across_frames=True)
+        skip = offset
+        while skip > 0:
+            got = reader.read(min(skip, chunk))
+            if not got:
+                return
+            skip -= len(got)
+        try:
+            yield from _batches(reader, offset, chunk)  # type: ignore[arg-type]
+        except zstandard.ZstdError:
+            # A frame still being written: what was read so far stands.
+            return
