@@ -129,3 +129,27 @@ def test_write_transaction_rolls_back_on_error(tmp_path: Path) -> None:
         )
         raise RuntimeError("boom")
     assert conn.execute("SELECT COUNT(*) FROM sessions").fetchone() == (0,)
+
+
+def test_executescript_stays_inside_a_transaction(tmp_path: Path) -> None:
+    conn = open_db(tmp_path / "bridle.db")
+    script = """
+        CREATE TABLE notes (body TEXT);  -- a comment; with a semicolon
+        CREATE TRIGGER notes_guard BEFORE DELETE ON notes BEGIN SELECT RAISE(ABORT, 'kept; always'); END;
+        INSERT INTO notes VALUES ('a;b');
+        INSERT INTO notes VALUES ('c')
+    """
+    with write_transaction(conn):
+        conn.executescript(script)
+        assert conn.execute("SELECT body FROM notes").fetchall() == [("a;b",), ("c",)]
+        assert conn.in_transaction
+        conn.execute("SAVEPOINT probe")  # only valid while the transaction is open
+        conn.execute("RELEASE probe")
+    with pytest.raises(RuntimeError), write_transaction(conn):
+        conn.executescript("CREATE TABLE gone (x); INSERT INTO gone VALUES (1);")
+        raise RuntimeError("abort")
+    tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    assert "notes" in tables and "gone" not in tables
+    # Outside a transaction it behaves like the stdlib's.
+    conn.executescript("CREATE TABLE plain (x); INSERT INTO plain VALUES (1);")
+    assert conn.execute("SELECT x FROM plain").fetchall() == [(1,)]

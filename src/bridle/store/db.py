@@ -3,7 +3,8 @@
 `open_db` creates the parent directory, refuses any file that is not an SQLite
 database (naming the path and the fix, never touching the file), sets WAL mode,
 `synchronous=NORMAL`, foreign keys and a busy timeout, then applies pending
-migrations. Connections run in autocommit mode (`isolation_level=None`): every
+migrations. Connections (`Connection`, whose `executescript` keeps an open
+transaction) run in autocommit mode (`isolation_level=None`): every
 write goes through `write_transaction`, which takes the write lock up front with
 `BEGIN IMMEDIATE` so concurrent writers queue on the busy timeout instead of
 failing mid-transaction with a lock upgrade error. WAL with `synchronous=NORMAL`
@@ -27,12 +28,46 @@ SQLITE_MAGIC = b"SQLite format 3\x00"
 DEFAULT_BUSY_TIMEOUT_S = 30.0
 
 
+class Connection(sqlite3.Connection):
+    """A connection whose `executescript` stays inside an open transaction.
+
+    The stdlib's `executescript` first COMMITs whatever transaction is open,
+    which would split a migration (and release the write lock another process
+    is waiting on) halfway; inside a transaction this one runs the script's
+    statements one by one instead."""
+
+    def executescript(self, sql_script: str, /) -> sqlite3.Cursor:
+        if not self.in_transaction:
+            return super().executescript(sql_script)
+        cursor = self.cursor()
+        statement = ""
+        for piece in sql_script.split(";"):
+            statement += piece + ";"
+            # complete_statement knows about string literals, comments and
+            # trigger bodies, so a `;` inside them does not end the statement.
+            if sqlite3.complete_statement(statement):
+                if statement.strip(" \t\r\n;"):
+                    cursor.execute(statement)
+                statement = ""
+        if statement.strip(" \t\r\n;"):
+            cursor.execute(statement.removesuffix(";"))
+        return cursor
+
+
 def open_db(path: Path, *, busy_timeout_s: float = DEFAULT_BUSY_TIMEOUT_S) -> sqlite3.Connection:
     """Open (creating if needed) the database at `path`, migrated to the latest schema."""
     path = Path(path)
     _refuse_foreign_file(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    conn = sqlite3.connect(path, timeout=busy_timeout_s, isolation_level=None)
+    # check_same_thread=False lets a front end hand the connection to the worker
+    # thread that runs the engine; it is still used by one thread at a time.
+    conn = sqlite3.connect(
+        path,
+        timeout=busy_timeout_s,
+        isolation_level=None,
+        check_same_thread=False,
+        factory=Connection,
+    )
     try:
         conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_s * 1000)}")
         mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
@@ -67,7 +102,12 @@ def write_transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
     except BaseException:
         conn.execute("ROLLBACK")
         raise
-    conn.execute("COMMIT")
+    try:
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
 
 
 def _refuse_foreign_file(path: Path) -> None:
