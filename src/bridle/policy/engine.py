@@ -312,7 +312,7 @@ class PermissionPolicy:
             return _worst(files) or Decision(
                 "allow", "acceptEdits mode allows file commands inside the project"
             )
-        return Decision("ask", f"`{_render(cmd.argv)}` needs approval")
+        return Decision("ask", f"`{_render(cmd.layers()[0])}` needs approval")
 
     def _bash_allow_rule(self, cmd: SimpleCommand) -> PermissionRule | None:
         full = _forms(cmd, layers=1)
@@ -332,6 +332,8 @@ class PermissionPolicy:
     def _word_verdicts(
         self, word: Word, cwds: list[str], cwd_known: bool, tool: str
     ) -> list[Decision]:
+        if word.raw.startswith(("<(", ">(")):
+            return []  # a pipe to a command that is checked on its own
         path = _word_path(word, self.home)
         if path is None:
             return [Decision("ask", f"{word.raw} names a file only known at run time")]

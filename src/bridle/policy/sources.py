@@ -38,7 +38,7 @@ def split_rule_list(values: Iterable[str]) -> list[str]:
     `["Bash(git commit:*),Read", "Edit"]` -> `["Bash(git commit:*)", "Read", "Edit"]`."""
     rules: list[str] = []
     for value in values:
-        depth, current = 0, []
+        depth, current = 0, list[str]()
         for ch in value:
             if ch == "(":
                 depth += 1
