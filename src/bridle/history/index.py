@@ -446,25 +446,35 @@ class _Writer:
         cols: dict[str, list[str]] = {USER: [], ASSISTANT: [], TOOL: []}
         size = 0
         ts: float | None = None
-        for e in entries:
+        for i, e in enumerate(entries):
             cols[e.role].append(e.text)
             size += len(e.text)
             ts = e.ts or ts
-            if size >= CHUNK_CHARS:
-                self.chunks.append(
-                    (session, fid, ts, *("\n".join(cols[r]) for r in (USER, ASSISTANT, TOOL)))
-                )
+            if size >= CHUNK_CHARS or i == len(entries) - 1:
+                user, assistant, tool = ("\n".join(cols[r]) for r in (USER, ASSISTANT, TOOL))
+                self.chunks.append((session, fid, ts, user, assistant, tool))
                 cols = {USER: [], ASSISTANT: [], TOOL: []}
                 size = 0
-        if size:
-            self.chunks.append(
-                (session, fid, ts, *("\n".join(cols[r]) for r in (USER, ASSISTANT, TOOL)))
-            )
 
 
 def _retitle(s: dict[str, Any], title: str, rank: int) -> None:
     if rank > s["title_rank"] or (rank == s["title_rank"] and rank >= 2 and title != s["title"]):
         s["title"], s["title_rank"], s["retitled"] = title, rank, True
+
+
+def read_entries(tool: str, path: Path) -> list[Entry]:
+    """Every entry of one session file, read from the start (for show and export)."""
+    module = importer(tool)
+    rewrites = getattr(module, "rewrites", None)
+    whole = bool(rewrites and rewrites(path))
+    state: dict[str, Any] = {"restarted": True}
+    entries: list[Entry] = []
+    try:
+        for lines, _ in _batches(path, 0, whole):
+            entries.extend(module.parse(lines, state, path).entries)
+    except OSError:
+        pass
+    return entries
 
 
 def _batches(path: Path, offset: int, whole: bool) -> Iterator[tuple[list[bytes], int]]:

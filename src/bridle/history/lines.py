@@ -56,7 +56,7 @@ def _zst_batches(path: Path, offset: int, chunk: int) -> Iterator[tuple[list[byt
                 return
             skip -= len(got)
         try:
-            yield from _batches(reader, offset, chunk)  # type: ignore[arg-type]
+            yield from _batches(reader, offset, chunk)
         except zstandard.ZstdError:
             # A frame still being written: what was read so far stands.
             return

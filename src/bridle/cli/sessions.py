@@ -1,0 +1,371 @@
+"""`bridle sessions`: list, search, show, resume, star, export and reindex past sessions.
+
+Thin Click commands over `bridle.history`. Every command first brings the index
+up to date within a small time budget (`history.fresh`); the first run builds
+it, with a progress bar on stderr when that takes more than a moment. The search
+path imports only sqlite3, click and bridle's history modules. `resume` builds
+its command line with `history.resume.plan_resume` and execs it as the last step.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from typing import Any
+
+import click
+
+from bridle.history.search import ROLES, Filters
+
+TOOL_CHOICES = ("claude", "codex", "gemini", "copilot", "bridle")
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
+
+
+def parse_when(text: str | None, now: float) -> float | None:
+    """`3d`, `12h`, `2w` (ago) or an ISO date/time → epoch seconds."""
+    if not text:
+        return None
+    value = text.strip()
+    unit = _UNITS.get(value[-1:].lower())
+    if unit and value[:-1].replace(".", "", 1).isdigit():
+        return now - float(value[:-1]) * unit
+    from bridle.history.records import parse_time
+
+    ts = parse_time(value if "T" in value or " " in value else value + "T00:00:00")
+    if ts is None:
+        raise click.UsageError(
+            f"cannot read time {text!r}: use 3d, 12h, 2w or a date like 2025-11-03."
+        )
+    return ts
+
+
+def _open(refresh: bool = True) -> Any:
+    from bridle.config.paths import database_path
+    from bridle.history.fresh import Freshness, ensure_fresh
+    from bridle.store.db import open_db
+
+    db = open_db(database_path())
+    if refresh:
+        ensure_fresh(db, os.environ, Freshness.from_env(os.environ), first_progress=_progress_bar)
+    return db
+
+
+def _progress_bar() -> Any:
+    """A bar on stderr that appears only once the first index has run half a second."""
+    if not sys.stderr.isatty():
+        return None
+    start = time.monotonic()
+
+    def show(done: int, total: int) -> None:
+        if time.monotonic() - start < 0.5 or total <= 0:
+            return
+        width = 30
+        filled = int(width * done / total)
+        sys.stderr.write(
+            f"\rIndexing sessions [{'#' * filled}{'.' * (width - filled)}] "
+            f"{done >> 20}/{total >> 20} MB"
+        )
+        if done >= total:
+            sys.stderr.write("\n")
+        sys.stderr.flush()
+
+    return show
+
+
+def _filters(tool: str | None, account: str | None, project: str | None, since: str | None,
+             until: str | None, role: str | None = None, starred: bool = False) -> Filters:  # fmt: skip
+    now = time.time()
+    return Filters(
+        tool=tool,
+        account=None if account is None else ("" if account == "default" else account),
+        project=project,
+        since=parse_when(since, now),
+        until=parse_when(until, now),
+        role=role,
+        starred=starred,
+    )
+
+
+def _color() -> bool:
+    return sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+
+
+def _filter_options(f: Any) -> Any:
+    for opt in reversed(
+        [
+            click.option(
+                "--tool", type=click.Choice(TOOL_CHOICES), help="Only this tool's sessions."
+            ),
+            click.option(
+                "--account", help="Only sessions this account can see ('default' = your own setup)."
+            ),
+            click.option("--project", help="Only sessions whose directory contains this text."),
+            click.option("--since", help="Updated since: 3d, 12h, 2w or a date."),
+            click.option("--until", help="Updated before: 3d, 12h, 2w or a date."),
+            click.option("--starred", is_flag=True, help="Only starred sessions."),
+            click.option(
+                "-n", "--limit", type=click.IntRange(1, 10000), default=20, show_default=True
+            ),
+            click.option("--json", "as_json", is_flag=True, help="One JSON object per line."),
+        ]
+    ):
+        f = opt(f)
+    return f
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def sessions() -> None:
+    """Every session of every tool (Claude Code, Codex, Gemini CLI, Copilot CLI, bridle)."""
+
+
+@sessions.command("list")
+@_filter_options
+@click.option(
+    "--sort", type=click.Choice(("time", "project", "tool")), default="time", show_default=True
+)
+def list_cmd(tool: str | None, account: str | None, project: str | None, since: str | None,
+             until: str | None, starred: bool, limit: int, as_json: bool, sort: str) -> None:  # fmt: skip
+    """List sessions, most recently updated first."""
+    import json
+
+    from bridle.history.render import session_line
+    from bridle.history.search import list_sessions
+
+    db = _open()
+    rows = list_sessions(
+        db, _filters(tool, account, project, since, until, starred=starred), limit=limit, sort=sort
+    )
+    now, home = time.time(), os.path.expanduser("~")
+    for s in rows:
+        click.echo(json.dumps(s.to_json()) if as_json else session_line(s, now, home, _color()))
+
+
+@sessions.command("search")
+@click.argument("query", nargs=-1, required=True)
+@_filter_options
+@click.option("--role", type=click.Choice(ROLES), help="Match only user, assistant or tool text.")
+def search_cmd(query: tuple[str, ...], tool: str | None, account: str | None, project: str | None,
+               since: str | None, until: str | None, starred: bool, limit: int, as_json: bool,
+               role: str | None) -> None:  # fmt: skip
+    """Full-text search: words, "exact phrases", prefix*, OR, -excluded."""
+    from bridle.history.render import hit_json, hit_lines
+    from bridle.history.search import fts_query, search
+
+    text = " ".join(query)
+    if not fts_query(text):
+        raise click.UsageError(f"nothing to search for in {text!r}: give at least one word.")
+    db = _open()
+    hits = search(
+        db, text, _filters(tool, account, project, since, until, role, starred), limit=limit
+    )
+    if as_json:
+        import json
+
+        for h in hits:
+            click.echo(json.dumps(hit_json(h)))
+        return
+    now, home, color = time.time(), os.path.expanduser("~"), _color()
+    out = []
+    for h in hits:
+        out.extend(hit_lines(h, now, home, color))
+    if out:
+        click.echo("\n".join(out))
+    else:
+        click.echo(f"No session matches {text!r}.", err=True)
+
+
+def _one(db: Any, ref: str) -> Any:
+    from bridle.history.search import find_session
+
+    found = find_session(db, ref)
+    if not found:
+        raise click.UsageError(
+            f"no session {ref!r}: see `bridle sessions list` or `bridle sessions search`."
+        )
+    if len(found) > 1:
+        names = ", ".join(f"{s.tool}:{s.id}" for s in found[:5])
+        raise click.UsageError(
+            f"{ref!r} names several sessions ({names}); give more of the id or tool:id."
+        )
+    return found[0]
+
+
+def _entries(db: Any, s: Any) -> list[Any]:
+    from pathlib import Path
+
+    from bridle.history.index import read_entries
+    from bridle.history.search import session_files
+
+    out: list[Any] = []
+    for tool, path, _ in session_files(db, s.key):
+        out.extend(read_entries(tool, Path(path)))
+    out.sort(key=lambda e: e.ts or 0.0)
+    return out
+
+
+@sessions.command("show")
+@click.argument("ref")
+@click.option("--json", "as_json", is_flag=True, help="Metadata and messages as one JSON object.")
+def show_cmd(ref: str, as_json: bool) -> None:
+    """Show a session's metadata and conversation (by id, id prefix or tool:id)."""
+    import json
+
+    from bridle.history.render import ago
+
+    db = _open()
+    s = _one(db, ref)
+    entries = _entries(db, s)
+    if as_json:
+        doc = s.to_json()
+        doc["entries"] = [{"role": e.role, "text": e.text, "ts": e.ts} for e in entries]
+        click.echo(json.dumps(doc))
+        return
+    now = time.time()
+    click.echo(f"{s.title or '(untitled)'}\n{s.tool}:{s.id}  updated {ago(s.updated, now)}")
+    click.echo(f"cwd: {s.cwd or '-'}  branch: {s.branch or '-'}  model: {s.model or '-'}")
+    click.echo(f"accounts: {', '.join(a or 'default' for a in s.accounts) or '-'}\n")
+    for e in entries:
+        click.echo(f"[{e.role}] {e.text}\n")
+
+
+@sessions.command("export")
+@click.argument("ref")
+@click.option("--format", "fmt", type=click.Choice(("md", "json")), default="md", show_default=True)
+@click.option(
+    "-o", "--output", type=click.Path(dir_okay=False), help="Write to this file (not overwritten)."
+)
+def export_cmd(ref: str, fmt: str, output: str | None) -> None:
+    """Export a session as Markdown or JSON."""
+    import json
+
+    db = _open()
+    s = _one(db, ref)
+    entries = _entries(db, s)
+    if fmt == "json":
+        doc = s.to_json()
+        doc["entries"] = [{"role": e.role, "text": e.text, "ts": e.ts} for e in entries]
+        text = json.dumps(doc, indent=2) + "\n"
+    else:
+        lines = [
+            f"# {s.title or s.id}",
+            "",
+            f"- tool: {s.tool}",
+            f"- id: {s.id}",
+            f"- cwd: {s.cwd or '-'}",
+            "",
+        ]
+        for e in entries:
+            lines += [
+                f"## {e.role}",
+                "",
+                e.text if e.role != "tool" else "```\n" + e.text + "\n```",
+                "",
+            ]
+        text = "\n".join(lines)
+    if output is None:
+        click.echo(text, nl=False)
+        return
+    if os.path.exists(output):
+        raise click.UsageError(
+            f"{output} exists; choose another file name (bridle never overwrites it)."
+        )
+    tmp = f"{output}.tmp-{os.getpid()}"
+    with open(tmp, "w", encoding="utf-8") as f:
+        f.write(text)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, output)
+    click.echo(f"wrote {output}", err=True)
+
+
+@sessions.command("resume")
+@click.argument("ref")
+@click.option("--account", help="Resume under this account (it must be able to see the session).")
+@click.option("--dry-run", is_flag=True, help="Print the command line instead of running it.")
+def resume_cmd(ref: str, account: str | None, dry_run: bool) -> None:
+    """Continue a session in its own tool, directory and account."""
+    import json
+
+    from bridle.history.resume import exec_plan, plan_resume
+    from bridle.history.search import session_files
+
+    db = _open()
+    s = _one(db, ref)
+    access: dict[str, str] = {}
+    for _, _, acc in session_files(db, s.key):
+        access.update(acc)
+    if s.tool == "bridle":
+        access.update({a: "" for a in s.accounts})
+    plan = plan_resume(
+        s.tool,
+        s.id,
+        s.cwd,
+        access,
+        account=None if account is None else ("" if account == "default" else account),
+    )
+    if plan.notice:
+        click.echo(f"bridle: {plan.notice}", err=True)
+    if dry_run:
+        click.echo(
+            json.dumps(
+                {"argv": plan.argv, "cwd": plan.cwd, "account": plan.account, "env": plan.env}
+            )
+        )
+        return
+    binary = None
+    if s.tool != "bridle":
+        from bridle.accounts.specs import TOOLS, find_binary
+
+        binary = find_binary(TOOLS[s.tool], os.environ)
+        if binary is None:
+            raise click.UsageError(
+                f"{plan.argv[0]} is not on PATH: install it, or set BRIDLE_CLI_PATH to its directory."
+            )
+    db.close()
+    exec_plan(plan, os.environ, binary=binary)
+
+
+def _star(ref: str, on: bool) -> None:
+    from bridle.history.search import set_star
+
+    db = _open()
+    s = _one(db, ref)
+    set_star(db, s.tool, s.id, on, time.time())
+    click.echo(f"{'starred' if on else 'unstarred'} {s.tool}:{s.id}")
+
+
+@sessions.command("star")
+@click.argument("ref")
+def star_cmd(ref: str) -> None:
+    """Star a session (`--starred` and the picker's `*` show only starred ones)."""
+    _star(ref, True)
+
+
+@sessions.command("unstar")
+@click.argument("ref")
+def unstar_cmd(ref: str) -> None:
+    """Remove a session's star."""
+    _star(ref, False)
+
+
+@sessions.command("reindex")
+@click.option(
+    "--full", is_flag=True, help="Forget the index and read every file again (stars are kept)."
+)
+def reindex_cmd(full: bool) -> None:
+    """Bring the index up to date now (or rebuild it with --full)."""
+    from bridle.history.index import SessionIndex
+    from bridle.history.roots import all_roots
+
+    db = _open(refresh=False)
+    index = SessionIndex(db)
+    if full:
+        index.clear()
+    started = time.monotonic()
+    stats = index.refresh(all_roots(os.environ), progress=_progress_bar())
+    click.echo(
+        f"{stats.files} files, {stats.read} read ({stats.bytes / 1e6:.1f} MB), {stats.removed} removed"
+        f" in {time.monotonic() - started:.2f}s",
+        err=True,
+    )
