@@ -1,0 +1,101 @@
+"""`bridle launch`, `bridle shell` and `bridle exec`: run a coding CLI, a shell or
+one command under a named account (or `native`, your real setup). Thin Click
+commands over `bridle.accounts.runner`, which builds the plan, forwards signals and
+returns the child's exit code, which these commands return as theirs.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import click
+
+from bridle.accounts.specs import TOOL_NAMES
+
+_PASS_THROUGH = {"ignore_unknown_options": True}
+
+
+def _notice(text: str) -> None:
+    click.echo(f"bridle: {text}", err=True)
+
+
+@click.command(context_settings=_PASS_THROUGH)
+@click.argument("account")
+@click.option("--yolo", is_flag=True, help="Skip the tool's permission prompts.")
+@click.option(
+    "--resume",
+    "resume",
+    is_flag=False,
+    flag_value="",
+    default=None,
+    metavar="[ID]",
+    help="Resume session ID, or the latest without one.",
+)
+@click.option("--continue", "continue_", is_flag=True, help="Resume the latest session.")
+@click.option("--portal", is_flag=True, help="Run inside tmux (<project>/<account>/<tool>).")
+@click.argument("args", nargs=-1, type=click.UNPROCESSED)
+def launch(
+    account: str,
+    yolo: bool,
+    resume: str | None,
+    continue_: bool,
+    portal: bool,
+    args: tuple[str, ...],
+) -> int:
+    """Launch a coding CLI under ACCOUNT (`native`: your real setup).
+
+    \b
+    bridle launch ACCOUNT [claude|codex|gemini|copilot] [OPTIONS] [-- ARGS...]
+    Without a tool name the account's default provider runs; ARGS go to the tool.
+    """
+    from bridle.accounts.runner import Accounts, Request, open_portal, run_plan
+
+    tool = args[0] if args and args[0] in TOOL_NAMES else None
+    args = args[1:] if tool else args
+    if resume is not None and continue_:
+        raise click.UsageError("use --resume ID or --continue, not both.")
+    ctx = Accounts(os.environ, Path.cwd())
+    name = ctx.store.resolve(account)
+    req = Request(
+        account=name, tool=tool, yolo=yolo, resume_id=resume or None,
+        resume_latest=continue_ or resume == "", args=list(args),
+    )  # fmt: skip
+    prep = ctx.prepare_launch(req)
+    for line in prep.plan.notices:
+        _notice(line)
+    try:
+        if portal:
+            project = Path(prep.plan.cwd).name or "project"
+            code, note = open_portal(prep.plan, project, name, prep.spec.name)
+            _notice(note)
+        else:
+            code = run_plan(prep.plan)
+    finally:
+        for line in ctx.finish_launch(prep):
+            _notice(line)
+    return code
+
+
+@click.command()
+@click.argument("account")
+def shell(account: str) -> int:
+    """Open your $SHELL with ACCOUNT's environment (every CLI uses its config)."""
+    from bridle.accounts.runner import Accounts, run_plan
+
+    ctx = Accounts(os.environ, Path.cwd())
+    name = ctx.store.resolve(account)
+    plan = ctx.prepare_command(name, [os.environ.get("SHELL") or "/bin/sh"])
+    _notice(f"shell for account {name}; exit to return")
+    return run_plan(plan)
+
+
+@click.command(context_settings=_PASS_THROUGH)
+@click.argument("account")
+@click.argument("command", nargs=-1, required=True, type=click.UNPROCESSED)
+def exec_(account: str, command: tuple[str, ...]) -> int:
+    """Run COMMAND (after --) with ACCOUNT's environment; exits with its code."""
+    from bridle.accounts.runner import Accounts, run_plan
+
+    ctx = Accounts(os.environ, Path.cwd())
+    return run_plan(ctx.prepare_command(ctx.store.resolve(account), list(command)))
