@@ -73,7 +73,7 @@ class Glob(Tool):
                 hits.append((mtime, rel))
         hits.sort(key=lambda h: (-h[0], h[1]))
         if not hits:
-            return ToolOutput.text(f"No files match {pattern!r} in {ctx.display(root)}.")
+            return ToolOutput.text(f"No files match {pattern!r} under {root}")
         lines = [ctx.display(Path(root, rel)) for _, rel in hits[:MAX_RESULTS]]
         if len(hits) > MAX_RESULTS:
             lines.append(
