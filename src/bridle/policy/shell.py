@@ -145,9 +145,17 @@ class _Parser:
         self.s = s
         self.i = 0
         self.out = out
-        self.depth = depth
         self.prefix = prefix  # wrapper layers of an enclosing `bash -c`
         self.heredocs: list[tuple[str, bool, bool]] = []  # (delimiter, quoted, strip tabs)
+        self.nesting = depth
+
+    def _nested(self) -> None:
+        """Parse a `$( )` or `<( )` body in place, counting how deep we are."""
+        self.nesting += 1
+        if self.nesting > _MAX_DEPTH:
+            raise _Fail("nested too deeply")
+        self.parse_list(in_subst=True)
+        self.nesting -= 1
 
     # -- lexer ---------------------------------------------------------------
 
@@ -222,7 +230,7 @@ class _Parser:
             c = s[self.i]
             if self.i == start and c in "<>" and s.startswith("(", self.i + 1):
                 self.i += 2
-                self.parse_list(in_subst=True)
+                self._nested()
                 text.append(s[start : self.i])
                 dynamic = True
                 continue
@@ -332,7 +340,7 @@ class _Parser:
             self.i = end
         elif s.startswith("$(", start):
             self.i = start + 2
-            self.parse_list(in_subst=True)
+            self._nested()
         elif s.startswith("${", start):
             end = self._balanced(start + 2, "{", "}", 1)
             body = s[start + 2 : end - 1]
@@ -351,7 +359,7 @@ class _Parser:
                 j += 1
             if j >= len(s):
                 raise _Fail("unterminated backtick substitution")
-            _Parser("".join(inner), self.out, self.depth + 1, self.prefix).parse_list(False)
+            _Parser("".join(inner), self.out, self.nesting + 1, self.prefix).parse_list(False)
             self.i = j + 1
         else:
             m = re.match(r"\$([A-Za-z_][A-Za-z0-9_]*|[0-9@*#?$!-])", s[start:])
@@ -549,7 +557,7 @@ class _Parser:
                 layer = (*tuple(wrappers), tuple(argv[:script]))
                 if redirects:
                     self.out.append(SimpleCommand((), layer, assignments, redirects))
-                sub = _Parser(argv[script].text, self.out, self.depth + 1, layer)
+                sub = _Parser(argv[script].text, self.out, self.nesting + 1, layer)
                 sub.parse_list(in_subst=False)
                 return
             skip = _wrapper_length(name, argv, assignments)
