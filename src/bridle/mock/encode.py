@@ -24,6 +24,7 @@ _ANTHROPIC_ERRORS = {
     404: "not_found_error",
     429: "rate_limit_error",
     500: "api_error",
+    503: "overloaded_error",
     529: "overloaded_error",
 }
 _OPENAI_ERRORS = {
@@ -38,6 +39,7 @@ _GEMINI_STATUS = {
     404: "NOT_FOUND",
     429: "RESOURCE_EXHAUSTED",
     500: "INTERNAL",
+    503: "UNAVAILABLE",
     529: "UNAVAILABLE",
 }
 

@@ -65,7 +65,7 @@ def parse_request(
     conversation = parse(body, view)
     view.fingerprint = hashlib.sha1(
         json.dumps(conversation, sort_keys=True, default=str).encode()
-    ).hexdigest()[:16]
+    ).hexdigest()[:24]
     return view
 
 

@@ -255,7 +255,8 @@ class MockServer:
             count = {"totalTokens": tokens} if wire == GEMINI else {"input_tokens": tokens}
             await resp.send(200, json.dumps(count).encode())
             return
-        reply = Reply(model=view.model or "mock", input_tokens=tokens)
+        # Ids derive from the conversation, so a retried request gets the same answer.
+        reply = Reply(model=view.model or "mock", input_tokens=tokens, call_id=view.fingerprint)
         if not view.tools or self.scenario is None:
             entry["side"] = True
             reply.text = (
