@@ -68,6 +68,7 @@ def _rows(provider: Any, catalog: Any, settings: Any, env: dict[str, str]) -> li
                 "model": info.id if info else None,
                 "ref": spec,
                 "aliases": list(info.aliases) if info else [],
+                "snapshots": list(info.snapshots) if info else [],
                 "wire": wire,
                 "base_url": base_url,
                 "context_window": info.context_window if info else None,

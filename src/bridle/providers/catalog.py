@@ -39,7 +39,10 @@ class ModelInfo:
     context_window: int | None = None
     max_output: int | None = None
     prices: Prices | None = None  # None: unknown, cost is reported as 0 and flagged
+    # Other names for the model; resolving one sends `id`.
     aliases: tuple[str, ...] = ()
+    # Pinned API ids sharing this entry's data; resolving one sends the snapshot id.
+    snapshots: tuple[str, ...] = ()
     quirks: frozenset[str] = frozenset()
     wire: str | None = None  # a per-model wire override
     known: bool = True  # False when the model is not in the catalog
@@ -75,7 +78,7 @@ class ProviderSpec:
     source: str = "catalog"
 
     def find_model(self, model: str) -> ModelInfo | None:
-        """The catalog entry for a model id or alias, ignoring case."""
+        """The catalog entry for a model id, alias or snapshot, ignoring case."""
         found = self.models.get(model)
         if found is not None:
             return found
@@ -83,6 +86,9 @@ class ProviderSpec:
         for info in self.models.values():
             if info.id.lower() == low or any(a.lower() == low for a in info.aliases):
                 return info
+            for snapshot in info.snapshots:
+                if snapshot.lower() == low:
+                    return replace(info, id=snapshot, snapshots=())
         return None
 
 
@@ -171,6 +177,7 @@ def _model_from_toml(provider: str, model_id: str, spec: dict[str, Any]) -> Mode
         max_output=spec.get("max_output"),
         prices=prices,
         aliases=tuple(spec.get("aliases", ())),
+        snapshots=tuple(spec.get("snapshots", ())),
         quirks=frozenset(spec.get("quirks", ())),
         wire=spec.get("wire"),
     )

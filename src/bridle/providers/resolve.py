@@ -86,7 +86,8 @@ def resolve_model(
         base_url = root + "/v1" if wire in _OPENAI_WIRES else root
     if not base_url and require_key:
         raise ConfigError(
-            f"no base URL for {provider.name}: set {env_names(provider, 'BASE_URL')[0]} "
+            f"no base URL for {provider.name}: set "
+            f"{[*provider.base_url_env, *env_names(provider, 'BASE_URL')][0]} "
             f"or providers.{provider.name}.base_url"
             + (" (start one with `bridle mock serve`)" if "mock" in provider.quirks else ""),
             key=f"providers.{provider.name}.base_url",
