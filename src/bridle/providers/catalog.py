@@ -10,7 +10,6 @@ no credentials; choosing a base URL or key for a run is `providers.resolve`.
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -121,6 +120,8 @@ def load_catalog(
     """The built-in catalog with the `providers` settings object applied on top.
 
     `source` names the settings file in errors (Settings.sources["providers"])."""
+    import tomllib  # only when a catalog is needed: it costs more to import than to parse
+
     try:
         raw = tomllib.loads(catalog_path.read_text(encoding="utf-8"))
     except (OSError, tomllib.TOMLDecodeError) as e:
