@@ -119,8 +119,7 @@ def test_count_tokens_endpoints() -> None:
     body = json.dumps({"messages": [{"role": "user", "content": "x" * 400}]}).encode()
     with MockServer(SCENARIO) as srv:
         anthropic = httpx.post(srv.base_url + "/v1/messages/count_tokens", content=body).json()
-        gemini = httpx.post(
-            srv.base_url + "/v1beta/models/m:countTokens", json={"contents": []}
-        ).json()
+        count = srv.base_url + "/v1beta/models/m:countTokens"
+        gemini = httpx.post(count, content=b'{"contents": []}').json()
     assert anthropic == {"input_tokens": len(body) // 4}
     assert gemini == {"totalTokens": 4}
