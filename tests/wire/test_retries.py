@@ -153,6 +153,7 @@ def test_gemini_retry_info_in_body() -> None:
     assert client.complete(REQ).text == "Hi"
     assert rec.sleeps == [26.0]
     assert rec.observed == [(1, 26.0, "RateLimitError")]
+    assert [r.url.path for r in sent] == ["/v1beta/models/claude-x:streamGenerateContent"] * 2
 
 
 @pytest.mark.parametrize(
@@ -289,6 +290,7 @@ def test_in_stream_overloaded_error_before_content_is_retried() -> None:
     client, sent = make_client([httpx.Response(200, content=overloaded, headers=SSE), ok()], rec)
     assert client.complete(REQ).text == "Hello"
     assert rec.observed == [(1, rec.sleeps[0], "StreamError")]
+    assert len(sent) == 2
 
 
 def test_in_stream_error_after_content_raises_stream_error() -> None:
