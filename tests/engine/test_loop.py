@@ -39,6 +39,7 @@ def make_engine(
     mode: str = "bypassPermissions",
     limits: EngineLimits | None = None,
     price: float = 0.0,
+    input_price: float | None = None,
     headless: bool = True,
 ) -> tuple[Engine, SessionStore]:
     store = SessionStore(open_db(cwd.parent / "bridle.db"))
@@ -51,7 +52,7 @@ def make_engine(
     ctx = ToolContext(cwd=cwd, session_id=record.id, output_dir=cwd.parent / "out")
     binding = ModelBinding(
         name="fake/model", provider="fake", model="model", wire="fake", client=model,
-        cost=lambda u: price * (u.input_tokens + u.output_tokens),
+        cost=lambda u: price * u.output_tokens + (input_price or 0.0) * u.input_tokens,
     )  # fmt: skip
     engine = Engine(
         binding=binding,
@@ -192,13 +193,13 @@ def test_budget_stops_after_real_usage(repo: Path) -> None:
         n["i"] += 1
         return tool_call("Glob", {"pattern": f"x{n['i']}"}, f"c{n['i']}")
 
-    # 120 tokens per response at $0.001 each: $0.12 per turn; budget $0.30.
+    # 20 output tokens per response at $0.005 each: $0.10 per turn; budget $0.25.
     engine, store = make_engine(
-        repo, FunctionModel(fn), limits=EngineLimits(max_cost_usd=0.30), price=0.001
+        repo, FunctionModel(fn), limits=EngineLimits(max_cost_usd=0.25), price=0.005
     )
     _, result = run(engine)
     assert result.subtype == "error_max_budget_usd" and result.is_error
-    assert result.num_turns <= 3
+    assert result.num_turns == 3 and round(result.cost_usd, 6) == 0.3
     # Calls that were not run are answered so the history stays valid.
     history = store.rebuild_messages(engine.session_id)
     last_calls = {p.id for p in history[-2].parts if isinstance(p, ToolUsePart)}
@@ -292,3 +293,14 @@ def test_steer_is_delivered_with_the_next_tool_results(repo: Path) -> None:
     parts = model.requests[1].messages[-1].parts
     assert isinstance(parts[0], ToolResultPart)
     assert isinstance(parts[-1], TextPart) and parts[-1].text == "also check the README"
+
+
+def test_budget_pre_check_stops_before_an_expensive_request(repo: Path) -> None:
+    model = ScriptedModel([final("never")])
+    # The estimate of the first request's input alone is over budget.
+    engine, _ = make_engine(
+        repo, model, limits=EngineLimits(max_cost_usd=0.01), input_price=0.001
+    )
+    _, result = run(engine)
+    assert (result.subtype, result.num_turns) == ("error_max_budget_usd", 0)
+    assert model.requests == []

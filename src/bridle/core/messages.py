@@ -228,7 +228,8 @@ def part_to_dict(part: Part) -> dict[str, Any]:
         if name == "type":
             continue
         value = getattr(part, name)
-        if value is None or value is False:
+        if (value is None and name != "input") or value is False:
+            # A tool call's `input` stays even when None: its arguments never parsed.
             continue
         out[name] = value
     return out

@@ -34,6 +34,7 @@ from bridle.engine import events as ev
 from bridle.engine.dispatch import Dispatcher
 from bridle.engine.guard import Budget, estimate_tokens
 from bridle.store.conversation import (
+    repair_history,
     response_event,
     system_event,
     tool_results_event,
@@ -140,6 +141,9 @@ class Engine:
         continuations = 0
         last_text, stop_raw = "", None
         self._append(Message("user", [TextPart(op.text), *op.images]), "user")
+        if len(self.messages) > 1 and self.messages[-2].role == "user":
+            # A resumed session can end on tool results; providers want one user message.
+            self.messages = repair_history(self.messages)
         self.sink.commit()  # the prompt is saved before anything can fail
 
         def finish(

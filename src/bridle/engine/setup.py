@@ -192,7 +192,8 @@ def _tools(policy: Any, mode: str) -> list[Any]:
 
     tools = builtin_tools()
     if mode == "plan":
-        tools = [t for t in tools if policy.tool_allowed_in_plan(t.name, read_only=t.read_only)]
+        visible = set(policy.visible_tools([t.name for t in tools]))
+        tools = [t for t in tools if t.name in visible]
     return tools
 
 
