@@ -51,17 +51,17 @@ def test_stdin_is_dev_null(ctx: ToolContext) -> None:
 def test_syntax_errors_are_reported_not_swallowed(ctx: ToolContext) -> None:
     text, _ = run(ctx, "echo 'unclosed")
     assert "unexpected EOF" in text and text.endswith("[exit code 2]")
-    with pytest.raises(ToolError, match="command is empty"):
+    with pytest.raises(ToolError, match=r"command is empty"):
         run(ctx, "  ")
 
 
 def test_timeout_kills_the_whole_process_group(ctx: ToolContext, project: Path) -> None:
-    command = (
-        "bash -c 'sleep 300 & echo $! > grandchild.pid; wait' & echo $! > child.pid; wait"
-    )
+    command = "bash -c 'sleep 300 & echo $! > grandchild.pid; wait' & echo $! > child.pid; wait"
     text, is_error = run(ctx, command, timeout=1500)
     assert is_error
-    assert text == "(no output)\n[timed out after 1500 ms; the command and its children were killed]"
+    assert (
+        text == "(no output)\n[timed out after 1500 ms; the command and its children were killed]"
+    )
     for name in ("child.pid", "grandchild.pid"):
         pid = int((project / name).read_text())
         assert wait_dead(pid), f"{name} {pid} survived the timeout"
@@ -93,7 +93,9 @@ def test_secrets_are_scrubbed_unless_allowed(ctx: ToolContext) -> None:
     assert text == "NPM_TOKEN=npm\nVISIBLE=yes"
 
 
-def test_cwd_persists_inside_the_project_and_resets_outside(ctx: ToolContext, project: Path) -> None:
+def test_cwd_persists_inside_the_project_and_resets_outside(
+    ctx: ToolContext, project: Path
+) -> None:
     (project / "sub" / "deeper").mkdir(parents=True)
     assert run(ctx, "cd sub/deeper") == ("(no output)", False)
     assert ctx.shell_cwd == project / "sub" / "deeper"
@@ -109,7 +111,10 @@ def test_a_vanished_cwd_falls_back_to_the_project(ctx: ToolContext, project: Pat
     run(ctx, "cd gone")
     (project / "gone").rmdir()
     text, _ = run(ctx, "pwd")
-    assert text == f"{project.resolve()}\n[previous directory {project / 'gone'} is gone; ran in {project}]"
+    assert (
+        text
+        == f"{project.resolve()}\n[previous directory {project / 'gone'} is gone; ran in {project}]"
+    )
 
 
 def test_large_output_is_capped_and_saved(ctx: ToolContext) -> None:

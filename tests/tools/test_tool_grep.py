@@ -70,7 +70,9 @@ def both(args: dict[str, Any], ctx: ToolContext) -> tuple[str, str]:
 
 @needs_rg
 @pytest.mark.parametrize("args", CASES, ids=[str(i) for i in range(len(CASES))])
-def test_ripgrep_and_fallback_agree_in_a_git_repo(args: dict[str, Any], ctx: ToolContext, project: Path) -> None:
+def test_ripgrep_and_fallback_agree_in_a_git_repo(
+    args: dict[str, Any], ctx: ToolContext, project: Path
+) -> None:
     make_tree(project)
     rg, py = both(args, ctx)
     assert rg == py
@@ -127,7 +129,7 @@ def test_bad_input_is_reported(rg: str | None, ctx: ToolContext) -> None:
     (ctx.cwd / "a.txt").write_text("x\n")
     with pytest.raises(ToolError):
         Grep(rg_path=rg).run({"pattern": "(unclosed"}, ctx)
-    with pytest.raises(ToolError, match="unknown type 'cobol'"):
+    with pytest.raises(ToolError, match=r"unknown type 'cobol'"):
         Grep(rg_path=rg).run({"pattern": "x", "type": "cobol"}, ctx)
-    with pytest.raises(ToolError, match="does not exist"):
+    with pytest.raises(ToolError, match=r"does not exist"):
         Grep(rg_path=rg).run({"pattern": "x", "path": "nope"}, ctx)

@@ -63,14 +63,16 @@ def test_glob_outside_git_skips_default_dirs(tmp_path: Path) -> None:
     assert glob(ctx, pattern="**/*.js") == "x.js\n.config/w.js"
 
 
-def test_glob_caps_results(ctx: ToolContext, project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_glob_caps_results(
+    ctx: ToolContext, project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(glob_tool, "MAX_RESULTS", 3)
     for i in range(5):
         touch(project, f"f{i}.txt", age=i)
     assert glob(ctx, pattern="*.txt") == (
         "f0.txt\nf1.txt\nf2.txt\n[2 more files not shown; narrow the pattern or path]"
     )
-    with pytest.raises(ToolError, match="is not a directory"):
+    with pytest.raises(ToolError, match=r"is not a directory"):
         glob(ctx, pattern="*", path="f0.txt")
 
 
@@ -91,7 +93,7 @@ def test_ls_draws_a_tree_without_ignored_files(ctx: ToolContext, project: Path) 
 
 def test_ls_refuses_files_and_missing_paths(ctx: ToolContext, project: Path) -> None:
     touch(project, "f.txt")
-    with pytest.raises(ToolError, match="is a file, not a directory"):
+    with pytest.raises(ToolError, match=r"is a file, not a directory"):
         LS().run({"path": "f.txt"}, ctx)
-    with pytest.raises(ToolError, match="does not exist"):
+    with pytest.raises(ToolError, match=r"does not exist"):
         LS().run({"path": "nope"}, ctx)

@@ -25,7 +25,9 @@ def test_numbers_lines_like_cat_n_and_records_the_read(ctx: ToolContext, project
     assert ctx.read_files == {str(f): f.stat().st_mtime_ns}
 
 
-def test_offset_and_limit_page_through_and_say_where_to_continue(ctx: ToolContext, project: Path) -> None:
+def test_offset_and_limit_page_through_and_say_where_to_continue(
+    ctx: ToolContext, project: Path
+) -> None:
     (project / "n.txt").write_text("".join(f"line {i}\n" for i in range(1, 11)))
     out = Read().run({"file_path": str(project / "n.txt"), "offset": 4, "limit": 3}, ctx)
     assert text_of(out) == (
@@ -34,11 +36,13 @@ def test_offset_and_limit_page_through_and_say_where_to_continue(ctx: ToolContex
     )
     tail = Read().run({"file_path": "n.txt", "offset": 9}, ctx)
     assert text_of(tail) == "     9\tline 9\n    10\tline 10"
-    with pytest.raises(ToolError, match="offset 11 is past the end: n.txt has 10 lines"):
+    with pytest.raises(ToolError, match=r"offset 11 is past the end: n.txt has 10 lines"):
         Read().run({"file_path": "n.txt", "offset": 11}, ctx)
 
 
-def test_default_limit_is_2000_lines_and_long_lines_are_cut(ctx: ToolContext, project: Path) -> None:
+def test_default_limit_is_2000_lines_and_long_lines_are_cut(
+    ctx: ToolContext, project: Path
+) -> None:
     (project / "big.txt").write_text("x\n" * 2500)
     text = text_of(Read().run({"file_path": "big.txt"}, ctx))
     assert text.endswith("  2000\tx\n[showing lines 1-2000 of 2500; use offset=2001 to read more]")
@@ -49,10 +53,10 @@ def test_default_limit_is_2000_lines_and_long_lines_are_cut(ctx: ToolContext, pr
 
 def test_refuses_directories_binaries_and_missing_files(ctx: ToolContext, project: Path) -> None:
     (project / "sub").mkdir()
-    with pytest.raises(ToolError, match="sub is a directory. Use LS"):
+    with pytest.raises(ToolError, match=r"sub is a directory. Use LS"):
         Read().run({"file_path": "sub"}, ctx)
     (project / "blob.bin").write_bytes(b"\x7fELF\x00\x01\x02")
-    with pytest.raises(ToolError, match="blob.bin is a binary file"):
+    with pytest.raises(ToolError, match=r"blob.bin is a binary file"):
         Read().run({"file_path": "blob.bin"}, ctx)
     (project / "config.toml").write_text("x = 1\n")
     with pytest.raises(ToolError, match=r"confg.toml does not exist. Did you mean: config.toml\?"):

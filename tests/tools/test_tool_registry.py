@@ -38,7 +38,10 @@ def test_the_tool_set_has_claude_code_names_and_a_small_footprint() -> None:
         "Bash", "Read", "Edit", "MultiEdit", "Write", "Glob", "Grep", "LS",
         "WebFetch", "TodoWrite", "ApplyPatch",
     ]  # fmt: skip
-    specs = [{"name": s.name, "description": s.description, "input_schema": s.input_schema} for s in (t.spec() for t in TOOLS)]
+    specs = [
+        {"name": s.name, "description": s.description, "input_schema": s.input_schema}
+        for s in (t.spec() for t in TOOLS)
+    ]
     # The whole first request must stay under 20 KB; tools get at most 8 KB of it.
     assert len(json.dumps(specs)) < 8_000
     read_only = {t.name for t in TOOLS if t.read_only}
@@ -54,14 +57,30 @@ def test_the_tool_set_has_claude_code_names_and_a_small_footprint() -> None:
         ("Read", {"file_path": 3}, ["file_path: expected string, got int"]),
         ("Read", {"file_path": "a", "offset": 0}, ["offset: must be at least 1"]),
         ("Read", {"file_path": "a", "offset": True}, ["offset: expected integer, got bool"]),
-        ("Read", {"file_path": "a", "path": "b"}, ["path: unknown parameter (allowed: file_path, offset, limit)"]),
+        (
+            "Read",
+            {"file_path": "a", "path": "b"},
+            ["path: unknown parameter (allowed: file_path, offset, limit)"],
+        ),
         ("Bash", {"command": "ls", "timeout": 700000}, ["timeout: must be at most 600000"]),
-        ("Grep", {"pattern": "x", "output_mode": "lines"}, ['output_mode: "lines" is not one of "content", "files_with_matches", "count"']),
+        (
+            "Grep",
+            {"pattern": "x", "output_mode": "lines"},
+            ['output_mode: "lines" is not one of "content", "files_with_matches", "count"'],
+        ),
         ("Grep", {"pattern": "x", "-C": 2, "-i": True}, []),
         ("MultiEdit", {"file_path": "f", "edits": []}, ["edits: needs at least 1 item(s)"]),
-        ("MultiEdit", {"file_path": "f", "edits": [{"old_string": "a"}]}, ["edits[0].new_string: required but missing"]),
+        (
+            "MultiEdit",
+            {"file_path": "f", "edits": [{"old_string": "a"}]},
+            ["edits[0].new_string: required but missing"],
+        ),
         ("MultiEdit", {"file_path": "f", "edits": ["a"]}, ["edits[0]: expected object, got str"]),
-        ("TodoWrite", {"todos": [{"content": "x", "status": "done"}]}, ['todos[0].status: "done" is not one of "pending", "in_progress", "completed"']),
+        (
+            "TodoWrite",
+            {"todos": [{"content": "x", "status": "done"}]},
+            ['todos[0].status: "done" is not one of "pending", "in_progress", "completed"'],
+        ),
         ("LS", {"ignore": "x"}, ["ignore: expected array, got str"]),
         ("LS", [], ["arguments must be a JSON object, got list"]),
     ],
@@ -78,11 +97,16 @@ def test_coerce_args_repairs_unambiguous_slips() -> None:
         "pattern": "1", "-i": True, "-n": "no",
     }  # fmt: skip
     edits = [{"old_string": "a", "new_string": "b"}]
-    assert coerce_args(tool("MultiEdit"), {"file_path": "f", "edits": json.dumps(edits)})["edits"] == edits
+    assert (
+        coerce_args(tool("MultiEdit"), {"file_path": "f", "edits": json.dumps(edits)})["edits"]
+        == edits
+    )
 
 
 def test_unknown_tool_message_suggests_the_right_name() -> None:
-    assert unknown_tool_message("read", TOOLS).startswith("No tool named 'read'. Did you mean Read? Available tools: Bash, Read,")
+    assert unknown_tool_message("read", TOOLS).startswith(
+        "No tool named 'read'. Did you mean Read? Available tools: Bash, Read,"
+    )
     assert find_tool(TOOLS, "Nope") is None
 
 
@@ -99,7 +123,7 @@ def test_todo_write_validates_and_stores(tmp_path: Path) -> None:
         "[x] Run tests\n[>] Fix mean()\n[ ] Re-run tests"
     )
     assert ctx.todos == todos
-    with pytest.raises(ToolError, match="todo 1 has empty content"):
+    with pytest.raises(ToolError, match=r"todo 1 has empty content"):
         TodoWrite().run({"todos": [{"content": " ", "status": "pending"}]}, ctx)
     assert ctx.todos == todos
     assert TodoWrite().run({"todos": []}, ctx).content[0].text == "Todo list cleared."
@@ -139,7 +163,10 @@ def test_verify_defaults_and_custom_rules(tmp_path: Path) -> None:
         "Verify failed for bad.sh (bash):\n`bash -n "
     )
     assert "syntax error" in report and "ok.py" not in report
-    assert verify_files([str(tmp_path / "ok.py"), str(tmp_path / "notes.txt")], ctx) == "Verify OK: ok.py (python syntax)"
+    assert (
+        verify_files([str(tmp_path / "ok.py"), str(tmp_path / "notes.txt")], ctx)
+        == "Verify OK: ok.py (python syntax)"
+    )
     ctx.verify = {"*.txt": "grep -q hello {file}"}
     assert verify_files([str(tmp_path / "notes.txt")], ctx) == (
         f"Verify failed for notes.txt (grep):\n`grep -q hello {tmp_path / 'notes.txt'}` exited with 1"
@@ -152,4 +179,6 @@ def test_verify_defaults_and_custom_rules(tmp_path: Path) -> None:
 def test_verify_checks_javascript_with_node(tmp_path: Path) -> None:
     ctx = ToolContext(cwd=tmp_path)
     (tmp_path / "a.js").write_text("function (\n")
-    assert verify_files([str(tmp_path / "a.js")], ctx).startswith("Verify failed for a.js (node):\n`node --check ")
+    assert verify_files([str(tmp_path / "a.js")], ctx).startswith(
+        "Verify failed for a.js (node):\n`node --check "
+    )

@@ -35,12 +35,12 @@ def test_write_creates_parents_and_marks_the_file_read(ctx: ToolContext, project
 def test_write_refuses_unread_and_changed_files(ctx: ToolContext, project: Path) -> None:
     f = project / "keep.txt"
     f.write_text("user data\n")
-    with pytest.raises(ToolError, match="has not been read in this session"):
+    with pytest.raises(ToolError, match=r"has not been read in this session"):
         Write().run({"file_path": "keep.txt", "content": "clobber"}, ctx)
     read(ctx, "keep.txt")
     f.write_text("user changed it\n")
     os.utime(f, ns=(1, 1))
-    with pytest.raises(ToolError, match="changed on disk since it was last read"):
+    with pytest.raises(ToolError, match=r"changed on disk since it was last read"):
         Write().run({"file_path": "keep.txt", "content": "clobber"}, ctx)
     assert f.read_text() == "user changed it\n"
 
@@ -72,7 +72,7 @@ def test_edit_replaces_a_unique_string_and_shows_a_snippet(ctx: ToolContext, pro
 def test_edit_requires_a_read_and_a_unique_match(ctx: ToolContext, project: Path) -> None:
     f = project / "dup.txt"
     f.write_text("x = 1\ny = 2\nx = 1\n")
-    with pytest.raises(ToolError, match="has not been read"):
+    with pytest.raises(ToolError, match=r"has not been read"):
         Edit().run({"file_path": "dup.txt", "old_string": "y", "new_string": "z"}, ctx)
     read(ctx, "dup.txt")
     with pytest.raises(ToolError, match=r"occurs 2 times in dup.txt \(lines 1, 3\)"):
@@ -99,11 +99,17 @@ def test_edit_preserves_crlf_bom_and_mode(ctx: ToolContext, project: Path) -> No
 
 def test_failed_match_reports_the_closest_lines(ctx: ToolContext, project: Path) -> None:
     f = project / "calc.py"
-    f.write_text("def add(a, b):\n    return a + b\n\n\ndef mean(xs):\n    return sum(xs) / (len(xs) + 1)\n")
+    f.write_text(
+        "def add(a, b):\n    return a + b\n\n\ndef mean(xs):\n    return sum(xs) / (len(xs) + 1)\n"
+    )
     read(ctx, "calc.py")
     with pytest.raises(ToolError) as err:
         Edit().run(
-            {"file_path": "calc.py", "old_string": "def mean(xs):\n  return sum(xs) / (len(xs) + 1)", "new_string": "x"},
+            {
+                "file_path": "calc.py",
+                "old_string": "def mean(xs):\n  return sum(xs) / (len(xs) + 1)",
+                "new_string": "x",
+            },
             ctx,
         )
     assert str(err.value) == (
@@ -117,7 +123,7 @@ def test_failed_match_reports_the_closest_lines(ctx: ToolContext, project: Path)
 def test_edit_with_empty_old_string_creates_a_missing_file(ctx: ToolContext, project: Path) -> None:
     Edit().run({"file_path": "fresh.txt", "old_string": "", "new_string": "hello\n"}, ctx)
     assert (project / "fresh.txt").read_text() == "hello\n"
-    with pytest.raises(ToolError, match="does not exist. Use Write"):
+    with pytest.raises(ToolError, match=r"does not exist. Use Write"):
         Edit().run({"file_path": "nope.txt", "old_string": "a", "new_string": "b"}, ctx)
 
 
@@ -130,7 +136,7 @@ def test_multiedit_applies_in_order_or_not_at_all(ctx: ToolContext, project: Pat
         {"old_string": "name = new", "new_string": "name = newer"},
         {"old_string": "missing", "new_string": "x"},
     ]
-    with pytest.raises(ToolError, match="edit 3 of 3 failed, so no edits were applied"):
+    with pytest.raises(ToolError, match=r"edit 3 of 3 failed, so no edits were applied"):
         MultiEdit().run({"file_path": "cfg.txt", "edits": edits}, ctx)
     assert f.read_text() == "name = old\nlevel = 1\n"
     out = MultiEdit().run({"file_path": "cfg.txt", "edits": edits[:2]}, ctx)

@@ -18,6 +18,9 @@ BLOCK = {
     "ul", "ol", "table", "tr", "blockquote", "form", "figure", "dl", "dt", "dd",
     "br", "hr", "h1", "h2", "h3", "h4", "h5", "h6", "li", "pre", "title",
 }  # fmt: skip
+# Blocks that start a new line but need no blank line after them.
+TIGHT = {"li", "tr", "br", "dt", "dd", "title"}
+PRE_MARK = "\x01"  # starts each line that came from <pre>, whose spacing is kept
 
 
 class _TextParser(HTMLParser):
@@ -45,6 +48,7 @@ class _TextParser(HTMLParser):
             self.out.append("- ")
         elif tag == "pre":
             self.pre_depth += 1
+            self.out.append(PRE_MARK)
         elif tag in ("td", "th"):
             self.out.append(" | ")
         elif tag == "a":
@@ -63,7 +67,7 @@ class _TextParser(HTMLParser):
         if tag == "a" and self.href:
             self.out.append(f" ({self.href})")
             self.href = None
-        if tag in BLOCK:
+        if tag in BLOCK and tag not in TIGHT:
             self.out.append("\n")
 
     def handle_data(self, data: str) -> None:
@@ -73,7 +77,7 @@ class _TextParser(HTMLParser):
             self.title += data
             return
         if self.pre_depth:
-            self.out.append(data)
+            self.out.append(data.replace("\n", "\n" + PRE_MARK))
         else:
             self.out.append(re.sub(r"\s+", " ", data))
 
@@ -83,7 +87,9 @@ def html_to_text(html: str, base_url: str = "") -> tuple[str, str]:
     parser = _TextParser(base_url)
     parser.feed(html)
     parser.close()
-    # Collapsed inline whitespace leaves at most one leading space; <pre> keeps more.
-    lines = [line.rstrip().removeprefix(" ") for line in "".join(parser.out).split("\n")]
+    lines = [
+        line[1:].rstrip() if line.startswith(PRE_MARK) else line.strip()
+        for line in "".join(parser.out).split("\n")
+    ]
     text = re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
     return " ".join(parser.title.split()), text

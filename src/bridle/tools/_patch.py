@@ -39,6 +39,7 @@ class Chunk:
     context: str | None = None
     old: list[str] = field(default_factory=list)
     new: list[str] = field(default_factory=list)
+    tags: list[str] = field(default_factory=list)  # " ", "-" or "+" per patch line
     end_of_file: bool = False
 
 
@@ -123,6 +124,7 @@ def _parse_chunks(body: list[str], i: int, hunk: Hunk) -> int:
                 chunk = Chunk()
                 hunk.chunks.append(chunk)
             tag, rest = (line[:1], line[1:]) if line else (" ", "")
+            chunk.tags.append(tag)
             if tag in (" ", "-"):
                 chunk.old.append(rest)
             if tag in (" ", "+"):

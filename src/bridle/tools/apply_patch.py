@@ -5,7 +5,8 @@ an earlier one's result; any failure (a context line not found, a missing file,
 an Add over an existing file) leaves the disk untouched. Then each file is
 written atomically, and if a write fails the ones already written are rolled
 back from their saved originals. Updates keep each file's mode, BOM and line
-endings (a CRLF file stays CRLF); new files end with a newline. Changed files
+endings (a CRLF file stays CRLF) and the file's own context lines; new files
+end with a newline. Changed files
 are auto-verified. Unlike Write, files need not have been Read: every context
 line is checked against the file instead. Parsing lives in `_patch`.
 """
@@ -56,11 +57,37 @@ def apply_chunks(doc: TextFile, hunk: Hunk, shown: str) -> str:
                 f"these lines were not found in {shown} (after line {at}); Read the file "
                 f"and retry with its current content:\n{want}"
             )
-        replacements.append((found, len(old), new))
+        replacements.append(
+            (found, len(old), _keep_context(lines[found : found + len(old)], chunk.tags, new))
+        )
         at = found + len(old)
     for start, length, new in sorted(replacements, key=lambda r: r[0], reverse=True):
         lines[start : start + length] = new
     return "\n".join(lines) + "\n"
+
+
+def _keep_context(matched: list[str], tags: list[str], new: list[str]) -> list[str]:
+    """`new` with each context line taken from the file rather than the patch.
+
+    Codex writes the patch's version of context lines, so a tolerant match (say,
+    on trailing whitespace) silently rewrites them; keeping the file's own lines
+    changes only what the patch marks with `-` and `+`.
+    """
+    out: list[str] = []
+    k_old = k_new = 0
+    for tag in tags:
+        if k_new >= len(new) and tag != "-":
+            break  # the trailing empty context line dropped on retry
+        if tag == " ":
+            out.append(matched[k_old] if k_old < len(matched) else new[k_new])
+            k_old += 1
+            k_new += 1
+        elif tag == "-":
+            k_old += 1
+        else:
+            out.append(new[k_new])
+            k_new += 1
+    return out
 
 
 class ApplyPatch(Tool):
@@ -132,8 +159,10 @@ def _commit(overlay: Overlay, ctx: ToolContext) -> list[str]:
     for path in overlay:
         try:
             originals[path] = (path.read_bytes(), os.stat(path).st_mode)
-        except FileNotFoundError:
+        except (FileNotFoundError, NotADirectoryError):
             originals[path] = (None, None)
+        except OSError as e:
+            raise ToolError(f"cannot read {ctx.display(path)}: {e.strerror or e}") from e
     done: list[Path] = []
     try:
         for path, doc in overlay.items():
@@ -146,16 +175,17 @@ def _commit(overlay: Overlay, ctx: ToolContext) -> list[str]:
                 record_read(ctx, path)
             done.append(path)
     except OSError as e:
-        for path in reversed(done):
-            data, mode = originals[path]
+        failed = ctx.display(path)
+        for undo in reversed(done):
+            data, mode = originals[undo]
             with contextlib.suppress(OSError):
                 if data is None:
-                    path.unlink(missing_ok=True)
+                    undo.unlink(missing_ok=True)
                 else:
-                    atomic_write(path, data)
+                    atomic_write(undo, data)
                     if mode is not None:
-                        os.chmod(path, mode & 0o7777)
+                        os.chmod(undo, mode & 0o7777)
         raise ToolError(
-            f"writing {ctx.display(path)} failed ({e.strerror or e}); all changes were rolled back."
+            f"writing {failed} failed ({e.strerror or e}); all changes were rolled back."
         ) from e
     return [str(p) for p in done]

@@ -167,6 +167,6 @@ def _focus(text: str, prompt: str, ctx: ToolContext) -> str:
             budget -= len(paras[i]) + 2
     shown = "\n\n".join(paras[i] for i in sorted(keep))
     return (
-        f"[long page: showing {len(keep)} of {len(paras)} paragraphs, most relevant to the "
-        f"prompt first chosen; full text ({len(text)} characters) saved to {path}]\n\n{shown}"
+        f"[long page: showing the {len(keep)} of {len(paras)} paragraphs most relevant to the "
+        f"prompt, in page order; full text ({len(text)} characters) saved to {path}]\n\n{shown}"
     )
