@@ -4,6 +4,8 @@ folding rules (block order, argument parsing, last-wins usage, errors)."""
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -91,7 +93,7 @@ def test_any_serialisation_and_chunking_round_trips(events, ends, cuts) -> None:
         out.append(end)
     raw = "".join(out).encode()
     bounds = sorted({0, len(raw), *(c for c in cuts if c < len(raw))})
-    chunks = [raw[a:b] for a, b in zip(bounds, bounds[1:], strict=False)]
+    chunks = [raw[a:b] for a, b in itertools.pairwise(bounds)]
     expected = [(name, "\n".join(lines)) for name, lines in events]
     assert list(iter_sse(chunks)) == expected
 
