@@ -117,7 +117,10 @@ def test_expected_outputs(rg: str | None, ctx: ToolContext, project: Path) -> No
     )
     assert run(pattern="return", output_mode="content", path="src", glob="*.py", head_limit=2) == (
         "src/app.py:5:    return os.getcwd()\nsrc/util.py:3:    return x * 2\n"
-        "[2 more lines not shown (head_limit=2)]"
+        "[1 more line not shown (head_limit=2)]"
+    )
+    assert run(pattern="return", output_mode="content", path="src/util.py", **{"-A": 1}) == (
+        "src/util.py:3:    return x * 2\nsrc/util.py-4-\n--\nsrc/util.py:7:    return helper(1)"
     )
     assert run(pattern="zzz") == "No matches found."
 

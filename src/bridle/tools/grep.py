@@ -83,7 +83,8 @@ class Grep(Tool):
         )
         hits = search_rg(self.rg_path, q) if self.rg_path else search_python(q)
         base = root.parent if root.is_file() else root
-        lines = format_hits(hits, base, mode, args.get("-n", True), ctx)
+        separate = bool(q.before or q.after)
+        lines = format_hits(hits, base, mode, args.get("-n", True), ctx, separate=separate)
         if not lines:
             return ToolOutput.text("No matches found.")
         limit = args.get("head_limit")
@@ -91,7 +92,8 @@ class Grep(Tool):
             limit = MAX_FILES
         if limit and len(lines) > limit:
             rest = len(lines) - limit
-            lines = [*lines[:limit], f"[{rest} more lines not shown (head_limit={limit})]"]
+            noun = "line" if rest == 1 else "lines"
+            lines = [*lines[:limit], f"[{rest} more {noun} not shown (head_limit={limit})]"]
         if mode == "count":
             total = sum(h.count for h in hits)
             lines.append(f"[{total} matching lines in {len(hits)} files]")
@@ -99,9 +101,16 @@ class Grep(Tool):
 
 
 def format_hits(
-    hits: list[FileHits], base: Path, mode: str, line_numbers: bool, ctx: ToolContext
+    hits: list[FileHits],
+    base: Path,
+    mode: str,
+    line_numbers: bool,
+    ctx: ToolContext,
+    *,
+    separate: bool = False,
 ) -> list[str]:
-    """The output lines for `hits` in `mode` (deterministic order)."""
+    """The output lines for `hits` in `mode` (deterministic order); with
+    `separate` (context lines were asked for) `--` marks gaps, as grep does."""
     if mode == "files_with_matches":
 
         def newest_first(h: FileHits) -> tuple[int, str]:
@@ -123,7 +132,7 @@ def format_hits(
             text = text.removesuffix("\r")
             if len(text) > MAX_LINE:
                 text = text[:MAX_LINE] + " [...]"
-            if prev is not None and n != prev + 1:
+            if separate and prev is not None and n != prev + 1:
                 out.append("--")
             sep = ":" if is_match else "-"
             out.append(f"{shown}{sep}{n}{sep}{text}" if line_numbers else f"{shown}{sep}{text}")
