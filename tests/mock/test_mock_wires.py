@@ -327,3 +327,39 @@ def test_concurrent_clients_are_served() -> None:
             names = list(pool.map(one, range(40)))
     assert names == ["Glob"] * 40
     assert len(srv.requests) == 40
+
+
+def test_gemini_stream_without_alt_sse_is_a_json_array() -> None:
+    body = {
+        "contents": [{"role": "user", "parts": [{"text": "go"}]}],
+        "tools": [{"functionDeclarations": [{"name": "glob"}]}],
+    }
+    with MockServer(SCENARIO) as srv:
+        resp = httpx.post(srv.base_url + "/v1beta/models/m:streamGenerateContent", json=body)
+    chunks = resp.json()
+    parts = [p for c in chunks for p in c["candidates"][0]["content"]["parts"]]
+    assert parts[-1] == {"functionCall": {"name": "glob", "args": {"pattern": "**/*.py"}}}
+    assert "".join(p.get("text", "") for p in parts) == "Let me look at the project files."
+    assert chunks[-1]["candidates"][0]["finishReason"] == "STOP"
+
+
+def test_delayed_turn_still_answers_its_op() -> None:
+    from bridle.mock import parse_scenario
+
+    scenario = parse_scenario(
+        {"turns": [{"op": "glob", "pattern": "*.md", "delay_ms": 30}], "final": "ok"}
+    )
+    body = {
+        "messages": [{"role": "user", "content": "go"}],
+        "tools": [{"name": "Glob", "input_schema": {}}],
+    }
+    with MockServer(scenario) as srv:
+        resp = httpx.post(srv.base_url + "/v1/messages", json=body).json()
+    assert resp["content"] == [
+        {
+            "type": "tool_use",
+            "id": resp["content"][0]["id"],
+            "name": "Glob",
+            "input": {"pattern": "*.md"},
+        }
+    ]
