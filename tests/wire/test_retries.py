@@ -17,6 +17,7 @@ import pytest
 from bridle.core.errors import (
     AuthenticationError,
     BadRequestError,
+    ConfigError,
     ConnectionFailed,
     NotFoundError,
     OverloadedError,
@@ -374,3 +375,15 @@ def test_server_error_class_for_plain_500() -> None:
     with pytest.raises(ServerError) as info:
         client.complete(REQ)
     assert str(info.value) == "acme: HTTP 500: <html>bad gateway</html>"
+
+
+def test_unusable_base_url_is_a_config_error_not_retried() -> None:
+    rec = Recorder()
+    endpoint = Endpoint("acme", "openai-chat", "ftp://models.example/v1", "m")
+    client = ModelClient(endpoint, sleep=rec.sleep)
+    with pytest.raises(ConfigError) as info:
+        client.complete(REQ)
+    assert str(info.value).startswith(
+        "providers.acme.base_url: base_url 'ftp://models.example/v1' for acme is not a usable http(s) URL"
+    )
+    assert rec.sleeps == []

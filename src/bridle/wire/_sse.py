@@ -27,10 +27,14 @@ class SSEParser:
         self._started = False
 
     def feed(self, chunk: bytes) -> list[SSEEvent]:
-        buf = self._buf + chunk if self._buf else chunk
+        held = len(self._buf)
+        buf = self._buf + chunk if held else chunk
         # A trailing \r may be the first half of \r\n; keep it until the next byte.
         end = len(buf) - 1 if buf.endswith(b"\r") else len(buf)
-        cut = max(buf.rfind(b"\n", 0, end), buf.rfind(b"\r", 0, end))
+        # Only the new bytes (and a held-back \r) can hold a line end: a long
+        # line arriving in many chunks is scanned once, not once per chunk.
+        start = max(0, held - 1)
+        cut = max(buf.rfind(b"\n", start, end), buf.rfind(b"\r", start, end))
         if cut < 0:
             self._buf = buf
             return []

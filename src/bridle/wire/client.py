@@ -25,6 +25,7 @@ from contextlib import closing, contextmanager
 from typing import TYPE_CHECKING
 
 from bridle.core.errors import (
+    ConfigError,
     ConnectionFailed,
     ProviderError,
     ProviderHTTPError,
@@ -226,7 +227,12 @@ def _transport_errors(ep: Endpoint, url: str) -> Iterator[None]:
             f"timed out connecting to {url} ({type(e).__name__}); check base_url and the network",
             provider=ep.provider,
         ) from e
-    except httpx.TransportError as e:
+    except (httpx.UnsupportedProtocol, httpx.InvalidURL) as e:
+        raise ConfigError(
+            f"base_url {ep.base_url!r} for {ep.provider} is not a usable http(s) URL ({e})",
+            key=f"providers.{ep.provider}.base_url",
+        ) from e
+    except httpx.RequestError as e:
         raise ConnectionFailed(
             f"cannot talk to {url}: {e or type(e).__name__} (check base_url, e.g. "
             f"{ep.provider.upper()}_BASE_URL, and the network)",
