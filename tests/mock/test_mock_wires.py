@@ -363,3 +363,29 @@ def test_delayed_turn_still_answers_its_op() -> None:
             "input": {"pattern": "*.md"},
         }
     ]
+
+
+def test_gzip_and_chunked_request_bodies_are_decoded() -> None:
+    import gzip
+
+    body = {
+        "messages": [{"role": "user", "content": "go"}],
+        "tools": [{"name": "Glob", "input_schema": {}}],
+    }
+    packed = gzip.compress(json.dumps(body).encode())
+    with MockServer(SCENARIO) as srv:
+        zipped = httpx.post(
+            srv.base_url + "/v1/messages", content=packed, headers={"content-encoding": "gzip"}
+        )
+        chunked = httpx.post(
+            srv.base_url + "/v1/messages", content=iter([json.dumps(body).encode()])
+        )
+        bad = httpx.post(
+            srv.base_url + "/v1/messages", content=b"x", headers={"content-encoding": "br"}
+        )
+    assert zipped.json()["content"][1]["input"] == {"pattern": "**/*.py"}
+    assert chunked.json()["content"][1]["input"] == {"pattern": "**/*.py"}
+    assert (bad.status_code, bad.json()) == (
+        400,
+        {"error": {"message": "bridle mock: unsupported content-encoding 'br'"}},
+    )

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import threading
 import zlib
 from collections.abc import Awaitable, Callable
@@ -238,7 +239,7 @@ class HttpServer:
                 except BadRequest as e:
                     await Response(writer).send(
                         400,
-                        f'{{"error":{{"message":"{e}"}}}}'.encode(),
+                        json.dumps({"error": {"message": f"bridle mock: {e}"}}).encode(),
                         headers={"connection": "close"},
                     )
                     break
