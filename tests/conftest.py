@@ -1,6 +1,6 @@
 """Test-suite guards: every test gets temp `HOME`/`BRIDLE_HOME`, and no test may
 open a network connection outside loopback (the suite never reaches a real
-provider). Shared fixtures for the real CLIs live in `tests/realcli.py`."""
+provider). Shared helpers for the real CLIs live in `tests/realcli/harness.py`."""
 
 from __future__ import annotations
 

@@ -224,7 +224,7 @@ def test_unknown_tool_and_bad_arguments_are_reported_to_the_model(repo: Path) ->
     engine, _ = make_engine(repo, model)
     events, result = run(engine)
     finished = [e for e in events if isinstance(e, ev.ToolFinished)]
-    assert "unknown tool 'NoSuchTool'" in finished[0].result.text
+    assert "No tool named 'NoSuchTool'" in finished[0].result.text
     assert finished[1].result.is_error and "file_path" in finished[1].result.text
     assert result.subtype == "success"
 
@@ -238,7 +238,9 @@ def test_concurrency_safe_calls_run_in_parallel_and_keep_order(repo: Path) -> No
     read_tool = registry.builtin_tools()[0].__class__
     del read_tool
     calls = [ToolUsePart(f"r{i}", "Read", {"file_path": str(repo / f"f{i}.txt")}) for i in range(4)]
-    model = ScriptedModel([ModelResponse(list(calls), StopReason.TOOL_USE, Usage(1, 1)), final("ok")])
+    model = ScriptedModel(
+        [ModelResponse(list(calls), StopReason.TOOL_USE, Usage(1, 1)), final("ok")]
+    )
     engine, _ = make_engine(repo, model)
     original = engine.dispatcher._execute
 
@@ -266,7 +268,11 @@ def test_headless_default_mode_denies_and_reports(repo: Path) -> None:
     events, result = run(engine)
     assert result.subtype == "success"
     assert result.permission_denials == [
-        {"tool_name": "Bash", "tool_use_id": "b1", "tool_input": {"command": "rm -rf build && make"}}
+        {
+            "tool_name": "Bash",
+            "tool_use_id": "b1",
+            "tool_input": {"command": "rm -rf build && make"},
+        }
     ]
     assert any(isinstance(e, ev.PermissionDenied) for e in events)
     assert Path(path).exists()
@@ -298,9 +304,7 @@ def test_steer_is_delivered_with_the_next_tool_results(repo: Path) -> None:
 def test_budget_pre_check_stops_before_an_expensive_request(repo: Path) -> None:
     model = ScriptedModel([final("never")])
     # The estimate of the first request's input alone is over budget.
-    engine, _ = make_engine(
-        repo, model, limits=EngineLimits(max_cost_usd=0.01), input_price=0.001
-    )
+    engine, _ = make_engine(repo, model, limits=EngineLimits(max_cost_usd=0.01), input_price=0.001)
     _, result = run(engine)
     assert (result.subtype, result.num_turns) == ("error_max_budget_usd", 0)
     assert model.requests == []

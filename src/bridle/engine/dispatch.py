@@ -88,7 +88,7 @@ class Dispatcher:
         return p.refusal is None and p.tool is not None and p.tool.concurrency_safe
 
     def _prepare(self, call: ToolUsePart) -> Prepared:
-        from bridle.tools.registry import validate_args
+        from bridle.tools.registry import coerce_args, unknown_tool_message, validate_args
 
         if call.input is None:
             return Prepared(
@@ -101,8 +101,11 @@ class Dispatcher:
             )
         tool = self.tools.get(call.name)
         if tool is None:
-            names = ", ".join(sorted(self.tools))
-            return Prepared(call, refusal=f"unknown tool {call.name!r}. Available tools: {names}")
+            return Prepared(
+                call, refusal=unknown_tool_message(call.name, list(self.tools.values()))
+            )
+        # Models often send "10" for 10 or a JSON string for a list; accept those.
+        call.input = coerce_args(tool, call.input)
         problems = validate_args(tool, call.input)
         if problems:
             return Prepared(
@@ -138,8 +141,10 @@ class Dispatcher:
         if p.refusal is not None or p.tool is None:
             return ToolResultPart(p.call.id, [TextPart(p.refusal or "not run")], is_error=True), []
         assert p.call.input is not None
+        from bridle.tools.output import cap_output
+
         try:
-            out: ToolOutput = p.tool.run(p.call.input, self.ctx)
+            out: ToolOutput = cap_output(p.tool.run(p.call.input, self.ctx), self.ctx)
         except ToolError as e:
             return ToolResultPart(p.call.id, [TextPart(str(e))], is_error=True), []
         except Exception as e:  # a tool bug must not crash the run; the model sees it

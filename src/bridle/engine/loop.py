@@ -121,6 +121,8 @@ class Engine:
             self.dispatcher.decisions[op.tool_use_id] = op.allow
         elif isinstance(op, ev.Interrupt):
             self._interrupted = True
+            if self.dispatcher.ctx.cancel is not None:
+                self.dispatcher.ctx.cancel.set()  # kills a running Bash process group
         elif isinstance(op, ev.Steer):
             self._steer.append(op.text)
         elif isinstance(op, ev.SetModel):
@@ -136,6 +138,8 @@ class Engine:
     def _turn(self, op: ev.UserTurn) -> Generator[ev.Event, None, None]:
         started = self._clock()
         self._interrupted = False
+        if self.dispatcher.ctx.cancel is not None:
+            self.dispatcher.ctx.cancel.clear()
         turns, api_seconds, cost = 0, 0.0, 0.0
         usage = Usage()
         continuations = 0

@@ -14,6 +14,7 @@ import json
 import shutil
 import sqlite3
 import sys
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -157,10 +158,9 @@ def bind_model(
 def _policy(
     opts: Mapping[str, Any], settings: Any, cwd: Path, env: Mapping[str, str], headless: bool
 ) -> tuple[Any, str, list[Path]]:
+    from bridle.config.paths import user_home
     from bridle.policy.engine import PermissionPolicy, normalize_mode
     from bridle.policy.sources import split_rule_list
-
-    from bridle.config.paths import user_home
 
     perms = settings.get("permissions", {}) or {}
     mode = opts.get("permission_mode") or perms.get("defaultMode") or "default"
@@ -260,7 +260,11 @@ def open_session(
         env_allow=list(settings.get("env_allow", []) or []),
         output_dir=bridle_home(env) / "tool-output" / record.id,
         verify=settings.get("verify"),
+        allow_private_network=bool(settings.get("webfetch.allow_private_network", False)),
+        cancel=threading.Event(),
     )
+    if history:
+        _remember_reads(history, ctx)
     dispatcher = Dispatcher({t.name: t for t in tools}, ctx, policy)
     limits = EngineLimits(
         max_turns=int(opts.get("max_turns") or settings.get("max_turns") or 50),
@@ -284,6 +288,34 @@ def open_session(
     return OpenSession(engine, record, store, conn, binding.name, started, mock_server)
 
 
+def _remember_reads(history: list[Any], ctx: Any) -> None:
+    """A resumed session may edit files it read in an earlier process: Edit and
+    Write require a prior read, which lives in memory, so rebuild it from the
+    successful Read/Write/Edit calls in the history (Edit's exact-match rule still
+    guards against files that changed in between)."""
+    from bridle.core.messages import ToolResultPart, ToolUsePart
+    from bridle.tools._files import record_read
+
+    ok = {
+        p.tool_use_id
+        for m in history
+        for p in m.parts
+        if isinstance(p, ToolResultPart) and not p.is_error
+    }
+    for m in history:
+        for p in m.parts:
+            if (
+                isinstance(p, ToolUsePart)
+                and p.id in ok
+                and p.name in ("Read", "Write", "Edit", "MultiEdit")
+                and isinstance(p.input, dict)
+                and isinstance(p.input.get("file_path"), str)
+            ):
+                path = ctx.resolve(p.input["file_path"])
+                if path.is_file():
+                    record_read(ctx, path)
+
+
 def _account_keys(account: str | None, env: Mapping[str, str]) -> dict[str, str] | None:
     if not account:
         return None
@@ -293,9 +325,8 @@ def _account_keys(account: str | None, env: Mapping[str, str]) -> dict[str, str]
 
 
 def _start_mock(settings: Any, env: Mapping[str, str], cwd: Path) -> Any:
-    from bridle.mock.server import MockServer
-
     from bridle.mock.scenario import load_scenario
+    from bridle.mock.server import MockServer
 
     path = env.get("BRIDLE_MOCK_SCENARIO") or settings.get("mock.scenario")
     if not path:

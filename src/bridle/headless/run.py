@@ -215,6 +215,24 @@ def _after_run(
             f"(cache read {u.cache_read_tokens}, write {u.cache_write_tokens}), "
             f"out {u.output_tokens}; cost ${result.cost_usd:.4f}\n"
         )
+    if snapshot is not None:
+        diff = snapshot.diff()
+        if o["output_format"] == "diff":
+            out.write(diff)
+        if o["save_diff"]:
+            _write(o["save_diff"], diff)
+        if o["commit"] or o["commit_dirty"]:
+            title = " ".join(prompt.split())[:60]
+            sha, skipped = snapshot.commit(
+                f"bridle: {title}", include_dirty=bool(o["commit_dirty"])
+            )
+            if skipped:
+                err.write(
+                    "bridle: not committed (they had uncommitted changes before the run; "
+                    "use --commit-dirty to include them): " + ", ".join(skipped) + "\n"
+                )
+            if sha and not o["quiet"]:
+                err.write(f"bridle: committed {sha[:12]}\n")
     if o["save_cost"]:
         from bridle.headless.render import usage_dict
 
@@ -234,24 +252,6 @@ def _after_run(
         )
     if o["save_transcript"]:
         _write(o["save_transcript"], session.transcript_markdown())
-    if snapshot is not None:
-        diff = snapshot.diff()
-        if o["output_format"] == "diff":
-            out.write(diff)
-        if o["save_diff"]:
-            _write(o["save_diff"], diff)
-        if o["commit"] or o["commit_dirty"]:
-            title = " ".join(prompt.split())[:60]
-            sha, skipped = snapshot.commit(
-                f"bridle: {title}", include_dirty=bool(o["commit_dirty"])
-            )
-            if skipped:
-                err.write(
-                    "bridle: not committed (they had uncommitted changes before the run; "
-                    "use --commit-dirty to include them): " + ", ".join(skipped) + "\n"
-                )
-            if sha and not o["quiet"]:
-                err.write(f"bridle: committed {sha[:12]}\n")
 
 
 def _write(path: str, text: str) -> None:
