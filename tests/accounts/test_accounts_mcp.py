@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import threading
@@ -163,7 +164,7 @@ def test_lock_gives_up_with_a_clear_error(tmp_path: Path) -> None:
         pass
 
 
-def test_twenty_parallel_syncs_racing_claude_code_lose_nothing(
+def test_twenty_parallel_launches_racing_claude_code_lose_nothing(
     ctx: Accounts, home: Path, tmp_path: Path
 ) -> None:
     names = [f"acct{i}" for i in range(5)]
@@ -206,13 +207,21 @@ def test_twenty_parallel_syncs_racing_claude_code_lose_nothing(
         stdout=subprocess.PIPE,
         text=True,
     )
+    # 20 launches (each syncs before and after the tool runs) plus explicit syncs.
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "claude").symlink_to(shutil.which("true") or "/bin/true")
+    env = {**os.environ, "BRIDLE_CLI_PATH": str(bin_dir)}
+    commands = [["launch", names[i % len(names)], "claude"] for i in range(20)]
+    commands += [["mcp", "sync", name] for name in names]
     syncs = [
         subprocess.Popen(
-            [sys.executable, "-m", "bridle", "mcp", "sync", names[i % len(names)]],
+            [sys.executable, "-m", "bridle", *args],
+            env=env,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
         )
-        for i in range(20)
+        for args in commands
     ]
     errors = [p.communicate(timeout=240)[1] for p in syncs]
     stop_file.touch()
@@ -220,7 +229,7 @@ def test_twenty_parallel_syncs_racing_claude_code_lose_nothing(
     stop.set()
     watcher.join()
 
-    assert [p.returncode for p in syncs] == [0] * 20, errors
+    assert [p.returncode for p in syncs] == [0] * len(commands), errors
     assert invalid == []
     final = json.loads(primary.read_text())
     assert final["oauthAccount"] == {"emailAddress": "me@x"}

@@ -55,7 +55,9 @@ def altergo_providers(meta: dict[str, Any] | None) -> tuple[list[str], str]:
         providers = [p for p in meta["providers"] if p in TOOL_NAMES]
         providers = list(dict.fromkeys(providers)) or ["claude"]
         default = meta.get("default_provider")
-        return providers, default if isinstance(default, str) and default in providers else providers[0]
+        if not (isinstance(default, str) and default in providers):
+            default = providers[0]
+        return providers, default
     provider = meta.get("provider")
     provider = provider if provider in TOOL_NAMES else "claude"
     return [provider], provider

@@ -128,6 +128,8 @@ def _account_from(data: dict[str, Any], name: str, path: Path) -> Account:
     providers = [p for p in data.get("providers") or [] if p in TOOL_NAMES]
     providers = list(dict.fromkeys(providers)) or ["claude"]
     default = data.get("default_provider")
+    if not (isinstance(default, str) and default in providers):
+        default = providers[0]
     isolation = data.get("isolation", "config-dir")
     if isolation not in ISOLATIONS:
         raise UserError(
@@ -137,7 +139,7 @@ def _account_from(data: dict[str, Any], name: str, path: Path) -> Account:
     return Account(
         name=name,
         providers=providers,
-        default_provider=default if isinstance(default, str) and default in providers else providers[0],
+        default_provider=default,
         isolation=isolation,
         shared={k: bool(v) for k, v in shared.items() if k in CATALOG_IDS},
         created=str(data.get("created") or ""),
