@@ -14,6 +14,7 @@ Resuming is `claude --resume <id>` from the session's cwd.
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -38,39 +39,45 @@ MARKER = "projects"
 
 # Record types that never hold conversation text; skipped before json.loads.
 _SKIP_PREFIXES = (
-    b'{"type":"file-history-snapshot"',
-    b'{"type":"progress"',
-    b'{"type":"queue-operation"',
+    '{"type":"file-history-snapshot"',
+    '{"type":"progress"',
+    '{"type":"queue-operation"',
 )
 
 
-def discover(root: Path) -> list[Path]:
-    """Every transcript under `root` (a Claude config dir)."""
-    base = root / MARKER
-    out: list[Path] = []
-    try:
-        projects = list(base.iterdir())
-    except OSError:
-        return out
-    for project in projects:
+def discover(root: Path) -> list[str]:
+    """Every transcript under `root` (a Claude config dir), as path strings."""
+    out: list[str] = []
+    for project in _subdirs(os.path.join(root, MARKER)):
         try:
-            entries = list(project.iterdir())
+            entries = os.scandir(project)
         except OSError:
             continue
-        for entry in entries:
-            name = entry.name
-            if name.endswith(".jsonl"):
-                out.append(entry)
-            elif len(name) == 36 and entry.is_dir():
-                sub = entry / "subagents"
-                try:
-                    out.extend(p for p in sub.iterdir() if p.name.endswith(".jsonl"))
-                except OSError:
-                    pass
+        with entries:
+            for entry in entries:
+                name = entry.name
+                if name.endswith(".jsonl"):
+                    out.append(entry.path)
+                elif len(name) == 36 and entry.is_dir():
+                    sub = os.path.join(entry.path, "subagents")
+                    try:
+                        out.extend(
+                            os.path.join(sub, n) for n in os.listdir(sub) if n.endswith(".jsonl")
+                        )
+                    except OSError:
+                        pass
     return out
 
 
-def parse(lines: list[bytes], state: dict[str, Any], path: Path) -> Parsed:
+def _subdirs(path: str) -> list[str]:
+    try:
+        with os.scandir(path) as it:
+            return [e.path for e in it if e.is_dir()]
+    except OSError:
+        return []
+
+
+def parse(lines: list[str], state: dict[str, Any], path: Path) -> Parsed:
     out = Parsed()
     for raw in lines:
         if raw.startswith(_SKIP_PREFIXES):

@@ -15,6 +15,7 @@ in `$CODEX_HOME/session_index.jsonl` and become titles. Resuming is
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -36,32 +37,31 @@ TOOL_NAME = "codex"
 MARKER = "sessions"
 INDEX_FILE = "session_index.jsonl"
 
-_SKIP = (b'"type":"token_count"', b'"type":"reasoning"')
+_SKIP = ('"type":"token_count"', '"type":"reasoning"')
 
 
-def discover(root: Path) -> list[Path]:
-    out: list[Path] = []
-    index = root / INDEX_FILE
-    if index.is_file():
+def discover(root: Path) -> list[str]:
+    out: list[str] = []
+    index = os.path.join(root, INDEX_FILE)
+    if os.path.isfile(index):
         out.append(index)
-    for base in (root / MARKER, root / "archived_sessions"):
-        stack = [base]
-        while stack:
-            d = stack.pop()
-            try:
-                entries = list(d.iterdir())
-            except OSError:
-                continue
+    stack = [os.path.join(root, MARKER), os.path.join(root, "archived_sessions")]
+    while stack:
+        try:
+            entries = os.scandir(stack.pop())
+        except OSError:
+            continue
+        with entries:
             for e in entries:
                 name = e.name
-                if name.endswith((".jsonl", ".jsonl.zst")) and name.startswith("rollout-"):
-                    out.append(e)
+                if name.startswith("rollout-") and name.endswith((".jsonl", ".jsonl.zst")):
+                    out.append(e.path)
                 elif "." not in name:
-                    stack.append(e)
+                    stack.append(e.path)
     return out
 
 
-def parse(lines: list[bytes], state: dict[str, Any], path: Path) -> Parsed:
+def parse(lines: list[str], state: dict[str, Any], path: Path) -> Parsed:
     out = Parsed()
     if path.name == INDEX_FILE:
         _thread_names(lines, out)
@@ -169,7 +169,7 @@ def _output_text(output: Any) -> str:
     return content_text(output)
 
 
-def _thread_names(lines: list[bytes], out: Parsed) -> None:
+def _thread_names(lines: list[str], out: Parsed) -> None:
     for raw in lines:
         try:
             rec = json.loads(raw)

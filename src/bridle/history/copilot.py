@@ -13,6 +13,7 @@ bookkeeping events are skipped. Resuming is `copilot --resume <id>`.
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -34,29 +35,28 @@ TOOL_NAME = "copilot"
 MARKER = "session-state"
 
 _SKIP = (
-    b'"type":"assistant.message_delta"',
-    b'"type":"assistant.streaming_delta"',
-    b'"type":"assistant.reasoning_delta"',
+    '"type":"assistant.message_delta"',
+    '"type":"assistant.streaming_delta"',
+    '"type":"assistant.reasoning_delta"',
 )
 
 
-def discover(root: Path) -> list[Path]:
-    out: list[Path] = []
+def discover(root: Path) -> list[str]:
+    """Event logs under `root`; a session dir's events.jsonl is listed without a stat
+    (the indexer stats every file anyway and skips what is missing)."""
+    base = os.path.join(root, MARKER)
     try:
-        entries = list((root / MARKER).iterdir())
+        names = os.listdir(base)
     except OSError:
-        return out
-    for e in entries:
-        if e.name.endswith(".jsonl"):
-            out.append(e)
-        elif len(e.name) == 36:
-            events = e / "events.jsonl"
-            if events.is_file():
-                out.append(events)
-    return out
+        return []
+    return [
+        os.path.join(base, n) if n.endswith(".jsonl") else os.path.join(base, n, "events.jsonl")
+        for n in names
+        if n.endswith(".jsonl") or len(n) == 36
+    ]
 
 
-def parse(lines: list[bytes], state: dict[str, Any], path: Path) -> Parsed:
+def parse(lines: list[str], state: dict[str, Any], path: Path) -> Parsed:
     out = Parsed()
     for raw in lines:
         if any(s in raw[:80] for s in _SKIP):

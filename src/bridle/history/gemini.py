@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -40,27 +41,32 @@ MARKER = "tmp"
 _RECENT = 64  # messages are only ever re-appended while they are recent
 
 
-def discover(root: Path) -> list[Path]:
-    out: list[Path] = []
+def discover(root: Path) -> list[str]:
+    out: list[str] = []
     try:
-        projects = list((root / MARKER).iterdir())
+        projects = os.listdir(os.path.join(root, MARKER))
     except OSError:
         return out
     for project in projects:
-        chats = project / "chats"
+        chats = os.path.join(root, MARKER, project, "chats")
         try:
-            entries = list(chats.iterdir())
+            entries = os.scandir(chats)
         except OSError:
             continue
-        for e in entries:
-            name = e.name
-            if name.startswith("session-") and name.endswith((".jsonl", ".json")):
-                out.append(e)
-            elif "." not in name and e.is_dir():
-                try:
-                    out.extend(p for p in e.iterdir() if p.name.endswith(".jsonl"))
-                except OSError:
-                    pass
+        with entries:
+            for e in entries:
+                name = e.name
+                if name.startswith("session-") and name.endswith((".jsonl", ".json")):
+                    out.append(e.path)
+                elif "." not in name and e.is_dir():
+                    try:
+                        out.extend(
+                            os.path.join(e.path, n)
+                            for n in os.listdir(e.path)
+                            if n.endswith(".jsonl")
+                        )
+                    except OSError:
+                        pass
     return out
 
 
@@ -69,7 +75,7 @@ def rewrites(path: Path) -> bool:
     return path.name.endswith(".json")
 
 
-def parse(lines: list[bytes], state: dict[str, Any], path: Path) -> Parsed:
+def parse(lines: list[str], state: dict[str, Any], path: Path) -> Parsed:
     out = Parsed()
     if "cwd" not in state:
         state["cwd"] = _project_dir(path)
@@ -77,7 +83,7 @@ def parse(lines: list[bytes], state: dict[str, Any], path: Path) -> Parsed:
         state.setdefault("sid", path.parent.name)  # subagent: chats/<parent id>/<id>.jsonl
     if rewrites(path):
         try:
-            doc = json.loads(b"\n".join(lines))
+            doc = json.loads("\n".join(lines))
         except ValueError:
             doc = None
         if isinstance(doc, dict):

@@ -31,7 +31,7 @@ from bridle.history.lines import read_batches
 from bridle.history.records import ASSISTANT, TITLE_CUSTOM, TOOL, USER, Entry, Parsed
 from bridle.history.roots import MARKERS, Root
 
-CHUNK_CHARS = 24_000
+CHUNK_CHARS = 200_000
 COMMIT_BYTES = 16 << 20
 PREVIEW = 4
 PREVIEW_CHARS = 500
@@ -51,7 +51,7 @@ class RefreshStats:
 @dataclass(slots=True)
 class _Found:
     tool: str
-    path: Path
+    path: str
     access: dict[str, str]  # account -> config dir
 
 
@@ -63,16 +63,16 @@ def discover(roots: list[Root]) -> dict[str, _Found]:
     """Every session file under `roots`, keyed by its resolved path."""
     found: dict[str, _Found] = {}
     for root in roots:
-        marker = root.path / MARKERS[root.tool]
+        marker = os.path.join(root.path, MARKERS[root.tool])
         real_marker = os.path.realpath(marker)
         real_root = os.path.realpath(root.path)
-        prefix, root_prefix = str(marker) + os.sep, str(root.path) + os.sep
+        prefix, root_prefix = marker + os.sep, str(root.path) + os.sep
+        cut, root_cut = len(prefix), len(root_prefix)
         for path in importer(root.tool).discover(root.path):
-            text = str(path)
-            if text.startswith(prefix):
-                key = real_marker + os.sep + text[len(prefix) :]
+            if path.startswith(prefix):
+                key = real_marker + os.sep + path[cut:]
             else:
-                key = real_root + os.sep + text[len(root_prefix) :]
+                key = real_root + os.sep + path[root_cut:]
             entry = found.get(key)
             if entry is None:
                 entry = found[key] = _Found(root.tool, path, {})
@@ -112,7 +112,7 @@ class SessionIndex:
             for key in only:
                 row = known.get(key)
                 if row is not None:
-                    found[key] = _Found(row[2], Path(key), {})
+                    found[key] = _Found(row[2], key, {})
         todo: list[tuple[str, _Found, os.stat_result]] = []
         total = 0
         for key, f in found.items():
@@ -131,7 +131,7 @@ class SessionIndex:
             total += max(0, st.st_size - (row[7] if row is not None and row[4] == st.st_ino else 0))
         stats.files = len(found)
         # Session indexes rename sessions, so they go after the sessions they name.
-        todo.sort(key=lambda t: t[1].path.name == "session_index.jsonl")
+        todo.sort(key=lambda t: t[1].path.endswith("session_index.jsonl"))
         writer = _Writer(self.db)
         try:
             if only is None:
@@ -308,8 +308,9 @@ class _Writer:
     ) -> int:
         """Index what was appended to one file; returns the bytes read."""
         module = importer(f.tool)
+        path = Path(f.path)
         rewrites = getattr(module, "rewrites", None)
-        whole = bool(rewrites and rewrites(f.path))
+        whole = bool(rewrites and rewrites(path))
         self.begin()
         if row is None:
             fid = self.db.execute(
@@ -328,8 +329,8 @@ class _Writer:
         while True:
             restarted = False
             try:
-                for lines, end in _batches(f.path, offset, whole):
-                    parsed = module.parse(lines, state, f.path)
+                for lines, end in _batches(path, offset, whole):
+                    parsed = module.parse(lines, state, path)
                     if parsed.restart:
                         self.flush()
                         self._drop_chunks("file = ?", (fid,))
@@ -477,9 +478,9 @@ def read_entries(tool: str, path: Path) -> list[Entry]:
     return entries
 
 
-def _batches(path: Path, offset: int, whole: bool) -> Iterator[tuple[list[bytes], int]]:
+def _batches(path: Path, offset: int, whole: bool) -> Iterator[tuple[list[str], int]]:
     if whole:
         data = path.read_bytes()
-        yield [data], len(data)
+        yield [data.decode("utf-8", "replace")], len(data)
     else:
         yield from read_batches(path, offset)

@@ -219,15 +219,23 @@ def search(
         match = "{" + str(filters.role) + "} : (" + match + ")"
     args: list[object] = [match]
     where = _where(filters, args)
+    ranking = f"bm25(history_fts, {WEIGHTS[0]}, {WEIGHTS[1]}, {WEIGHTS[2]})"
+    if where:
+        sql = (
+            f"SELECT c.session, {ranking} AS score, c.id FROM history_fts"
+            " JOIN history_chunks c ON c.id = history_fts.rowid JOIN history_sessions s ON s.id = c.session"
+            f" WHERE history_fts MATCH ?{where} ORDER BY score LIMIT ?"
+        )
+    else:
+        # Rank in the FTS table alone and look up only the winners' sessions:
+        # joining every match first costs more than the ranking itself.
+        sql = (
+            "SELECT (SELECT session FROM history_chunks WHERE id = m.rowid), m.score, m.rowid FROM"
+            f" (SELECT rowid, {ranking} AS score FROM history_fts WHERE history_fts MATCH ?"
+            " ORDER BY score LIMIT ?) m"
+        )
     best: dict[int, tuple[float, int]] = {}
-    rows = db.execute(
-        f"SELECT c.session, bm25(history_fts, {WEIGHTS[0]}, {WEIGHTS[1]}, {WEIGHTS[2]}) AS score, c.id"
-        " FROM history_fts JOIN history_chunks c ON c.id = history_fts.rowid"
-        " JOIN history_sessions s ON s.id = c.session"
-        f" WHERE history_fts MATCH ?{where} ORDER BY score LIMIT ?",
-        [*args, limit * 8],
-    )
-    for session, score, chunk in rows:
+    for session, score, chunk in db.execute(sql, [*args, limit * 8]):
         if session not in best:
             best[session] = (score, chunk)
             if len(best) >= limit:
@@ -245,15 +253,71 @@ def search(
         )
     }
     _decorate(db, list(sessions.values()))
+    texts = {
+        row[0]: row[1:]
+        for row in db.execute(
+            f"SELECT id, user, assistant, tool FROM history_chunks WHERE id IN ({keys})",
+            [chunk for _, chunk in best.values()],
+        )
+    }
+    pattern = highlight_pattern(query)
     hits = []
     for key, (score, chunk) in best.items():
-        snip = db.execute(
-            f"SELECT snippet(history_fts, -1, ?, ?, '…', {SNIPPET_TOKENS}) FROM history_fts"
-            " WHERE history_fts MATCH ? AND rowid = ?",
-            (marks[0], marks[1], match, chunk),
-        ).fetchone()
-        hits.append(Hit(sessions[key], " ".join(str(snip[0] if snip else "").split()), score))
+        snip = cut_snippet(texts.get(chunk, ()), pattern, marks)
+        if snip is None:  # the tokenizer matched what the pattern cannot see (diacritics)
+            row = db.execute(
+                f"SELECT snippet(history_fts, -1, ?, ?, '…', {SNIPPET_TOKENS}) FROM history_fts"
+                " WHERE history_fts MATCH ? AND rowid = ?",
+                (marks[0], marks[1], match, chunk),
+            ).fetchone()
+            snip = " ".join(str(row[0] if row else "").split())
+        hits.append(Hit(sessions[key], snip, score))
     return hits
+
+
+def highlight_pattern(query: str) -> re.Pattern[str] | None:
+    """A regex finding the query's words and phrases in raw text, as the FTS5
+    tokenizer would match them (case-insensitive, on word boundaries)."""
+    alternatives = []
+    for raw in _TOKEN_RE.findall(query):
+        if raw == "OR" or raw.startswith("-"):
+            continue
+        prefix = raw.endswith("*")
+        words = re.findall(r"\w+", raw.rstrip("*").strip('"'))
+        if not words:
+            continue
+        body = r"\W+".join(re.escape(w) for w in words)
+        alternatives.append(r"\b" + body + (r"\w*" if prefix else r"\b"))
+    if not alternatives:
+        return None
+    return re.compile("|".join(alternatives), re.IGNORECASE)
+
+
+def cut_snippet(
+    columns: tuple[str, ...],
+    pattern: re.Pattern[str] | None,
+    marks: tuple[str, str],
+    width: int = 160,
+) -> str | None:
+    """About `width` characters around the first match, the user's text first,
+    with every match in the window wrapped in `marks`."""
+    if pattern is None:
+        return None
+    for text in columns:
+        found = pattern.search(text)
+        if found is None:
+            continue
+        start = max(0, found.start() - width // 3)
+        end = min(len(text), start + width)
+        if start > 0:
+            space = text.find(" ", start, found.start())
+            start = space + 1 if space >= 0 else start
+        window = text[start:end]
+        marked = pattern.sub(lambda m: marks[0] + m.group(0) + marks[1], window)
+        return (
+            ("…" if start > 0 else "") + " ".join(marked.split()) + ("…" if end < len(text) else "")
+        )
+    return None
 
 
 def find_session(db: sqlite3.Connection, ref: str) -> list[SessionRow]:

@@ -1,0 +1,182 @@
+"""Benchmark the history index on a generated corpus and record the results.
+
+    python bench/history_bench.py                 # 10,000 sessions, about 1 GB
+    python bench/history_bench.py --sessions 1000 --mb 100   # a quick run
+
+Steps, all through the real `bridle` command in subprocesses (process start-up
+included), in a throwaway HOME/BRIDLE_HOME under --workdir:
+1. write the corpus (`history_corpus.py`) in the four tools' formats;
+2. first full index (`bridle sessions reindex`): MB/s and the child's peak RSS;
+3. warm search: median wall time of `bridle sessions search` over several
+   queries and runs, next to `rg -l` over the same files (the venv's ripgrep)
+   for the same words;
+4. incremental update: append one turn to one session, then time the next
+   `bridle sessions search` for a word only that turn holds (it must be found),
+   and a full `bridle sessions reindex` stat walk.
+Results go to docs/benchmarks.md, section "History" (other sections untouched).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from history_corpus import Corpus
+
+ROOT = Path(__file__).resolve().parent.parent
+VENV_BIN = Path(sys.executable).parent
+
+
+def run(argv: list[str], env: dict[str, str]) -> tuple[float, subprocess.CompletedProcess[str]]:
+    start = time.perf_counter()
+    proc = subprocess.run(argv, env=env, capture_output=True, text=True)
+    return time.perf_counter() - start, proc
+
+
+def median_ms(samples: list[float]) -> float:
+    return round(statistics.median(samples) * 1000, 1)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    ap.add_argument("--sessions", type=int, default=10_000)
+    ap.add_argument("--mb", type=int, default=1000, help="corpus size in MB")
+    ap.add_argument("--runs", type=int, default=7)
+    ap.add_argument("--workdir", type=Path, default=Path("/tmp/bridle-history-bench"))
+    ap.add_argument("--keep", action="store_true", help="reuse an existing corpus in --workdir")
+    ap.add_argument("--no-write", action="store_true", help="do not update docs/benchmarks.md")
+    args = ap.parse_args()
+
+    home = args.workdir / "home"
+    if not (args.keep and home.exists()):
+        shutil.rmtree(args.workdir, ignore_errors=True)
+        home.mkdir(parents=True)
+        t = time.perf_counter()
+        written = Corpus(home).write(args.sessions, args.mb << 20)
+        print(
+            f"corpus: {args.sessions} sessions, {written / 1e6:.0f} MB in {time.perf_counter() - t:.1f}s"
+        )
+    corpus_bytes = sum(p.stat().st_size for p in home.rglob("*") if p.is_file())
+    bridle_home = args.workdir / "bridle"
+    shutil.rmtree(bridle_home, ignore_errors=True)
+    env = {
+        **os.environ,
+        "HOME": str(home),
+        "BRIDLE_HOME": str(bridle_home),
+        "NO_COLOR": "1",
+    }
+    for var in ("CLAUDE_CONFIG_DIR", "CODEX_HOME", "GEMINI_CLI_HOME", "COPILOT_HOME"):
+        env.pop(var, None)
+    bridle = str(VENV_BIN / "bridle")
+    rg = str(VENV_BIN / "rg")
+    results: dict[str, object] = {"sessions": args.sessions, "corpus_mb": round(corpus_bytes / 1e6)}
+
+    # 2. First full index.
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    elapsed, proc = run([bridle, "sessions", "reindex"], env)
+    if proc.returncode:
+        sys.exit(f"reindex failed: {proc.stderr}")
+    peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    results["index_s"] = round(elapsed, 1)
+    results["index_mb_s"] = round(corpus_bytes / 1e6 / elapsed, 1)
+    results["index_peak_rss_mb"] = round(max(peak_kb, before) / 1024)
+    results["db_mb"] = round((bridle_home / "bridle.db").stat().st_size / 1e6)
+    print(
+        f"index: {elapsed:.1f}s, {results['index_mb_s']} MB/s, peak RSS {results['index_peak_rss_mb']} MB"
+    )
+
+    # 3. Warm search vs rg -l.
+    n = args.sessions
+    queries = [
+        f"zq{n // 2}marker",
+        f"zq{n // 7}marker",
+        "connection refused",
+        "KeyError",
+        "Traceback",
+    ]
+    for q in queries:  # warm the page cache for both
+        run([bridle, "sessions", "search", q], env)
+        run([rg, "-l", "-F", q, str(home)], env)
+    search_t: list[float] = []
+    rg_t: list[float] = []
+    per_query: dict[str, list[float]] = {}
+    for _ in range(args.runs):
+        for q in queries:
+            elapsed, proc = run([bridle, "sessions", "search", q, "--limit", "20"], env)
+            assert proc.returncode == 0 and proc.stdout, (q, proc.stderr)
+            search_t.append(elapsed)
+            per_query.setdefault(q, []).append(elapsed)
+            elapsed, _ = run([rg, "-l", "-F", q, str(home)], env)
+            rg_t.append(elapsed)
+    results["search_median_ms"] = median_ms(search_t)
+    results["rg_median_ms"] = median_ms(rg_t)
+    results["per_query_ms"] = {q: median_ms(v) for q, v in per_query.items()}
+    print(
+        f"search median {results['search_median_ms']} ms; rg -l median {results['rg_median_ms']} ms"
+    )
+
+    # 4. Incremental: append one turn to one session.
+    target = next(iter(sorted((home / ".claude" / "projects").rglob("*.jsonl"))))
+    first = json.loads(target.read_text().splitlines()[1])
+    word = "appendedneedle" + str(int(time.time()))
+    line = dict(
+        first, type="user", message={"role": "user", "content": f"new turn mentions {word}"}
+    )
+    with open(target, "a") as f:
+        f.write(json.dumps(line) + "\n")
+    elapsed, proc = run([bridle, "sessions", "search", word], env)
+    assert word in proc.stdout, proc.stdout + proc.stderr
+    results["incremental_search_ms"] = round(elapsed * 1000, 1)
+    elapsed, proc = run([bridle, "sessions", "reindex"], {**env})
+    results["incremental_reindex_ms"] = round(elapsed * 1000, 1)
+    print(
+        f"after append: search finds it in {results['incremental_search_ms']} ms; full stat walk {results['incremental_reindex_ms']} ms"
+    )
+    print(json.dumps(results, indent=2))
+    if not args.no_write:
+        write_section(results)
+
+
+def write_section(r: dict[str, object]) -> None:
+    doc = ROOT / "docs" / "benchmarks.md"
+    text = doc.read_text() if doc.exists() else "# Benchmarks\n"
+    body = f"""## History
+
+`python bench/history_bench.py --sessions {r["sessions"]}` on this machine class (2 cores), {time.strftime("%Y-%m-%d")}.
+Corpus: {r["sessions"]} sessions, {r["corpus_mb"]} MB, mixed Claude Code / Codex / Gemini CLI / Copilot CLI formats.
+
+| measure | result |
+| --- | --- |
+| first full index | {r["index_s"]} s, {r["index_mb_s"]} MB/s, peak RSS {r["index_peak_rss_mb"]} MB (index {r["db_mb"]} MB) |
+| `bridle sessions search` (whole command, warm), median | {r["search_median_ms"]} ms |
+| `rg -l` over the same files (warm), median | {r["rg_median_ms"]} ms |
+| search after appending to one session (finds the new text) | {r["incremental_search_ms"]} ms |
+| `bridle sessions reindex` after that append (full stat walk) | {r["incremental_reindex_ms"]} ms |
+
+Per query (median ms): {json.dumps(r["per_query_ms"])}
+"""
+    start = text.find("## History")
+    if start >= 0:
+        end = text.find("\n## ", start + 1)
+        text = text[:start] + body + (text[end + 1 :] if end >= 0 else "")
+    else:
+        text = text.rstrip("\n") + "\n\n" + body
+    doc.parent.mkdir(parents=True, exist_ok=True)
+    tmp = doc.with_suffix(".md.tmp")
+    tmp.write_text(text)
+    os.replace(tmp, doc)
+
+
+if __name__ == "__main__":
+    main()
