@@ -359,3 +359,22 @@ def test_print_config_redacts_and_tools_list(tmp_path: Path) -> None:
             "TodoWrite", "ApplyPatch"} <= set(names)  # fmt: skip
     plan = bridle(["--print-tools-list", "--dry-run"], repo)
     assert "Edit" not in [line.split("\t")[0] for line in plan.stdout.splitlines()]
+
+
+@pytest.mark.parametrize("wire", WIRES)
+@pytest.mark.parametrize("kind", ["cut", "malformed", "500", "529"])
+def test_broken_streams_are_sent_again_and_the_run_succeeds(tmp_path: Path, wire: str, kind: str) -> None:
+    repo = make_repo(tmp_path)
+    scen = write_scenario(
+        tmp_path / "faulty.json",
+        [
+            {"op": "read", "path": "stats.py", "fault": {"kind": kind, "times": 1}},
+            {"op": "final", "text": "read it"},
+        ],
+    )
+    proc = bridle(["-p", "read", "--model", f"mock/{wire}", "--output-format", "json"], repo,
+                  {"BRIDLE_MOCK_SCENARIO": str(scen)})  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    result = json.loads(proc.stdout)
+    assert result["result"] == "read it" and result["num_turns"] == 2
+    assert "retrying" in proc.stderr

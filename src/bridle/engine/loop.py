@@ -15,7 +15,13 @@ from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from bridle.core.errors import ProviderError, RateLimitError
+from bridle.core.errors import (
+    ConnectionFailed,
+    ProtocolError,
+    ProviderError,
+    RateLimitError,
+    StreamTimeout,
+)
 from bridle.core.messages import (
     Message,
     ModelRequest,
@@ -42,6 +48,7 @@ from bridle.store.conversation import (
 )
 
 MAX_CONTINUATIONS = 3
+MID_STREAM_RETRIES = 2
 CONTINUE_PROMPT = (
     "Your previous reply was cut off by the output limit. Continue exactly where it stopped."
 )
@@ -272,6 +279,19 @@ class Engine:
         return self.binding.cost(Usage(input_tokens=estimate_tokens(chars)))
 
     def _call(self, request: ModelRequest) -> Generator[ev.Event, None, ModelResponse]:
+        """One model response. The client retries failures before any content; a
+        stream that breaks after content started (cut, stall, garbled chunk) is
+        sent again here, and front ends drop the partial text on `Retrying`."""
+        for attempt in range(1, MID_STREAM_RETRIES + 2):
+            try:
+                return (yield from self._stream_once(request))
+            except (ConnectionFailed, StreamTimeout, ProtocolError) as e:
+                if attempt > MID_STREAM_RETRIES:
+                    raise
+                yield ev.Retrying(attempt, 0.0, f"{e}; the stream broke mid-response, sending the request again")
+        raise AssertionError("unreachable")
+
+    def _stream_once(self, request: ModelRequest) -> Generator[ev.Event, None, ModelResponse]:
         from bridle.wire._assembler import Assembler
 
         assembler = Assembler(self.binding.wire, self.binding.provider)
