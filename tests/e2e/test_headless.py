@@ -378,3 +378,31 @@ def test_broken_streams_are_sent_again_and_the_run_succeeds(tmp_path: Path, wire
     result = json.loads(proc.stdout)
     assert result["result"] == "read it" and result["num_turns"] == 2
     assert "retrying" in proc.stderr
+
+
+def test_account_rotation_continues_the_session_on_rate_limit(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path)
+    for name in ("work", "personal"):
+        assert bridle(["accounts", "add", name], repo).returncode == 0
+        keys = bridle(["accounts", "keys", "set", name, "BRIDLE_MOCK_API_KEY"], repo, stdin=f"key-{name}\n")
+        assert keys.returncode == 0, keys.stderr
+    scen = write_scenario(
+        tmp_path / "limited.json",
+        [
+            {"op": "read", "path": "stats.py", "fault": {"kind": "429", "times": 1}},
+            {"op": "final", "text": "done"},
+        ],
+    )
+    settings = json.dumps({"providers": {"mock": {"max_retries": 0}}})
+    proc = bridle(["-p", "read", "--model", "mock/anthropic", "--account", "work,personal",
+                   "--settings", settings, "--output-format", "json"],
+                  repo, {"BRIDLE_MOCK_SCENARIO": str(scen)})  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert "continuing under account personal" in proc.stderr
+    result = json.loads(proc.stdout)
+    assert result["result"] == "done" and result["num_turns"] == 2
+    # Without another account to switch to, the same limit exits 75.
+    alone = bridle(["-p", "read", "--model", "mock/anthropic", "--account", "work",
+                    "--settings", settings, "--output-format", "json"],
+                   repo, {"BRIDLE_MOCK_SCENARIO": str(scen)})  # fmt: skip
+    assert alone.returncode == 75

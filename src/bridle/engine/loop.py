@@ -103,6 +103,7 @@ class Engine:
         history: list[Message] | None = None,
         limits: EngineLimits | None = None,
         bind_model: Callable[[str], ModelBinding] | None = None,
+        rotate_account: Callable[[], tuple[str, ModelBinding] | None] | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.binding = binding
@@ -116,6 +117,8 @@ class Engine:
         self.budget = Budget(self.limits.max_cost_usd)
         self.usage = Usage()
         self._bind_model = bind_model
+        # On an exhausted rate limit or quota: the next account's name and binding.
+        self._rotate_account = rotate_account
         self._clock = clock
         self._interrupted = False
         self._steer: list[str] = []
@@ -194,15 +197,24 @@ class Engine:
             t0 = self._clock()
             try:
                 response = yield from self._call(request)
+            except RateLimitError as e:
+                api_seconds += self._clock() - t0
+                switched = self._rotate_account() if self._rotate_account else None
+                if switched is None:
+                    self.sink.save(*system_event("error", message=str(e)))
+                    self.sink.commit()
+                    yield finish("error_during_execution", errors=[str(e)], code=75)
+                    return
+                account, self.binding = switched
+                self.sink.save(*system_event("account_switch", account=account, reason=str(e)))
+                self.sink.commit()
+                yield ev.Notice(f"rate limit reached; continuing under account {account}", "account_switch")
+                continue
             except ProviderError as e:
                 api_seconds += self._clock() - t0
                 self.sink.save(*system_event("error", message=str(e)))
                 self.sink.commit()
-                yield finish(
-                    "error_during_execution",
-                    errors=[str(e)],
-                    code=75 if isinstance(e, RateLimitError) else 1,
-                )
+                yield finish("error_during_execution", errors=[str(e)])
                 return
             api_seconds += self._clock() - t0
             turns += 1

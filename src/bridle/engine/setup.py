@@ -207,7 +207,8 @@ def open_session(
     from bridle.tools.base import ToolContext
 
     settings = _settings(opts, cwd, env)
-    account_keys = _account_keys(opts.get("account"), env)
+    accounts = _accounts(opts.get("account"), settings)
+    account_keys = _account_keys(accounts[0], env) if accounts else None
     mock_server = None
     env = dict(env)
     spec = opts.get("model") or _default_model(settings, env)
@@ -280,6 +281,7 @@ def open_session(
         history=history,
         limits=limits,
         bind_model=lambda s: bind_model(s, settings, env, account_keys),
+        rotate_account=_rotation(accounts, spec, settings, env),
     )
     started = ev.SessionStarted(
         session_id=record.id, model=binding.name, provider=binding.provider, cwd=str(cwd),
@@ -316,12 +318,33 @@ def _remember_reads(history: list[Any], ctx: Any) -> None:
                     record_read(ctx, path)
 
 
-def _account_keys(account: str | None, env: Mapping[str, str]) -> dict[str, str] | None:
-    if not account:
-        return None
+def _accounts(flag: str | None, settings: Any) -> list[str]:
+    """`--account a,b` (or settings `accounts.rotation`): keys come from the first;
+    the others take over, in order, when a rate limit or quota is exhausted."""
+    if flag:
+        return [a.strip() for a in flag.split(",") if a.strip()]
+    rotation = settings.get("accounts.rotation") or []
+    return [str(a) for a in rotation]
+
+
+def _account_keys(account: str, env: Mapping[str, str]) -> dict[str, str]:
     from bridle.accounts.keys import account_keys
 
-    return dict(account_keys(account.split(",")[0], env))
+    return dict(account_keys(account, env))
+
+
+def _rotation(accounts: list[str], spec: str, settings: Any, env: Mapping[str, str]) -> Any:
+    queue = list(accounts[1:])
+    if not queue:
+        return None
+
+    def rotate() -> tuple[str, ModelBinding] | None:
+        if not queue:
+            return None
+        name = queue.pop(0)
+        return name, bind_model(spec, settings, env, _account_keys(name, env))
+
+    return rotate
 
 
 def _start_mock(settings: Any, env: Mapping[str, str], cwd: Path) -> Any:
