@@ -363,7 +363,9 @@ def test_print_config_redacts_and_tools_list(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("wire", WIRES)
 @pytest.mark.parametrize("kind", ["cut", "malformed", "500", "529"])
-def test_broken_streams_are_sent_again_and_the_run_succeeds(tmp_path: Path, wire: str, kind: str) -> None:
+def test_broken_streams_are_sent_again_and_the_run_succeeds(
+    tmp_path: Path, wire: str, kind: str
+) -> None:
     repo = make_repo(tmp_path)
     scen = write_scenario(
         tmp_path / "faulty.json",
@@ -384,7 +386,9 @@ def test_account_rotation_continues_the_session_on_rate_limit(tmp_path: Path) ->
     repo = make_repo(tmp_path)
     for name in ("work", "personal"):
         assert bridle(["accounts", "add", name], repo).returncode == 0
-        keys = bridle(["accounts", "keys", "set", name, "BRIDLE_MOCK_API_KEY"], repo, stdin=f"key-{name}\n")
+        keys = bridle(
+            ["accounts", "keys", "set", name, "BRIDLE_MOCK_API_KEY"], repo, stdin=f"key-{name}\n"
+        )
         assert keys.returncode == 0, keys.stderr
     scen = write_scenario(
         tmp_path / "limited.json",

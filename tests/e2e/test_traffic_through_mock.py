@@ -11,6 +11,7 @@ import json
 from pathlib import Path
 
 import pytest
+from wire.corpus import Case, as_expected, load_cases, normalised_expected
 
 from bridle.core.errors import (
     ConnectionFailed,
@@ -24,7 +25,6 @@ from bridle.core.messages import Message, ModelRequest, ModelResponse, TextPart,
 from bridle.mock.server import MockServer
 from bridle.wire.client import ModelClient
 from bridle.wire.endpoint import Endpoint
-from wire.corpus import Case, as_expected, load_cases, normalised_expected
 
 TRAFFIC = Path(__file__).resolve().parents[1] / "fixtures" / "provider-traffic"
 CASES = load_cases()
@@ -53,10 +53,16 @@ def test_case_replayed_by_the_mock(case: Case, replay_server: MockServer) -> Non
         try:
             resp = client.complete(req)
         except StreamError as e:
-            assert case.expected["error"] == {"status": e.status, "type": e.error_type, "message": e.message}
+            assert case.expected["error"] == {
+                "status": e.status,
+                "type": e.error_type,
+                "message": e.message,
+            }
         except ProviderHTTPError as e:
             error = {"status": e.status, "type": e.error_type, "message": e.message}
-            assert as_expected(case.wire, ModelResponse([], None), error) == normalised_expected(case)
+            assert as_expected(case.wire, ModelResponse([], None), error) == normalised_expected(
+                case
+            )
         else:
             assert as_expected(case.wire, resp, None) == normalised_expected(case)
 
@@ -77,7 +83,10 @@ def scenario(tmp_path: Path, fault: dict[str, object]) -> Path:
                 "name": "faulty",
                 "prompt": "p",
                 "final": "done",
-                "turns": [{"op": "read", "path": "a.py", "fault": fault}, {"op": "final", "text": "done"}],
+                "turns": [
+                    {"op": "read", "path": "a.py", "fault": fault},
+                    {"op": "final", "text": "done"},
+                ],
             }
         )
     )
@@ -88,7 +97,17 @@ def request_for(wire: str) -> ModelRequest:
     return ModelRequest(
         "m",
         [Message("user", [TextPart("read a.py")])],
-        tools=[ToolSpec("Read", "read a file", {"type": "object", "properties": {"file_path": {"type": "string"}}, "required": ["file_path"]})],
+        tools=[
+            ToolSpec(
+                "Read",
+                "read a file",
+                {
+                    "type": "object",
+                    "properties": {"file_path": {"type": "string"}},
+                    "required": ["file_path"],
+                },
+            )
+        ],
     )
 
 
@@ -113,7 +132,9 @@ def client_for(srv: MockServer, wire: str, delays: list[float], **kw: object) ->
         ({"kind": "529", "times": 2}, 3),
     ],
 )
-def test_faults_are_retried(tmp_path: Path, wire: str, fault: dict[str, object], attempts: int) -> None:
+def test_faults_are_retried(
+    tmp_path: Path, wire: str, fault: dict[str, object], attempts: int
+) -> None:
     delays: list[float] = []
     with MockServer(scenario(tmp_path, fault), workdir=tmp_path) as srv:
         with client_for(srv, wire, delays) as client:
@@ -127,7 +148,9 @@ def test_faults_are_retried(tmp_path: Path, wire: str, fault: dict[str, object],
 
 
 @pytest.mark.parametrize("wire", list(WIRES))
-def test_a_stall_before_content_hits_the_idle_timeout_and_is_retried(tmp_path: Path, wire: str) -> None:
+def test_a_stall_before_content_hits_the_idle_timeout_and_is_retried(
+    tmp_path: Path, wire: str
+) -> None:
     delays: list[float] = []
     fault = {"kind": "stall", "times": 1}
     with MockServer(scenario(tmp_path, fault), workdir=tmp_path, stall_seconds=30) as srv:
@@ -152,8 +175,13 @@ def test_a_cut_after_content_is_raised_not_repeated(tmp_path: Path, wire: str) -
 @pytest.mark.parametrize("wire", list(WIRES))
 def test_rate_limit_exhausted_is_typed(tmp_path: Path, wire: str) -> None:
     delays: list[float] = []
-    with MockServer(scenario(tmp_path, {"kind": "429", "times": 10, "retry_after": 1}), workdir=tmp_path) as srv:
-        with client_for(srv, wire, delays, max_retries=2) as client, pytest.raises(RateLimitError) as info:
+    with MockServer(
+        scenario(tmp_path, {"kind": "429", "times": 10, "retry_after": 1}), workdir=tmp_path
+    ) as srv:
+        with (
+            client_for(srv, wire, delays, max_retries=2) as client,
+            pytest.raises(RateLimitError) as info,
+        ):
             client.complete(request_for(wire))
     assert info.value.status == 429 and info.value.provider == "mock"
     assert delays == [1.0, 1.0]

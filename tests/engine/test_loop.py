@@ -102,7 +102,7 @@ def test_fixes_the_example_project(repo: Path) -> None:
     events, result = run(engine)
     assert result.subtype == "success" and result.result == "fixed" and result.num_turns == 4
     assert "return sum(values) / len(values)" in (repo / "stats.py").read_text()
-    bash = [e for e in events if isinstance(e, ev.ToolFinished) and e.call.name == "Bash"][0]
+    bash = next(e for e in events if isinstance(e, ev.ToolFinished) and e.call.name == "Bash")
     assert not bash.result.is_error and "OK" in bash.result.text
     # The saved history rebuilds into exactly what the model saw, plus the final answer.
     history = store.rebuild_messages(engine.session_id)
@@ -157,7 +157,7 @@ def test_eight_consecutive_tool_errors_stop_the_run(repo: Path) -> None:
         return tool_call("Read", {"file_path": str(repo / f"missing{n['i']}.py")}, f"c{n['i']}")
 
     engine, _ = make_engine(repo, FunctionModel(fn))
-    events, result = run(engine)
+    _, result = run(engine)
     assert result.subtype == "error_during_execution"
     assert "8 consecutive tool errors" in result.errors[0]
     assert result.num_turns == 8

@@ -52,7 +52,7 @@ def make_root(group_cls: type[click.Group], version: str) -> click.Group:
         def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
             first = _first_positional(self, ctx, args)
             if first is not None and first in self.list_commands(ctx):
-                return super().parse_args(ctx, args)  # type: ignore[no-any-return]
+                return super().parse_args(ctx, args)
             ctx.allow_interspersed_args = True
             rest = click.Command.parse_args(self, ctx, args)
             ctx.meta["bridle.prompt"] = rest

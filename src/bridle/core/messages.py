@@ -224,7 +224,7 @@ def part_to_dict(part: Part) -> dict[str, Any]:
             d["is_error"] = True
         return d
     out: dict[str, Any] = {"type": part.type}
-    for name in part.__slots__:  # type: ignore[union-attr]
+    for name in part.__slots__:
         if name == "type":
             continue
         value = getattr(part, name)
@@ -248,7 +248,7 @@ def part_from_dict(d: dict[str, Any]) -> Part:
             is_error=bool(d.get("is_error", False)),
         )
     kwargs = {k: v for k, v in d.items() if k != "type"}
-    return cls(**kwargs)  # type: ignore[no-any-return]
+    return cls(**kwargs)
 
 
 def message_to_dict(m: Message) -> dict[str, Any]:

@@ -208,7 +208,9 @@ class Engine:
                 account, self.binding = switched
                 self.sink.save(*system_event("account_switch", account=account, reason=str(e)))
                 self.sink.commit()
-                yield ev.Notice(f"rate limit reached; continuing under account {account}", "account_switch")
+                yield ev.Notice(
+                    f"rate limit reached; continuing under account {account}", "account_switch"
+                )
                 continue
             except ProviderError as e:
                 api_seconds += self._clock() - t0
@@ -300,7 +302,9 @@ class Engine:
             except (ConnectionFailed, StreamTimeout, ProtocolError) as e:
                 if attempt > MID_STREAM_RETRIES:
                     raise
-                yield ev.Retrying(attempt, 0.0, f"{e}; the stream broke mid-response, sending the request again")
+                yield ev.Retrying(
+                    attempt, 0.0, f"{e}; the stream broke mid-response, sending the request again"
+                )
         raise AssertionError("unreachable")
 
     def _stream_once(self, request: ModelRequest) -> Generator[ev.Event, None, ModelResponse]:

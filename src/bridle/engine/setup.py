@@ -228,11 +228,12 @@ def open_session(
         if opts.get("resume"):
             record = store.get(opts["resume"])
         else:
-            record = store.latest_for_cwd(str(cwd))
-            if record is None:
+            latest = store.latest_for_cwd(str(cwd))
+            if latest is None:
                 raise UsageError(
                     f"no earlier bridle session in {cwd} to continue; start one without -c"
                 )
+            record = latest
         if opts.get("fork_session"):
             record = store.fork(record.id)
         history = store.rebuild_messages(record.id)
