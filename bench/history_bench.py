@@ -107,7 +107,7 @@ def main() -> None:
     ]
     for q in queries:  # warm the page cache for both
         run([bridle, "sessions", "search", q], env)
-        run([rg, "-l", "-F", q, str(home)], env)
+        run([rg, "-l", "--hidden", "--no-ignore", "-F", q, str(home)], env)
     search_t: list[float] = []
     rg_t: list[float] = []
     per_query: dict[str, list[float]] = {}
@@ -117,7 +117,7 @@ def main() -> None:
             assert proc.returncode == 0 and proc.stdout, (q, proc.stderr)
             search_t.append(elapsed)
             per_query.setdefault(q, []).append(elapsed)
-            elapsed, _ = run([rg, "-l", "-F", q, str(home)], env)
+            elapsed, _ = run([rg, "-l", "--hidden", "--no-ignore", "-F", q, str(home)], env)
             rg_t.append(elapsed)
     results["search_median_ms"] = median_ms(search_t)
     results["rg_median_ms"] = median_ms(rg_t)
@@ -126,7 +126,33 @@ def main() -> None:
         f"search median {results['search_median_ms']} ms; rg -l median {results['rg_median_ms']} ms"
     )
 
-    # 4. Incremental: append one turn to one session.
+    # 4a. A session the user just left (its file was written a minute ago) gets a new
+    # turn: the next plain search stats the recent files and finds the new text.
+    hot = sorted((home / ".codex" / "sessions").rglob("*.jsonl"))[-1]
+    os.utime(hot, (time.time() - 60, time.time() - 60))
+    run([bridle, "sessions", "reindex"], env)
+    hot_word = "hotneedle" + str(int(time.time()))
+    meta = json.loads(hot.read_text().splitlines()[0])
+    with open(hot, "a") as f:
+        f.write(
+            json.dumps(
+                {
+                    "timestamp": meta["timestamp"],
+                    "type": "response_item",
+                    "payload": {
+                        "type": "message",
+                        "role": "user",
+                        "content": [{"type": "input_text", "text": hot_word}],
+                    },
+                }
+            )
+            + "\n"
+        )
+    elapsed, proc = run([bridle, "sessions", "search", hot_word], env)
+    assert hot_word in proc.stdout, proc.stdout + proc.stderr
+    results["hot_append_search_ms"] = round(elapsed * 1000, 1)
+
+    # 4b. Incremental: append one turn to an old session.
     target = next(iter(sorted((home / ".claude" / "projects").rglob("*.jsonl"))))
     first = json.loads(target.read_text().splitlines()[1])
     word = "appendedneedle" + str(int(time.time()))
@@ -135,7 +161,10 @@ def main() -> None:
     )
     with open(target, "a") as f:
         f.write(json.dumps(line) + "\n")
-    elapsed, proc = run([bridle, "sessions", "search", word], env)
+    # Scan interval 0: this query stats every file first, as if its interval had run out.
+    elapsed, proc = run(
+        [bridle, "sessions", "search", word], {**env, "BRIDLE_HISTORY_SCAN_INTERVAL": "0"}
+    )
     assert word in proc.stdout, proc.stdout + proc.stderr
     results["incremental_search_ms"] = round(elapsed * 1000, 1)
     elapsed, proc = run([bridle, "sessions", "reindex"], {**env})

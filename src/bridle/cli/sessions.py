@@ -17,27 +17,16 @@ from typing import Any
 import click
 
 from bridle.history.search import ROLES, Filters
+from bridle.history.search import parse_when as _parse_when
 
 TOOL_CHOICES = ("claude", "codex", "gemini", "copilot", "bridle")
-_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 
 
 def parse_when(text: str | None, now: float) -> float | None:
-    """`3d`, `12h`, `2w` (ago) or an ISO date/time → epoch seconds."""
-    if not text:
-        return None
-    value = text.strip()
-    unit = _UNITS.get(value[-1:].lower())
-    if unit and value[:-1].replace(".", "", 1).isdigit():
-        return now - float(value[:-1]) * unit
-    from bridle.history.records import parse_time
-
-    ts = parse_time(value if "T" in value or " " in value else value + "T00:00:00")
-    if ts is None:
-        raise click.UsageError(
-            f"cannot read time {text!r}: use 3d, 12h, 2w or a date like 2025-11-03."
-        )
-    return ts
+    try:
+        return _parse_when(text, now)
+    except ValueError as e:
+        raise click.UsageError(str(e)) from None
 
 
 def _open(refresh: bool = True) -> Any:
@@ -149,7 +138,7 @@ def search_cmd(query: tuple[str, ...], tool: str | None, account: str | None, pr
                since: str | None, until: str | None, starred: bool, limit: int, as_json: bool,
                role: str | None) -> None:  # fmt: skip
     """Full-text search: words, "exact phrases", prefix*, OR, -excluded."""
-    from bridle.history.render import hit_json, hit_lines
+    from bridle.history.render import format_hits
     from bridle.history.search import fts_query, search
 
     text = " ".join(query)
@@ -159,19 +148,12 @@ def search_cmd(query: tuple[str, ...], tool: str | None, account: str | None, pr
     hits = search(
         db, text, _filters(tool, account, project, since, until, role, starred), limit=limit
     )
-    if as_json:
-        import json
-
-        for h in hits:
-            click.echo(json.dumps(hit_json(h)))
-        return
-    now, home, color = time.time(), os.path.expanduser("~"), _color()
-    out = []
-    for h in hits:
-        out.extend(hit_lines(h, now, home, color))
+    out = format_hits(
+        hits, as_json=as_json, now=time.time(), home=os.path.expanduser("~"), color=_color()
+    )
     if out:
-        click.echo("\n".join(out))
-    else:
+        click.echo(out, nl=False)
+    elif not as_json:
         click.echo(f"No session matches {text!r}.", err=True)
 
 

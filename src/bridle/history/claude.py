@@ -69,6 +69,12 @@ def discover(root: Path) -> list[str]:
     return out
 
 
+def watch_dirs(root: Path) -> list[str]:
+    """Directories whose mtime changes when a new session file appears."""
+    base = os.path.join(root, MARKER)
+    return [base, *_subdirs(base)]
+
+
 def _subdirs(path: str) -> list[str]:
     try:
         with os.scandir(path) as it:

@@ -61,6 +61,21 @@ def discover(root: Path) -> list[str]:
     return out
 
 
+def watch_dirs(root: Path) -> list[str]:
+    """sessions/ and its newest year, month and day dirs: a new rollout lands in
+    today's dir, and a new day (month, year) dir changes its parent's mtime."""
+    out = [os.path.join(root, MARKER)]
+    for _ in range(3):
+        try:
+            subs = [n for n in os.listdir(out[-1]) if n.isdigit()]
+        except OSError:
+            break
+        if not subs:
+            break
+        out.append(os.path.join(out[-1], max(subs)))
+    return out
+
+
 def parse(lines: list[str], state: dict[str, Any], path: Path) -> Parsed:
     out = Parsed()
     if path.name == INDEX_FILE:

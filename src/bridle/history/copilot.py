@@ -56,6 +56,10 @@ def discover(root: Path) -> list[str]:
     ]
 
 
+def watch_dirs(root: Path) -> list[str]:
+    return [os.path.join(root, MARKER)]
+
+
 def parse(lines: list[str], state: dict[str, Any], path: Path) -> Parsed:
     out = Parsed()
     for raw in lines:

@@ -1,25 +1,34 @@
 """Bring the index up to date before a query, within a small time budget.
 
 The first query on a machine builds the whole index (with a progress callback,
-which the CLI turns into a bar). After that, a full listing and stat of every
-session file runs at most every `interval` seconds, stopped by `budget_s`
-(the next query carries on). In between, only the files written recently
-("hot": changed within `hot_window` seconds when last read) are stat-ed, which
-catches the session a user just left; this costs a handful of `stat` calls and
-imports nothing heavy unless one of them changed.
+which the CLI turns into a bar). After that, each query does only cheap checks:
+it stats the directories where new session files appear (their mtimes were
+recorded by the last full scan) and the files written recently ("hot": changed
+within `hot_window` when last read, i.e. the sessions a user just left). A new
+file means a full refresh now, under `budget_s`; a grown hot file is read from
+its offset. Once `interval` has passed since the last full scan, the query
+answers from the index as it is and starts a detached `python -m
+bridle.history.fresh` to stat everything in the background, so a search never
+waits for a walk over ten thousand files. `BRIDLE_HISTORY_SCAN_INTERVAL=0`
+makes every query do that walk itself instead, and `BRIDLE_HISTORY_BACKGROUND=0`
+never starts a background process (tests use both).
 """
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
+import sys
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 DEFAULT_INTERVAL = 30.0
-DEFAULT_BUDGET = 0.5
+DEFAULT_BUDGET = 2.0
 HOT_WINDOW = 3600.0
+
+Progress = Callable[[int, int], None]
 
 
 @dataclass(slots=True)
@@ -27,16 +36,16 @@ class Freshness:
     interval: float = DEFAULT_INTERVAL
     budget_s: float = DEFAULT_BUDGET
     hot_window: float = HOT_WINDOW
+    background: bool = True
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Freshness:
-        """`BRIDLE_HISTORY_SCAN_INTERVAL` (seconds; 0 scans before every query)."""
         raw = env.get("BRIDLE_HISTORY_SCAN_INTERVAL")
         try:
             interval = float(raw) if raw else DEFAULT_INTERVAL
         except ValueError:
             interval = DEFAULT_INTERVAL
-        return cls(interval=interval)
+        return cls(interval=interval, background=env.get("BRIDLE_HISTORY_BACKGROUND", "1") != "0")
 
 
 def ensure_fresh(
@@ -45,32 +54,64 @@ def ensure_fresh(
     policy: Freshness,
     *,
     clock: Callable[[], float] = time.time,
-    first_progress: Callable[[], Callable[[int, int], None] | None] | None = None,
-) -> None:
-    row = db.execute("SELECT value FROM history_meta WHERE key = 'last_scan'").fetchone()
+    first_progress: Callable[[], Progress | None] | None = None,
+) -> str:
+    """Returns what it did: "first", "full", "hot", "background" or "none"."""
+    meta = dict(
+        db.execute("SELECT key, value FROM history_meta WHERE key IN ('last_scan', 'watch', 'bg')")
+    )
     now = clock()
-    if row is not None and now - float(row[0]) < policy.interval:
-        changed = _changed_hot_files(db, now - policy.hot_window)
-        if changed:
-            from bridle.history.index import SessionIndex
+    if "last_scan" not in meta:
+        _full(db, env, clock, None, first_progress() if first_progress else None)
+        return "first"
+    stale = now - float(meta["last_scan"]) >= policy.interval
+    if policy.interval <= 0 or _dirs_changed(meta.get("watch")):
+        _full(db, env, clock, policy.budget_s, None)
+        return "full"
+    did = "none"
+    changed = _changed_hot_files(db, now - policy.hot_window)
+    if changed:
+        from bridle.history.index import SessionIndex
 
-            SessionIndex(db, clock=clock).refresh([], only=changed)
-        return
+        SessionIndex(db, clock=clock).refresh([], only=changed)
+        did = "hot"
+    if stale and policy.background and now - float(meta.get("bg", 0)) >= policy.interval:
+        db.execute("INSERT OR REPLACE INTO history_meta (key, value) VALUES ('bg', ?)", (str(now),))
+        _spawn(env)
+        did = "background"
+    return did
+
+
+def _full(
+    db: sqlite3.Connection,
+    env: Mapping[str, str],
+    clock: Callable[[], float],
+    budget_s: float | None,
+    progress: Progress | None,
+) -> None:
     from bridle.history.index import SessionIndex
     from bridle.history.roots import all_roots
 
-    roots = all_roots(env)
-    if row is None:
-        progress = first_progress() if first_progress else None
-        SessionIndex(db, clock=clock).refresh(roots, progress=progress)
-    else:
-        SessionIndex(db, clock=clock).refresh(roots, budget_s=policy.budget_s)
+    SessionIndex(db, clock=clock).refresh(all_roots(env), budget_s=budget_s, progress=progress)
+
+
+def _dirs_changed(watch: str | None) -> bool:
+    if not watch:
+        return True
+    for path, mtime_ns in json.loads(watch).items():
+        try:
+            if os.stat(path).st_mtime_ns != mtime_ns:
+                return True
+        except OSError:
+            if mtime_ns:
+                return True
+    return False
 
 
 def _changed_hot_files(db: sqlite3.Connection, since: float) -> list[str]:
     changed = []
     for path, inode, size, mtime_ns in db.execute(
-        "SELECT path, inode, size, mtime_ns FROM history_files WHERE mtime_ns > ? AND tool != 'bridle'",
+        "SELECT path, inode, size, mtime_ns FROM history_files WHERE mtime_ns > ?",
         (int(since * 1e9),),
     ):
         try:
@@ -80,3 +121,33 @@ def _changed_hot_files(db: sqlite3.Connection, since: float) -> list[str]:
         if (st.st_ino, st.st_size, st.st_mtime_ns) != (inode, size, mtime_ns):
             changed.append(path)
     return changed
+
+
+def _spawn(env: Mapping[str, str]) -> None:
+    import subprocess
+
+    subprocess.Popen(
+        [sys.executable, "-m", "bridle.history.fresh"],
+        env=dict(env),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+        close_fds=True,
+    )
+
+
+def main() -> None:
+    """The background full scan: stat every session file, read what changed."""
+    from bridle.config.paths import database_path
+    from bridle.store.db import open_db
+
+    db = open_db(database_path())
+    try:
+        _full(db, os.environ, time.time, None, None)
+    finally:
+        db.close()
+
+
+if __name__ == "__main__":
+    main()

@@ -70,6 +70,15 @@ def discover(root: Path) -> list[str]:
     return out
 
 
+def watch_dirs(root: Path) -> list[str]:
+    base = os.path.join(root, MARKER)
+    try:
+        projects = os.listdir(base)
+    except OSError:
+        return [base]
+    return [base, *(os.path.join(base, p, "chats") for p in projects)]
+
+
 def rewrites(path: Path) -> bool:
     """Legacy `.json` chats are rewritten whole, never appended."""
     return path.name.endswith(".json")

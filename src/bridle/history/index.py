@@ -80,6 +80,18 @@ def discover(roots: list[Root]) -> dict[str, _Found]:
     return found
 
 
+def watch_snapshot(roots: list[Root]) -> dict[str, int]:
+    """mtime of every directory where a new session file would appear."""
+    out: dict[str, int] = {}
+    for root in roots:
+        for d in importer(root.tool).watch_dirs(root.path):
+            try:
+                out[d] = os.stat(d).st_mtime_ns
+            except OSError:
+                out[d] = 0
+    return out
+
+
 class SessionIndex:
     """The index in one SQLite connection (from `store.db.open_db`)."""
 
@@ -101,6 +113,9 @@ class SessionIndex:
         (resolved paths), stat just those files and skip the listing."""
         start = self.clock()
         stats = RefreshStats()
+        # Directory mtimes are taken before listing, so a file created meanwhile
+        # changes a watched mtime and is picked up next time.
+        watched = watch_snapshot(roots) if only is None else {}
         known = {
             row[1]: row
             for row in self.db.execute(
@@ -151,6 +166,7 @@ class SessionIndex:
             writer.close()
         if stats.complete and only is None:
             self.set_meta("last_scan", str(self.clock()))
+            self.set_meta("watch", json.dumps(watched))
         return stats
 
     def hot_files(self, within_s: float) -> list[str]:

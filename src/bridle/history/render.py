@@ -61,3 +61,12 @@ def hit_json(h: Hit) -> dict[str, object]:
     out["snippet"] = mark(h.snippet, False)
     out["score"] = round(h.score, 4)
     return out
+
+
+def format_hits(hits: list[Hit], *, as_json: bool, now: float, home: str, color: bool) -> str:
+    """What `bridle sessions search` prints: JSON lines, or two lines per hit."""
+    if as_json:
+        import json
+
+        return "".join(json.dumps(hit_json(h)) + "\n" for h in hits)
+    return "".join(line + "\n" for h in hits for line in hit_lines(h, now, home, color))

@@ -78,6 +78,26 @@ _TOKEN_RE = re.compile(r'-?"[^"]*"\*?|\S+')
 _WORD_RE = re.compile(r"\w", re.UNICODE)
 
 
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
+
+
+def parse_when(text: str | None, now: float) -> float | None:
+    """`3d`, `12h`, `2w` (that long ago) or an ISO date/time → epoch seconds.
+    Raises ValueError with a fix-it message for anything else."""
+    if not text:
+        return None
+    value = text.strip()
+    unit = _UNITS.get(value[-1:].lower())
+    if unit and value[:-1].replace(".", "", 1).isdigit():
+        return now - float(value[:-1]) * unit
+    from bridle.history.records import parse_time
+
+    ts = parse_time(value if "T" in value or " " in value else value + "T00:00:00")
+    if ts is None:
+        raise ValueError(f"cannot read time {text!r}: use 3d, 12h, 2w or a date like 2025-11-03.")
+    return ts
+
+
 def fts_query(text: str) -> str:
     """User query → FTS5 MATCH expression; empty when nothing searchable is left."""
     terms: list[str] = []

@@ -1,0 +1,130 @@
+"""Search: safe query syntax, ranking, snippets and filters over the fixture sessions."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from bridle.history.search import (
+    Filters,
+    cut_snippet,
+    fts_query,
+    highlight_pattern,
+    parse_when,
+    search,
+)
+
+from .helpers import FIXTURES, index, install
+
+
+@pytest.mark.parametrize(
+    ("typed", "match"),
+    [
+        ("gateway", '"gateway"'),
+        ("payment gateway", '"payment" "gateway"'),
+        ('"connection refused"', '"connection refused"'),
+        ("tok*", '"tok"*'),
+        ("redis OR postgres", '"redis" OR "postgres"'),
+        ("deploy -staging", '("deploy") NOT "staging"'),
+        ("-staging", ""),
+        ("parser_test.py", '"parser_test.py"'),
+        ('say "hi', '"say" "hi"'),
+        ("AND ( ) NEAR", '"AND" "NEAR"'),
+        ('weird"quote', '"weird""quote"'),
+        ("*** ---", ""),
+        ("OR", ""),
+    ],
+)
+def test_user_text_becomes_safe_fts5(typed: str, match: str) -> None:
+    assert fts_query(typed) == match
+    if match:  # FTS5 accepts every query we build
+        db = sqlite3.connect(":memory:")
+        db.execute("CREATE VIRTUAL TABLE t USING fts5(x)")
+        db.execute("SELECT * FROM t WHERE t MATCH ?", (match,)).fetchall()
+
+
+@pytest.fixture
+def ix(tmp_path: Path):  # type: ignore[no-untyped-def]
+    for tool in ("claude", "codex", "gemini", "copilot"):
+        install(FIXTURES / tool / "basic", tmp_path)
+    ix, _ = index(tmp_path)
+    return ix
+
+
+def ids(hits: list) -> list[str]:  # type: ignore[type-arg]
+    return [h.session.id[:8] for h in hits]
+
+
+def test_search_finds_prompts_answers_commands_and_tool_output(ix) -> None:  # type: ignore[no-untyped-def]
+    assert ids(search(ix.db, "Homebrew")) == ["c0ffee00"]  # user prompt and answer
+    assert ids(search(ix.db, '"brew info"')) == ["c0ffee00"]  # a command that ran
+    assert ids(search(ix.db, "AssertionError")) == ["7f3c2a10"]  # the error a tool printed
+    assert ids(search(ix.db, "ratelimit.py")) == ["019a2d7a"]  # a file touched
+    assert ids(search(ix.db, "environment_context")) == []  # injected preambles are not indexed
+
+
+def test_ranking_prefers_the_user_text(ix) -> None:  # type: ignore[no-untyped-def]
+    # "parser" is in the Claude session's prompt and the Codex session's tool output only.
+    assert ids(search(ix.db, "README")) == ["c0ffee00"]
+    hits = search(ix.db, "parser OR handle_request")
+    assert ids(hits)[0] == "7f3c2a10"
+
+
+def test_snippet_marks_the_match(ix) -> None:  # type: ignore[no-untyped-def]
+    [hit] = search(ix.db, "shlex", marks=("[", "]"))
+    assert "[shlex]" in hit.snippet
+    [hit] = search(ix.db, '"payment gateway"', marks=("<", ">"))
+    assert hit.snippet == "Checkout 502 from <payment gateway>"
+
+
+def test_prefix_and_phrase(ix) -> None:  # type: ignore[no-untyped-def]
+    assert ids(search(ix.db, "tokeniz*")) == ["7f3c2a10"]
+    assert ids(search(ix.db, '"gateway timeout"')) == ["3f1c9b2e"]
+    assert ids(search(ix.db, '"timeout gateway"')) == []
+
+
+@pytest.mark.parametrize(
+    ("filters", "expected"),
+    [
+        (Filters(tool="gemini"), ["3f1c9b2e"]),
+        (Filters(tool="claude"), []),
+        (Filters(project="/src/shop"), ["3f1c9b2e"]),
+        (Filters(role="user"), ["3f1c9b2e"]),
+        (Filters(role="tool"), ["3f1c9b2e"]),  # checkout.py was read
+        (Filters(role="assistant"), []),
+        (Filters(since=1762257000.0), ["3f1c9b2e"]),
+        (Filters(until=1762257000.0), []),
+        (Filters(account=""), ["3f1c9b2e"]),
+        (Filters(account="work"), []),
+        (Filters(starred=True), []),
+    ],
+)
+def test_filters(ix, filters: Filters, expected: list[str]) -> None:  # type: ignore[no-untyped-def]
+    assert ids(search(ix.db, "checkout", filters)) == expected
+
+
+def test_highlight_pattern_follows_the_tokenizer() -> None:
+    pattern = highlight_pattern('Gate* "payment  gateway" -nope')
+    assert cut_snippet(("The PAYMENT gateway said gateways",), pattern, ("<", ">")) == (
+        "The <PAYMENT gateway> said <gateways>"
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("3d", 1_000_000.0 - 3 * 86400),
+        ("12h", 1_000_000.0 - 43200),
+        ("2w", 1_000_000.0 - 14 * 86400),
+    ],
+)
+def test_relative_times(text: str, expected: float) -> None:
+    assert parse_when(text, 1_000_000.0) == expected
+
+
+def test_dates_and_bad_times() -> None:
+    assert parse_when("2025-11-03T00:00:00+00:00", 0.0) == 1762128000.0
+    with pytest.raises(ValueError, match="use 3d, 12h, 2w or a date"):
+        parse_when("last tuesday", 0.0)
