@@ -132,9 +132,15 @@ def _record(
         return
     changes = rec.get("$set")
     if isinstance(changes, dict):
-        if isinstance(changes.get("messages"), list) and not state.get("restarted"):
-            out.restart = True
-            return
+        if isinstance(changes.get("messages"), list):
+            # A whole new message list. New sessions open with one (the session
+            # context); only text indexed by an earlier read needs a re-read.
+            if state.get("seen") and not state.get("restarted") and not positions:
+                out.restart = True
+                return
+            del out.entries[:]
+            positions.clear()
+            state.pop("seen", None)
         _metadata(changes, out, state)
         for msg in changes.get("messages") or []:
             if isinstance(msg, dict):
