@@ -267,24 +267,18 @@ def export_cmd(ref: str, fmt: str, output: str | None) -> None:
 @click.option("--dry-run", is_flag=True, help="Print the command line instead of running it.")
 def resume_cmd(ref: str, account: str | None, dry_run: bool) -> None:
     """Continue a session in its own tool, directory and account."""
+    db = _open()
+    run_resume(db, _one(db, ref), account, dry_run)
+
+
+def run_resume(db: Any, s: Any, account: str | None, dry_run: bool) -> None:
+    """Plan, report and exec the resume of `s` (shared with `bridle recall`)."""
     import json
 
-    from bridle.history.resume import exec_plan, plan_resume
-    from bridle.history.search import session_files
+    from bridle.history.resume import exec_plan, plan_for_session
 
-    db = _open()
-    s = _one(db, ref)
-    access: dict[str, str] = {}
-    for _, _, acc in session_files(db, s.key):
-        access.update(acc)
-    if s.tool == "bridle":
-        access.update({a: "" for a in s.accounts})
-    plan = plan_resume(
-        s.tool,
-        s.id,
-        s.cwd,
-        access,
-        account=None if account is None else ("" if account == "default" else account),
+    plan = plan_for_session(
+        db, s, None if account is None else ("" if account == "default" else account)
     )
     if plan.notice:
         click.echo(f"bridle: {plan.notice}", err=True)

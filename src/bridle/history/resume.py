@@ -12,12 +12,17 @@ impure step, run by the CLI at the very end: `os.execvpe` replaces the process.
 from __future__ import annotations
 
 import os
+import sqlite3
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bridle.core.errors import UsageError
 from bridle.history.roots import PRIMARY
+
+if TYPE_CHECKING:
+    from bridle.history.search import SessionRow
 
 
 @dataclass(frozen=True)
@@ -73,6 +78,20 @@ def plan_resume(
             notice += f" ({tool} keeps sessions per directory, so it may not find this one)"
         start = None
     return ResumePlan(argv, start, account, env, unset, notice)
+
+
+def plan_for_session(
+    db: sqlite3.Connection, session: SessionRow, account: str | None = None
+) -> ResumePlan:
+    """The plan for an indexed session, with the accounts that can see its files."""
+    from bridle.history.search import session_files
+
+    access: dict[str, str] = {}
+    for _, _, acc in session_files(db, session.key):
+        access.update(acc)
+    if session.tool == "bridle":
+        access.update({a: "" for a in session.accounts})
+    return plan_resume(session.tool, session.id, session.cwd, access, account=account)
 
 
 def exec_plan(plan: ResumePlan, base_env: Mapping[str, str], *, binary: str | None = None) -> None:
