@@ -16,13 +16,11 @@ never starts a background process (tests use both).
 
 from __future__ import annotations
 
-import json
 import os
 import sqlite3
 import sys
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 
 DEFAULT_INTERVAL = 30.0
 DEFAULT_BUDGET = 2.0
@@ -31,12 +29,25 @@ HOT_WINDOW = 3600.0
 Progress = Callable[[int, int], None]
 
 
-@dataclass(slots=True)
 class Freshness:
-    interval: float = DEFAULT_INTERVAL
-    budget_s: float = DEFAULT_BUDGET
-    hot_window: float = HOT_WINDOW
-    background: bool = True
+    """When to scan: `interval` between full scans, `budget_s` for a synchronous
+    one, `hot_window` for recent files, `background` to allow a detached scan."""
+
+    __slots__ = ("background", "budget_s", "hot_window", "interval")
+
+    def __init__(
+        self,
+        interval: float = DEFAULT_INTERVAL,
+        budget_s: float = DEFAULT_BUDGET,
+        hot_window: float = HOT_WINDOW,
+        background: bool = True,
+    ):
+        self.interval, self.budget_s, self.hot_window, self.background = (
+            interval,
+            budget_s,
+            hot_window,
+            background,
+        )
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Freshness:
@@ -65,7 +76,7 @@ def ensure_fresh(
         _full(db, env, clock, None, first_progress() if first_progress else None)
         return "first"
     stale = now - float(meta["last_scan"]) >= policy.interval
-    if policy.interval <= 0 or _dirs_changed(meta.get("watch")):
+    if policy.interval <= 0 or _dirs_changed(db):
         _full(db, env, clock, policy.budget_s, None)
         return "full"
     did = "none"
@@ -95,10 +106,8 @@ def _full(
     SessionIndex(db, clock=clock).refresh(all_roots(env), budget_s=budget_s, progress=progress)
 
 
-def _dirs_changed(watch: str | None) -> bool:
-    if not watch:
-        return True
-    for path, mtime_ns in json.loads(watch).items():
+def _dirs_changed(db: sqlite3.Connection) -> bool:
+    for path, mtime_ns in db.execute("SELECT path, mtime_ns FROM history_watch"):
         try:
             if os.stat(path).st_mtime_ns != mtime_ns:
                 return True

@@ -166,7 +166,10 @@ class SessionIndex:
             writer.close()
         if stats.complete and only is None:
             self.set_meta("last_scan", str(self.clock()))
-            self.set_meta("watch", json.dumps(watched))
+            self.db.execute("DELETE FROM history_watch")
+            self.db.executemany(
+                "INSERT INTO history_watch (path, mtime_ns) VALUES (?, ?)", watched.items()
+            )
         return stats
 
     def hot_files(self, within_s: float) -> list[str]:
@@ -196,6 +199,7 @@ class SessionIndex:
                 self.db.execute(f"DELETE FROM {table} WHERE 1")
             self.db.execute("INSERT INTO history_fts(history_fts) VALUES ('delete-all')")
             self.db.execute("DELETE FROM history_meta WHERE key = 'last_scan'")
+            self.db.execute("DELETE FROM history_watch")
         except BaseException:
             self.db.execute("ROLLBACK")
             raise

@@ -13,43 +13,64 @@ milliseconds.
 
 from __future__ import annotations
 
-import json
-import re
 import sqlite3
-from dataclasses import dataclass, field
 
 ROLES = ("user", "assistant", "tool")
 WEIGHTS = (2.0, 1.0, 0.6)  # bm25 column weights: user, assistant, tool
 SNIPPET_TOKENS = 14
 
+# Plain classes rather than dataclasses: importing `dataclasses` (and with it
+# `inspect`) costs more than a whole search of a rare word.
 
-@dataclass(slots=True)
+
 class Filters:
-    tool: str | None = None
-    account: str | None = None
-    project: str | None = None  # substring of the cwd
-    since: float | None = None
-    until: float | None = None
-    role: str | None = None
-    starred: bool = False
+    __slots__ = ("account", "project", "role", "since", "starred", "tool", "until")
+
+    def __init__(
+        self,
+        tool: str | None = None,
+        account: str | None = None,
+        project: str | None = None,  # substring of the cwd
+        since: float | None = None,
+        until: float | None = None,
+        role: str | None = None,
+        starred: bool = False,
+    ):
+        self.tool, self.account, self.project = tool, account, project
+        self.since, self.until, self.role, self.starred = since, until, role, starred
+
+    def __repr__(self) -> str:
+        return "Filters(" + ", ".join(f"{k}={getattr(self, k)!r}" for k in self.__slots__) + ")"
 
 
-@dataclass(slots=True)
 class SessionRow:
-    key: int
-    tool: str
-    id: str
-    title: str | None
-    cwd: str | None
-    branch: str | None
-    model: str | None
-    created: float | None
-    updated: float | None
-    entries: int
-    head: list[list[str]] = field(default_factory=list)
-    tail: list[list[str]] = field(default_factory=list)
-    starred: bool = False
-    accounts: list[str] = field(default_factory=list)
+    """One indexed session as lists show it; `head`/`tail` are its first and last messages."""
+
+    __slots__ = (
+        "_head", "_tail", "accounts", "branch", "created", "cwd", "entries", "id",
+        "key", "model", "starred", "title", "tool", "updated",
+    )  # fmt: skip
+
+    def __init__(self, row: tuple) -> None:
+        (self.key, self.tool, self.id, self.title, self.cwd, self.branch, self.model,
+         self.created, self.updated, self.entries, self._head, self._tail) = row  # fmt: skip
+        self.starred = False
+        self.accounts: list[str] = []
+
+    @property
+    def head(self) -> list[list[str]]:
+        import json
+
+        return list(json.loads(self._head))
+
+    @property
+    def tail(self) -> list[list[str]]:
+        import json
+
+        return list(json.loads(self._tail))
+
+    def __repr__(self) -> str:
+        return f"SessionRow({self.tool}:{self.id} {self.title!r})"
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -67,15 +88,11 @@ class SessionRow:
         }
 
 
-@dataclass(slots=True)
 class Hit:
-    session: SessionRow
-    snippet: str
-    score: float
+    __slots__ = ("score", "session", "snippet")
 
-
-_TOKEN_RE = re.compile(r'-?"[^"]*"\*?|\S+')
-_WORD_RE = re.compile(r"\w", re.UNICODE)
+    def __init__(self, session: SessionRow, snippet: str, score: float):
+        self.session, self.snippet, self.score = session, snippet, score
 
 
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
@@ -98,11 +115,54 @@ def parse_when(text: str | None, now: float) -> float | None:
     return ts
 
 
+def _is_word(c: str) -> bool:
+    return c.isalnum() or c == "_"
+
+
+def _tokens(text: str) -> list[str]:
+    """Whitespace-separated tokens, a `"quoted phrase"` (optionally `-"…"` or `"…"*`) being one."""
+    out = []
+    i, n = 0, len(text)
+    while i < n:
+        if text[i].isspace():
+            i += 1
+            continue
+        quote = i + 1 if text[i] == "-" and i + 1 < n and text[i + 1] == '"' else i
+        if text[quote] == '"':
+            close = text.find('"', quote + 1)
+            if close >= 0:
+                end = close + 1
+                if end < n and text[end] == "*":
+                    end += 1
+                out.append(text[i:end])
+                i = end
+                continue
+        end = i
+        while end < n and not text[end].isspace():
+            end += 1
+        out.append(text[i:end])
+        i = end
+    return out
+
+
+def _words(body: str) -> list[str]:
+    words, cur = [], []
+    for c in body:
+        if _is_word(c):
+            cur.append(c)
+        elif cur:
+            words.append("".join(cur))
+            cur = []
+    if cur:
+        words.append("".join(cur))
+    return words
+
+
 def fts_query(text: str) -> str:
     """User query → FTS5 MATCH expression; empty when nothing searchable is left."""
     terms: list[str] = []
     pending_not = False
-    for raw in _TOKEN_RE.findall(text):
+    for raw in _tokens(text):
         if raw == "OR":
             if terms and terms[-1] != "OR":
                 terms.append("OR")
@@ -112,7 +172,7 @@ def fts_query(text: str) -> str:
             raw = raw[1:]
         prefix = raw.endswith("*")
         body = raw.rstrip("*").strip('"')
-        if not _WORD_RE.search(body):
+        if not any(_is_word(c) for c in body):
             continue
         term = '"' + body.replace('"', '""') + '"' + ("*" if prefix else "")
         if negate:
@@ -164,21 +224,8 @@ def _where(f: Filters, args: list[object]) -> str:
 _COLUMNS = "s.id, s.tool, s.sid, s.title, s.cwd, s.branch, s.model, s.created, s.updated, s.entries, s.head, s.tail"
 
 
-def _row(r: tuple[object, ...]) -> SessionRow:
-    return SessionRow(
-        key=int(r[0]),  # type: ignore[call-overload]
-        tool=str(r[1]),
-        id=str(r[2]),
-        title=r[3],  # type: ignore[arg-type]
-        cwd=r[4],  # type: ignore[arg-type]
-        branch=r[5],  # type: ignore[arg-type]
-        model=r[6],  # type: ignore[arg-type]
-        created=r[7],  # type: ignore[arg-type]
-        updated=r[8],  # type: ignore[arg-type]
-        entries=int(r[9]),  # type: ignore[call-overload]
-        head=json.loads(str(r[10])),
-        tail=json.loads(str(r[11])),
-    )
+def _row(r: tuple) -> SessionRow:
+    return SessionRow(r)
 
 
 def _decorate(db: sqlite3.Connection, rows: list[SessionRow]) -> None:
@@ -280,10 +327,10 @@ def search(
             [chunk for _, chunk in best.values()],
         )
     }
-    pattern = highlight_pattern(query)
+    terms = highlight_pattern(query)
     hits = []
     for key, (score, chunk) in best.items():
-        snip = cut_snippet(texts.get(chunk, ()), pattern, marks)
+        snip = cut_snippet(texts.get(chunk, ()), terms, marks)
         if snip is None:  # the tokenizer matched what the pattern cannot see (diacritics)
             row = db.execute(
                 f"SELECT snippet(history_fts, -1, ?, ?, '…', {SNIPPET_TOKENS}) FROM history_fts"
@@ -295,48 +342,95 @@ def search(
     return hits
 
 
-def highlight_pattern(query: str) -> re.Pattern[str] | None:
-    """A regex finding the query's words and phrases in raw text, as the FTS5
-    tokenizer would match them (case-insensitive, on word boundaries)."""
-    alternatives = []
-    for raw in _TOKEN_RE.findall(query):
+Term = tuple[list[str], bool]  # a phrase's words (lower case), and whether the last is a prefix
+
+
+def highlight_pattern(query: str) -> list[Term] | None:
+    """The query's words and phrases, to find them in raw text the way the FTS5
+    tokenizer matched them: case-insensitive, on word boundaries."""
+    terms: list[Term] = []
+    for raw in _tokens(query):
         if raw == "OR" or raw.startswith("-"):
             continue
-        prefix = raw.endswith("*")
-        words = re.findall(r"\w+", raw.rstrip("*").strip('"'))
-        if not words:
-            continue
-        body = r"\W+".join(re.escape(w) for w in words)
-        alternatives.append(r"\b" + body + (r"\w*" if prefix else r"\b"))
-    if not alternatives:
-        return None
-    return re.compile("|".join(alternatives), re.IGNORECASE)
+        words = _words(raw.rstrip("*").strip('"').lower())
+        if words:
+            terms.append((words, raw.endswith("*")))
+    return terms or None
+
+
+def _match_at(lower: str, at: int, term: Term) -> int:
+    """End of `term` matched at `at` in `lower`, or -1."""
+    words, prefix = term
+    i = at
+    for n, word in enumerate(words):
+        if n:
+            j = i
+            while j < len(lower) and not _is_word(lower[j]):
+                j += 1
+            if j == i:
+                return -1
+            i = j
+        if not lower.startswith(word, i):
+            return -1
+        i += len(word)
+    if prefix:
+        while i < len(lower) and _is_word(lower[i]):
+            i += 1
+    elif i < len(lower) and _is_word(lower[i]):
+        return -1
+    return i
+
+
+def _find(lower: str, terms: list[Term], start: int, stop: int) -> list[tuple[int, int]]:
+    spans = []
+    for term in terms:
+        first = term[0][0]
+        at = lower.find(first, start, stop)
+        while at >= 0:
+            if at == 0 or not _is_word(lower[at - 1]):
+                end = _match_at(lower, at, term)
+                if end >= 0:
+                    spans.append((at, end))
+            at = lower.find(first, at + 1, stop)
+    return sorted(spans)
 
 
 def cut_snippet(
-    columns: tuple[str, ...],
-    pattern: re.Pattern[str] | None,
-    marks: tuple[str, str],
-    width: int = 160,
+    columns: tuple[str, ...], terms: list[Term] | None, marks: tuple[str, str], width: int = 160
 ) -> str | None:
     """About `width` characters around the first match, the user's text first,
     with every match in the window wrapped in `marks`."""
-    if pattern is None:
+    if not terms:
         return None
     for text in columns:
-        found = pattern.search(text)
-        if found is None:
+        lower = text.lower()
+        if len(lower) != len(text):
+            continue  # case folding changed offsets; let FTS5's snippet() handle it
+        first = None
+        for term in terms:
+            at = lower.find(term[0][0])
+            while at >= 0:
+                if (at == 0 or not _is_word(lower[at - 1])) and _match_at(lower, at, term) >= 0:
+                    first = at if first is None else min(first, at)
+                    break
+                at = lower.find(term[0][0], at + 1)
+        if first is None:
             continue
-        start = max(0, found.start() - width // 3)
+        start = max(0, first - width // 3)
         end = min(len(text), start + width)
         if start > 0:
-            space = text.find(" ", start, found.start())
+            space = text.find(" ", start, first)
             start = space + 1 if space >= 0 else start
-        window = text[start:end]
-        marked = pattern.sub(lambda m: marks[0] + m.group(0) + marks[1], window)
-        return (
-            ("…" if start > 0 else "") + " ".join(marked.split()) + ("…" if end < len(text) else "")
-        )
+        out, pos = [], start
+        for s, e in _find(lower, terms, start, end):
+            if s < pos:
+                continue
+            e = min(e, end)
+            out += [text[pos:s], marks[0], text[s:e], marks[1]]
+            pos = e
+        out.append(text[pos:end])
+        marked = " ".join("".join(out).split())
+        return ("…" if start > 0 else "") + marked + ("…" if end < len(text) else "")
     return None
 
 

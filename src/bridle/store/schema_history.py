@@ -102,3 +102,13 @@ def m101_history_fts_hashsize(db: sqlite3.Connection) -> None:
     # default; 32 MB means far fewer segments to merge during a first index
     # (about 20% faster), still well inside the memory budget.
     db.execute("INSERT INTO history_fts (history_fts, rank) VALUES ('hashsize', 33554432)")
+
+
+@migration
+def m102_history_watch(db: sqlite3.Connection) -> None:
+    # Directories where new session files appear, with their mtime at the last
+    # full scan: a query stats these (a few hundred) instead of every file.
+    db.execute(
+        "CREATE TABLE history_watch (path TEXT PRIMARY KEY, mtime_ns INTEGER NOT NULL) WITHOUT ROWID"
+    )
+    db.execute("DELETE FROM history_meta WHERE key = 'watch'")
