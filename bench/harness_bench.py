@@ -25,6 +25,7 @@ import argparse
 import json
 import os
 import platform
+import re
 import signal
 import statistics
 import subprocess
@@ -34,6 +35,8 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
@@ -50,6 +53,13 @@ REGRESSION_TEST = "def test_mean_single(self):"
 SECTION = "## Harness: 20-turn session vs real CLIs"
 TARGETS = {"wall_s": 1 / 2, "cpu_s": 1 / 2, "max_rss_mb": 1 / 3, "tree_pss_mb": 1 / 3}
 FIRST_REQUEST_TARGET = 20 * 1024
+LABELS = {
+    "wall_s": "wall",
+    "cpu_s": "CPU",
+    "max_rss_mb": "peak RSS",
+    "tree_pss_mb": "tree PSS",
+    "one_wall_s": "1-turn wall",
+}
 
 
 @dataclass
@@ -64,6 +74,7 @@ class Run:
     tree_pss_mb: float = 0.0  # peak of the summed PSS of the tree (sampled)
     first_request_bytes: int | None = None
     requests: int = 0
+    leftovers: int = 0  # processes still alive in the client's session after it exited
 
 
 @dataclass
@@ -208,8 +219,7 @@ def run_once(client: str, which: str, workdir: Path, timeout: float) -> Run:
     offered = [e for e in log if e.get("tools")]
     run.first_request_bytes = offered[0]["body_bytes"] if offered else None
     run.requests = len(log)
-    if result["leftovers"]:
-        run.reason += f" (killed {result['leftovers']} leftover processes)"
+    run.leftovers = result["leftovers"]
     return run
 
 
@@ -250,7 +260,7 @@ def ratios(rows: list[dict]) -> list[str]:
             who = next(p["client"] for p in peers if p[key] == best)
             verdict = "" if target is None else (" ok" if ratio <= target else " MISS")
             limit = "" if target is None else f" (target ≤ {target:.2f})"
-            parts.append(f"{key} {ratio:.2f}× best peer {who}{limit}{verdict}")
+            parts.append(f"{LABELS[key]} {ratio:.2f}× {who}{limit}{verdict}")
         size = row["first_request_kb"]
         if size is not None:
             verdict = "ok" if size * 1024 <= FIRST_REQUEST_TARGET else "MISS"
@@ -279,16 +289,26 @@ def table(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
+def version_of(text: str) -> str:
+    found = re.search(r"\d+\.\d+\.\d+", text)
+    return found.group(0) if found else text.strip()[:40] or "?"
+
+
 def versions(clients: list[str], workdir: Path) -> dict[str, str]:
     found = {"python": platform.python_version()}
     bridle = [sys.executable, "-m", "bridle", "--version"]
-    found["bridle"] = subprocess.run(bridle, capture_output=True, text=True).stdout.strip()
+    found["bridle"] = version_of(subprocess.run(bridle, capture_output=True, text=True).stdout)
+    head = ["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"]
+    found["bridle"] += " @ " + subprocess.run(head, capture_output=True, text=True).stdout.strip()
     for name in (c for c in clients if c in PEERS):
-        cli = prepare_cli(name, port=1, cwd=workdir, home=workdir / f"v-{name}", prompt="")
+        try:
+            cli = prepare_cli(name, port=1, cwd=workdir, home=workdir / f"v-{name}", prompt="")
+        except pytest.skip.Exception as e:  # the CLI is not installed; the message says how
+            sys.exit(f"{e.msg}\n(or leave {name} out with --clients)")
         done = subprocess.run(
             [cli.argv[0], "--version"], env=cli.env, capture_output=True, text=True, timeout=120
         )
-        found[name] = (done.stdout.strip().splitlines() or ["?"])[0]
+        found[name] = version_of(done.stdout)
     return found
 
 
@@ -355,6 +375,8 @@ def main() -> None:
                     run = run_once(client, which, workdir, args.timeout)
                     runs.append(run)
                     status = "ok" if run.ok else f"FAILED: {run.reason}"
+                    if run.leftovers:
+                        status += f" (killed {run.leftovers} processes it left running)"
                     print(
                         f"rep {rep + 1} {which:>6} {client:<25} wall {run.wall_s:6.2f}s "
                         f"cpu {run.cpu_s:6.2f}s rss {run.max_rss_mb:4.0f}MB pss {run.tree_pss_mb:4.0f}MB {status}",
@@ -378,7 +400,7 @@ def main() -> None:
     body = f"""{SECTION}
 
 `{cmd}` (`.cache/venv/bin/python`), {time.strftime("%Y-%m-%d", time.localtime(started))}, took {time.time() - started:.0f} s.
-Machine: {where}. Versions: {", ".join(f"{k} {v}" for k, v in found.items())}.
+Machine: {where} (shared with other jobs, so wall times are noisy). Versions: {", ".join(f"{k} {v}" for k, v in found.items())}.
 
 Scenario `bench/scenarios/twenty_turns.json`: 20 model requests on a git copy of
 examples/buggy-project (glob, read, grep, bash, two edits, test runs; Claude Code and
@@ -392,10 +414,14 @@ launcher). "Tree PSS" is the peak of the summed PSS of every process in the clie
 session, sampled every 20 ms from /proc (`smaps_rollup`), so multi-process clients
 count whole. "First request" is the largest, over runs, first request that offers
 tools. bridle runs once per wire (`--model mock/<wire>`); the peers speak their own.
+Subprocesses count for every client alike (`python3 -m unittest` three times, git, grep);
+Codex runs them in a login shell, whose PATH finds the system `python3` rather than the
+venv's.
 
 {out}
 
-Against the best peer per metric:
+bridle against the best peer per metric (targets from issue 3: wall and CPU at most
+half, peak RSS at most a third, first request at most 20 KB):
 
 {chr(10).join(notes)}
 """
