@@ -179,6 +179,10 @@ def _entries(db: Any, s: Any) -> list[Any]:
     from bridle.history.index import read_entries
     from bridle.history.search import session_files
 
+    if s.tool == "bridle":
+        from bridle.history.bridle import session_entries
+
+        return session_entries(db, s.id)
     out: list[Any] = []
     for tool, path, _ in session_files(db, s.key):
         out.extend(read_entries(tool, Path(path)))

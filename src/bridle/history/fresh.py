@@ -69,7 +69,10 @@ def ensure_fresh(
 ) -> str:
     """Returns what it did: "first", "full", "hot", "background" or "none"."""
     meta = dict(
-        db.execute("SELECT key, value FROM history_meta WHERE key IN ('last_scan', 'watch', 'bg')")
+        db.execute(
+            "SELECT key, value FROM history_meta"
+            " WHERE key IN ('last_scan', 'bg', 'bridle_event_id', 'bridle_updated', 'bridle_count')"
+        )
     )
     now = clock()
     if "last_scan" not in meta:
@@ -81,7 +84,7 @@ def ensure_fresh(
         return "full"
     did = "none"
     changed = _changed_hot_files(db, now - policy.hot_window)
-    if changed:
+    if changed or _own_sessions_changed(db, meta):
         from bridle.history.index import SessionIndex
 
         SessionIndex(db, clock=clock).refresh([], only=changed)
@@ -115,6 +118,22 @@ def _dirs_changed(db: sqlite3.Connection) -> bool:
             if mtime_ns:
                 return True
     return False
+
+
+def _own_sessions_changed(db: sqlite3.Connection, meta: dict[str, str]) -> bool:
+    """bridle's own sessions live in this database: new events or updated rows?"""
+    try:
+        event = db.execute("SELECT coalesce(max(id), 0) FROM events").fetchone()[0]
+        updated, count = db.execute(
+            "SELECT coalesce(max(updated_at), ''), count(*) FROM sessions"
+        ).fetchone()
+    except sqlite3.OperationalError:
+        return False  # the session store's tables are not there
+    return (
+        int(event) > int(meta.get("bridle_event_id", 0))
+        or str(updated) > meta.get("bridle_updated", "")
+        or str(count) != meta.get("bridle_count", "0")
+    )
 
 
 def _changed_hot_files(db: sqlite3.Connection, since: float) -> list[str]:

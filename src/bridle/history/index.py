@@ -28,7 +28,16 @@ from types import ModuleType
 from typing import Any
 
 from bridle.history.lines import read_batches
-from bridle.history.records import ASSISTANT, TITLE_CUSTOM, TOOL, USER, Entry, Parsed
+from bridle.history.records import (
+    ASSISTANT,
+    TITLE_CUSTOM,
+    TITLE_PROMPT,
+    TOOL,
+    USER,
+    Entry,
+    Parsed,
+    parse_time,
+)
 from bridle.history.roots import MARKERS, Root
 
 CHUNK_CHARS = 200_000
@@ -150,7 +159,8 @@ class SessionIndex:
         writer = _Writer(self.db)
         try:
             if only is None:
-                stats.removed = writer.forget([known[k][0] for k in known.keys() - found.keys()])
+                gone = [known[k][0] for k in known.keys() - found.keys() if known[k][2] != "bridle"]
+                stats.removed = writer.forget(gone)
                 writer.sync_access(found, known)
             done = 0
             for key, f, st in todo:
@@ -162,6 +172,7 @@ class SessionIndex:
                 done = stats.bytes
                 if progress is not None:
                     progress(min(done, total), total)
+            writer.sync_bridle(self)
         finally:
             writer.close()
         if stats.complete and only is None:
@@ -389,6 +400,69 @@ class _Writer:
                 "UPDATE history_files SET inode = ?, size = ?, mtime_ns = ? WHERE id = ?",
                 (st.st_ino, st.st_size, st.st_mtime_ns, fid),
             )
+
+    def sync_bridle(self, index: SessionIndex) -> None:
+        """Index bridle's own sessions from the `sessions`/`events` tables, incrementally."""
+        from bridle.history import bridle as own
+
+        if not own.has_tables(self.db):
+            return
+        self.begin()
+        since = index.meta("bridle_updated") or ""
+        for row in own.changed_sessions(self.db, since):
+            s = self._session("bridle", row["id"], create=True)
+            assert s is not None
+            self.dirty.add(("bridle", row["id"]))
+            if row["title"]:
+                _retitle(s, row["title"], TITLE_CUSTOM)
+            s["cwd"], s["branch"], s["model"] = row["cwd"], row["branch"], row["model"]
+            s["created"], s["updated"] = parse_time(row["created"]), parse_time(row["updated"])
+            fid = self._bridle_file(row["id"], s["id"])
+            self._set_access(fid, {row["account"] or "": ""})
+            since = max(since, row["updated"])
+        index.set_meta("bridle_updated", since)
+        after = int(index.meta("bridle_event_id") or 0)
+        while batch := own.new_events(self.db, after):
+            by_session: dict[str, list[Entry]] = {}
+            for event_id, sid, ts, kind, payload in batch:
+                by_session.setdefault(sid, []).extend(own.event_entries(kind, payload, ts))
+                after = event_id
+            for sid, entries in by_session.items():
+                s = self._session("bridle", sid, create=True)
+                assert s is not None
+                parsed = Parsed(session_id=sid, entries=entries)
+                if entries and not s["title"]:
+                    first = next((e.text for e in entries if e.role == USER), None)
+                    parsed.offer_title(first, TITLE_PROMPT)
+                self._apply("bridle", self._bridle_file(sid, s["id"]), parsed, s["id"])
+            index.set_meta("bridle_event_id", str(after))
+        index.set_meta(
+            "bridle_count", str(self.db.execute("SELECT count(*) FROM sessions").fetchone()[0])
+        )
+        gone = [
+            r[0]
+            for r in self.db.execute(
+                "SELECT f.id FROM history_files f WHERE f.tool = 'bridle'"
+                " AND substr(f.path, 8) NOT IN (SELECT id FROM sessions)"
+            )
+        ]
+        if gone:
+            self.forget(gone)
+            dead = "tool = 'bridle' AND sid NOT IN (SELECT id FROM sessions)"
+            self._drop_chunks(f"session IN (SELECT id FROM history_sessions WHERE {dead})", ())
+            self.db.execute(f"DELETE FROM history_sessions WHERE {dead}")
+
+    def _bridle_file(self, sid: str, session: int) -> int:
+        path = "bridle:" + sid
+        row = self.db.execute("SELECT id FROM history_files WHERE path = ?", (path,)).fetchone()
+        if row is not None:
+            return int(row[0])
+        return int(
+            self.db.execute(
+                "INSERT INTO history_files (path, tool, session) VALUES (?, 'bridle', ?) RETURNING id",
+                (path, session),
+            ).fetchone()[0]
+        )
 
     # -- sessions ----------------------------------------------------------------
 
