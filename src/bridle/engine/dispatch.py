@@ -12,7 +12,6 @@ never abort the run.
 from __future__ import annotations
 
 from collections.abc import Callable, Generator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -73,6 +72,8 @@ class Dispatcher:
             for p in batch:
                 yield ToolStarted(p.call)
             if len(batch) > 1:
+                from concurrent.futures import ThreadPoolExecutor
+
                 with ThreadPoolExecutor(max_workers=min(self.max_workers, len(batch))) as pool:
                     outputs = list(pool.map(self._execute, batch))
             else:

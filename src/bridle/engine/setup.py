@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as _dt
 import json
-import shutil
 import sqlite3
 import sys
 import threading
@@ -378,6 +377,8 @@ def info_command(opts: Mapping[str, Any], cwd: Path, env: Mapping[str, str], out
 
 
 def _doctor(settings: Any, cwd: Path, env: Mapping[str, str], out: IO[str]) -> int:
+    import shutil
+
     from bridle.config.paths import bridle_home, database_path
     from bridle.store.db import open_db
 

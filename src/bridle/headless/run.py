@@ -17,7 +17,6 @@ import signal
 import sys
 import threading
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -292,6 +291,8 @@ def _run_batch(req: RunRequest, env: dict[str, str]) -> int:
             codes[i] = code
             if code != 0 and o["bail"]:
                 stop.set()
+
+    from concurrent.futures import ThreadPoolExecutor
 
     workers = o["parallel"] or 1
     with ThreadPoolExecutor(max_workers=workers) as pool:

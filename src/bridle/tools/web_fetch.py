@@ -20,7 +20,6 @@ from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 from bridle.core.errors import ToolError
-from bridle.tools._html import html_to_text
 from bridle.tools.base import Tool, ToolContext, ToolOutput
 from bridle.tools.output import MAX_CHARS, cap_text, save_full
 
@@ -125,6 +124,8 @@ class WebFetch(Tool):
         if ctype in ("text/html", "application/xhtml+xml") or (
             not ctype and text.lstrip()[:15].lower().startswith(("<!doctype html", "<html"))
         ):
+            from bridle.tools._html import html_to_text  # html.parser only when needed
+
             title, text = html_to_text(text, url)
         elif ctype and not ctype.startswith(TEXT_TYPES) and not ctype.endswith(("+json", "+xml")):
             raise ToolError(f"{url} returned {ctype}, which is not text.")
