@@ -25,13 +25,14 @@ from bridle.engine import events as ev
 from bridle.engine.dispatch import Dispatcher
 from bridle.engine.loop import Engine, EngineLimits, ModelBinding
 
-# Default model per provider when only a key is present (in this order).
+# The model used when none is named, by the first key present: a provider name
+# alone means that provider's flagship (the first model in its catalog entry).
 _KEY_DEFAULTS = (
-    ("ANTHROPIC_API_KEY", "anthropic/claude-sonnet-4-5"),
-    ("OPENAI_API_KEY", "openai/gpt-5"),
-    ("DEEPSEEK_API_KEY", "deepseek/deepseek-chat"),
-    ("GEMINI_API_KEY", "gemini/gemini-2.5-pro"),
-    ("OPENROUTER_API_KEY", "openrouter/anthropic/claude-sonnet-4.5"),
+    ("ANTHROPIC_API_KEY", "sonnet"),
+    ("OPENAI_API_KEY", "openai"),
+    ("DEEPSEEK_API_KEY", "deepseek"),
+    ("GEMINI_API_KEY", "gemini"),
+    ("OPENROUTER_API_KEY", "openrouter"),
 )
 
 

@@ -133,7 +133,9 @@ def parse_model_spec(spec: str, catalog: Catalog) -> tuple[ProviderSpec, str]:
         if provider is not None and tail:
             return provider, tail
     for provider in catalog.providers.values():
-        if provider.find_model(text) is not None:
+        # The mock's model names are wire names ("gemini", "anthropic"): only
+        # `mock/<name>` reaches them, so a bare provider name is never shadowed.
+        if "mock" not in provider.quirks and provider.find_model(text) is not None:
             return provider, text
     if "/" not in text:
         named = catalog.provider(text)
