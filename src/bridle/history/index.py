@@ -77,6 +77,8 @@ def discover(roots: list[Root]) -> dict[str, _Found]:
         real_root = os.path.realpath(root.path)
         prefix, root_prefix = marker + os.sep, str(root.path) + os.sep
         cut, root_cut = len(prefix), len(root_prefix)
+        # One access dict per root, shared by its files until a second root sees one.
+        access = {root.account: str(root.path)}
         for path in importer(root.tool).discover(root.path):
             if path.startswith(prefix):
                 key = real_marker + os.sep + path[cut:]
@@ -84,8 +86,9 @@ def discover(roots: list[Root]) -> dict[str, _Found]:
                 key = real_root + os.sep + path[root_cut:]
             entry = found.get(key)
             if entry is None:
-                entry = found[key] = _Found(root.tool, path, {})
-            entry.access.setdefault(root.account, str(root.path))
+                found[key] = _Found(root.tool, path, access)
+            elif root.account not in entry.access:
+                entry.access = {**entry.access, **access}
     return found
 
 
@@ -128,7 +131,7 @@ class SessionIndex:
         known = {
             row[1]: row
             for row in self.db.execute(
-                "SELECT id, path, tool, session, inode, size, mtime_ns, offset, state FROM history_files"
+                "SELECT id, path, tool, session, inode, size, mtime_ns, offset FROM history_files"
             )
         }
         found = discover(roots) if only is None else {}
@@ -161,7 +164,12 @@ class SessionIndex:
             if only is None:
                 gone = [known[k][0] for k in known.keys() - found.keys() if known[k][2] != "bridle"]
                 stats.removed = writer.forget(gone)
-                writer.sync_access(found, known)
+                # Which account sees which file changes only when the roots do (an
+                # account added, removed, or its dirs relinked): then re-check them all.
+                signature = repr(sorted((r.tool, str(r.path), r.account) for r in roots))
+                if signature != self.meta("roots"):
+                    writer.sync_access(found, known)
+                    self.set_meta("roots", signature)
             done = 0
             for key, f, st in todo:
                 if budget_s is not None and self.clock() - start > budget_s:
@@ -350,8 +358,12 @@ class _Writer:
             self._set_access(fid, f.access)
             offset, state, session = 0, {}, None
         else:
-            fid, session = row[0], row[3]
-            offset, state = row[7], json.loads(row[8])
+            fid, session, offset = row[0], row[3], row[7]
+            state = json.loads(
+                self.db.execute("SELECT state FROM history_files WHERE id = ?", (fid,)).fetchone()[
+                    0
+                ]
+            )
             if whole or row[4] != st.st_ino or st.st_size < offset:
                 self.flush()
                 self._drop_chunks("file = ?", (fid,))
