@@ -220,7 +220,27 @@ CHECKS: dict[str, Callable[[Any, str | None], None]] = {
     "max_turns": _positive("max_turns"),
     "max_cost": _positive("max_cost"),
     "mcpServers": lambda v, p: _need(isinstance(v, dict), "must be an object", p, "mcpServers"),
+    "env_allow": lambda v, p: _str_list(v, p, "env_allow"),
+    "accounts": lambda v, p: _accounts(v, p),
+    "webfetch": lambda v, p: _webfetch(v, p),
 }
+
+
+def _accounts(value: Any, path: str | None) -> None:
+    _need(isinstance(value, dict), f"must be an object, got {_type_name(value)}", path, "accounts")
+    if "rotation" in value:
+        _str_list(value["rotation"], path, "accounts.rotation")
+
+
+def _webfetch(value: Any, path: str | None) -> None:
+    _need(isinstance(value, dict), f"must be an object, got {_type_name(value)}", path, "webfetch")
+    flag = value.get("allow_private_network", False)
+    _need(
+        isinstance(flag, bool),
+        f"must be true or false, got {flag!r}",
+        path,
+        "webfetch.allow_private_network",
+    )
 
 
 def validate(data: Any, path: str | None) -> list[str]:

@@ -63,7 +63,8 @@ class OpenSession:
     model_name: str
     started_event: ev.SessionStarted
     mock_server: Any = None
-    extras: list[Any] = field(default_factory=list)
+    # Settings warnings (unknown keys) for the front end to show.
+    warnings: list[str] = field(default_factory=list)
 
     def transcript_markdown(self) -> str:
         from bridle.store.export import render
@@ -288,7 +289,9 @@ def open_session(
         session_id=record.id, model=binding.name, provider=binding.provider, cwd=str(cwd),
         tools=[t.name for t in tools], permission_mode=mode, resumed=resumed,
     )  # fmt: skip
-    return OpenSession(engine, record, store, conn, binding.name, started, mock_server)
+    return OpenSession(
+        engine, record, store, conn, binding.name, started, mock_server, list(settings.warnings)
+    )
 
 
 def _remember_reads(history: list[Any], ctx: Any) -> None:

@@ -177,6 +177,9 @@ def _run_one(req: RunRequest, env: dict[str, str], prompt: str, out: IO[str], er
     if wants_diff and snapshot is None:
         raise UsageError("--output-format diff, --save-diff and --commit need a git repository")
     session = open_session(o, req.cwd, env, headless=True)
+    if not o["quiet"]:
+        for warning in session.warnings:
+            err.write(f"bridle: {warning}\n")
     renderer = make_renderer(o["output_format"], out, err, verbose=o["verbose"], quiet=o["quiet"])
     result: ev.TurnResult | None = None
     try:
