@@ -125,7 +125,7 @@ def _claude(paths: list[Path]) -> list[Message]:
                     text = content_text(b.get("content"))
                     parts.append(_result(str(b.get("tool_use_id")), text, bool(b.get("is_error"))))
             if parts:
-                out.append(Message(kind, parts))  # type: ignore[arg-type]
+                out.append(Message(kind, parts))
     return out
 
 
@@ -213,7 +213,7 @@ def _gemini_result(call: dict[str, Any]) -> str:
     result = call.get("result")
     if isinstance(result, str):
         return result
-    texts = []
+    texts: list[str] = []
     for part in result if isinstance(result, list) else []:
         response = (
             (part.get("functionResponse") or {}).get("response") if isinstance(part, dict) else None
