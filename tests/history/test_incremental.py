@@ -193,3 +193,23 @@ def test_budget_stops_between_files_and_the_next_refresh_carries_on(tmp_path: Pa
     second = ix.refresh(all_roots(env))
     assert second.complete and second.read == 2
     assert len(list_sessions(ix.db)) == 2
+
+
+def test_concurrent_refreshes_index_each_file_once(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    for tool in ("claude", "codex", "gemini", "copilot"):
+        install(FIXTURES / tool / "basic", tmp_path)
+    env = {**os.environ, "HOME": str(tmp_path), "BRIDLE_HISTORY_BACKGROUND": "0"}
+    argv = [sys.executable, "-m", "bridle", "sessions", "reindex"]
+    procs = [subprocess.Popen(argv, env=env, stderr=subprocess.PIPE, text=True) for _ in range(3)]
+    errors = [p.communicate(timeout=120)[1] for p in procs]
+    assert [p.returncode for p in procs] == [0, 0, 0], errors
+    ix, _ = index(tmp_path)
+    counts = ix.db.execute("SELECT count(*), count(DISTINCT path) FROM history_files").fetchone()
+    assert counts == (11, 11)
+    assert {s.id[:8]: s.entries for s in list_sessions(ix.db)} == {
+        "c0ffee00": 7, "3f1c9b2e": 4, "11111111": 2, "7f3c2a10": 9,
+        "019a2d7a": 6, "deadbeef": 2, "aaaabbbb": 4, "5973b6c0": 2,
+    }  # fmt: skip

@@ -175,7 +175,7 @@ class SessionIndex:
                 if budget_s is not None and self.clock() - start > budget_s:
                     stats.complete = False
                     break
-                stats.bytes += writer.read_file(key, f, st, known.get(key))
+                stats.bytes += writer.read_file(key, f, st)
                 stats.read += 1
                 done = stats.bytes
                 if progress is not None:
@@ -342,15 +342,21 @@ class _Writer:
         )
         self.db.execute(f"DELETE FROM history_chunks WHERE {where}", args)
 
-    def read_file(
-        self, key: str, f: _Found, st: os.stat_result, row: tuple[Any, ...] | None
-    ) -> int:
+    def read_file(self, key: str, f: _Found, st: os.stat_result) -> int:
         """Index what was appended to one file; returns the bytes read."""
         module = importer(f.tool)
         path = Path(f.path)
         rewrites = getattr(module, "rewrites", None)
         whole = bool(rewrites and rewrites(path))
         self.begin()
+        # Read the file's row under the write lock: another bridle process (a
+        # background scan, a second search) may have indexed it since we listed.
+        row = self.db.execute(
+            "SELECT id, inode, size, mtime_ns, session, offset, state FROM history_files WHERE path = ?",
+            (key,),
+        ).fetchone()
+        if row is not None and tuple(row[1:4]) == (st.st_ino, st.st_size, st.st_mtime_ns):
+            return 0
         if row is None:
             fid = self.db.execute(
                 "INSERT INTO history_files (path, tool) VALUES (?, ?) RETURNING id", (key, f.tool)
@@ -358,13 +364,8 @@ class _Writer:
             self._set_access(fid, f.access)
             offset, state, session = 0, {}, None
         else:
-            fid, session, offset = row[0], row[3], row[7]
-            state = json.loads(
-                self.db.execute("SELECT state FROM history_files WHERE id = ?", (fid,)).fetchone()[
-                    0
-                ]
-            )
-            if whole or row[4] != st.st_ino or st.st_size < offset:
+            fid, session, offset, state = row[0], row[4], row[5], json.loads(row[6])
+            if whole or row[1] != st.st_ino or st.st_size < offset:
                 self.flush()
                 self._drop_chunks("file = ?", (fid,))
                 offset, state = 0, {}
