@@ -1,0 +1,399 @@
+"""Write batches of parsed session text into the history index.
+
+`IndexWriter` groups what a refresh reads into transactions of a few megabytes
+(`BEGIN IMMEDIATE`, so concurrent bridle processes queue instead of failing):
+session rows are merged in memory (title by source strength, cwd, branch,
+model, times, preview) and written at each flush; text goes into bounded
+chunks inserted with `executemany`, and their FTS5 rows are added with one
+`INSERT … SELECT`. Deleting a file's text issues FTS5 'delete' rows before the
+chunks go. It also syncs bridle's own sessions from the store's tables. Which
+files to read, and from where, is `history.index`'s job.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from bridle.history.lines import read_batches
+from bridle.history.records import (
+    ASSISTANT,
+    TITLE_CUSTOM,
+    TITLE_PROMPT,
+    TOOL,
+    USER,
+    Entry,
+    Parsed,
+    parse_time,
+)
+
+if TYPE_CHECKING:
+    from bridle.history.index import SessionIndex, _Found
+
+CHUNK_CHARS = 200_000
+COMMIT_BYTES = 16 << 20
+PREVIEW = 4
+PREVIEW_CHARS = 500
+
+
+class IndexWriter:
+    """Batches index writes into transactions of about COMMIT_BYTES read."""
+
+    def __init__(self, db: sqlite3.Connection):
+        self.db = db
+        self.sessions: dict[tuple[str, str], dict[str, Any]] = {}
+        self.dirty: set[tuple[str, str]] = set()
+        self.chunks: list[tuple[int, int, float | None, str, str, str]] = []
+        self.pending = 0
+        self.open = False
+
+    def begin(self) -> None:
+        if not self.open:
+            self.db.execute("BEGIN IMMEDIATE")
+            self.open = True
+
+    def close(self) -> None:
+        if self.open:
+            self.flush()
+            self.db.execute("COMMIT")
+            self.open = False
+
+    def flush(self) -> None:
+        if self.chunks:
+            low = self.db.execute("SELECT coalesce(max(id), 0) FROM history_chunks").fetchone()[0]
+            self.db.executemany(
+                "INSERT INTO history_chunks (session, file, ts, user, assistant, tool) VALUES (?, ?, ?, ?, ?, ?)",
+                self.chunks,
+            )
+            self.db.execute(
+                "INSERT INTO history_fts (rowid, user, assistant, tool)"
+                " SELECT id, user, assistant, tool FROM history_chunks WHERE id > ?",
+                (low,),
+            )
+            self.chunks.clear()
+        for key in self.dirty:
+            s = self.sessions[key]
+            self.db.execute(
+                "UPDATE history_sessions SET title = ?, title_rank = ?, cwd = ?, branch = ?, model = ?,"
+                " created = ?, updated = ?, entries = ?, head = ?, tail = ? WHERE id = ?",
+                (
+                    s["title"],
+                    s["title_rank"],
+                    s["cwd"],
+                    s["branch"],
+                    s["model"],
+                    s["created"],
+                    s["updated"],
+                    s["entries"],
+                    json.dumps(s["head"]),
+                    json.dumps(s["tail"]),
+                    s["id"],
+                ),
+            )
+            if s.pop("retitled", False):
+                self._drop_chunks("file = 0 AND session = ?", (s["id"],))
+                self.chunks.append((s["id"], 0, s["updated"], s["title"] or "", "", ""))
+        self.dirty.clear()
+        if self.chunks:
+            self.flush()
+
+    def commit(self) -> None:
+        self.close()
+        self.pending = 0
+        # Session rows are re-read after each commit: another process may have written.
+        self.sessions.clear()
+        self.begin()
+
+    # -- files -------------------------------------------------------------------
+
+    def forget(self, file_ids: list[int]) -> int:
+        if not file_ids:
+            return 0
+        self.begin()
+        for fid in file_ids:
+            self._drop_chunks("file = ?", (fid,))
+            self.db.execute("DELETE FROM history_access WHERE file = ?", (fid,))
+            self.db.execute("DELETE FROM history_files WHERE id = ?", (fid,))
+        orphans = [
+            r[0]
+            for r in self.db.execute(
+                "SELECT id FROM history_sessions WHERE tool != 'bridle' AND id NOT IN"
+                " (SELECT session FROM history_files WHERE session IS NOT NULL)"
+            )
+        ]
+        for sid in orphans:
+            self._drop_chunks("session = ?", (sid,))
+            self.db.execute("DELETE FROM history_sessions WHERE id = ?", (sid,))
+        return len(file_ids)
+
+    def sync_access(self, found: dict[str, _Found], known: dict[str, tuple[Any, ...]]) -> None:
+        stored: dict[int, dict[str, str]] = {}
+        for fid, account, config_dir in self.db.execute(
+            "SELECT file, account, config_dir FROM history_access"
+        ):
+            stored.setdefault(fid, {})[account] = config_dir
+        for key, f in found.items():
+            row = known.get(key)
+            if row is not None and stored.get(row[0], {}) != f.access:
+                self.begin()
+                self._set_access(row[0], f.access)
+
+    def _set_access(self, fid: int, access: dict[str, str]) -> None:
+        self.db.execute("DELETE FROM history_access WHERE file = ?", (fid,))
+        self.db.executemany(
+            "INSERT INTO history_access (file, account, config_dir) VALUES (?, ?, ?)",
+            [(fid, a, d) for a, d in access.items()],
+        )
+
+    def _drop_chunks(self, where: str, args: tuple[Any, ...]) -> None:
+        self.db.execute(
+            "INSERT INTO history_fts (history_fts, rowid, user, assistant, tool)"
+            f" SELECT 'delete', id, user, assistant, tool FROM history_chunks WHERE {where}",
+            args,
+        )
+        self.db.execute(f"DELETE FROM history_chunks WHERE {where}", args)
+
+    def read_file(self, key: str, f: _Found, st: os.stat_result) -> int:
+        """Index what was appended to one file; returns the bytes read."""
+        module = importer(f.tool)
+        path = Path(f.path)
+        rewrites = getattr(module, "rewrites", None)
+        whole = bool(rewrites and rewrites(path))
+        self.begin()
+        # Read the file's row under the write lock: another bridle process (a
+        # background scan, a second search) may have indexed it since we listed.
+        row = self.db.execute(
+            "SELECT id, inode, size, mtime_ns, session, offset, state FROM history_files WHERE path = ?",
+            (key,),
+        ).fetchone()
+        if row is not None and tuple(row[1:4]) == (st.st_ino, st.st_size, st.st_mtime_ns):
+            return 0
+        if row is None:
+            fid = self.db.execute(
+                "INSERT INTO history_files (path, tool) VALUES (?, ?) RETURNING id", (key, f.tool)
+            ).fetchone()[0]
+            self._set_access(fid, f.access)
+            offset, state, session = 0, {}, None
+        else:
+            fid, session, offset, state = row[0], row[4], row[5], json.loads(row[6])
+            if whole or row[1] != st.st_ino or st.st_size < offset:
+                self.flush()
+                self._drop_chunks("file = ?", (fid,))
+                offset, state = 0, {}
+        nbytes = 0
+        while True:
+            restarted = False
+            try:
+                for lines, end in batches(path, offset, whole):
+                    parsed = module.parse(lines, state, path)
+                    if parsed.restart:
+                        self.flush()
+                        self._drop_chunks("file = ?", (fid,))
+                        offset, state, restarted = 0, {"restarted": True}, True
+                        break
+                    nbytes += end - offset
+                    self.pending += end - offset
+                    offset = end
+                    session = self._apply(f.tool, fid, parsed, session)
+                    if self.pending >= COMMIT_BYTES:
+                        self._save_file(fid, session, offset, state, None)
+                        self.commit()
+            except OSError:
+                break  # deleted or unreadable mid-read: what was read stands
+            if not restarted:
+                break
+        self._save_file(fid, session, offset, state, st)
+        if self.pending >= COMMIT_BYTES:
+            self.commit()
+        return nbytes
+
+    def _save_file(
+        self,
+        fid: int,
+        session: int | None,
+        offset: int,
+        state: dict[str, Any],
+        st: os.stat_result | None,
+    ) -> None:
+        self.db.execute(
+            "UPDATE history_files SET session = ?, offset = ?, state = ? WHERE id = ?",
+            (session, offset, json.dumps(state), fid),
+        )
+        if st is not None:
+            self.db.execute(
+                "UPDATE history_files SET inode = ?, size = ?, mtime_ns = ? WHERE id = ?",
+                (st.st_ino, st.st_size, st.st_mtime_ns, fid),
+            )
+
+    def sync_bridle(self, index: SessionIndex) -> None:
+        """Index bridle's own sessions from the `sessions`/`events` tables, incrementally."""
+        from bridle.history import bridle as own
+
+        if not own.has_tables(self.db):
+            return
+        self.begin()
+        since = index.meta("bridle_updated") or ""
+        for row in own.changed_sessions(self.db, since):
+            s = self._session("bridle", row["id"], create=True)
+            assert s is not None
+            self.dirty.add(("bridle", row["id"]))
+            if row["title"]:
+                _retitle(s, row["title"], TITLE_CUSTOM)
+            s["cwd"], s["branch"], s["model"] = row["cwd"], row["branch"], row["model"]
+            s["created"], s["updated"] = parse_time(row["created"]), parse_time(row["updated"])
+            fid = self._bridle_file(row["id"], s["id"])
+            self._set_access(fid, {row["account"] or "": ""})
+            since = max(since, row["updated"])
+        index.set_meta("bridle_updated", since)
+        after = int(index.meta("bridle_event_id") or 0)
+        while batch := own.new_events(self.db, after):
+            by_session: dict[str, list[Entry]] = {}
+            for event_id, sid, ts, kind, payload in batch:
+                by_session.setdefault(sid, []).extend(own.event_entries(kind, payload, ts))
+                after = event_id
+            for sid, entries in by_session.items():
+                s = self._session("bridle", sid, create=True)
+                assert s is not None
+                parsed = Parsed(session_id=sid, entries=entries)
+                if entries and not s["title"]:
+                    first = next((e.text for e in entries if e.role == USER), None)
+                    parsed.offer_title(first, TITLE_PROMPT)
+                self._apply("bridle", self._bridle_file(sid, s["id"]), parsed, s["id"])
+            index.set_meta("bridle_event_id", str(after))
+        index.set_meta(
+            "bridle_count", str(self.db.execute("SELECT count(*) FROM sessions").fetchone()[0])
+        )
+        gone = [
+            r[0]
+            for r in self.db.execute(
+                "SELECT f.id FROM history_files f WHERE f.tool = 'bridle'"
+                " AND substr(f.path, 8) NOT IN (SELECT id FROM sessions)"
+            )
+        ]
+        if gone:
+            self.forget(gone)
+            dead = "tool = 'bridle' AND sid NOT IN (SELECT id FROM sessions)"
+            self._drop_chunks(f"session IN (SELECT id FROM history_sessions WHERE {dead})", ())
+            self.db.execute(f"DELETE FROM history_sessions WHERE {dead}")
+
+    def _bridle_file(self, sid: str, session: int) -> int:
+        path = "bridle:" + sid
+        row = self.db.execute("SELECT id FROM history_files WHERE path = ?", (path,)).fetchone()
+        if row is not None:
+            return int(row[0])
+        return int(
+            self.db.execute(
+                "INSERT INTO history_files (path, tool, session) VALUES (?, 'bridle', ?) RETURNING id",
+                (path, session),
+            ).fetchone()[0]
+        )
+
+    # -- sessions ----------------------------------------------------------------
+
+    def _apply(self, tool: str, fid: int, parsed: Parsed, session: int | None) -> int | None:
+        for sid, title in parsed.renames:
+            s = self._session(tool, sid, create=False)
+            if s is not None:
+                _retitle(s, title, TITLE_CUSTOM)
+                self.dirty.add((tool, sid))
+        if parsed.session_id is None:
+            return session
+        quiet = not parsed.entries and parsed.title is None and session is None
+        if quiet and self._session(tool, parsed.session_id, create=False) is None:
+            return None  # snapshots only, so far: not a session
+        s = self._session(tool, parsed.session_id, create=True)
+        assert s is not None
+        self.dirty.add((tool, parsed.session_id))
+        if parsed.title:
+            _retitle(s, parsed.title, parsed.title_rank)
+        for field in ("cwd", "branch", "model"):
+            value = getattr(parsed, field)
+            if value:
+                s[field] = value
+        if parsed.created is not None:
+            s["created"] = (
+                parsed.created if s["created"] is None else min(s["created"], parsed.created)
+            )
+        if parsed.updated is not None:
+            s["updated"] = (
+                parsed.updated if s["updated"] is None else max(s["updated"], parsed.updated)
+            )
+        if parsed.entries:
+            s["entries"] += len(parsed.entries)
+            if not parsed.sidechain:
+                talk = [[e.role, e.text[:PREVIEW_CHARS]] for e in parsed.entries if e.role != TOOL]
+                if len(s["head"]) < PREVIEW:
+                    s["head"] = (s["head"] + talk)[:PREVIEW]
+                s["tail"] = (s["tail"] + talk)[-PREVIEW:]
+            self._add_chunks(s["id"], fid, parsed.entries)
+        return int(s["id"])
+
+    def _session(self, tool: str, sid: str, *, create: bool) -> dict[str, Any] | None:
+        key = (tool, sid)
+        s = self.sessions.get(key)
+        if s is not None:
+            return s
+        row = self.db.execute(
+            "SELECT id, title, title_rank, cwd, branch, model, created, updated, entries, head, tail"
+            " FROM history_sessions WHERE tool = ? AND sid = ?",
+            key,
+        ).fetchone()
+        if row is None:
+            if not create:
+                return None
+            sid_row = self.db.execute(
+                "INSERT INTO history_sessions (tool, sid) VALUES (?, ?) RETURNING id", key
+            ).fetchone()
+            row = (sid_row[0], None, 0, None, None, None, None, None, 0, "[]", "[]")
+        names = (
+            "id",
+            "title",
+            "title_rank",
+            "cwd",
+            "branch",
+            "model",
+            "created",
+            "updated",
+            "entries",
+        )
+        s = dict(zip(names, row[:9], strict=True))
+        s["head"], s["tail"] = json.loads(row[9]), json.loads(row[10])
+        self.sessions[key] = s
+        return s
+
+    def _add_chunks(self, session: int, fid: int, entries: list[Entry]) -> None:
+        cols: dict[str, list[str]] = {USER: [], ASSISTANT: [], TOOL: []}
+        size = 0
+        ts: float | None = None
+        for i, e in enumerate(entries):
+            cols[e.role].append(e.text)
+            size += len(e.text)
+            ts = e.ts or ts
+            if size >= CHUNK_CHARS or i == len(entries) - 1:
+                user, assistant, tool = ("\n".join(cols[r]) for r in (USER, ASSISTANT, TOOL))
+                self.chunks.append((session, fid, ts, user, assistant, tool))
+                cols = {USER: [], ASSISTANT: [], TOOL: []}
+                size = 0
+
+
+def _retitle(s: dict[str, Any], title: str, rank: int) -> None:
+    if rank > s["title_rank"] or (rank == s["title_rank"] and rank >= 2 and title != s["title"]):
+        s["title"], s["title_rank"], s["retitled"] = title, rank, True
+
+
+def importer(tool: str) -> Any:
+    import importlib
+
+    return importlib.import_module(f"bridle.history.{tool}")
+
+
+def batches(path: Path, offset: int, whole: bool) -> Iterator[tuple[list[str], int]]:
+    if whole:
+        data = path.read_bytes()
+        yield [data.decode("utf-8", "replace")], len(data)
+    else:
+        yield from read_batches(path, offset)
