@@ -49,6 +49,8 @@ def command_line(
     elif resume_latest:
         resume = spec.resume_args(None)
     yolo_args = list(spec.yolo) if yolo else []
+    if resume and args and args[0] in spec.resume.within:
+        return [binary, args[0], *resume, *yolo_args, *args[1:]]
     if spec.resume.prefix and resume:
         return [binary, *resume, *yolo_args, *args]
     return [binary, *yolo_args, *resume, *args]

@@ -9,16 +9,20 @@ symlinks into the *primary* config dirs, the user's real `~/.claude` and friends
 that is the shared store.
 
 Data safety is the point of this module, because this is where altergo lost data:
-a real file or directory is never deleted or overwritten. Data found where a link
-should go is moved into the shared store when nothing is there yet, merged entry by
-entry when both sides have a directory, and otherwise quarantined under
-`<name>.bridle-conflict-<ts>`. Credential files are never moved or linked. Teardown
+a real file or directory is never deleted, nor overwritten without a copy kept. Data
+found where a link should go is moved into the shared store when nothing is there
+yet, merged entry by entry when both sides have a directory (a file the store holds
+byte for byte is not kept twice), and otherwise quarantined under
+`<name>.bridle-conflict-<ts>`. A shared file a CLI saved over its link (by renaming
+a temp file) is carried back into the store after the launch, if nobody changed the
+store's copy meanwhile. Credential files are never moved or linked. Teardown
 removes only symlinks that point into the shared store. Every function returns the
 `Change`s it made, for the CLI to print; none of them prints.
 """
 
 from __future__ import annotations
 
+import filecmp
 import os
 import shutil
 from collections.abc import Mapping
@@ -26,7 +30,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from bridle.accounts.files import quarantine, timestamp
+from bridle.accounts.files import atomic_write_bytes, quarantine, timestamp
 from bridle.accounts.specs import CATALOG, TOOLS, ToolSpec
 from bridle.accounts.store import Account
 from bridle.config.paths import user_home
@@ -139,11 +143,19 @@ def _merge_into(source: Path, into: Path, conflicts: Path) -> list[Change]:
             changes += _merge_into(child, target, conflicts / child.name)
             if not any(child.iterdir()):
                 child.rmdir()
+        elif _same_file_content(child, target):
+            child.unlink()  # the store already holds these very bytes
         else:
             conflicts.mkdir(parents=True, exist_ok=True)
             shutil.move(str(child), str(conflicts / child.name))
             changes.append(Change("quarantined", conflicts / child.name, f"clashed with {target}"))
     return changes
+
+
+def _same_file_content(a: Path, b: Path) -> bool:
+    if a.is_symlink() or b.is_symlink() or not (a.is_file() and b.is_file()):
+        return False
+    return filecmp.cmp(a, b, shallow=False)
 
 
 def _real_dir(path: Path) -> bool:
@@ -162,6 +174,67 @@ def setup_tool(paths: AccountPaths, spec: ToolSpec, *, now: datetime | None = No
     changes: list[Change] = []
     for entry in spec.shared_entries:
         changes += link_shared(spec, entry, primary / entry, tool_dir / entry, now=now)
+    return changes
+
+
+@dataclass(frozen=True)
+class SharedFileState:
+    """Whether an account's shared file was bridle's link when a launch began, and
+    the identity (inode, size, mtime) of the shared copy it pointed to."""
+
+    linked: bool
+    stamp: tuple[int, int, int] | None
+
+
+def _stamp(path: Path) -> tuple[int, int, int] | None:
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return (st.st_ino, st.st_size, st.st_mtime_ns)
+
+
+def shared_file_states(paths: AccountPaths, spec: ToolSpec) -> dict[str, SharedFileState]:
+    """Snapshot the account's shared files before a CLI runs (see `adopt_replaced_files`)."""
+    tool_dir, primary = paths.tool_dir(spec), paths.primary_dir(spec)
+    states = {}
+    for entry in spec.shared_files:
+        dst, src = tool_dir / entry, primary / entry
+        linked = dst.is_symlink() and _points_to(dst, src)
+        states[entry] = SharedFileState(linked, _stamp(src) if linked else None)
+    return states
+
+
+def adopt_replaced_files(
+    paths: AccountPaths,
+    spec: ToolSpec,
+    before: dict[str, SharedFileState],
+) -> list[Change]:
+    """Carry a shared file a CLI saved over bridle's link back into the shared store.
+
+    Some CLIs save by renaming a temp file over the path (Copilot's `mcp-config.json`
+    does), which replaces the link with a real file that only this account sees. If
+    the shared copy is the one the link pointed to when the launch began, the new
+    file is the CLI's edit of it: it becomes the shared copy (the one it replaces is
+    kept under `<account>/backups/<tool>/`) and the link is restored. If another
+    account changed the shared copy meanwhile, nothing is adopted: `setup_tool`
+    then quarantines this account's file, so neither edit is lost.
+    """
+    tool_dir, primary = paths.tool_dir(spec), paths.primary_dir(spec)
+    changes: list[Change] = []
+    for entry, state in before.items():
+        dst, src = tool_dir / entry, primary / entry
+        if not state.linked or dst.is_symlink() or not dst.is_file():
+            continue
+        if state.stamp is None or _stamp(src) != state.stamp:
+            continue
+        backup = paths.root / "backups" / spec.name / entry
+        backup.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(src, backup)
+        atomic_write_bytes(src, dst.read_bytes())
+        dst.unlink()
+        dst.symlink_to(src)
+        changes.append(Change("promoted", src, f"{spec.display} rewrote it in {dst}"))
     return changes
 
 

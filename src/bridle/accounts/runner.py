@@ -5,9 +5,10 @@ its links (idempotent), syncs Claude's MCP servers, finds the binary, and, when 
 session is resumed by id, moves to that session's directory (or explains that the
 directory is gone and stays where it is). `run_plan` runs the child, forwarding
 SIGINT, SIGTERM, SIGHUP and SIGWINCH to it, and returns its exit code (128+N when a
-signal ended it). `finish_launch` records the session the child wrote and syncs
-MCP servers back. `open_portal` runs the plan inside tmux. This is the only module
-of `accounts/` that starts processes; it prints nothing (notices are returned).
+signal ended it). `finish_launch` records the session the child wrote, carries
+shared files it rewrote or created into the shared store, and syncs MCP servers
+back. `open_portal` runs the plan inside tmux. This is the only module of
+`accounts/` that starts processes; it prints nothing (notices are returned).
 """
 
 from __future__ import annotations
@@ -27,7 +28,15 @@ from types import FrameType
 from bridle.accounts import sessions
 from bridle.accounts.keys import load_oauth_token
 from bridle.accounts.launch import LaunchPlan, account_env, command_line, portal_argv, portal_name
-from bridle.accounts.layout import AccountPaths, account_paths, setup_account
+from bridle.accounts.layout import (
+    AccountPaths,
+    SharedFileState,
+    account_paths,
+    adopt_replaced_files,
+    setup_account,
+    setup_tool,
+    shared_file_states,
+)
 from bridle.accounts.mcp_sync import SyncResult, sync_claude_mcp
 from bridle.accounts.specs import TOOL_NAMES, TOOLS, ToolSpec, find_binary, tool
 from bridle.accounts.store import NATIVE, Account, AccountStore
@@ -53,6 +62,7 @@ class Prepared:
     account: Account | None
     paths: AccountPaths
     started: float
+    shared_before: dict[str, SharedFileState] = field(default_factory=dict)
 
 
 class Accounts:
@@ -154,15 +164,25 @@ class Accounts:
             resume_latest=req.resume_latest, args=req.args,
         )  # fmt: skip
         plan = LaunchPlan(argv, self.env_for(account, paths), str(cwd), notices)
-        return Prepared(plan, spec, account, paths, time.time())
+        before = shared_file_states(paths, spec) if account is not None else {}
+        return Prepared(plan, spec, account, paths, time.time(), before)
 
     def prepare_command(self, name: str, argv: list[str]) -> LaunchPlan:
         account, paths = self.open(name)
         return LaunchPlan(argv, self.env_for(account, paths), str(self.cwd))
 
     def finish_launch(self, prep: Prepared) -> list[str]:
-        """Record the session the child wrote and carry its MCP changes back."""
+        """Record the session the child wrote, carry shared files it rewrote or
+        created back into the shared store, and sync its MCP changes back."""
         notices: list[str] = []
+        if prep.account is not None:
+            changes = adopt_replaced_files(prep.paths, prep.spec, prep.shared_before)
+            changes += setup_tool(prep.paths, prep.spec, now=self.now())
+            notices += [
+                f"kept a conflicting copy at {c.path} ({c.detail}); merge it by hand"
+                for c in changes
+                if c.kind == "quarantined"
+            ]
         name = prep.account.name if prep.account else NATIVE
         if prep.account is not None:
             tool_dir = prep.paths.tool_dir(prep.spec)

@@ -46,11 +46,14 @@ _COPILOT_CHILD_VARS = ("COPILOT_CLI", "COPILOT_AGENT_SESSION_ID")
 @dataclass(frozen=True)
 class ResumeSyntax:
     """How a CLI resumes: `by_id` holds `{id}`; `prefix` says the words go first
-    (Codex's `resume` is a subcommand, so user arguments must follow it)."""
+    (Codex's `resume` is a subcommand, so user arguments must follow it).
+    `within` names subcommands that take the resume words after them instead:
+    Codex's non-interactive `exec` resumes as `codex exec resume ID PROMPT`."""
 
     by_id: tuple[str, ...]
     latest: tuple[str, ...]
     prefix: bool = False
+    within: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -117,10 +120,13 @@ TOOLS: dict[str, ToolSpec] = {
         dot_dir=".codex",
         config_env_is_home=False,
         credential_files=("auth.json",),
-        shared_dirs=("sessions", "rules"),
+        # Codex looks for user skills in `$CODEX_HOME/skills`.
+        shared_dirs=("sessions", "rules", "skills"),
         shared_files=("config.toml", "AGENTS.md"),
         yolo=("--dangerously-bypass-approvals-and-sandbox",),
-        resume=ResumeSyntax(by_id=("resume", "{id}"), latest=("resume", "--last"), prefix=True),
+        resume=ResumeSyntax(
+            by_id=("resume", "{id}"), latest=("resume", "--last"), prefix=True, within=("exec",)
+        ),
         child_vars=_CODEX_CHILD_VARS,
     ),
     "gemini": ToolSpec(
@@ -131,7 +137,9 @@ TOOLS: dict[str, ToolSpec] = {
         dot_dir=".gemini",
         config_env_is_home=True,
         credential_files=("oauth_creds.json", "google_accounts.json", "mcp-oauth-tokens.json"),
-        shared_dirs=("tmp", "commands"),
+        # `history/<project>` holds the checkpoint repos `/restore` needs for the
+        # checkpoints saved under `tmp/<project>`, so it goes wherever `tmp` goes.
+        shared_dirs=("tmp", "commands", "history"),
         shared_files=("settings.json", "GEMINI.md"),
         yolo=("--yolo",),
         resume=ResumeSyntax(by_id=("--resume", "{id}"), latest=("--resume", "latest")),
@@ -144,9 +152,11 @@ TOOLS: dict[str, ToolSpec] = {
         config_env="COPILOT_HOME",
         dot_dir=".copilot",
         config_env_is_home=False,
+        # `config.json` keeps the logged-in users and, without a keychain, their tokens.
         credential_files=("config.json",),
         shared_dirs=("session-state", "agents", "skills", "hooks"),
-        shared_files=("mcp-config.json",),
+        # User settings live in `settings.json` (Copilot 1.x moved them out of config.json).
+        shared_files=("mcp-config.json", "settings.json"),
         yolo=("--allow-all-tools",),
         resume=ResumeSyntax(by_id=("--resume={id}",), latest=("--continue",)),
         child_vars=_COPILOT_CHILD_VARS,
