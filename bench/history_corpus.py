@@ -23,7 +23,70 @@ TOOL_MIX = (("claude", 0.4), ("codex", 0.25), ("gemini", 0.2), ("copilot", 0.15)
 START = 1_700_000_000.0  # November 2023
 SPAN = 700 * 86400.0
 
-_SYLLABLES = ["ba", "be", "bi", "bo", "bu", "ca", "co", "cu", "da", "de", "di", "do", "fa", "fe", "fi", "ga", "go", "ha", "he", "hi", "ka", "ke", "ki", "ko", "la", "le", "li", "lo", "lu", "ma", "me", "mi", "mo", "na", "ne", "ni", "no", "pa", "pe", "pi", "po", "ra", "re", "ri", "ro", "sa", "se", "si", "so", "ta", "te", "ti", "to", "va", "ve", "vi", "wa", "xe", "yo", "za", "ze", "zo"]
+_SYLLABLES = [
+    "ba",
+    "be",
+    "bi",
+    "bo",
+    "bu",
+    "ca",
+    "co",
+    "cu",
+    "da",
+    "de",
+    "di",
+    "do",
+    "fa",
+    "fe",
+    "fi",
+    "ga",
+    "go",
+    "ha",
+    "he",
+    "hi",
+    "ka",
+    "ke",
+    "ki",
+    "ko",
+    "la",
+    "le",
+    "li",
+    "lo",
+    "lu",
+    "ma",
+    "me",
+    "mi",
+    "mo",
+    "na",
+    "ne",
+    "ni",
+    "no",
+    "pa",
+    "pe",
+    "pi",
+    "po",
+    "ra",
+    "re",
+    "ri",
+    "ro",
+    "sa",
+    "se",
+    "si",
+    "so",
+    "ta",
+    "te",
+    "ti",
+    "to",
+    "va",
+    "ve",
+    "vi",
+    "wa",
+    "xe",
+    "yo",
+    "za",
+    "ze",
+    "zo",
+]
 _CODE = [
     "def {w}({v}):\n    return {v}.{w2}()\n",
     "    if {v} is None:\n        raise ValueError('{w} {w2} missing')\n",
@@ -45,7 +108,7 @@ class Words:
             }
         )[:size]
         self.weights = [1.0 / (i + 1) for i in range(len(self.words))]
-        self.pool = rng.choices(self.words, self.weights, k=200_000)
+        self.pool = rng.choices(self.words, self.weights, k=1_000_000)
         self.at = 0
 
     def take(self, n: int) -> list[str]:
