@@ -149,3 +149,14 @@ def test_reindex_full_rebuilds(home: Path) -> None:
     out = bridle(home, "sessions", "reindex", "--full")
     assert out.returncode == 0
     assert out.stderr.startswith("11 files, 11 read")
+
+
+def test_quick_path_hands_a_foreign_database_to_click(home: Path) -> None:
+    db = Path(os.environ["BRIDLE_HOME"]) / "bridle.db"
+    db.parent.mkdir(parents=True, exist_ok=True)
+    db.write_text("not a database\n")
+    env = {**env_for(home), "BRIDLE_HOME": os.environ["BRIDLE_HOME"]}
+    assert quick.run(["gateway"], env, io.StringIO()) is None
+    out = bridle(home, "sessions", "search", "gateway")
+    assert out.returncode != 0 and "bridle.db" in out.stderr
+    assert db.read_text() == "not a database\n"  # untouched

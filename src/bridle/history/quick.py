@@ -26,6 +26,8 @@ TYPE_CHECKING = False  # `typing` itself costs 5 ms on the search path
 if TYPE_CHECKING:
     from typing import TextIO
 
+    from bridle.history.search import Hit
+
 TOOLS = ("claude", "codex", "gemini", "copilot", "bridle")
 _VALUED = {"--tool", "--account", "--project", "--since", "--until", "--role", "--limit", "-n"}
 _FLAGS = {"--json", "--starred"}
@@ -87,30 +89,22 @@ def run(
     path = os.path.join(os.path.expanduser(home), "bridle.db")
     if not os.path.isfile(path):
         return None
-    db = sqlite3.connect(path, timeout=30.0, isolation_level=None)
+    account = values.get("--account")
+    filters = Filters(
+        tool=tool,
+        account=None if account is None else ("" if account == "default" else account),
+        project=values.get("--project"),
+        since=since,
+        until=until,
+        role=role,
+        starred="--starred" in flags,
+    )
     try:
-        db.execute("PRAGMA busy_timeout = 30000")
-        from bridle.store.migrations import apply_all
-
-        apply_all(db)
-        if db.execute("SELECT 1 FROM history_meta WHERE key = 'last_scan'").fetchone() is None:
-            return None  # first index: the Click command shows its progress
-        from bridle.history.fresh import Freshness, ensure_fresh
-
-        ensure_fresh(db, env, Freshness.from_env(env))
-        account = values.get("--account")
-        filters = Filters(
-            tool=tool,
-            account=None if account is None else ("" if account == "default" else account),
-            project=values.get("--project"),
-            since=since,
-            until=until,
-            role=role,
-            starred="--starred" in flags,
-        )
-        hits = search(db, text, filters, limit=limit)
-    finally:
-        db.close()
+        hits = _search(path, env, text, filters, limit)
+    except sqlite3.DatabaseError:
+        return None  # not a database, or a schema from elsewhere: Click's path explains it
+    if hits is None:
+        return None
     from bridle.history.render import format_hits
 
     stream = out or sys.stdout
@@ -124,6 +118,25 @@ def run(
         sys.stderr.write(f"No session matches {' '.join(words)!r}.\n")
     stream.flush()
     return 0
+
+
+def _search(
+    path: str, env: Mapping[str, str], text: str, filters: Filters, limit: int
+) -> list[Hit] | None:
+    db = sqlite3.connect(path, timeout=30.0, isolation_level=None)
+    try:
+        db.execute("PRAGMA busy_timeout = 30000")
+        from bridle.store.migrations import apply_all
+
+        apply_all(db)
+        if db.execute("SELECT 1 FROM history_meta WHERE key = 'last_scan'").fetchone() is None:
+            return None  # first index: the Click command shows its progress
+        from bridle.history.fresh import Freshness, ensure_fresh
+
+        ensure_fresh(db, env, Freshness.from_env(env))
+        return search(db, text, filters, limit=limit)
+    finally:
+        db.close()
 
 
 if __name__ == "__main__":
