@@ -110,6 +110,10 @@ def test_highlight_pattern_follows_the_tokenizer() -> None:
     assert cut_snippet(("The PAYMENT gateway said gateways",), pattern, ("<", ">")) == (
         "The <PAYMENT gateway> said <gateways>"
     )
+    # `_` and `.` separate tokens, so a word inside a file name matches too.
+    assert cut_snippet(("ran tests/parser_test.py",), highlight_pattern("test"), ("<", ">")) == (
+        "ran tests/parser_<test>.py"
+    )
 
 
 @pytest.mark.parametrize(

@@ -116,7 +116,8 @@ def parse_when(text: str | None, now: float) -> float | None:
 
 
 def _is_word(c: str) -> bool:
-    return c.isalnum() or c == "_"
+    # As FTS5's unicode61 tokenizer sees it: `_` and `.` separate tokens.
+    return c.isalnum()
 
 
 def _tokens(text: str) -> list[str]:
