@@ -8,6 +8,7 @@ database, and what the picker returns."""
 from __future__ import annotations
 
 import asyncio
+import os
 from pathlib import Path
 
 import pytest
@@ -30,7 +31,9 @@ def status(app) -> str:  # type: ignore[no-untyped-def]
 
 
 def drive(keys: list[str], check):  # type: ignore[no-untyped-def]
-    app = build_app()
+    import tempfile
+
+    app = build_app(Path(tempfile.mkdtemp(dir=os.environ["HOME"])))
 
     async def go() -> None:
         async with app.run_test(size=SIZE) as pilot:

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import atexit
 import os
 import shutil
 import sqlite3
@@ -18,8 +19,10 @@ FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "sessions"
 NOW = 1762400000.0  # 2025-11-06, a day after the newest fixture session
 
 
-def build_app() -> RecallApp:
-    home = Path(tempfile.mkdtemp(prefix="bridle-recall-"))
+def build_app(home: Path | None = None) -> RecallApp:
+    if home is None:
+        home = Path(tempfile.mkdtemp(prefix="bridle-recall-"))
+        atexit.register(shutil.rmtree, home, True)
     for tool in ("claude", "codex", "gemini", "copilot"):
         shutil.copytree(FIXTURES / tool / "basic" / "input", home, dirs_exist_ok=True)
     db = sqlite3.connect(home / "bridle.db", isolation_level=None)
