@@ -18,6 +18,7 @@ What each CLI does here, found by running it:
   them fails in B exactly as it fails natively, which the test pins down.
 - Copilot saves `mcp-config.json` by renaming a temp file over it, which replaces
   bridle's link; bridle carries the new file back into the store when the launch ends.
+The bridle fixes these runs called for are pinned again, without a CLI, at the end.
 """
 
 from __future__ import annotations
@@ -33,12 +34,16 @@ from typing import Any
 import pytest
 from realcli.harness import MockProcess, cli_bin, prepare_cli
 
-from bridle.accounts.layout import quarantined_entries
+from bridle.accounts.launch import command_line
+from bridle.accounts.layout import (
+    adopt_replaced_files,
+    quarantined_entries,
+    setup_tool,
+    shared_file_states,
+)
 from bridle.accounts.manage import add_account
 from bridle.accounts.runner import Accounts
 from bridle.accounts.specs import TOOLS
-
-pytestmark = [pytest.mark.realcli, pytest.mark.slow]
 
 TOOL_TURNS = [{"op": "bash", "command": "echo alpha", "say": "running"}, {"op": "final"}]
 
@@ -120,6 +125,8 @@ def dirs(tmp_path: Path) -> tuple[Path, Path]:
     return project, elsewhere
 
 
+@pytest.mark.realcli
+@pytest.mark.slow
 def test_codex_under_two_accounts(
     ctx: Accounts, home: Path, tmp_path: Path, dirs: tuple[Path, Path]
 ) -> None:
@@ -204,6 +211,8 @@ GEMINI_DOUBLED_RESULT = (
 )
 
 
+@pytest.mark.realcli
+@pytest.mark.slow
 def test_gemini_under_two_accounts(
     ctx: Accounts, home: Path, tmp_path: Path, dirs: tuple[Path, Path]
 ) -> None:
@@ -291,6 +300,8 @@ COPILOT_LOGIN = {
 }
 
 
+@pytest.mark.realcli
+@pytest.mark.slow
 def test_copilot_under_two_accounts(
     ctx: Accounts, home: Path, tmp_path: Path, dirs: tuple[Path, Path]
 ) -> None:
@@ -349,3 +360,85 @@ def copilot_json(path: Path) -> dict[str, Any]:
     lines = path.read_text().splitlines()
     value: dict[str, Any] = json.loads("\n".join(x for x in lines if not x.startswith("//")))
     return value
+
+
+# The fixes these runs called for, pinned without a CLI.
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "argv"),
+    [
+        (
+            {"resume_id": "S1", "yolo": True, "args": ["exec", "--json", "go on"]},
+            ["codex", "exec", "resume", "S1", "--dangerously-bypass-approvals-and-sandbox",
+             "--json", "go on"],
+        ),
+        ({"resume_latest": True, "args": ["exec", "go"]}, ["codex", "exec", "resume", "--last", "go"]),
+        ({"args": ["exec", "go"]}, ["codex", "exec", "go"]),
+    ],
+)  # fmt: skip
+def test_codex_exec_resumes_inside_exec(kwargs: dict[str, Any], argv: list[str]) -> None:
+    assert command_line(TOOLS["codex"], "codex", **kwargs) == argv
+
+
+def _replace_link(path: Path, text: str) -> None:
+    """What Copilot does to save mcp-config.json: a temp file renamed over the path."""
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text)
+    os.replace(tmp, path)
+
+
+def test_a_file_saved_over_its_link_is_carried_back(ctx: Accounts, home: Path) -> None:
+    add_account(ctx, "a", ["copilot"], "config-dir")
+    spec, paths = TOOLS["copilot"], ctx.paths("a")
+    shared = home / ".copilot" / "mcp-config.json"
+    shared.write_text("old")
+    setup_tool(paths, spec)
+    before = shared_file_states(paths, spec)
+    _replace_link(paths.tool_dir(spec) / "mcp-config.json", "new")
+
+    changes = adopt_replaced_files(paths, spec, before)
+    assert [(c.kind, c.path) for c in changes] == [("promoted", shared)]
+    assert shared.read_text() == "new"
+    assert os.readlink(paths.tool_dir(spec) / "mcp-config.json") == str(shared)
+    assert (paths.root / "backups" / "copilot" / "mcp-config.json").read_text() == "old"
+
+
+def test_a_file_saved_over_its_link_never_clobbers_a_newer_shared_copy(
+    ctx: Accounts, home: Path
+) -> None:
+    add_account(ctx, "a", ["copilot"], "config-dir")
+    spec, paths = TOOLS["copilot"], ctx.paths("a")
+    shared = home / ".copilot" / "mcp-config.json"
+    shared.write_text("old")
+    setup_tool(paths, spec)
+    before = shared_file_states(paths, spec)
+    _replace_link(paths.tool_dir(spec) / "mcp-config.json", "from a")
+    _replace_link(shared, "from b")  # another account saved first
+
+    assert adopt_replaced_files(paths, spec, before) == []
+    changes = setup_tool(paths, spec)
+    assert shared.read_text() == "from b"
+    (kept,) = quarantined_entries(paths)
+    assert kept.read_text() == "from a"
+    assert [c.kind for c in changes] == ["quarantined", "linked"]
+
+
+def test_merging_an_account_dir_drops_only_byte_identical_copies(ctx: Accounts, home: Path) -> None:
+    add_account(ctx, "a", ["codex"], "config-dir")
+    spec, paths = TOOLS["codex"], ctx.paths("a")
+    skills = paths.tool_dir(spec) / "skills"
+    skills.unlink()
+    (skills / "s").mkdir(parents=True)
+    (skills / "s" / "SKILL.md").write_text("same")
+    (skills / "s" / "notes.md").write_text("mine")
+    (home / ".codex" / "skills" / "s").mkdir(parents=True)
+    (home / ".codex" / "skills" / "s" / "SKILL.md").write_text("same")
+    (home / ".codex" / "skills" / "s" / "notes.md").write_text("theirs")
+
+    setup_tool(paths, spec)
+    assert os.readlink(skills) == str(home / ".codex" / "skills")
+    (kept,) = quarantined_entries(paths)
+    assert sorted(str(p.relative_to(kept)) for p in kept.rglob("*")) == ["s", "s/notes.md"]
+    assert (kept / "s" / "notes.md").read_text() == "mine"
+    assert (home / ".codex" / "skills" / "s" / "notes.md").read_text() == "theirs"
