@@ -132,3 +132,28 @@ def test_dates_and_bad_times() -> None:
     assert parse_when("2025-11-03T00:00:00+00:00", 0.0) == 1762128000.0
     with pytest.raises(ValueError, match="use 3d, 12h, 2w or a date"):
         parse_when("last tuesday", 0.0)
+
+
+@pytest.mark.parametrize(
+    ("delta", "shown"),
+    [
+        (5, "just now"),
+        (90, "1m ago"),
+        (3 * 3600 + 5, "3h ago"),
+        (2 * 86400, "2d ago"),
+        (15 * 86400, "2w ago"),
+    ],
+)
+def test_relative_times_read_as_ago(delta: float, shown: str) -> None:
+    from bridle.history.render import ago
+
+    assert ago(1_700_000_000.0 - delta, 1_700_000_000.0) == shown
+
+
+def test_old_sessions_show_their_date() -> None:
+    import time
+
+    from bridle.history.render import ago
+
+    ts = 1_700_000_000.0
+    assert ago(ts, ts + 90 * 86400) == time.strftime("%Y-%m-%d", time.localtime(ts))

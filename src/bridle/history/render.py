@@ -25,10 +25,12 @@ def ago(ts: float | None, now: float) -> str:
     delta = max(0.0, now - ts)
     if delta < 60:
         return "just now"
+    if delta >= 31 * 86400:
+        return time.strftime("%Y-%m-%d", time.localtime(ts))
     for size, unit in ((86400 * 7, "w"), (86400, "d"), (3600, "h"), (60, "m")):
-        if delta >= size and (unit != "w" or delta < 86400 * 31):
+        if delta >= size:
             return f"{int(delta // size)}{unit} ago"
-    return time.strftime("%Y-%m-%d", time.localtime(ts))
+    return "just now"
 
 
 def mark(snippet: str, color: bool) -> str:
