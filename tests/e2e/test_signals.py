@@ -224,11 +224,6 @@ def test_signal_saves_the_session_and_continue_resumes_it(
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="tools/_process.run_group does not kill the Bash process group when "
-    "KeyboardInterrupt/SIGTERM unwinds through it; the `sleep` outlives bridle",
-)
 def test_a_signal_during_bash_ends_its_process_group(tmp_path: Path) -> None:
     try:
         _, _, pidfile, run = interrupt_stalled_run(tmp_path, "anthropic", "tool", signal.SIGTERM)

@@ -70,20 +70,27 @@ def run_group(
     timed_out = cancelled = False
     waited = 0.0
     step = 0.05
-    while True:
-        try:
-            proc.wait(timeout=step)
-            break
-        except subprocess.TimeoutExpired:
-            waited += step
-            step = min(step * 2, 0.25)
-            if cancel is not None and cancel.is_set():
-                cancelled = True
-            elif waited >= timeout:
-                timed_out = True
-            if cancelled or timed_out:
-                _kill_group(proc)
+    try:
+        while True:
+            try:
+                proc.wait(timeout=step)
                 break
+            except subprocess.TimeoutExpired:
+                waited += step
+                step = min(step * 2, 0.25)
+                if cancel is not None and cancel.is_set():
+                    cancelled = True
+                elif waited >= timeout:
+                    timed_out = True
+                if cancelled or timed_out:
+                    _kill_group(proc)
+                    break
+    except BaseException:
+        # SIGINT/SIGTERM (or anything else) unwinding through us: the command's
+        # whole group must not outlive bridle, nor its output spool.
+        _kill_group(proc)
+        spool.unlink(missing_ok=True)
+        raise
     size = spool.stat().st_size
     with spool.open("rb") as f:
         data = f.read(READ_LIMIT)

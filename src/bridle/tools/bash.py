@@ -87,6 +87,9 @@ class Bash(Tool):
         except OSError as e:
             pwd_file.unlink(missing_ok=True)
             raise ToolError(f"could not start bash: {e.strerror or e}") from e
+        except BaseException:
+            pwd_file.unlink(missing_ok=True)
+            raise
         try:
             new_cwd = pwd_file.read_text().strip()
         except OSError:
