@@ -80,7 +80,11 @@ def main() -> None:
         env.pop(var, None)
     bridle = str(VENV_BIN / "bridle")
     rg = str(VENV_BIN / "rg")
-    results: dict[str, object] = {"sessions": args.sessions, "corpus_mb": round(corpus_bytes / 1e6)}
+    results: dict[str, object] = {
+        "sessions": args.sessions,
+        "corpus_mb": round(corpus_bytes / 1e6),
+        "load_before": round(os.getloadavg()[0], 1),
+    }
 
     # 2. First full index, from a cold page cache.
     evict(home)
@@ -197,6 +201,7 @@ def main() -> None:
     print(
         f"after append: search finds it in {results['incremental_search_ms']} ms; full stat walk {results['incremental_reindex_ms']} ms"
     )
+    results["load_after"] = round(os.getloadavg()[0], 1)
     print(json.dumps(results, indent=2))
     if not args.no_write:
         write_section(results)
