@@ -15,7 +15,9 @@ What each CLI does here, found by running it:
 - Gemini CLI 0.61 replays every earlier tool result twice when it resumes a session
   (google-gemini/gemini-cli#29365; the same without bridle), which the Gemini API
   (and the mock) reject. A session without tool calls resumes fine from B; one with
-  them fails in B exactly as it fails natively, which the test pins down.
+  them fails in B exactly as it fails natively, which the test pins down. Resumed in
+  a later minute than it began, Gemini also leaves an empty file of the session that
+  makes its next start delete the session (natively too); bridle moves it aside.
 - Copilot saves `mcp-config.json` by renaming a temp file over it, which replaces
   bridle's link; bridle carries the new file back into the store when the launch ends.
 The bridle fixes these runs called for are pinned again, without a CLI, at the end.
@@ -43,6 +45,7 @@ from bridle.accounts.layout import (
 )
 from bridle.accounts.manage import add_account
 from bridle.accounts.runner import Accounts
+from bridle.accounts.sessions import gemini_resume_stubs
 from bridle.accounts.specs import TOOLS
 
 TOOL_TURNS = [{"op": "bash", "command": "echo alpha", "say": "running"}, {"op": "final"}]
@@ -238,18 +241,27 @@ def test_gemini_under_two_accounts(
         assert gemini("a", "--yolo", "--", "-p", "say hi").stdout.strip() == "first done"
         last = last_session(home, "a", "gemini")
         chats = home / ".gemini" / "tmp" / "proj" / "chats"
-        (session,) = chats.glob("session-*.jsonl")
-        assert last["cwd"] == str(project) and Path(last["path"]).resolve() == session
+        (started,) = chats.glob("session-*.jsonl")
+        assert last["cwd"] == str(project) and Path(last["path"]).resolve() == started
+        # Name the file as if A had started the session in an earlier minute, as
+        # users do: Gemini names its files after the minute it starts in.
+        session = started.rename(chats / f"session-2026-01-01T09-00-{last['id'][:8]}.jsonl")
         before = session.read_text().splitlines()
 
         second = gemini("b", "--yolo", "--resume", last["id"], "--", "-p", "again", cwd=elsewhere)
         assert f"resuming in the session's directory {project}" in second.stderr
-        assert list(chats.glob("session-*.jsonl")) == [session]
         after = session.read_text().splitlines()
         assert after[: len(before)] == before
         assert gemini_prompts(before) == ["say hi"]
         # B's run reloaded A's conversation into the session, then added its turn.
         assert gemini_prompts(after[len(before) :]) == ["say hi", "again"]
+        assert last_session(home, "b", "gemini")["id"] == last["id"]
+        # The file Gemini opened for this minute holds no prompt; left there, the
+        # next Gemini start would delete it and, with the same short id, the session.
+        assert list(chats.glob("session-*.jsonl")) == [session]
+        (stub,) = (home / ".bridle" / "backups" / "gemini-stubs").iterdir()
+        assert stub.name.endswith(f"-{last['id'][:8]}.jsonl") and stub.name != session.name
+        assert gemini_prompts(stub.read_text().splitlines()) == []
 
         # A session that used a tool: the edit was checkpointed in the shared
         # history dir, and Gemini CLI's own resume bug shows the same from B.
@@ -258,6 +270,7 @@ def test_gemini_under_two_accounts(
         assert (home / ".gemini" / "history" / "proj" / ".git").is_dir()
         edited = last_session(home, "a", "gemini")["id"]
         assert edited != last["id"]
+        assert gemini_prompts(session.read_text().splitlines()) == ["say hi", "again"]
         resumed = gemini_edit.raw("b", "--yolo", "--resume", edited, "--", "-p", "more")
         assert resumed.returncode != 0
         assert scripted_turns(mock_edit) == [0, 1]  # only A's run reached the script
@@ -442,3 +455,27 @@ def test_merging_an_account_dir_drops_only_byte_identical_copies(ctx: Accounts, 
     assert sorted(str(p.relative_to(kept)) for p in kept.rglob("*")) == ["s", "s/notes.md"]
     assert (kept / "s" / "notes.md").read_text() == "mine"
     assert (home / ".codex" / "skills" / "s" / "notes.md").read_text() == "theirs"
+
+
+def test_only_empty_gemini_files_of_a_live_session_are_stubs(tmp_path: Path) -> None:
+    sid = "0123abcd-0000-4000-8000-000000000000"
+    meta = {"sessionId": sid, "projectHash": "h", "startTime": "t", "kind": "main"}
+    context = {"id": "c", "type": "user", "content": [{"text": "<session_context>\n"}]}
+    prompt = {"id": "u", "type": "user", "content": [{"text": "hi"}]}
+
+    def write(name: str, *records: dict[str, Any]) -> Path:
+        path = tmp_path / name
+        path.write_text("".join(json.dumps(r) + "\n" for r in records))
+        return path
+
+    main = write(
+        "session-2026-01-01T09-00-0123abcd.jsonl", meta, {"$set": {"messages": [context]}}, prompt
+    )
+    stub = write("session-2026-01-01T10-00-0123abcd.jsonl", meta, {"$set": {"messages": [context]}})
+    write("session-2026-01-01T11-00-0123abcd.json", {**meta, "messages": []})
+    write("session-2026-01-01T12-00-0123abcd.jsonl", {"$set": {"messages": [context]}})
+    write("session-2026-01-01T13-00-99999999.jsonl", meta, {"$set": {"messages": [context]}})
+
+    assert gemini_resume_stubs(tmp_path, sid) == [stub]
+    main.unlink()  # never the last file of a session
+    assert gemini_resume_stubs(tmp_path, sid) == []

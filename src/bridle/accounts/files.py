@@ -5,11 +5,11 @@ Atomic writes go to a unique temp file in the target's directory, are fsynced an
 then `os.replace`d over the target (and the directory is fsynced), so a reader sees
 the old bytes or the new bytes, never a mix. A symlinked target is written through
 its link, so a dotfiles checkout stays a symlink. `quarantine` renames a real file or
-directory aside under a timestamped name instead of deleting it: bridle never deletes
-user data. `config_lock` follows the proper-lockfile convention Claude Code uses for
-`~/.claude.json` (an atomic `mkdir` of `<file>.lock`, stale once its mtime is older
-than ten seconds), so a running Claude Code and bridle never write the same file at
-the same moment. This module does not decide *what* to write or link; callers do.
+directory aside under a timestamped name instead of deleting it, and `set_aside`
+moves a file into a backup directory: bridle never deletes user data. `config_lock`
+follows the proper-lockfile convention Claude Code uses for `~/.claude.json` (an
+atomic `mkdir` of `<file>.lock`, stale once its mtime is older than ten seconds), so
+a running Claude Code and bridle never write the same file at the same moment. This module does not decide *what* to write or link; callers do.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
 import tempfile
 import time
 from collections.abc import Callable, Iterator
@@ -89,6 +90,18 @@ def quarantine(path: Path, *, now: datetime | None = None) -> Path:
         dest = path.with_name(f"{base}-{n}")
         n += 1
     os.rename(path, dest)
+    return dest
+
+
+def set_aside(path: Path, directory: Path) -> Path:
+    """Move `path` into `directory` under its own name (plus `-N` if taken)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    dest = directory / path.name
+    n = 2
+    while dest.exists() or dest.is_symlink():
+        dest = directory / f"{path.stem}-{n}{path.suffix}"
+        n += 1
+    shutil.move(str(path), str(dest))
     return dest
 
 

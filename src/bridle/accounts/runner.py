@@ -5,9 +5,10 @@ its links (idempotent), syncs Claude's MCP servers, finds the binary, and, when 
 session is resumed by id, moves to that session's directory (or explains that the
 directory is gone and stays where it is). `run_plan` runs the child, forwarding
 SIGINT, SIGTERM, SIGHUP and SIGWINCH to it, and returns its exit code (128+N when a
-signal ended it). `finish_launch` records the session the child wrote, carries
-shared files it rewrote or created into the shared store, and syncs MCP servers
-back. `open_portal` runs the plan inside tmux. This is the only module of
+signal ended it). `finish_launch` records the session the child wrote (moving
+aside the empty files Gemini CLI leaves when it resumes, which would make its own
+cleanup delete the session), carries shared files it rewrote or created into the
+shared store, and syncs MCP servers back. `open_portal` runs the plan inside tmux. This is the only module of
 `accounts/` that starts processes; it prints nothing (notices are returned).
 """
 
@@ -26,6 +27,7 @@ from pathlib import Path
 from types import FrameType
 
 from bridle.accounts import sessions
+from bridle.accounts.files import set_aside
 from bridle.accounts.keys import load_oauth_token
 from bridle.accounts.launch import LaunchPlan, account_env, command_line, portal_argv, portal_name
 from bridle.accounts.layout import (
@@ -189,6 +191,12 @@ class Accounts:
         else:
             tool_dir = prep.paths.primary_dir(prep.spec)
         ref = sessions.latest_session(prep.spec, tool_dir, prep.started - 2.0)
+        if ref is not None and prep.spec.name == "gemini":
+            stubs = sessions.gemini_resume_stubs(Path(ref.path).parent, ref.id)
+            for stub in stubs:  # else Gemini's cleanup deletes the session with them
+                set_aside(stub, self.store.root.parent / "backups" / "gemini-stubs")
+            if stubs:
+                ref = sessions.latest_session(prep.spec, tool_dir, prep.started - 2.0)
         if ref is not None:
             ended = self.now().isoformat(timespec="seconds")
             sessions.record_last_session(self.record_file, name, ref, ended)

@@ -147,6 +147,63 @@ def find_session(spec: ToolSpec, tool_dir: Path, session_id: str) -> SessionRef 
     return None
 
 
+_STUB_MAX_BYTES = 256 * 1024
+
+
+def _gemini_messages(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Every message in a Gemini session file's records, in `$set` lists or alone."""
+    found: list[dict[str, Any]] = []
+    for record in records:
+        listed = record.get("$set", {}).get("messages") if "$set" in record else None
+        if isinstance(listed, list):
+            found += [m for m in listed if isinstance(m, dict)]
+        elif "sessionId" not in record and "$set" not in record:
+            found.append(record)
+    return found
+
+
+def _is_context_only(message: dict[str, Any]) -> bool:
+    content = message.get("content")
+    if message.get("type") != "user" or not isinstance(content, list) or not content:
+        return False
+    first = content[0]
+    return isinstance(first, dict) and str(first.get("text", "")).startswith("<session_context>")
+
+
+def _gemini_kind(path: Path, session_id: str) -> str:
+    """`stub` (only the session context), `conversation`, or `other` (unknown)."""
+    try:
+        if path.stat().st_size > _STUB_MAX_BYTES:
+            return "other"
+    except OSError:
+        return "other"
+    records = _first_json_lines(path, limit=1000)
+    if not any(r.get("sessionId") == session_id and "projectHash" in r for r in records):
+        return "other"
+    messages = _gemini_messages(records)
+    return "stub" if all(_is_context_only(m) for m in messages) else "conversation"
+
+
+def gemini_resume_stubs(chats_dir: Path, session_id: str) -> list[Path]:
+    """Files Gemini CLI opened for `session_id` that hold no conversation.
+
+    Gemini CLI (0.61) opens `session-<minute>-<id8>.jsonl` when it starts. Resuming a
+    session in a later minute than it began leaves that file holding only the
+    session context, while the conversation goes on in the original file. On its
+    next start in the project, Gemini's session cleanup deletes such an empty file
+    *and every file with the same short id*, the resumed conversation included. The
+    stubs are found here so the launcher can move them aside: `.jsonl` files of
+    that id whose only message is the session context, and only while another file
+    of that id holds the conversation.
+    """
+    short = session_id[:8]
+    files = sorted(chats_dir.glob(f"session-*-{short}.jsonl")) if len(short) == 8 else []
+    kinds = {p: _gemini_kind(p, session_id) for p in files}
+    if "conversation" not in kinds.values():
+        return []
+    return [p for p, kind in kinds.items() if kind == "stub"]
+
+
 # --- the record of last sessions ------------------------------------------------
 
 
