@@ -1,0 +1,58 @@
+"""An imported Claude Code session continues in bridle against the mock server.
+
+The real Claude Code session fixture (five tool rounds fixing the buggy example)
+is imported into bridle's store, then `bridle -p … -r <new id>` resumes it: the
+mock sees the whole imported history in the first request (it derives the
+scenario turn from the tool rounds it carries) and reports no tool_use /
+tool_result pairing violation."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from bridle.history.convert import import_session
+from bridle.mock.server import MockServer
+from bridle.store.db import open_db
+
+from .helpers import FIXTURES
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "buggy-project"
+
+
+def test_imported_claude_session_continues_in_bridle(tmp_path: Path) -> None:
+    repo = tmp_path / "buggy-project"
+    shutil.copytree(EXAMPLE, repo, ignore=shutil.ignore_patterns("scenario.json", "__pycache__"))
+    home = tmp_path / "home"
+    for src in (FIXTURES / "claude" / "real" / "input").rglob("*.jsonl"):
+        rel = src.relative_to(FIXTURES / "claude" / "real" / "input")
+        dest = home / str(rel).replace(
+            "-home-ada-src-buggy-project", "".join(c if c.isalnum() else "-" for c in str(repo))
+        )
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        dest.write_text(src.read_text().replace("/home/ada/src/buggy-project", str(repo)))
+    env = {**os.environ, "HOME": str(home), "BRIDLE_HISTORY_BACKGROUND": "0"}
+
+    db = open_db(Path(os.environ["BRIDLE_HOME"]) / "bridle.db")
+    new_id = import_session(db, "claude:1d0d0a34", model="mock/anthropic", provider="mock", env=env)
+    db.close()
+
+    with MockServer(EXAMPLE / "scenario.json", workdir=repo) as srv:
+        done = subprocess.run(
+            [sys.executable, "-m", "bridle", "-p", "go on", "-r", new_id, "--model", "mock/anthropic",
+             "--max-turns", "1", "--output-format", "json", "--dangerously-skip-permissions"],
+            cwd=repo, env={**env, "BRIDLE_MOCK_BASE_URL": srv.base_url},
+            capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        turns = [r.get("turn") for r in srv.requests if not r.get("side")]
+        violations = list(srv.violations)
+    result = json.loads(done.stdout)
+    assert (result["session_id"], result["subtype"]) == (new_id, "success")
+    # The five imported tool rounds put the scenario at its final turn.
+    assert turns == [5]
+    assert violations == []
