@@ -127,3 +127,27 @@ def test_import_session_writes_a_new_bridle_session(tmp_path: Path) -> None:
         Exception, match="no Claude Code, Codex, Gemini CLI or Copilot CLI session matches"
     ):
         import_session(db, "claude:ffff", model="mock/default", provider="mock", env=env)
+
+
+def test_sessions_import_command(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    install(FIXTURES / "gemini" / "real", tmp_path)
+    env = {**os.environ, "HOME": str(tmp_path), "BRIDLE_HISTORY_BACKGROUND": "0"}
+    out = subprocess.run(
+        [sys.executable, "-m", "bridle", "sessions", "import", "gemini:f02e90f0", "--model", "deepseek/deepseek-chat"],
+        env=env, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    new_id = out.stdout.strip()
+    record = SessionStore(open_db(Path(os.environ["BRIDLE_HOME"]) / "bridle.db")).get(new_id)
+    assert (record.model, record.provider, record.cwd) == (
+        "deepseek/deepseek-chat",
+        "deepseek",
+        "/home/ada/src/buggy-project",
+    )
+    assert (
+        out.stderr
+        == f"imported gemini:f02e90f0-4acb-4935-838b-42fcd8ceace8; continue with: bridle -r {new_id[:8]}\n"
+    )

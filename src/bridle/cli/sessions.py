@@ -306,6 +306,34 @@ def run_resume(db: Any, s: Any, account: str | None, dry_run: bool) -> None:
     exec_plan(plan, os.environ, binary=binary)
 
 
+@sessions.command("import")
+@click.argument("ref")
+@click.option(
+    "--model", help="Model to record for the new session (default: the one the session used)."
+)
+@click.option("--account", help="Account to record for the new session.")
+def import_cmd(ref: str, model: str | None, account: str | None) -> None:
+    """Copy a Claude Code, Codex, Gemini CLI or Copilot CLI session into bridle,
+    to continue it with any model: `bridle -r NEW_ID --model provider/model`."""
+    from bridle.history.convert import import_session
+
+    db = _open()
+    source = _one(db, ref)
+    if source.tool == "bridle":
+        raise click.UsageError(
+            f"{ref!r} is already a bridle session: continue it with `bridle -r {source.id}`."
+        )
+    chosen = model or source.model or source.tool
+    provider = chosen.split("/", 1)[0] if "/" in chosen else source.tool
+    new_id = import_session(
+        db, f"{source.tool}:{source.id}", model=chosen, provider=provider, account=account
+    )
+    click.echo(new_id)
+    click.echo(
+        f"imported {source.tool}:{source.id}; continue with: bridle -r {new_id[:8]}", err=True
+    )
+
+
 def _star(ref: str, on: bool) -> None:
     from bridle.history.search import set_star
 
