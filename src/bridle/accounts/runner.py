@@ -170,8 +170,28 @@ class Accounts:
         return Prepared(plan, spec, account, paths, time.time(), before)
 
     def prepare_command(self, name: str, argv: list[str]) -> LaunchPlan:
+        return self.prepare_commands(name, argv)[0].plan
+
+    def prepare_commands(self, name: str, argv: list[str]) -> list[Prepared]:
+        """A shell or one command in `name`'s context. Any of the account's CLIs may
+        run inside it, so there is one `Prepared` per CLI for `finish_command`; the
+        first carries the plan to run."""
         account, paths = self.open(name)
-        return LaunchPlan(argv, self.env_for(account, paths), str(self.cwd))
+        plan = LaunchPlan(argv, self.env_for(account, paths), str(self.cwd))
+        specs = [TOOLS[p] for p in account.providers] if account is not None else []
+        started = time.time()
+        preps = [
+            Prepared(plan, spec, account, paths, started, shared_file_states(paths, spec))
+            for spec in specs
+        ]
+        return preps or [Prepared(plan, TOOLS["claude"], account, paths, started, {})]
+
+    def finish_command(self, preps: list[Prepared]) -> list[str]:
+        """What `finish_launch` does, for every CLI the shell or command could have run."""
+        notices: list[str] = []
+        for prep in preps:
+            notices += self.finish_launch(prep)
+        return notices
 
     def finish_launch(self, prep: Prepared) -> list[str]:
         """Record the session the child wrote, carry shared files it rewrote or

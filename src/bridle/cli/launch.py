@@ -85,9 +85,13 @@ def shell(account: str) -> int:
 
     ctx = Accounts(os.environ, Path.cwd())
     name = ctx.store.resolve(account)
-    plan = ctx.prepare_command(name, [os.environ.get("SHELL") or "/bin/sh"])
+    preps = ctx.prepare_commands(name, [os.environ.get("SHELL") or "/bin/sh"])
     _notice(f"shell for account {name}; exit to return")
-    return run_plan(plan)
+    try:
+        return run_plan(preps[0].plan)
+    finally:
+        for line in ctx.finish_command(preps):
+            _notice(line)
 
 
 @click.command(context_settings=_PASS_THROUGH)
@@ -98,4 +102,10 @@ def exec_(account: str, command: tuple[str, ...]) -> int:
     from bridle.accounts.runner import Accounts, run_plan
 
     ctx = Accounts(os.environ, Path.cwd())
-    return run_plan(ctx.prepare_command(ctx.store.resolve(account), list(command)))
+    preps = ctx.prepare_commands(ctx.store.resolve(account), list(command))
+    try:
+        return run_plan(preps[0].plan)
+    finally:
+        # Shared files a CLI rewrote in there go back to the shared store.
+        for line in ctx.finish_command(preps):
+            _notice(line)
