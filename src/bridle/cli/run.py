@@ -14,16 +14,9 @@ from typing import Any
 
 import click
 
+from bridle.config.schema import PERMISSION_MODES
+
 OUTPUT_FORMATS = ("text", "json", "stream-json", "diff")
-PERMISSION_MODES = (
-    "default",
-    "acceptEdits",
-    "plan",
-    "dontAsk",
-    "bypassPermissions",
-    "auto",
-    "bypass",
-)
 
 
 def _first_positional(cmd: click.Command, ctx: click.Context, args: list[str]) -> str | None:

@@ -17,15 +17,11 @@ from bridle.core.errors import ConfigError
 
 WIRES = ("anthropic-messages", "openai-chat", "openai-responses", "gemini")
 PROVIDER_KEYS = ("wire", "base_url", "api_key_env", "api_key", "headers", "max_retries")
-PERMISSION_MODES = (
-    "default",
-    "acceptEdits",
-    "plan",
-    "dontAsk",
-    "bypassPermissions",
-    "auto",
-    "bypass",
-)
+MODES = ("default", "acceptEdits", "plan", "dontAsk", "bypassPermissions")
+# bridle has no approval classifier, so `auto` keeps the rule-based part of Claude
+# Code's auto mode: reads and in-project edits run, everything else asks.
+MODE_ALIASES = {"auto": "acceptEdits", "bypass": "bypassPermissions", "manual": "default"}
+PERMISSION_MODES = MODES + tuple(MODE_ALIASES)
 PERMISSION_KEYS = ("allow", "ask", "deny", "defaultMode", "additionalDirectories")
 # Keys bridle or a tool sharing these files uses, accepted without a shape check.
 KNOWN_UNCHECKED = frozenset(

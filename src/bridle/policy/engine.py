@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
+from bridle.config.schema import MODE_ALIASES, MODES
 from bridle.core.errors import ConfigError
 from bridle.policy.commands import classify
 from bridle.policy.rules import EDIT_TOOLS, READ_TOOLS, PermissionRule, parse_rule
@@ -37,10 +38,6 @@ def _names(text: str) -> frozenset[str]:
 
 
 Behavior = Literal["allow", "ask", "deny"]
-MODES = ("default", "acceptEdits", "plan", "dontAsk", "bypassPermissions")
-# bridle has no approval classifier, so `auto` keeps the rule-based part of Claude
-# Code's auto mode: reads and in-project edits run, everything else asks.
-MODE_ALIASES = {"auto": "acceptEdits", "bypass": "bypassPermissions", "manual": "default"}
 _ORDER: dict[str, int] = {"allow": 0, "ask": 1, "deny": 2}
 _ALWAYS_ALLOWED = frozenset({"TodoWrite", "Task", "Agent", "ExitPlanMode"})
 _PROTECTED_DIRS = (".git", ".bridle", ".claude")
