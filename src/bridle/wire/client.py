@@ -1,27 +1,34 @@
 """`ModelClient`: one model endpoint over HTTP, with retries, as `core.stream`
 events or a finished `ModelResponse`.
 
-It builds the request with the endpoint's wire adapter, sends it with a
-synchronous `httpx.Client` (the engine runs tools in threads; a sync client keeps
-the hot path plain, and httpx's per-read timeout is exactly the stream idle
-timeout), and decodes SSE or, whatever was asked for, a whole JSON body when
-the server answers `application/json`. Transient failures are retried with
-exponential backoff and jitter, honouring `retry-after-ms`, `retry-after`
-(seconds or an HTTP date) and Gemini's `RetryInfo`: connection errors, idle
-timeouts, 408/429/5xx/529, in-stream errors, and streams that break before their
-first content event. Once content has been yielded a break is raised instead,
-so output is never duplicated. Clock, sleep, randomness and the HTTP transport
-are passed in; nothing here reads the environment or a catalog.
+It builds the request with the endpoint's wire adapter and sends it synchronously
+(the engine runs tools in threads; a sync client keeps the hot path plain) through
+one of two transports behind the `_Sender` seam: by default the lean stdlib client
+in `_http.py`, which keeps httpx (and the ~110 ms and ~20 MB it costs a process)
+out entirely; `httpx.Client` when a test injects a transport, when a proxy applies
+(HTTP_PROXY/HTTPS_PROXY/ALL_PROXY, which httpx honours along with NO_PROXY), when
+the URL carries credentials, or when BRIDLE_HTTP_CLIENT=httpx asks for it
+(`stdlib` forces the other). Both raise the same typed errors with the same
+messages, mapped at one boundary. The answer is decoded as SSE or, whatever was
+asked for, as a whole JSON body when the server answers `application/json`.
+Transient failures are retried with exponential backoff and jitter, honouring
+`retry-after-ms`, `retry-after` (seconds or an HTTP date) and Gemini's
+`RetryInfo`: connection errors, idle timeouts, 408/429/5xx/529, in-stream errors,
+and streams that break before their first content event. Once content has been
+yielded a break is raised instead, so output is never duplicated. Clock, sleep,
+randomness, the environment and the HTTP transport are passed in; nothing here
+reads a catalog.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import random
 import time
-from collections.abc import Callable, Generator, Iterator
-from contextlib import closing, contextmanager
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Generator, Iterator, Mapping
+from contextlib import AbstractContextManager, closing, contextmanager
+from typing import TYPE_CHECKING, NamedTuple, Protocol
 
 from bridle.core.errors import (
     ConfigError,
@@ -52,6 +59,8 @@ if TYPE_CHECKING:
     import httpx
 
 RetryObserver = Callable[[int, float, ProviderError], None]
+# What a transport hands back: status, headers (case-insensitive), body chunks.
+Reply = tuple[int, Mapping[str, str], Iterator[bytes]]
 
 # Events that show the user something: once one is out, a retry would repeat it.
 _CONTENT = frozenset(
@@ -75,6 +84,7 @@ class ModelClient:
         clock: Callable[[], float] = time.time,
         retry_observer: RetryObserver | None = None,
         max_retry_wait: float = 60.0,
+        env: Mapping[str, str] | None = None,
     ) -> None:
         self.endpoint = endpoint
         self.adapter = adapter_for(endpoint.wire)
@@ -86,7 +96,10 @@ class ModelClient:
         # A server asking for a longer wait than this is not waited for: the
         # error goes to the user, who can switch account or model instead.
         self.max_retry_wait = max_retry_wait
-        self._http: httpx.Client | None = None
+        # Proxy and CA variables, as httpx would read them (it reads os.environ).
+        self._env = os.environ if env is None else env
+        self._http: _Sender | None = None
+        self._failures: _Failures | None = None
 
     def __enter__(self) -> ModelClient:
         return self
@@ -97,7 +110,7 @@ class ModelClient:
     def close(self) -> None:
         if self._http is not None:
             self._http.close()
-            self._http = None
+            self._http = self._failures = None
 
     def complete(self, req: ModelRequest) -> ModelResponse:
         """The whole response: streamed when `req.stream`, else one JSON answer.
@@ -160,44 +173,64 @@ class ModelClient:
         backoff = min(BACKOFF_CAP, BACKOFF_BASE * 2**attempt)
         return backoff * (0.5 + 0.5 * self._rng())
 
-    def _client(self) -> httpx.Client:
-        if self._http is None:
-            import httpx
-
+    def _sender(self) -> tuple[_Sender, _Failures]:
+        if self._http is None or self._failures is None:
             ep = self.endpoint
-            timeout = httpx.Timeout(
-                connect=ep.connect_timeout,
-                read=ep.idle_timeout,
-                write=ep.idle_timeout,
-                pool=ep.connect_timeout,
+            if self._wants_httpx():
+                self._http, self._failures = _httpx_sender(ep, self._transport)
+            else:
+                from bridle.wire import _http
+
+                self._http = _http.HTTPClient(
+                    connect_timeout=ep.connect_timeout, read_timeout=ep.idle_timeout, env=self._env
+                )
+                self._failures = _Failures(
+                    _http.ReadTimeout,
+                    _http.TimeoutException,
+                    (_http.UnsupportedProtocol, _http.InvalidURL),
+                    _http.TransportError,
+                )
+        return self._http, self._failures
+
+    def _wants_httpx(self) -> bool:
+        if self._transport is not None:
+            return True
+        choice = self._env.get("BRIDLE_HTTP_CLIENT", "").strip().lower()
+        if choice in ("httpx", "stdlib"):
+            return choice == "httpx"
+        if choice:
+            raise ConfigError(
+                f"{choice!r} is not an HTTP client bridle has; use 'stdlib' (the default) "
+                "or 'httpx', or unset it",
+                key="BRIDLE_HTTP_CLIENT",
             )
-            # Loading the CA bundle costs ~25 ms per process; plain-http endpoints
-            # (local servers, the mock) never use it.
-            tls = not ep.base_url.startswith("http://")
-            self._http = httpx.Client(transport=self._transport, timeout=timeout, verify=tls)
-        return self._http
+        from bridle.wire._http import proxy_applies
+
+        scheme, _, rest = self.endpoint.base_url.partition("://")
+        credentials = "@" in rest.split("/", 1)[0]  # httpx turns them into basic auth
+        return credentials or proxy_applies(scheme.lower(), self._env)
 
     def _attempt(self, http_req: HTTPRequest, content: bytes) -> Generator[StreamEvent, None, None]:
         """One HTTP exchange. Raises typed errors; checks the stream really ended."""
         ep, adapter = self.endpoint, self.adapter
-        client = self._client()
+        sender, failures = self._sender()
         with (
-            _transport_errors(ep, http_req.url),
-            client.stream("POST", http_req.url, content=content, headers=http_req.headers) as resp,
+            _transport_errors(ep, http_req.url, failures),
+            sender.send(http_req.url, http_req.headers, content) as (status, headers, body),
         ):
-            if resp.status_code >= 400:
-                err = adapter.http_error(resp.status_code, resp.read(), ep.provider)
-                hint = retry_after(resp.headers, self._clock())
+            if status >= 400:
+                err = adapter.http_error(status, b"".join(body), ep.provider)
+                hint = retry_after(headers, self._clock())
                 if hint is not None:
                     err.retry_after = hint
                 raise err
-            if "json" in resp.headers.get("content-type", "").lower():
-                body = resp.read()
+            if "json" in headers.get("content-type", "").lower():
+                whole = b"".join(body)
                 with protocol_errors(ep.wire, ep.provider):
-                    doc = json.loads(body)
+                    doc = json.loads(whole)
                 events = adapter.parse_response(doc, ep.provider)
             else:
-                events = adapter.decode_stream(iter_sse(resp.iter_bytes()), ep.provider)
+                events = adapter.decode_stream(iter_sse(body), ep.provider)
             ended = False
             for ev in events:
                 if type(ev) is MessageEnd or type(ev) is StreamErrorEvent:
@@ -209,32 +242,92 @@ class ModelClient:
                     "(connection cut); it is retried when nothing had been shown yet",
                     provider=ep.provider,
                 )
+            # The wire stops at its end marker; what follows (a chunked body's last
+            # chunk) is read too, so the connection is clean for the next request.
+            for _ in body:
+                pass
+
+
+class _Sender(Protocol):
+    """The seam between the two transports: one POST, streamed."""
+
+    def send(
+        self, url: str, headers: Mapping[str, str], content: bytes
+    ) -> AbstractContextManager[Reply]: ...
+
+    def close(self) -> None: ...
+
+
+class _Failures(NamedTuple):
+    """A transport's exception classes, by what they mean to the user."""
+
+    read_timeout: type[Exception]
+    timeout: type[Exception]
+    bad_url: tuple[type[Exception], ...]
+    request: type[Exception]
+
+
+class _HttpxSender:
+    def __init__(self, client: httpx.Client) -> None:
+        self.client = client
+
+    @contextmanager
+    def send(self, url: str, headers: Mapping[str, str], content: bytes) -> Iterator[Reply]:
+        with self.client.stream("POST", url, content=content, headers=headers) as resp:
+            yield resp.status_code, resp.headers, resp.iter_bytes()
+
+    def close(self) -> None:
+        self.client.close()
+
+
+def _httpx_sender(ep: Endpoint, transport: httpx.BaseTransport | None) -> tuple[_Sender, _Failures]:
+    import httpx
+
+    from bridle.wire._http import USER_AGENT
+
+    timeout = httpx.Timeout(
+        connect=ep.connect_timeout,
+        read=ep.idle_timeout,
+        write=ep.idle_timeout,
+        pool=ep.connect_timeout,
+    )
+    # Loading the CA bundle costs ~25 ms per process; plain-http endpoints
+    # (local servers, the mock) never use it.
+    tls = not ep.base_url.startswith("http://")
+    client = httpx.Client(
+        transport=transport, timeout=timeout, verify=tls, headers={"user-agent": USER_AGENT}
+    )
+    failures = _Failures(
+        httpx.ReadTimeout,
+        httpx.TimeoutException,
+        (httpx.UnsupportedProtocol, httpx.InvalidURL),
+        httpx.RequestError,
+    )
+    return _HttpxSender(client), failures
 
 
 @contextmanager
-def _transport_errors(ep: Endpoint, url: str) -> Iterator[None]:
-    """The one place httpx's exceptions become bridle's."""
-    import httpx
-
+def _transport_errors(ep: Endpoint, url: str, failures: _Failures) -> Iterator[None]:
+    """The one place a transport's exceptions become bridle's, the same for both."""
     try:
         yield
-    except httpx.ReadTimeout as e:
+    except failures.read_timeout as e:
         raise StreamTimeout(
             f"no data from {url} for {ep.idle_timeout:g}s (the provider stalled; "
             "a model that thinks silently for longer needs a larger idle_timeout)",
             provider=ep.provider,
         ) from e
-    except httpx.TimeoutException as e:
+    except failures.timeout as e:
         raise ConnectionFailed(
             f"timed out connecting to {url} ({type(e).__name__}); check base_url and the network",
             provider=ep.provider,
         ) from e
-    except (httpx.UnsupportedProtocol, httpx.InvalidURL) as e:
+    except failures.bad_url as e:
         raise ConfigError(
             f"base_url {ep.base_url!r} for {ep.provider} is not a usable http(s) URL ({e})",
             key=f"providers.{ep.provider}.base_url",
         ) from e
-    except httpx.RequestError as e:
+    except failures.request as e:
         raise ConnectionFailed(
             f"cannot talk to {url}: {e or type(e).__name__} (check base_url, e.g. "
             f"{ep.provider.upper()}_BASE_URL, and the network)",
@@ -242,7 +335,7 @@ def _transport_errors(ep: Endpoint, url: str) -> Iterator[None]:
         ) from e
 
 
-def retry_after(headers: httpx.Headers, now: float) -> float | None:
+def retry_after(headers: Mapping[str, str], now: float) -> float | None:
     """Seconds the server asked us to wait: `retry-after-ms`, else `retry-after`
     as seconds or as an HTTP date."""
     ms = headers.get("retry-after-ms")
