@@ -128,6 +128,14 @@ def list_cmd(tool: str | None, account: str | None, project: str | None, since: 
     now, home = time.time(), os.path.expanduser("~")
     for s in rows:
         click.echo(json.dumps(s.to_json()) if as_json else session_line(s, now, home, _color()))
+    if not rows and not as_json:
+        from bridle.history.roots import TOOLS as ROOT_TOOLS
+        from bridle.history.roots import primary_dir
+
+        where = ", ".join(str(primary_dir(t, os.environ)) for t in ROOT_TOOLS)
+        click.echo(
+            f"No sessions match. Looked in {where} and the accounts under $BRIDLE_HOME.", err=True
+        )
 
 
 @sessions.command("search")
