@@ -385,6 +385,25 @@ def test_an_abandoned_stream_closes_its_connection() -> None:
     assert [r.connection for r in server.requests] == [1, 2]
 
 
+@pytest.mark.parametrize(
+    "answer",
+    [
+        Answer([SIZED_HEAD + SSE, b"never sent"], stall_after=1),  # 9999 bytes promised
+        Answer([CHUNKED_HEAD + frame(SSE), b"0\r\n\r\n"], stall_after=1),  # no last chunk
+    ],
+    ids=["content-length", "chunked"],
+)
+def test_a_body_that_outlives_its_message_is_not_waited_for(answer: Answer) -> None:
+    # The message is complete, but its body is not: the answer is returned and
+    # the connection, not reusable, is closed (the next request opens another).
+    with RawServer([answer, Answer([sized()])]) as server:
+        with stdlib(endpoint(server.url, idle_timeout=60.0)) as client:
+            assert client.complete(REQ).text == "Hello there"
+            assert server.wait_closed(1) == "client"
+            assert client.complete(REQ).text == "Hello there"
+    assert [r.connection for r in server.requests] == [1, 2]
+
+
 def test_close_closes_the_kept_alive_connection() -> None:
     with RawServer([Answer([sized()])]) as server:
         client = stdlib(endpoint(server.url))

@@ -42,6 +42,7 @@ _TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 _HEX = b"0123456789abcdefABCDEF"
 _URL_SAFE = "/:@!$&'()*+,;=%~"  # RFC 3986 pchar and "/"; "%" keeps escapes as sent
 _CUT = "peer closed connection without sending complete message body"
+_FRAMING_GRACE = 0.5  # seconds to wait for the end of a body whose message is complete
 
 Origin = tuple[str, str, int]  # scheme, host, port
 
@@ -189,11 +190,25 @@ class HTTPClient:
         body: _Body | None = None
         try:
             status, reply_headers, body = _read_response(conn)
-            chunks: Iterator[bytes] = iter(body)
+            raw = chunks = iter(body)
             coding = reply_headers.get("content-encoding")
             if coding:
-                chunks = _decoded(chunks, coding)
+                chunks = _decoded(raw, coding)
             yield status, reply_headers, chunks
+            if not body.done and body.keep_alive:
+                # The caller stopped at the wire's end marker; the body's framing
+                # (a chunked body's last chunk) usually follows at once. Read it
+                # to reuse the connection, but do not wait on a server that lags.
+                conn.sock.settimeout(min(self.read_timeout, _FRAMING_GRACE))
+                left = _READ_SIZE  # nor on one that keeps talking
+                try:
+                    for piece in raw:
+                        left -= len(piece)
+                        if left < 0:
+                            break
+                except TransportError:
+                    pass
+                conn.sock.settimeout(self.read_timeout)
         finally:
             if body is not None and body.done and body.keep_alive:
                 self._release(conn)

@@ -242,10 +242,6 @@ class ModelClient:
                     "(connection cut); it is retried when nothing had been shown yet",
                     provider=ep.provider,
                 )
-            # The wire stops at its end marker; what follows (a chunked body's last
-            # chunk) is read too, so the connection is clean for the next request.
-            for _ in body:
-                pass
 
 
 class _Sender(Protocol):
