@@ -4,11 +4,13 @@
 `"quoted phrases"` match as phrases, `word*` is a prefix, `OR` and a leading `-`
 (NOT) pass through, and nothing the user types can be an FTS5 syntax error.
 `search` ranks chunks with `bm25()` (user text weighs most), keeps each
-session's best chunk, and cuts a `snippet()` around the match with the given
-markers. Filters (tool, account, project, time range, role, starred) apply in
-the same query. This module imports only the standard library: it sits on the
-path of `bridle sessions search`, whose whole run must stay within tens of
-milliseconds.
+session's best chunk, and cuts a snippet around the first match, marking every
+match in it (finding the words the way the unicode61 tokenizer split them, which
+is faster than FTS5's `snippet()` over a large chunk; that remains the fallback).
+Filters (tool, account, project, time range, role, starred) apply in the same
+query. This module imports only sqlite3, no dataclasses, typing, re or json: it
+sits on the path of `bridle sessions search`, whose whole run must stay within
+tens of milliseconds.
 """
 
 from __future__ import annotations
@@ -225,10 +227,6 @@ def _where(f: Filters, args: list[object]) -> str:
 _COLUMNS = "s.id, s.tool, s.sid, s.title, s.cwd, s.branch, s.model, s.created, s.updated, s.entries, s.head, s.tail"
 
 
-def _row(r: tuple) -> SessionRow:
-    return SessionRow(r)
-
-
 def _decorate(db: sqlite3.Connection, rows: list[SessionRow]) -> None:
     """Fill in stars and the accounts that can see each session."""
     if not rows:
@@ -260,7 +258,7 @@ def list_sessions(
         "tool": "s.tool, s.updated DESC",
     }.get(sort, "s.updated DESC")
     rows = [
-        _row(r)
+        SessionRow(r)
         for r in db.execute(
             f"SELECT {_COLUMNS} FROM history_sessions s WHERE 1{where} ORDER BY {order} LIMIT ?",
             [*args, limit],
@@ -314,7 +312,7 @@ def search(
     sessions = {
         r.key: r
         for r in map(
-            _row,
+            SessionRow,
             db.execute(
                 f"SELECT {_COLUMNS} FROM history_sessions s WHERE s.id IN ({keys})", list(best)
             ),
@@ -444,7 +442,7 @@ def find_session(db: sqlite3.Connection, ref: str) -> list[SessionRow]:
         where += " AND s.tool = ?"
         args.append(tool)
     rows = [
-        _row(r)
+        SessionRow(r)
         for r in db.execute(
             f"SELECT {_COLUMNS} FROM history_sessions s WHERE {where} LIMIT 20", args
         )
