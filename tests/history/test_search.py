@@ -157,3 +157,35 @@ def test_old_sessions_show_their_date() -> None:
 
     ts = 1_700_000_000.0
     assert ago(ts, ts + 90 * 86400) == time.strftime("%Y-%m-%d", time.localtime(ts))
+
+
+def test_a_very_common_word_is_ranked_among_the_newest_chunks(tmp_path: Path) -> None:
+    import json
+    import os
+
+    base = tmp_path / ".claude" / "projects" / "-p"
+    base.mkdir(parents=True)
+    for n, (count, mtime) in enumerate([(9, 1_000.0), (1, 2_000.0), (2, 3_000.0)]):
+        sid = f"00000000-0000-4000-8000-00000000000{n}"
+        lines = [
+            {
+                "type": "user",
+                "sessionId": sid,
+                "cwd": "/p",
+                "message": {"role": "user", "content": "look at this"},
+            },
+            {
+                "type": "user",
+                "sessionId": sid,
+                "cwd": "/p",
+                "message": {"role": "user", "content": "widget " * count},
+            },
+        ]
+        path = base / f"{sid}.jsonl"
+        path.write_text("".join(json.dumps(rec) + "\n" for rec in lines))
+        os.utime(path, (mtime, mtime))
+    ix, _ = index(tmp_path)
+    # Every match ranked: the session saying "widget" nine times wins.
+    assert [h.session.id[-1] for h in search(ix.db, "widget")] == ["0", "2", "1"]
+    # Capped at the two newest matching chunks, the oldest session drops out.
+    assert [h.session.id[-1] for h in search(ix.db, "widget", recent_cap=2)] == ["2", "1"]

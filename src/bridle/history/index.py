@@ -134,8 +134,9 @@ class SessionIndex:
             todo.append((key, f, st))
             total += max(0, st.st_size - (row[7] if row is not None and row[4] == st.st_ino else 0))
         stats.files = len(found)
-        # Session indexes rename sessions, so they go after the sessions they name.
-        todo.sort(key=lambda t: t[1].path.endswith("session_index.jsonl"))
+        # Oldest first, so chunk ids follow time (search ranks a very common word
+        # among its newest chunks); session indexes rename sessions, so they go last.
+        todo.sort(key=lambda t: (t[1].path.endswith("session_index.jsonl"), t[2].st_mtime_ns, t[0]))
         writer = IndexWriter(self.db)
         try:
             if only is None:

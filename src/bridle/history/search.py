@@ -7,8 +7,10 @@
 session's best chunk, and cuts a snippet around the first match, marking every
 match in it (finding the words the way the unicode61 tokenizer split them, which
 is faster than FTS5's `snippet()` over a large chunk; that remains the fallback).
-Filters (tool, account, project, time range, role, starred) apply in the same
-query. This module imports only sqlite3, no dataclasses, typing, re or json: it
+A query matching more than RECENT_CAP chunks is ranked among its newest
+RECENT_CAP (chunk ids follow the files' mtimes), so a search for a word every
+session holds stays as fast as a rare one. Filters (tool, account, project,
+time range, role, starred) apply in the same query. This module imports only sqlite3, no dataclasses, typing, re or json: it
 sits on the path of `bridle sessions search`, whose whole run must stay within
 tens of milliseconds.
 """
@@ -20,6 +22,7 @@ import sqlite3
 ROLES = ("user", "assistant", "tool")
 WEIGHTS = (2.0, 1.0, 0.6)  # bm25 column weights: user, assistant, tool
 SNIPPET_TOKENS = 14
+RECENT_CAP = 2000  # a query matching more chunks ranks only the newest this many
 
 # Plain classes rather than dataclasses: importing `dataclasses` (and with it
 # `inspect`) costs more than a whole search of a rare word.
@@ -275,6 +278,7 @@ def search(
     *,
     limit: int = 20,
     marks: tuple[str, str] = ("\x02", "\x03"),
+    recent_cap: int = RECENT_CAP,
 ) -> list[Hit]:
     """Sessions matching `query`, best first, each with a snippet of its best chunk."""
     filters = filters or Filters()
@@ -293,11 +297,23 @@ def search(
             f" WHERE history_fts MATCH ?{where} ORDER BY score LIMIT ?"
         )
     else:
+        # A word in thousands of chunks ("error", "test") costs a bm25 score per
+        # chunk; rank only the newest RECENT_CAP of them (chunk ids grow with the
+        # files' mtimes), found by walking the match list backwards.
+        cap = db.execute(
+            "SELECT rowid FROM history_fts WHERE history_fts MATCH ? ORDER BY rowid DESC LIMIT 1 OFFSET ?",
+            (match, recent_cap - 1),
+        ).fetchone()
+        if cap is not None:
+            match_where = " AND rowid >= ?"
+            args.append(cap[0])
+        else:
+            match_where = ""
         # Rank in the FTS table alone and look up only the winners' sessions:
         # joining every match first costs more than the ranking itself.
         sql = (
             "SELECT (SELECT session FROM history_chunks WHERE id = m.rowid), m.score, m.rowid FROM"
-            f" (SELECT rowid, {ranking} AS score FROM history_fts WHERE history_fts MATCH ?"
+            f" (SELECT rowid, {ranking} AS score FROM history_fts WHERE history_fts MATCH ?{match_where}"
             " ORDER BY score LIMIT ?) m"
         )
     best: dict[int, tuple[float, int]] = {}

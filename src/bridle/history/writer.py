@@ -310,7 +310,8 @@ class IndexWriter:
         self.dirty.add((tool, parsed.session_id))
         if parsed.title:
             _retitle(s, parsed.title, parsed.title_rank)
-        for field in ("cwd", "branch", "model"):
+        # A subagent runs its own (often smaller) model: the session keeps the main one.
+        for field in ("cwd", "branch") if parsed.sidechain else ("cwd", "branch", "model"):
             value = getattr(parsed, field)
             if value:
                 s[field] = value
