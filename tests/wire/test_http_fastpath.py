@@ -624,6 +624,7 @@ def test_a_headless_run_never_imports_httpx(tmp_path: Path) -> None:
     assert "bridle.wire._http" in loaded  # the model was called over HTTP, the stdlib way
     assert "bridle.mock.server" in loaded  # by way of the in-process mock server
     assert {m.split(".")[0] for m in loaded} & {"httpx", "httpcore", "h11", "certifi"} == set()
+    assert "encodings.idna" not in loaded  # host names go to the resolver as bytes
 
 
 @pytest.mark.slow
