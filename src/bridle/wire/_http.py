@@ -317,8 +317,11 @@ def _tls_context(env: Mapping[str, str]) -> ssl.SSLContext:
 def _has_entries(directory: str | None) -> bool:
     if directory is None:
         return False
-    with os.scandir(directory) as it:
-        return any(True for _ in it)
+    try:
+        with os.scandir(directory) as it:
+            return any(True for _ in it)
+    except OSError:
+        return False
 
 
 class _Connection:
