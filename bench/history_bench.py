@@ -250,9 +250,11 @@ with output to a pipe, {r["runs"]} rounds over the 5 queries, the three commands
 interleaved so background load hits them alike. The fast path is what
 `bridle sessions search` runs once `bridle.cli.main` hands `sessions search` argv to
 `bridle.history.quick.run` before importing Click, whose import alone costs about
-40 ms here. Search ranks chunks with FTS5 `bm25()`, so a word found in every session
-(`Traceback`) costs more than a rare one; `rg -l` must read every byte for a rare word
-and stops at the first hit per file for a common one.
+40 ms here. Search ranks chunks with FTS5 `bm25()`; a word in more than 2,000 chunks
+(`Traceback` is in every session) is ranked among its newest 2,000, and a phrase of
+common words still pays for their position lists. `rg -l` must read every byte for a
+rare word and stops at the first hit per file for a common one. With other work on
+both cores, every number here, `rg`'s included, is slower than on an idle machine.
 """
     start = text.find("## History")
     if start >= 0:
