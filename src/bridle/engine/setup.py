@@ -130,7 +130,7 @@ def bind_model(
     def observe(attempt: int, delay: float, error: BaseException) -> None:
         retry_events.append((attempt, delay, str(error)))
 
-    client = ModelClient(endpoint, retry_observer=observe)
+    client = ModelClient(endpoint, retry_observer=observe, env=env)
     info = resolved.info
 
     def price(usage: Usage) -> float:
