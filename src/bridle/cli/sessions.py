@@ -301,8 +301,15 @@ def run_resume(db: Any, s: Any, account: str | None, dry_run: bool) -> None:
             )
         )
         return
-    binary = None
-    if s.tool != "bridle":
+    binary: str | None
+    if s.tool == "bridle":
+        import dataclasses
+        import sys
+
+        # This very interpreter runs bridle, whether or not `bridle` is on PATH.
+        plan = dataclasses.replace(plan, argv=[sys.executable, "-m", *plan.argv])
+        binary = sys.executable
+    else:
         from bridle.accounts.specs import TOOLS, find_binary
 
         binary = find_binary(TOOLS[s.tool], os.environ)
