@@ -189,16 +189,24 @@ class IndexWriter:
             restarted = False
             try:
                 for lines, end in batches(path, offset, whole):
+                    saved = json.dumps(state)
                     parsed = module.parse(lines, state, path)
                     if parsed.restart:
                         self.flush()
                         self._drop_chunks("file = ?", (fid,))
                         offset, state, restarted = 0, {"restarted": True}, True
                         break
+                    applied = self._apply(f.tool, fid, parsed, session)
+                    if applied is None and parsed.session_id is not None:
+                        # Metadata but no message yet (a session just starting):
+                        # leave these lines unread, so the session is created
+                        # with their cwd, branch and times once a message comes.
+                        state = json.loads(saved)
+                        break
+                    session = applied
                     nbytes += end - offset
                     self.pending += end - offset
                     offset = end
-                    session = self._apply(f.tool, fid, parsed, session)
                     if self.pending >= COMMIT_BYTES:
                         self._save_file(fid, session, offset, state, None)
                         self.commit()
