@@ -28,7 +28,7 @@ def session_file(home: Path, tool: str) -> Path:
         "gemini": "session-*.jsonl",
         "copilot": "events.jsonl",
     }
-    return sorted(home.rglob(pattern[tool]))[0]
+    return max(home.rglob(pattern[tool]), key=lambda p: (p.stat().st_size, str(p)))
 
 
 def indexed(home: Path, db_dir: Path, cut: int | None, tool: str) -> list[dict[str, object]]:
@@ -45,8 +45,9 @@ def indexed(home: Path, db_dir: Path, cut: int | None, tool: str) -> list[dict[s
     # The indexed text itself, column by column, whatever the chunking.
     for doc in result:
         rows = ix.db.execute(
-            "SELECT c.user, c.assistant, c.tool FROM history_chunks c JOIN history_sessions s ON s.id = c.session"
-            " WHERE s.sid = ? AND c.file != 0 ORDER BY c.id",
+            "SELECT c.user, c.assistant, c.tool FROM history_chunks c"
+            " JOIN history_sessions s ON s.id = c.session JOIN history_files f ON f.id = c.file"
+            " WHERE s.sid = ? ORDER BY f.path, c.id",
             (doc["id"],),
         ).fetchall()
         doc["indexed"] = ["\n".join(filter(None, column)) for column in zip(*rows, strict=True)]
@@ -54,16 +55,17 @@ def indexed(home: Path, db_dir: Path, cut: int | None, tool: str) -> list[dict[s
     return result
 
 
+@pytest.mark.parametrize("case", ["basic", "real"])
 @pytest.mark.parametrize("tool", TOOLS)
 @settings(
     max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(fraction=st.floats(min_value=0.0, max_value=1.0))
-def test_two_reads_index_what_one_read_does(tool: str, fraction: float) -> None:
+def test_two_reads_index_what_one_read_does(tool: str, case: str, fraction: float) -> None:
     with tempfile.TemporaryDirectory(dir=os.environ["HOME"]) as tmp:
         whole_home, split_home = Path(tmp) / "a", Path(tmp) / "b"
         for home in (whole_home, split_home):
-            shutil.copytree(FIXTURES / tool / "real" / "input", home)
+            shutil.copytree(FIXTURES / tool / case / "input", home)
         size = session_file(split_home, tool).stat().st_size
         expected = indexed(whole_home, Path(tmp) / "db-a", None, tool)
         assert indexed(split_home, Path(tmp) / "db-b", int(size * fraction), tool) == expected

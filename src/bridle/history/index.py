@@ -159,6 +159,7 @@ class SessionIndex:
                 if progress is not None:
                     progress(min(done, total), total)
             writer.sync_bridle(self)
+            writer.retry_renames()
         finally:
             writer.close()
         if stats.complete and only is None:

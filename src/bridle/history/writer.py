@@ -50,6 +50,8 @@ class IndexWriter:
         self.chunks: list[tuple[int, int, float | None, str, str, str]] = []
         self.pending = 0
         self.open = False
+        # Renames of sessions not indexed yet, by the file that holds them.
+        self.unnamed: dict[int, dict[str, str]] = {}
 
     def begin(self) -> None:
         if not self.open:
@@ -304,10 +306,8 @@ class IndexWriter:
 
     def _apply(self, tool: str, fid: int, parsed: Parsed, session: int | None) -> int | None:
         for sid, title in parsed.renames:
-            s = self._session(tool, sid, create=False)
-            if s is not None:
-                _retitle(s, title, TITLE_CUSTOM)
-                self.dirty.add((tool, sid))
+            if not self._rename(tool, sid, title):
+                self.unnamed.setdefault(fid, {})[sid] = title
         if parsed.session_id is None:
             return session
         quiet = not parsed.entries and parsed.title is None and session is None
@@ -340,6 +340,45 @@ class IndexWriter:
                 s["tail"] = (s["tail"] + talk)[-PREVIEW:]
             self._add_chunks(s["id"], fid, parsed.entries)
         return int(s["id"])
+
+    def _rename(self, tool: str, sid: str, title: str) -> bool:
+        s = self._session(tool, sid, create=False)
+        if s is None:
+            return False
+        _retitle(s, title, TITLE_CUSTOM)
+        self.dirty.add((tool, sid))
+        return True
+
+    def retry_renames(self) -> None:
+        """Apply renames read before their session was indexed (kept in the
+        state of the file that holds them, e.g. Codex's session_index.jsonl)."""
+        for fid, unnamed in self.unnamed.items():
+            state = json.loads(
+                self.db.execute("SELECT state FROM history_files WHERE id = ?", (fid,)).fetchone()[
+                    0
+                ]
+            )
+            state.setdefault("unnamed", {}).update(unnamed)
+            self.db.execute(
+                "UPDATE history_files SET state = ? WHERE id = ?", (json.dumps(state), fid)
+            )
+        self.unnamed.clear()
+        rows = self.db.execute(
+            "SELECT id, tool, state FROM history_files WHERE state LIKE '%\"unnamed\"%'"
+        ).fetchall()
+        for fid, tool, text in rows:
+            state = json.loads(text)
+            left = {
+                sid: t
+                for sid, t in state.get("unnamed", {}).items()
+                if not self._rename(tool, sid, t)
+            }
+            if left != state.get("unnamed"):
+                self.begin()
+                state["unnamed"] = left
+                self.db.execute(
+                    "UPDATE history_files SET state = ? WHERE id = ?", (json.dumps(state), fid)
+                )
 
     def _session(self, tool: str, sid: str, *, create: bool) -> dict[str, Any] | None:
         key = (tool, sid)
