@@ -183,8 +183,7 @@ class IndexWriter:
         else:
             fid, session, offset, state = row[0], row[4], row[5], json.loads(row[6])
             if whole or row[1] != st.st_ino or st.st_size < offset:
-                self.flush()
-                self._drop_chunks("file = ?", (fid,))
+                self._forget_text(fid, session, state)
                 offset, state = 0, {}
         nbytes = 0
         while True:
@@ -194,8 +193,7 @@ class IndexWriter:
                     saved = json.dumps(state)
                     parsed = module.parse(lines, state, path)
                     if parsed.restart:
-                        self.flush()
-                        self._drop_chunks("file = ?", (fid,))
+                        self._forget_text(fid, session, json.loads(saved))
                         offset, state, restarted = 0, {"restarted": True}, True
                         break
                     applied = self._apply(f.tool, fid, parsed, session)
@@ -206,6 +204,8 @@ class IndexWriter:
                         state = json.loads(saved)
                         break
                     session = applied
+                    # Entries this file gave its session, to take back if it is re-read.
+                    state["_n"] = state.get("_n", 0) + len(parsed.entries)
                     nbytes += end - offset
                     self.pending += end - offset
                     offset = end
@@ -220,6 +220,21 @@ class IndexWriter:
         if self.pending >= COMMIT_BYTES:
             self.commit()
         return nbytes
+
+    def _forget_text(self, fid: int, session: int | None, state: dict[str, Any]) -> None:
+        """Drop what a file contributed before it is read again from the start."""
+        self.flush()
+        self._drop_chunks("file = ?", (fid,))
+        if session is None:
+            return
+        row = self.db.execute(
+            "SELECT tool, sid FROM history_sessions WHERE id = ?", (session,)
+        ).fetchone()
+        s = self._session(row[0], row[1], create=False) if row else None
+        if s is not None:
+            s["entries"] = max(0, s["entries"] - int(state.get("_n", 0)))
+            s["head"], s["tail"] = [], []
+            self.dirty.add((row[0], row[1]))
 
     def _save_file(
         self,
