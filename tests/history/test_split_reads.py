@@ -1,5 +1,5 @@
-"""Reading a session file in two pieces, cut anywhere (even mid-line, as when a
-tool is still writing), indexes exactly what reading it whole does."""
+"""Reading a session file in pieces as it grows, cut anywhere (even mid-line, as
+when a tool is still writing), indexes exactly what reading it whole does."""
 
 from __future__ import annotations
 
@@ -31,15 +31,18 @@ def session_file(home: Path, tool: str) -> Path:
     return max(home.rglob(pattern[tool]), key=lambda p: (p.stat().st_size, str(p)))
 
 
-def indexed(home: Path, db_dir: Path, cut: int | None, tool: str) -> list[dict[str, object]]:
+def indexed(home: Path, db_dir: Path, cuts: list[int], tool: str) -> list[dict[str, object]]:
+    """Index the file as it grows: first up to each cut in turn, then whole."""
     env = {"HOME": str(home), "BRIDLE_HOME": str(db_dir)}
     ix = SessionIndex(open_db(db_dir / "bridle.db"))
     path = session_file(home, tool)
     data = path.read_bytes()
-    if cut is not None:
-        path.write_bytes(data[:cut])
+    for cut in cuts:
+        with open(path, "r+b") as f:  # grow in place, as a tool appending would
+            f.truncate(0)
+            f.write(data[:cut])
         ix.refresh(all_roots(env))
-        path.write_bytes(data)
+    path.write_bytes(data)
     ix.refresh(all_roots(env))
     result = snapshot(ix)
     # The indexed text itself, column by column, whatever the chunking.
@@ -60,12 +63,15 @@ def indexed(home: Path, db_dir: Path, cut: int | None, tool: str) -> list[dict[s
 @settings(
     max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
-@given(fraction=st.floats(min_value=0.0, max_value=1.0))
-def test_two_reads_index_what_one_read_does(tool: str, case: str, fraction: float) -> None:
+@given(fractions=st.lists(st.floats(min_value=0.0, max_value=1.0), min_size=1, max_size=3))
+def test_reads_in_pieces_index_what_one_read_does(
+    tool: str, case: str, fractions: list[float]
+) -> None:
     with tempfile.TemporaryDirectory(dir=os.environ["HOME"]) as tmp:
         whole_home, split_home = Path(tmp) / "a", Path(tmp) / "b"
         for home in (whole_home, split_home):
             shutil.copytree(FIXTURES / tool / case / "input", home)
         size = session_file(split_home, tool).stat().st_size
-        expected = indexed(whole_home, Path(tmp) / "db-a", None, tool)
-        assert indexed(split_home, Path(tmp) / "db-b", int(size * fraction), tool) == expected
+        expected = indexed(whole_home, Path(tmp) / "db-a", [], tool)
+        cuts = sorted(int(size * f) for f in fractions)
+        assert indexed(split_home, Path(tmp) / "db-b", cuts, tool) == expected
