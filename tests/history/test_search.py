@@ -189,3 +189,15 @@ def test_a_very_common_word_is_ranked_among_the_newest_chunks(tmp_path: Path) ->
     assert [h.session.id[-1] for h in search(ix.db, "widget")] == ["0", "2", "1"]
     # Capped at the two newest matching chunks, the oldest session drops out.
     assert [h.session.id[-1] for h in search(ix.db, "widget", recent_cap=2)] == ["2", "1"]
+
+
+def test_snippet_finds_a_match_deep_in_a_large_chunk() -> None:
+    text = "filler " * 3000 + "the Quokka escaped"
+    assert (
+        cut_snippet((text,), highlight_pattern("quokka"), ("<", ">"), width=30)
+        == "…the <Quokka> escaped"
+    )
+    # A match near the end of the peeked head still gets its whole window.
+    near = "x " * 4090 + "quokka " + "tail " * 100
+    snippet = cut_snippet((near,), highlight_pattern("quokka"), ("<", ">"), width=60)
+    assert snippet is not None and "<quokka> tail tail" in snippet and snippet.endswith("…")

@@ -23,6 +23,7 @@ ROLES = ("user", "assistant", "tool")
 WEIGHTS = (2.0, 1.0, 0.6)  # bm25 column weights: user, assistant, tool
 SNIPPET_TOKENS = 14
 RECENT_CAP = 2000  # a query matching more chunks ranks only the newest this many
+PEEK = 8192  # characters of a chunk searched for the snippet before the whole of it
 
 # Plain classes rather than dataclasses: importing `dataclasses` (and with it
 # `inspect`) costs more than a whole search of a rare word.
@@ -410,6 +411,18 @@ def _find(lower: str, terms: list[Term], start: int, stop: int) -> list[tuple[in
     return sorted(spans)
 
 
+def _first_match(lower: str, terms: list[Term]) -> int | None:
+    first = None
+    for term in terms:
+        at = lower.find(term[0][0])
+        while at >= 0:
+            if (at == 0 or not _is_word(lower[at - 1])) and _match_at(lower, at, term) >= 0:
+                first = at if first is None else min(first, at)
+                break
+            at = lower.find(term[0][0], at + 1)
+    return first
+
+
 def cut_snippet(
     columns: tuple[str, ...], terms: list[Term] | None, marks: tuple[str, str], width: int = 160
 ) -> str | None:
@@ -418,17 +431,13 @@ def cut_snippet(
     if not terms:
         return None
     for text in columns:
-        lower = text.lower()
-        if len(lower) != len(text):
-            continue  # case folding changed offsets; let FTS5's snippet() handle it
-        first = None
-        for term in terms:
-            at = lower.find(term[0][0])
-            while at >= 0:
-                if (at == 0 or not _is_word(lower[at - 1])) and _match_at(lower, at, term) >= 0:
-                    first = at if first is None else min(first, at)
-                    break
-                at = lower.find(term[0][0], at + 1)
+        # Lower-casing a 200 KB chunk costs more than the query: look at its head
+        # first, and at the whole text only when the match (or its window) is not there.
+        lower = text[:PEEK].lower()
+        first = _first_match(lower, terms) if len(lower) == min(len(text), PEEK) else None
+        if len(text) > PEEK and (first is None or first + width > len(lower)):
+            lower = text.lower()
+            first = _first_match(lower, terms) if len(lower) == len(text) else None
         if first is None:
             continue
         start = max(0, first - width // 3)
