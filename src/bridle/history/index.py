@@ -56,8 +56,11 @@ def discover(roots: list[Root]) -> dict[str, _Found]:
         cut, root_cut = len(prefix), len(root_prefix)
         # One access dict per root, shared by its files until a second root sees one.
         access = {root.account: str(root.path)}
+        plain = real_marker == marker and real_root == str(root.path)  # no symlink to resolve
         for path in importer(root.tool).discover(root.path):
-            if path.startswith(prefix):
+            if plain:
+                key = path
+            elif path.startswith(prefix):
                 key = real_marker + os.sep + path[cut:]
             else:
                 key = real_root + os.sep + path[root_cut:]
@@ -108,7 +111,7 @@ class SessionIndex:
         known = {
             row[1]: row
             for row in self.db.execute(
-                "SELECT id, path, tool, session, inode, size, mtime_ns, offset FROM history_files"
+                "SELECT id, path, tool, session, mtime_ns, size, inode, offset FROM history_files"
             )
         }
         found = discover(roots) if only is None else {}
@@ -125,14 +128,15 @@ class SessionIndex:
             except OSError:
                 continue
             row = known.get(key)
-            if row is not None and (row[4], row[5], row[6]) == (
-                st.st_ino,
-                st.st_size,
-                st.st_mtime_ns,
+            if (
+                row is not None
+                and row[4] == st.st_mtime_ns
+                and row[5] == st.st_size
+                and row[6] == st.st_ino
             ):
                 continue
             todo.append((key, f, st))
-            total += max(0, st.st_size - (row[7] if row is not None and row[4] == st.st_ino else 0))
+            total += max(0, st.st_size - (row[7] if row is not None and row[6] == st.st_ino else 0))
         stats.files = len(found)
         # Oldest first, so chunk ids follow time (search ranks a very common word
         # among its newest chunks); session indexes rename sessions, so they go last.
@@ -159,7 +163,7 @@ class SessionIndex:
                 if progress is not None:
                     progress(min(done, total), total)
             writer.sync_bridle(self)
-            writer.retry_renames()
+            writer.retry_renames(self)
         finally:
             writer.close()
         if stats.complete and only is None:

@@ -364,15 +364,16 @@ class IndexWriter:
         self.dirty.add((tool, sid))
         return True
 
-    def retry_renames(self) -> None:
+    def retry_renames(self, index: SessionIndex) -> None:
         """Apply renames read before their session was indexed (kept in the
         state of the file that holds them, e.g. Codex's session_index.jsonl)."""
+        if not self.unnamed and index.meta("unnamed") != "1":
+            return
         for fid, unnamed in self.unnamed.items():
-            state = json.loads(
-                self.db.execute("SELECT state FROM history_files WHERE id = ?", (fid,)).fetchone()[
-                    0
-                ]
-            )
+            text = self.db.execute(
+                "SELECT state FROM history_files WHERE id = ?", (fid,)
+            ).fetchone()[0]
+            state = json.loads(text)
             state.setdefault("unnamed", {}).update(unnamed)
             self.db.execute(
                 "UPDATE history_files SET state = ? WHERE id = ?", (json.dumps(state), fid)
@@ -381,19 +382,19 @@ class IndexWriter:
         rows = self.db.execute(
             "SELECT id, tool, state FROM history_files WHERE state LIKE '%\"unnamed\"%'"
         ).fetchall()
+        waiting = False
         for fid, tool, text in rows:
             state = json.loads(text)
-            left = {
-                sid: t
-                for sid, t in state.get("unnamed", {}).items()
-                if not self._rename(tool, sid, t)
-            }
-            if left != state.get("unnamed"):
+            named = state.get("unnamed", {})
+            left = {sid: t for sid, t in named.items() if not self._rename(tool, sid, t)}
+            waiting = waiting or bool(left)
+            if left != named:
                 self.begin()
                 state["unnamed"] = left
                 self.db.execute(
                     "UPDATE history_files SET state = ? WHERE id = ?", (json.dumps(state), fid)
                 )
+        index.set_meta("unnamed", "1" if waiting else "0")
 
     def _session(self, tool: str, sid: str, *, create: bool) -> dict[str, Any] | None:
         key = (tool, sid)
