@@ -24,7 +24,7 @@ from .helpers import FIXTURES
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "buggy-project"
 
 
-def test_imported_claude_session_continues_in_bridle(tmp_path: Path) -> None:
+def _claude_home(tmp_path: Path) -> tuple[Path, dict[str, str]]:
     repo = tmp_path / "buggy-project"
     shutil.copytree(EXAMPLE, repo, ignore=shutil.ignore_patterns("scenario.json", "__pycache__"))
     home = tmp_path / "home"
@@ -36,7 +36,11 @@ def test_imported_claude_session_continues_in_bridle(tmp_path: Path) -> None:
         dest.parent.mkdir(parents=True, exist_ok=True)
         dest.write_text(src.read_text().replace("/home/ada/src/buggy-project", str(repo)))
     env = {**os.environ, "HOME": str(home), "BRIDLE_HISTORY_BACKGROUND": "0"}
+    return repo, env
 
+
+def test_imported_claude_session_continues_in_bridle(tmp_path: Path) -> None:
+    repo, env = _claude_home(tmp_path)
     db = open_db(Path(os.environ["BRIDLE_HOME"]) / "bridle.db")
     new_id = import_session(db, "claude:1d0d0a34", model="mock/anthropic", provider="mock", env=env)
     db.close()
@@ -56,3 +60,23 @@ def test_imported_claude_session_continues_in_bridle(tmp_path: Path) -> None:
     # The five imported tool rounds put the scenario at its final turn.
     assert turns == [5]
     assert violations == []
+
+
+def test_resume_a_claude_session_with_another_model(tmp_path: Path) -> None:
+    """`bridle -p … --resume claude:<id> --model <any>`: think with one model,
+    sprint with another. Here the other model speaks the OpenAI chat wire."""
+    repo, env = _claude_home(tmp_path)
+    with MockServer(EXAMPLE / "scenario.json", workdir=repo) as srv:
+        done = subprocess.run(
+            [sys.executable, "-m", "bridle", "-p", "go on", "--resume", "claude:1d0d0a34",
+             "--model", "mock/openai-chat", "--output-format", "json", "--dangerously-skip-permissions"],
+            cwd=repo, env={**env, "BRIDLE_MOCK_BASE_URL": srv.base_url},
+            capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        turns = [r.get("turn") for r in srv.requests if not r.get("side")]
+        wires = {r.get("wire") for r in srv.requests if not r.get("side")}
+        violations = list(srv.violations)
+    result = json.loads(done.stdout)
+    assert result["subtype"] == "success" and result["session_id"] != "1d0d0a34"
+    assert turns == [5] and wires == {"openai-chat"} and violations == []

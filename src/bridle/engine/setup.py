@@ -227,7 +227,16 @@ def open_session(
     resumed = False
     if opts.get("continue_") or opts.get("resume"):
         if opts.get("resume"):
-            record = store.get(opts["resume"])
+            ref = str(opts["resume"])
+            if ref.partition(":")[0] in ("claude", "codex", "gemini", "copilot"):
+                # Another tool's session: import it into a new bridle session first.
+                from bridle.history.convert import import_session
+
+                ref = import_session(
+                    conn, ref, model=binding.name, provider=binding.provider,
+                    account=opts.get("account"), env=env,
+                )  # fmt: skip
+            record = store.get(ref)
         else:
             latest = store.latest_for_cwd(str(cwd))
             if latest is None:
