@@ -410,3 +410,32 @@ def test_account_rotation_continues_the_session_on_rate_limit(tmp_path: Path) ->
                     "--settings", settings, "--output-format", "json"],
                    repo, {"BRIDLE_MOCK_SCENARIO": str(scen)})  # fmt: skip
     assert alone.returncode == 75
+
+
+def test_own_sessions_list_export_and_rm(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path)
+    env = {"BRIDLE_MOCK_SCENARIO": str(SCENARIO), "BRIDLE_HISTORY_BACKGROUND": "0"}
+    run = bridle(["-p", "fix the failing test", "--model", "mock/anthropic", "--output-format", "json",
+                  "--dangerously-skip-permissions"], repo, env)  # fmt: skip
+    sid = json.loads(run.stdout)["session_id"]
+    out = bridle(["sessions", "list", "--tool", "bridle", "--json"], repo, env).stdout
+    listed = [json.loads(line) for line in out.splitlines()]
+    assert [(s["tool"], s["id"], s["title"]) for s in listed] == [
+        ("bridle", sid, "fix the failing test")
+    ]
+    md = bridle(["sessions", "export", sid[:8], "--format", "md"], repo, env)
+    assert md.returncode == 0, md.stderr
+    assert "# fix the failing test" in md.stdout and "python -m unittest -q" in md.stdout
+    jsonl = bridle(["sessions", "export", sid, "--format", "jsonl"], repo, env).stdout.splitlines()
+    kinds = [json.loads(line)["kind"] for line in jsonl]
+    assert (
+        kinds[0] == "session" and kinds.count("assistant") == 6 and kinds.count("tool_result") == 5
+    )
+    found = bridle(["sessions", "search", "unittest", "--json"], repo, env)
+    assert sid in found.stdout
+    assert bridle(["sessions", "rm", sid], repo, env).returncode == 64  # not a TTY: needs --yes
+    gone = bridle(["sessions", "rm", sid[:8], "--yes"], repo, env)
+    assert gone.returncode == 0, gone.stderr
+    assert bridle(["sessions", "show", sid], repo, env).returncode == 64
+    assert sid not in bridle(["sessions", "search", "unittest", "--json"], repo, env).stdout
+    assert bridle(["-p", "x", "-r", sid, "--model", "mock/anthropic"], repo, env).returncode != 0

@@ -223,9 +223,48 @@ def show_cmd(ref: str, as_json: bool) -> None:
         click.echo(f"[{e.role}] {e.text}\n")
 
 
+@sessions.command("rm")
+@click.argument("refs", nargs=-1, required=True)
+@click.option("-y", "--yes", is_flag=True, help="Do not ask for confirmation.")
+def rm_cmd(refs: tuple[str, ...], yes: bool) -> None:
+    """Delete bridle sessions (by id or unique prefix). Other tools' sessions are
+    their files: bridle lists and resumes them but never deletes them."""
+    import sys
+
+    from bridle.history.writer import IndexWriter
+    from bridle.store.sessions import SessionStore
+
+    db = _open()
+    store = SessionStore(db)
+    targets = []
+    for ref in refs:
+        s = _one(db, ref)
+        if s.tool != "bridle":
+            raise click.UsageError(
+                f"{s.tool}:{s.id} is a {s.tool} session: bridle does not delete other tools' "
+                "files. Remove it with that tool, or delete the file yourself."
+            )
+        targets.append(store.get(s.id))
+    for record in targets:
+        if not yes:
+            if not sys.stdin.isatty():
+                raise click.UsageError("not on a terminal: pass --yes to delete without asking")
+            click.confirm(f"Delete session {record.id} ({record.title or 'untitled'})?", abort=True)
+        store.delete(record.id)
+        IndexWriter(db).drop_session("bridle", record.id)
+        click.echo(f"deleted {record.id}", err=True)
+
+
 @sessions.command("export")
 @click.argument("ref")
-@click.option("--format", "fmt", type=click.Choice(("md", "json")), default="md", show_default=True)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(("md", "json", "jsonl")),
+    default="md",
+    show_default=True,
+    help="md and jsonl of a bridle session carry every tool call and result.",
+)
 @click.option(
     "-o", "--output", type=click.Path(dir_okay=False), help="Write to this file (not overwritten)."
 )
@@ -236,7 +275,16 @@ def export_cmd(ref: str, fmt: str, output: str | None) -> None:
     db = _open()
     s = _one(db, ref)
     entries = _entries(db, s)
-    if fmt == "json":
+    if s.tool == "bridle" and fmt in ("md", "jsonl"):
+        from bridle.store.export import render
+        from bridle.store.sessions import SessionStore
+
+        text = render(SessionStore(db), s.id, "markdown" if fmt == "md" else "jsonl")
+    elif fmt == "jsonl":
+        text = "".join(
+            json.dumps({"role": e.role, "text": e.text, "ts": e.ts}) + "\n" for e in entries
+        )
+    elif fmt == "json":
         doc = s.to_json()
         doc["entries"] = [{"role": e.role, "text": e.text, "ts": e.ts} for e in entries]
         text = json.dumps(doc, indent=2) + "\n"

@@ -132,6 +132,27 @@ class IndexWriter:
             self.db.execute("DELETE FROM history_sessions WHERE id = ?", (sid,))
         return len(file_ids)
 
+    def drop_session(self, tool: str, sid: str) -> bool:
+        """Remove one session (its chunks, files and star) from the index."""
+        row = self.db.execute(
+            "SELECT id FROM history_sessions WHERE tool = ? AND sid = ?", (tool, sid)
+        ).fetchone()
+        if row is None:
+            return False
+        self.begin()
+        self._drop_chunks("session = ?", (row[0],))
+        files = [
+            r[0]
+            for r in self.db.execute("SELECT id FROM history_files WHERE session = ?", (row[0],))
+        ]
+        for fid in files:
+            self.db.execute("DELETE FROM history_access WHERE file = ?", (fid,))
+            self.db.execute("DELETE FROM history_files WHERE id = ?", (fid,))
+        self.db.execute("DELETE FROM history_sessions WHERE id = ?", (row[0],))
+        self.db.execute("DELETE FROM history_stars WHERE tool = ? AND sid = ?", (tool, sid))
+        self.close()
+        return True
+
     def sync_access(self, found: dict[str, _Found], known: dict[str, tuple[Any, ...]]) -> None:
         stored: dict[int, dict[str, str]] = {}
         for fid, account, config_dir in self.db.execute(
