@@ -99,9 +99,6 @@ def _cases() -> list[Path]:
     return sorted(p.parent for p in TRAFFIC.glob("*/*/response.body"))
 
 
-@pytest.mark.skipif(
-    not TRAFFIC.exists(), reason="tests/fixtures/provider-traffic not copied in yet"
-)
 def test_replays_every_provider_traffic_case_byte_for_byte() -> None:
     cases = _cases()
     assert len(cases) == 120

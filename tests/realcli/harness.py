@@ -49,6 +49,9 @@ def cli_bin(name: str) -> Path:
     """The installed CLI binary, or skip the test saying how to install it."""
     path = clis_dir() / name
     if not path.exists():
+        if os.environ.get("BRIDLE_TEST_CLIS"):
+            # scripts/test installed them: a missing binary is a broken setup.
+            pytest.fail(f"real CLI {name!r} missing at {path} although BRIDLE_TEST_CLIS is set")
         pytest.skip(
             f"real CLI {name!r} not installed at {path}: run scripts/test (it installs "
             "tests/clis/package.json) or set BRIDLE_TEST_CLIS to the node_modules/.bin dir"
