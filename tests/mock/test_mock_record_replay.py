@@ -9,7 +9,6 @@ import re
 from pathlib import Path
 
 import httpx
-import pytest
 
 from bridle.mock import MockServer, load_scenario
 
