@@ -308,3 +308,23 @@ def test_budget_pre_check_stops_before_an_expensive_request(repo: Path) -> None:
     _, result = run(engine)
     assert (result.subtype, result.num_turns) == ("error_max_budget_usd", 0)
     assert model.requests == []
+
+
+def test_always_allow_adds_a_session_rule(repo: Path) -> None:
+    model = ScriptedModel(
+        [
+            tool_call("Bash", {"command": "touch one"}, "b1"),
+            tool_call("Bash", {"command": "touch two"}, "b2"),
+            tool_call("Bash", {"command": "touch one"}, "b3"),
+            final("ok"),
+        ]
+    )
+    engine, _ = make_engine(repo, model, mode="default", headless=False)
+    asked = []
+    for event in engine.send(ev.UserTurn("go")):
+        if isinstance(event, ev.PermissionRequest):
+            asked.append(event.call.id)
+            list(engine.send(ev.ApprovalDecision(event.call.id, allow=True, always=True)))
+    # The third call repeats the first command exactly: it is not asked again.
+    assert asked == ["b1", "b2"]
+    assert (repo / "one").exists() and (repo / "two").exists()

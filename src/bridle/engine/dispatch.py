@@ -31,6 +31,19 @@ from bridle.tools.base import Tool, ToolContext, ToolOutput
 Approver = Callable[[ToolUsePart, str], bool]
 
 
+def session_rule(call: ToolUsePart) -> str:
+    """The allow rule "don't ask again" adds: this exact command, this file, or
+    the tool (Claude Code's rule syntax; `//` anchors an absolute path)."""
+    args = call.input or {}
+    if call.name == "Bash" and isinstance(args.get("command"), str):
+        return f"Bash({args['command']})"
+    path = args.get("file_path")
+    if call.name in ("Edit", "Write", "MultiEdit", "Read") and isinstance(path, str):
+        anchored = "/" + path if path.startswith("/") else path
+        return f"{call.name}({anchored})"
+    return call.name
+
+
 @dataclass
 class Prepared:
     call: ToolUsePart
@@ -47,8 +60,9 @@ class Dispatcher:
     guard: LoopGuard = field(default_factory=LoopGuard)
     denials: list[dict[str, Any]] = field(default_factory=list)
     changed_files: list[str] = field(default_factory=list)
-    # Decisions delivered by the front end for pending permission requests.
-    decisions: dict[str, bool] = field(default_factory=dict)
+    # Decisions delivered by the front end for pending permission requests:
+    # tool_use_id -> (allow, always).
+    decisions: dict[str, tuple[bool, bool]] = field(default_factory=dict)
     max_workers: int = 8
 
     def run(self, calls: list[ToolUsePart]) -> Generator[Event, None, list[ToolResultPart]]:
@@ -124,7 +138,10 @@ class Dispatcher:
         behavior = decision.behavior
         if behavior == "ask":
             yield PermissionRequest(p.call, decision.reason)
-            behavior = "allow" if self.decisions.pop(p.call.id, False) else "deny"
+            allow, always = self.decisions.pop(p.call.id, (False, False))
+            behavior = "allow" if allow else "deny"
+            if allow and always:
+                self.policy.add_allow(session_rule(p.call))
         if behavior == "allow":
             return p
         reason = decision.reason or "denied by permission rules"

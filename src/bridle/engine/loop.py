@@ -128,7 +128,7 @@ class Engine:
         if isinstance(op, ev.UserTurn):
             return self._turn(op)
         if isinstance(op, ev.ApprovalDecision):
-            self.dispatcher.decisions[op.tool_use_id] = op.allow
+            self.dispatcher.decisions[op.tool_use_id] = (op.allow, op.always)
         elif isinstance(op, ev.Interrupt):
             self._interrupted = True
             if self.dispatcher.ctx.cancel is not None:

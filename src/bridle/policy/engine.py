@@ -100,6 +100,10 @@ class PermissionPolicy:
 
     # -- public ----------------------------------------------------------------
 
+    def add_allow(self, rule: str) -> None:
+        """Allow `rule` for the rest of the session ("yes, don't ask again")."""
+        self.allow.append(self._rule(rule))
+
     def evaluate(
         self, tool_name: str, tool_input: Mapping[str, Any], *, cwd: str | Path
     ) -> Decision:
