@@ -9,7 +9,6 @@ package: nothing unfinished shows up in `--help`.
 from __future__ import annotations
 
 import sys
-from typing import Any
 
 from bridle import __version__
 
@@ -27,7 +26,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
 }
 
 
-def main(argv: list[str] | None = None) -> Any:
+def main(argv: list[str] | None = None) -> object:
     args = sys.argv[1:] if argv is None else argv
     if args in (["--version"], ["-V"]):
         # The commonest probe of all; answer it without building the CLI.
