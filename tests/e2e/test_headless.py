@@ -439,3 +439,79 @@ def test_own_sessions_list_export_and_rm(tmp_path: Path) -> None:
     assert bridle(["sessions", "show", sid], repo, env).returncode == 64
     assert sid not in bridle(["sessions", "search", "unittest", "--json"], repo, env).stdout
     assert bridle(["-p", "x", "-r", sid, "--model", "mock/anthropic"], repo, env).returncode != 0
+
+
+def _git_out(repo: Path, *args: str) -> str:
+    return subprocess.run(["git", *args], cwd=repo, capture_output=True, text=True).stdout
+
+
+def test_save_files_and_commit_dirty(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path)
+    (repo / "notes.txt").write_text("mine\n")
+    subprocess.run(["git", "add", "notes.txt"], cwd=repo, check=True)
+    subprocess.run(
+        ["git", "-c", "user.name=t", "-c", "user.email=t@e", "commit", "-qm", "n"], cwd=repo
+    )
+    (repo / "notes.txt").write_text("mine\nuser edit\n")  # dirty before the run
+    env = {"BRIDLE_MOCK_SCENARIO": str(SCENARIO)}
+    args = ["-p", "fix the failing test", "--model", "mock/anthropic", "--quiet",
+            "--dangerously-skip-permissions", "--save-transcript", "t.md",
+            "--save-cost", "cost.json", "--save-diff", "run.diff"]  # fmt: skip
+    proc = bridle([*args, "--commit"], repo, env)
+    assert proc.returncode == 0, proc.stderr
+    # --quiet: the answer on stdout, nothing on stderr; the saved files stay out of the commit.
+    assert proc.stdout.startswith("Fixed `mean()`") and proc.stderr == ""
+    assert _git_out(repo, "show", "--name-only", "--format=%s", "HEAD").split() == [
+        "bridle:", "fix", "the", "failing", "test", "stats.py",
+    ]  # fmt: skip
+    assert sorted(_git_out(repo, "status", "--porcelain").splitlines()) == [
+        " M notes.txt", "?? cost.json", "?? run.diff", "?? t.md",
+    ]  # fmt: skip
+    transcript = (repo / "t.md").read_text()
+    assert transcript.startswith("# fix the failing test") and "python -m unittest -q" in transcript
+    assert "+    return sum(values) / len(values)" in (repo / "run.diff").read_text()
+    assert json.loads((repo / "cost.json").read_text())["num_turns"] == 6
+
+    # --commit-dirty also commits what was dirty before the run.
+    repo2 = make_repo(tmp_path / "two")
+    (repo2 / "README.md").write_text("user edit\n")
+    proc = bridle([*args[:5], "--dangerously-skip-permissions", "--commit-dirty"], repo2, env)
+    assert proc.returncode == 0, proc.stderr
+    assert sorted(_git_out(repo2, "show", "--name-only", "--format=", "HEAD").split()) == [
+        "README.md", "stats.py",
+    ]  # fmt: skip
+    assert _git_out(repo2, "status", "--porcelain") == ""
+
+
+def test_commit_without_git_identity_is_a_usage_error_before_the_run(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path)
+    home = tmp_path / "home"
+    home.mkdir()
+    env = {
+        "BRIDLE_MOCK_SCENARIO": str(SCENARIO), "HOME": str(home), "GIT_CONFIG_NOSYSTEM": "1",
+        "EMAIL": "", "GIT_AUTHOR_NAME": "", "GIT_AUTHOR_EMAIL": "", "GIT_COMMITTER_NAME": "",
+        "GIT_COMMITTER_EMAIL": "", "BRIDLE_HOME": str(tmp_path / "bh"),
+    }  # fmt: skip
+    probe = subprocess.run(
+        ["git", "var", "GIT_COMMITTER_IDENT"], cwd=repo, env={**os.environ, **env},
+        capture_output=True,
+    )  # fmt: skip
+    if probe.returncode == 0:
+        pytest.skip("git finds an identity on this machine (EMAIL or a resolvable hostname)")
+    proc = bridle(["-p", "fix", "--model", "mock/anthropic", "--commit",
+                   "--dangerously-skip-permissions"], repo, env)  # fmt: skip
+    assert proc.returncode == 64 and "git config user.email" in proc.stderr
+    assert _git_out(repo, "status", "--porcelain") == ""  # nothing ran
+    assert not (tmp_path / "bh" / "bridle.db").exists()
+
+
+def test_doctor_checks_the_named_model(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path)
+    ok = bridle(["--doctor", "--model", "mock/anthropic"], repo,
+                {"BRIDLE_MOCK_SCENARIO": str(SCENARIO)})  # fmt: skip
+    assert ok.returncode == 0, ok.stdout
+    assert ok.stdout.splitlines()[-1] == f"ok   model mock/anthropic (scenario {SCENARIO})"
+    env = {k: "" for k in ("DEEPSEEK_API_KEY", "BRIDLE_MODEL")}
+    bad = bridle(["--doctor", "--model", "deepseek/deepseek-chat"], repo, env)
+    assert bad.returncode == 1
+    assert bad.stdout.splitlines()[-1].startswith("FAIL  model: No API key for deepseek")

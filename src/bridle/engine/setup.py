@@ -386,10 +386,12 @@ def info_command(opts: Mapping[str, Any], cwd: Path, env: Mapping[str, str], out
             first = tool.description.strip().splitlines()[0]
             out.write(f"{tool.name}\t{first}\n")
         return 0
-    return _doctor(settings, cwd, env, out)
+    return _doctor(settings, cwd, env, out, opts.get("model"))
 
 
-def _doctor(settings: Any, cwd: Path, env: Mapping[str, str], out: IO[str]) -> int:
+def _doctor(
+    settings: Any, cwd: Path, env: Mapping[str, str], out: IO[str], model: str | None = None
+) -> int:
     import shutil
 
     from bridle.config.paths import bridle_home, database_path
@@ -421,9 +423,19 @@ def _doctor(settings: Any, cwd: Path, env: Mapping[str, str], out: IO[str]) -> i
         found = shutil.which(tool) or (Path(sys.executable).parent / tool).exists()
         out.write(f"{'ok ' if found else 'warn'}  {tool}: {why}\n")
     try:
-        spec = _default_model(settings, env)
-        bind_model(spec, settings, env, None)
-        line(True, f"model {spec}")
+        spec = model or _default_model(settings, env)
+        if spec.split("/", 1)[0] == "mock" and not env.get("BRIDLE_MOCK_BASE_URL"):
+            # A run starts its own mock server from the scenario; check that instead.
+            from bridle.mock.scenario import load_scenario
+
+            path = env.get("BRIDLE_MOCK_SCENARIO") or settings.get("mock.scenario")
+            if not path:
+                raise UsageError("the mock model needs BRIDLE_MOCK_SCENARIO=path/to/scenario.json")
+            load_scenario(Path(path))
+            line(True, f"model {spec} (scenario {path})")
+        else:
+            bind_model(spec, settings, env, None)
+            line(True, f"model {spec}")
     except Exception as e:
         line(False, f"model: {e}")
     return 0 if problems == 0 else 1

@@ -172,8 +172,9 @@ def _run_one(req: RunRequest, env: dict[str, str], prompt: str, out: IO[str], er
 
     o = req.opts
     text, images = _full_prompt(req, prompt)
-    wants_diff = o["output_format"] == "diff" or o["save_diff"] or o["commit"] or o["commit_dirty"]
-    snapshot = WorkTreeSnapshot.take(req.cwd) if wants_diff else None
+    will_commit = bool(o["commit"] or o["commit_dirty"])
+    wants_diff = o["output_format"] == "diff" or o["save_diff"] or will_commit
+    snapshot = WorkTreeSnapshot.take(req.cwd, will_commit=will_commit) if wants_diff else None
     if wants_diff and snapshot is None:
         raise UsageError("--output-format diff, --save-diff and --commit need a git repository")
     session = open_session(o, req.cwd, env, headless=True)
@@ -188,10 +189,11 @@ def _run_one(req: RunRequest, env: dict[str, str], prompt: str, out: IO[str], er
             if isinstance(event, ev.TurnResult):
                 result = event
         renderer.close()
+        assert result is not None
+        # Inside the try: the transcript is read from the still-open store.
+        _after_run(req, session, result, snapshot, prompt, out, err)
     finally:
         session.close()
-    assert result is not None
-    _after_run(req, session, result, snapshot, prompt, out, err)
     return result.exit_code
 
 
@@ -223,18 +225,6 @@ def _after_run(
             out.write(diff)
         if o["save_diff"]:
             _write(o["save_diff"], diff)
-        if o["commit"] or o["commit_dirty"]:
-            title = " ".join(prompt.split())[:60]
-            sha, skipped = snapshot.commit(
-                f"bridle: {title}", include_dirty=bool(o["commit_dirty"])
-            )
-            if skipped:
-                err.write(
-                    "bridle: not committed (they had uncommitted changes before the run; "
-                    "use --commit-dirty to include them): " + ", ".join(skipped) + "\n"
-                )
-            if sha and not o["quiet"]:
-                err.write(f"bridle: committed {sha[:12]}\n")
     if o["save_cost"]:
         from bridle.headless.render import usage_dict
 
@@ -254,6 +244,20 @@ def _after_run(
         )
     if o["save_transcript"]:
         _write(o["save_transcript"], session.transcript_markdown())
+    # Last: a failed commit must not cost the user the other files.
+    if snapshot is not None and (o["commit"] or o["commit_dirty"]):
+        title = " ".join(prompt.split())[:60]
+        written = [Path(o[k]) for k in ("save_diff", "save_cost", "save_transcript") if o[k]]
+        sha, skipped = snapshot.commit(
+            f"bridle: {title}", include_dirty=bool(o["commit_dirty"]), exclude=written
+        )
+        if skipped:
+            err.write(
+                "bridle: not committed (they had uncommitted changes before the run; "
+                "use --commit-dirty to include them): " + ", ".join(skipped) + "\n"
+            )
+        if sha and not o["quiet"]:
+            err.write(f"bridle: committed {sha[:12]}\n")
 
 
 def _write(path: str, text: str) -> None:
