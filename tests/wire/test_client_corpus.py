@@ -116,3 +116,51 @@ def test_http_errors_are_typed(name: str, cls: type) -> None:
     text = str(info.value)
     assert text.startswith(f"{case.meta['provider']}: HTTP {case.meta['status']}")
     assert case.expected["error"]["message"] in text
+
+
+WHOLE = [c for c in CASES if not c.streaming and c.meta["status"] < 400]
+
+
+@pytest.mark.parametrize("case", WHOLE, ids=lambda c: c.name)
+def test_streaming_request_answered_with_json_is_parsed_whole(case: Case) -> None:
+    """Some providers and gateways answer `stream: true` with one complete JSON
+    body: that is the whole response, on every wire, not an error."""
+    reply = Reply(status=200, content_type="application/json", chunks=[case.body])
+    model = case.meta.get("model") or "some-model"
+    with LoopbackServer([reply]) as server:
+        endpoint = Endpoint(
+            case.meta["provider"], case.wire, server.base_url + SUFFIX[case.wire], model
+        )
+        req = ModelRequest(model, [Message("user", [TextPart("hi")])], stream=True)
+        with ModelClient(endpoint) as client:
+            resp = client.complete(req)
+    assert as_expected(case.wire, resp, None) == normalised_expected(case)
+    [seen] = server.seen
+    if case.wire == "gemini":  # the streaming URL was asked
+        assert seen.path == f"/v1beta/models/{model}:streamGenerateContent?alt=sse"
+    else:
+        assert json.loads(seen.body)["stream"] is True
+
+
+def test_gemini_stream_answered_with_a_json_array_is_parsed_whole() -> None:
+    """`streamGenerateContent` without `alt=sse` sends a JSON array of chunks."""
+    chunks = [
+        {"candidates": [{"content": {"role": "model", "parts": [{"text": "Hel"}]}}]},
+        {
+            "candidates": [
+                {"content": {"role": "model", "parts": [{"text": "lo"}]}, "finishReason": "STOP"}
+            ],
+            "usageMetadata": {"promptTokenCount": 4, "candidatesTokenCount": 2},
+        },
+    ]
+    reply = Reply(status=200, content_type="application/json", chunks=[json.dumps(chunks).encode()])
+    with LoopbackServer([reply]) as server:
+        endpoint = Endpoint("gemini", "gemini", server.base_url, "gemini-x")
+        with ModelClient(endpoint) as client:
+            resp = client.complete(ModelRequest("gemini-x", [Message("user", [TextPart("hi")])]))
+    assert (resp.text, resp.raw_stop_reason, resp.usage.input_tokens, resp.usage.output_tokens) == (
+        "Hello",
+        "STOP",
+        4,
+        2,
+    )

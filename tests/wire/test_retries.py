@@ -157,23 +157,67 @@ def test_gemini_retry_info_in_body() -> None:
     assert [r.url.path for r in sent] == ["/v1beta/models/claude-x:streamGenerateContent"] * 2
 
 
+REJECTED = (
+    "the provider rejected the request: change what the message names, or pick another --model"
+)
+BAD_KEY = "check the API key: `bridle models` shows which keys are set"
+
+
 @pytest.mark.parametrize(
-    ("status", "etype", "cls"),
+    ("status", "etype", "cls", "fix"),
     [
-        (400, "invalid_request_error", BadRequestError),
-        (401, "authentication_error", AuthenticationError),
-        (403, "permission_error", AuthenticationError),
-        (404, "not_found_error", NotFoundError),
+        (400, "invalid_request_error", BadRequestError, REJECTED),
+        (401, "authentication_error", AuthenticationError, BAD_KEY),
+        (403, "permission_error", AuthenticationError, BAD_KEY),
+        (
+            404,
+            "not_found_error",
+            NotFoundError,
+            "check the model name and base_url: `bridle models` lists them",
+        ),
+        (422, "invalid_request_error", BadRequestError, REJECTED),
     ],
 )
-def test_client_errors_are_never_retried(status: int, etype: str, cls: type) -> None:
+def test_client_errors_are_never_retried(status: int, etype: str, cls: type, fix: str) -> None:
     rec = Recorder()
     client, sent = make_client([error(status, etype, {"retry-after": "1"}), ok()], rec)
     with pytest.raises(cls) as info:
         client.complete(REQ)
     assert len(sent) == 1
     assert rec.sleeps == []
-    assert str(info.value).startswith(f"acme: HTTP {status} {etype}: {etype} happened")
+    assert str(info.value) == f"acme: HTTP {status} {etype}: {etype} happened ({fix})"
+    assert info.value.status == status
+
+
+@pytest.mark.parametrize(
+    ("status", "etype", "cls", "fix"),
+    [
+        (408, "timeout", ServerError, "the provider failed"),
+        (429, "rate_limit_error", RateLimitError, "rate limit or quota: wait"),
+        (500, "api_error", ServerError, "the provider failed"),
+        (502, "api_error", ServerError, "the provider failed"),
+        (503, "api_error", ServerError, "the provider failed"),
+        (504, "api_error", ServerError, "the provider failed"),
+        (529, "overloaded_error", OverloadedError, "the provider is overloaded"),
+    ],
+)
+def test_final_retryable_failure_is_typed_and_names_the_fix(
+    status: int, etype: str, cls: type, fix: str
+) -> None:
+    rec = Recorder()
+    client, sent = make_client([error(status, etype)] * 2, rec, max_retries=1)
+    with pytest.raises(cls) as info:
+        client.complete(REQ)
+    assert len(sent) == 2
+    rest = {
+        "the provider failed": ": try again later, or pick another --model",
+        "the provider is overloaded": ": try again later, or pick another --model",
+        "rate limit or quota: wait": ", or switch account with --account",
+    }[fix]
+    assert str(info.value) == (
+        f"acme: HTTP {status} {etype}: {etype} happened (gave up after 2 attempts) ({fix}{rest})"
+    )
+    assert (info.value.provider, info.value.status) == ("acme", status)
 
 
 @pytest.mark.parametrize(
@@ -213,6 +257,7 @@ def test_final_failure_names_provider_status_and_attempts() -> None:
     assert len(sent) == 3
     assert str(info.value) == (
         "acme: HTTP 529 overloaded_error: overloaded_error happened (gave up after 3 attempts)"
+        " (the provider is overloaded: try again later, or pick another --model)"
     )
     assert info.value.status == 529
 
@@ -303,7 +348,10 @@ def test_in_stream_error_after_content_raises_stream_error() -> None:
     client, sent = make_client([httpx.Response(200, content=body, headers=SSE), ok()], rec)
     with pytest.raises(StreamError) as info:
         client.complete(REQ)
-    assert str(info.value) == "acme: error overloaded_error: Overloaded"
+    assert str(info.value) == (
+        "acme: error overloaded_error: Overloaded"
+        " (the provider is overloaded: try again later, or pick another --model)"
+    )
     assert len(sent) == 1
 
 
@@ -329,14 +377,15 @@ def test_connection_refused_is_retried_then_named() -> None:
         port = s.getsockname()[1]
     # Nothing listens on the port now.
     rec = Recorder()
-    endpoint = Endpoint("acme", "openai-chat", f"http://127.0.0.1:{port}/v1", "m", max_retries=2)
+    endpoint = Endpoint("my-gw", "openai-chat", f"http://127.0.0.1:{port}/v1", "m", max_retries=2)
     client = ModelClient(endpoint, sleep=rec.sleep, rng=lambda: 0.5, retry_observer=rec.observe)
     with pytest.raises(ConnectionFailed) as info:
         client.complete(REQ)
     assert rec.sleeps == [0.375, 0.75]
     message = str(info.value)
-    assert message.startswith(f"acme: cannot talk to http://127.0.0.1:{port}/v1/chat/completions")
-    assert "ACME_BASE_URL" in message
+    assert message.startswith(f"my-gw: cannot talk to http://127.0.0.1:{port}/v1/chat/completions")
+    # The variable named is one resolution reads: a '-' in the name becomes '_'.
+    assert "check base_url, e.g. MY_GW_BASE_URL, and the network" in message
     assert message.endswith("(gave up after 3 attempts)")
 
 
@@ -374,7 +423,10 @@ def test_server_error_class_for_plain_500() -> None:
     )
     with pytest.raises(ServerError) as info:
         client.complete(REQ)
-    assert str(info.value) == "acme: HTTP 500: <html>bad gateway</html>"
+    assert str(info.value) == (
+        "acme: HTTP 500: <html>bad gateway</html>"
+        " (the provider failed: try again later, or pick another --model)"
+    )
 
 
 def test_unusable_base_url_is_a_config_error_not_retried() -> None:

@@ -195,4 +195,7 @@ def test_in_stream_error_raises_but_keeps_content_before_it() -> None:
         None,
         "Token limit reached",
     )
-    assert str(info.value) == "openrouter: HTTP 400: Token limit reached"
+    assert str(info.value) == (
+        "openrouter: HTTP 400: Token limit reached (the provider rejected the request: "
+        "change what the message names, or pick another --model)"
+    )

@@ -110,17 +110,29 @@ class ProviderHTTPError(ProviderError):
         detail = f"HTTP {status}" if status is not None else "error"
         if error_type:
             detail += f" {error_type}"
-        super().__init__(f"{detail}: {message}{_fix_for(status)}", provider=provider)
+        fix = _fix_for(status, error_type)
+        super().__init__(f"{detail}: {message}{fix}", provider=provider)
         self.message = message
 
 
-def _fix_for(status: int | None) -> str:
+def _fix_for(status: int | None, error_type: str | None = None) -> str:
+    """What the user can do about a failed call, by status (or, inside a 200
+    stream, by the provider's error type)."""
     if status in (401, 403):
         return " (check the API key: `bridle models` shows which keys are set)"
     if status == 404:
         return " (check the model name and base_url: `bridle models` lists them)"
-    if status == 429:
+    if status == 429 or error_type in ("rate_limit_error", "insufficient_quota"):
         return " (rate limit or quota: wait, or switch account with --account)"
+    if status == 529 or error_type == "overloaded_error":
+        return " (the provider is overloaded: try again later, or pick another --model)"
+    if status is not None and (status >= 500 or status == 408):
+        return " (the provider failed: try again later, or pick another --model)"
+    if status is not None and 400 <= status < 500:
+        return (
+            " (the provider rejected the request: change what the message names, "
+            "or pick another --model)"
+        )
     return ""
 
 

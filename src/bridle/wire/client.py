@@ -326,7 +326,7 @@ def _transport_errors(ep: Endpoint, url: str, failures: _Failures) -> Iterator[N
     except failures.request as e:
         raise ConnectionFailed(
             f"cannot talk to {url}: {e or type(e).__name__} (check base_url, e.g. "
-            f"{ep.provider.upper()}_BASE_URL, and the network)",
+            f"{ep.provider.upper().replace('-', '_')}_BASE_URL, and the network)",
             provider=ep.provider,
         ) from e
 
