@@ -338,7 +338,7 @@ def run_resume(db: Any, s: Any, account: str | None, dry_run: bool) -> None:
     from bridle.history.resume import exec_plan, plan_for_session
 
     plan = plan_for_session(
-        db, s, None if account is None else ("" if account == "default" else account)
+        db, s, None if account is None else ("" if account == "default" else account), os.environ
     )
     if plan.notice:
         click.echo(f"bridle: {plan.notice}", err=True)

@@ -5,7 +5,9 @@ can see its files) to a `ResumePlan`: the argv in the tool's own resume syntax
 (`claude --resume ID`, `codex resume ID`, `gemini --resume ID`,
 `copilot --resume=ID`, `bridle --resume ID`), the directory to start in, the
 environment that selects the account's config dir, the inherited variables to
-drop, and a notice when the session's directory is gone. `exec_plan` is the one
+drop, and a notice when the session's directory is gone. Resuming under the
+user's own setup from inside an account's context (a `bridle shell`) drops the
+account's config-dir variable and HOME, so the session opens where it was made. `exec_plan` is the one
 impure step, run by the CLI at the very end: `os.execvpe` replaces the process.
 """
 
@@ -43,8 +45,10 @@ def plan_resume(
     *,
     account: str | None = None,
     is_dir: Callable[[str], bool] = os.path.isdir,
+    home: str | None = None,
 ) -> ResumePlan:
-    """`access` maps each account that can see the session to its config dir."""
+    """`access` maps each account that can see the session to its config dir;
+    `home` is the user's real HOME, to undo an account context for the primary one."""
     if account is not None and account not in access:
         can = ", ".join(a or "default" for a in sorted(access)) or "none"
         raise UsageError(
@@ -68,6 +72,16 @@ def plan_resume(
         if account != PRIMARY and account in access:
             config_dir = Path(access[account])
             env[spec.config_env] = str(config_dir.parent if spec.config_env_is_home else config_dir)
+        elif home is not None and account in access:
+            # The user's own setup: their config dir, whatever an account shell exported.
+            config_dir = Path(access[account])
+            env["HOME"] = home
+            if config_dir == Path(home) / spec.dot_dir:
+                unset = (*unset, spec.config_env)
+            else:
+                env[spec.config_env] = str(
+                    config_dir.parent if spec.config_env_is_home else config_dir
+                )
     notice = None
     start = cwd
     if cwd and not is_dir(cwd):
@@ -81,9 +95,14 @@ def plan_resume(
 
 
 def plan_for_session(
-    db: sqlite3.Connection, session: SessionRow, account: str | None = None
+    db: sqlite3.Connection,
+    session: SessionRow,
+    account: str | None = None,
+    env: Mapping[str, str] | None = None,
 ) -> ResumePlan:
-    """The plan for an indexed session, with the accounts that can see its files."""
+    """The plan for an indexed session, with the accounts that can see its files.
+    With `env`, resuming under the user's own setup also undoes an account context."""
+    from bridle.history.roots import real_home
     from bridle.history.search import session_files
 
     access: dict[str, str] = {}
@@ -91,7 +110,11 @@ def plan_for_session(
         access.update(acc)
     if session.tool == "bridle":
         access.update({a: "" for a in session.accounts})
-    return plan_resume(session.tool, session.id, session.cwd, access, account=account)
+    home = None if env is None else str(real_home(env))
+    plan = plan_resume(session.tool, session.id, session.cwd, access, account=account, home=home)
+    if env is not None and plan.env.get("HOME") == env.get("HOME"):
+        del plan.env["HOME"]  # already the user's own
+    return plan
 
 
 def exec_plan(plan: ResumePlan, base_env: Mapping[str, str], *, binary: str | None = None) -> None:

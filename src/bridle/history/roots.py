@@ -7,7 +7,11 @@ session dirs are usually symlinks into the primary ones, which the indexer
 resolves so a file reached twice is read once and simply becomes visible to both
 accounts. Accounts are found by listing the directory, so this works whatever
 else the account has or lacks. The primary dirs belong to the account named ""
-(the user's own setup). Nothing is created or written here.
+(the user's own setup). Inside an account's context (`bridle shell`, a launched
+CLI) HOME and the config-dir variables point into that account; those are not
+the primary dirs, so the real HOME (`BRIDLE_REAL_HOME`) is used and variables
+pointing under `$BRIDLE_HOME/accounts` are ignored, and the index stays the same
+from wherever it is queried. Nothing is created or written here.
 """
 
 from __future__ import annotations
@@ -30,17 +34,33 @@ class Root:
     account: str  # "" for the user's own setup
 
 
+CONFIG_ENV = {
+    "claude": "CLAUDE_CONFIG_DIR",
+    "codex": "CODEX_HOME",
+    "gemini": "GEMINI_CLI_HOME",  # the directory that holds .gemini
+    "copilot": "COPILOT_HOME",
+}
+
+
+def _in_accounts(path: str, env: Mapping[str, str]) -> bool:
+    accounts = os.path.realpath(bridle_home(env) / "accounts")
+    return os.path.realpath(os.path.expanduser(path)).startswith(accounts + os.sep)
+
+
+def real_home(env: Mapping[str, str]) -> Path:
+    """The user's own HOME, also inside a `home`-isolated account (whose HOME is its own)."""
+    home = env.get("HOME") or str(Path.home())
+    real = env.get("BRIDLE_REAL_HOME")
+    return Path(real) if real and _in_accounts(home, env) else Path(home)
+
+
 def primary_dir(tool: str, env: Mapping[str, str]) -> Path:
-    home = Path(env.get("HOME") or Path.home())
-    if tool == "claude" and env.get("CLAUDE_CONFIG_DIR"):
-        return Path(env["CLAUDE_CONFIG_DIR"]).expanduser()
-    if tool == "codex" and env.get("CODEX_HOME"):
-        return Path(env["CODEX_HOME"]).expanduser()
-    if tool == "gemini" and env.get("GEMINI_CLI_HOME"):
-        return Path(env["GEMINI_CLI_HOME"]).expanduser() / ".gemini"
-    if tool == "copilot" and env.get("COPILOT_HOME"):
-        return Path(env["COPILOT_HOME"]).expanduser()
-    return home / DOT_DIRS[tool]
+    """The user's own config dir of `tool`: its variable if the user set it, else ~/.<tool>."""
+    value = env.get(CONFIG_ENV[tool])
+    if value and not _in_accounts(value, env):
+        path = Path(value).expanduser()
+        return path / DOT_DIRS[tool] if tool == "gemini" else path
+    return real_home(env) / DOT_DIRS[tool]
 
 
 def bridle_home(env: Mapping[str, str]) -> Path:
