@@ -214,6 +214,11 @@ def test_default_mode_denials_are_reported_like_claude_code(tmp_path: Path) -> N
         ["-p", "x", "--system-prompt", "a", "--system-file", "README.md"],
         ["-p", "--output-format", "yaml", "x"],
         ["-p", "x", "--max-turns", "0"],
+        ["-p", "x", "--allowedTools", "Bash(git push"],
+        ["-p", "x", "--deny-tool", "Bash()"],
+        ["-p", "x", "--commit", "--dry-run"],
+        ["-p", "x", "--prompt-each", "README.md", "-c"],
+        ["-p", "no placeholder", "--prompt-each", "README.md"],
         ["-p"],
     ],
 )
@@ -515,3 +520,43 @@ def test_doctor_checks_the_named_model(tmp_path: Path) -> None:
     bad = bridle(["--doctor", "--model", "deepseek/deepseek-chat"], repo, env)
     assert bad.returncode == 1
     assert bad.stdout.splitlines()[-1].startswith("FAIL  model: No API key for deepseek")
+
+
+def test_claude_settings_rules_hold_in_bypass_and_add_dir_grants_writes(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path)
+    other = tmp_path / "other"
+    other.mkdir()
+    scen = write_scenario(
+        tmp_path / "out.json",
+        [
+            {"op": "write", "path": "../other/x.txt", "content": "hi\n"},
+            {"op": "bash", "command": "python -c 'print(1)'"},
+        ],
+    )
+    env = {"BRIDLE_MOCK_SCENARIO": str(scen)}
+    base = ["-p", "go", "--model", "mock/anthropic", "--output-format", "json"]
+
+    def denied(*extra: str) -> list[str]:
+        proc = bridle([*base, *extra], repo, env)
+        assert proc.returncode == 0, proc.stderr
+        return [d["tool_name"] for d in json.loads(proc.stdout)["permission_denials"]]
+
+    # A write outside the project asks (denied headless) until --add-dir grants the root.
+    assert denied("--permission-mode", "acceptEdits") == ["Write", "Bash"]
+    assert not (other / "x.txt").exists()
+    assert denied("--permission-mode", "acceptEdits", "--add-dir", str(other),
+                  "--allow-tool", "Bash(python:*)") == []  # fmt: skip
+    assert (other / "x.txt").read_text() == "hi\n"
+    (other / "x.txt").unlink()
+    # .claude/settings.json deny rules hold even in bypass mode.
+    (repo / ".claude").mkdir()
+    (repo / ".claude" / "settings.json").write_text(
+        json.dumps({"permissions": {"deny": ["Bash(python:*)", f"Write(/{other}/**)"]}})
+    )
+    assert denied("--permission-mode", "bypass", "--add-dir", str(other)) == ["Write", "Bash"]
+    assert not (other / "x.txt").exists()
+    # A bad rule there is reported with the file and the key.
+    (repo / ".claude" / "settings.json").write_text('{"permissions": {"allow": ["Read", "Bash("]}}')
+    bad = bridle(base, repo, env)
+    assert bad.returncode == 1
+    assert f"{repo / '.claude' / 'settings.json'}: permissions.allow[1]: " in bad.stderr

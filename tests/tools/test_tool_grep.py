@@ -122,6 +122,10 @@ def test_expected_outputs(rg: str | None, ctx: ToolContext, project: Path) -> No
     assert run(pattern="return", output_mode="content", path="src/util.py", **{"-A": 1}) == (
         "src/util.py:3:    return x * 2\nsrc/util.py-4-\n--\nsrc/util.py:7:    return helper(1)"
     )
+    assert run(pattern="hello", type="js") == "src/web/page.js\nnode_modules/dep/index.js"
+    assert run(pattern="return", output_mode="files_with_matches", type="py", path="src") == (
+        "src/util.py\nsrc/app.py"
+    )
     assert run(pattern="zzz") == "No matches found."
 
 

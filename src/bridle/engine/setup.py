@@ -159,33 +159,45 @@ def bind_model(
 def _policy(
     opts: Mapping[str, Any], settings: Any, cwd: Path, env: Mapping[str, str], headless: bool
 ) -> tuple[Any, str, list[Path]]:
+    """Rules from every settings layer (validated per file, so an error names the
+    file and key, `.claude/settings.json` included), then the flags on top."""
     from bridle.config.paths import user_home
-    from bridle.policy.engine import PermissionPolicy, normalize_mode
-    from bridle.policy.sources import split_rule_list
+    from bridle.policy.sources import (
+        build_policy,
+        config_from_settings,
+        merge_configs,
+    )
 
-    perms = settings.get("permissions", {}) or {}
-    mode = opts.get("permission_mode") or perms.get("defaultMode") or "default"
-    if opts.get("dry_run"):
-        mode = "plan"
-    if opts.get("dangerously_skip_permissions"):
-        mode = "bypassPermissions"
-    mode = normalize_mode(mode)
-    allow = list(perms.get("allow", [])) + split_rule_list(
-        [*opts.get("allowed_tools", []), *opts.get("allow_tool", [])]
-    )
-    deny = list(perms.get("deny", [])) + split_rule_list(
-        [*opts.get("disallowed_tools", []), *opts.get("deny_tool", [])]
-    )
-    ask = list(perms.get("ask", []))
-    extra = [
-        Path(p).resolve()
-        for p in [*perms.get("additionalDirectories", []), *opts.get("add_dir", [])]
+    layers = [
+        config_from_settings(layer.data, path=layer.source) for layer in reversed(settings.layers)
     ]
-    policy = PermissionPolicy(
-        mode=mode, allow=allow, ask=ask, deny=deny, project_root=cwd,
-        extra_roots=extra, home=user_home(env), headless=headless,
-    )  # fmt: skip
-    return policy, mode, extra
+    config = merge_configs(*layers, permission_flags(opts))
+    if opts.get("dangerously_skip_permissions"):
+        config.mode = "bypassPermissions"
+    home = user_home(env)
+    policy = build_policy(config, project_root=cwd, home=home, headless=headless)
+    extra = [Path(r) for r in policy.roots[1:]]
+    return policy, policy.mode, extra
+
+
+def permission_flags(opts: Mapping[str, Any]) -> Any:
+    """The permission part of the flags; a bad rule is a usage error (exit 64),
+    so front ends call this while validating, before any work starts."""
+    from bridle.core.errors import ConfigError
+    from bridle.policy.sources import config_from_flags
+
+    try:
+        return config_from_flags(
+            allowed_tools=list(opts.get("allowed_tools", [])),
+            disallowed_tools=list(opts.get("disallowed_tools", [])),
+            allow_tool=list(opts.get("allow_tool", [])),
+            deny_tool=list(opts.get("deny_tool", [])),
+            permission_mode=opts.get("permission_mode"),
+            dry_run=bool(opts.get("dry_run")),
+            add_dirs=[str(Path(d).resolve()) for d in opts.get("add_dir", [])],
+        )
+    except ConfigError as e:
+        raise UsageError(str(e)) from e
 
 
 def _tools(policy: Any, mode: str) -> list[Any]:

@@ -81,6 +81,9 @@ class RunRequest:
             raise conflict("a PROMPT argument", "--prompt-file")
         if (o["commit"] or o["commit_dirty"]) and o["dry_run"]:
             raise conflict("--commit", "--dry-run")
+        from bridle.engine.setup import permission_flags
+
+        permission_flags(o)  # bad rules in --allowedTools & co. exit 64 here
 
         if o["prompt_file"]:
             prompt = Path(o["prompt_file"]).read_text()
