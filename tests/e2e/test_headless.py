@@ -560,3 +560,35 @@ def test_claude_settings_rules_hold_in_bypass_and_add_dir_grants_writes(tmp_path
     bad = bridle(base, repo, env)
     assert bad.returncode == 1
     assert f"{repo / '.claude' / 'settings.json'}: permissions.allow[1]: " in bad.stderr
+
+
+def test_batch_retry_and_bail(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path)
+    items = tmp_path / "items.txt"
+    items.write_text("one\ntwo\nthree\n")
+    no_retries = ["--settings", json.dumps({"providers": {"mock": {"max_retries": 0}}})]
+    flaky = write_scenario(
+        tmp_path / "flaky.json",
+        [{"op": "final", "text": "hi", "fault": {"kind": "500", "times": 1}}],
+    )
+    with MockServer(flaky, workdir=repo) as srv:
+        env = {"BRIDLE_MOCK_BASE_URL": srv.base_url}
+        args = ["-p", "say {{input}}", "--prompt-each", str(items), "--model", "mock/anthropic",
+                "--output-format", "json", *no_retries]  # fmt: skip
+        # The first request fails once; --retry 1 runs that item again.
+        proc = bridle([*args, "--retry", "1"], repo, env)
+        assert proc.returncode == 0, proc.stderr
+        results = [json.loads(x) for x in proc.stdout.splitlines()]
+        assert [r["subtype"] for r in results] == ["success"] * 3
+    broken = write_scenario(
+        tmp_path / "broken.json",
+        [{"op": "final", "text": "hi", "fault": {"kind": "500", "times": 99}}],
+    )
+    proc = bridle(["-p", "say {{input}}", "--prompt-each", str(items), "--model", "mock/anthropic",
+                   "--output-format", "json", "--bail", *no_retries],
+                  repo, {"BRIDLE_MOCK_SCENARIO": str(broken)})  # fmt: skip
+    assert proc.returncode == 1
+    assert [json.loads(x)["subtype"] for x in proc.stdout.splitlines()] == [
+        "error_during_execution"
+    ]
+    assert "--bail: stopped after a failure; 2 items not run" in proc.stderr
