@@ -159,3 +159,30 @@ def test_scenario_unknown_keys_are_ignored_and_final_defaults() -> None:
     )
     assert (scenario.name, scenario.final, len(scenario.turns)) == ("s", "bye", 2)
     assert scenario.turn(7).args == {"text": "bye"}
+
+
+def test_serve_logs_a_violation_reason_on_stderr_and_in_the_log(tmp_path: Path) -> None:
+    log = tmp_path / "requests.jsonl"
+    argv = [sys.executable, "-m", "bridle", "mock", "serve", "--scenario", str(EXAMPLE)]
+    proc = subprocess.Popen(
+        [*argv, "--log", str(log)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        assert proc.stdout is not None
+        port = int(proc.stdout.readline().strip().removeprefix("PORT="))
+        orphan = {
+            "messages": [
+                {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "t9"}]}
+            ],
+            "tools": [{"name": "Glob", "input_schema": {}}],
+        }
+        resp = httpx.post(f"http://127.0.0.1:{port}/v1/messages", json=orphan)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=20)
+    reason = "messages[0]: tool_result 't9' has no preceding tool_use with that id"
+    assert (resp.status_code, resp.json()["error"]["message"]) == (400, reason)
+    assert proc.returncode == 0
+    assert err == f"bridle mock: 400 anthropic-messages /v1/messages: {reason}\n"
+    [entry] = [json.loads(line) for line in log.read_text().splitlines()]
+    assert (entry["status"], entry["violation"], entry["tools"]) == (400, reason, ["Glob"])

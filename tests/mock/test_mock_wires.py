@@ -389,3 +389,31 @@ def test_gzip_and_chunked_request_bodies_are_decoded() -> None:
         400,
         {"error": {"message": "bridle mock: unsupported content-encoding 'br'"}},
     )
+
+
+@pytest.mark.parametrize("wire", WIRES)
+def test_turn_comes_from_the_conversation_not_from_server_state(tmp_path: Path, wire: str) -> None:
+    """A fresh server answers a conversation already three calls deep with turn 3,
+    then a new conversation with turn 0, then the first one again, unchanged."""
+    scenario = load_scenario(SCENARIO)
+    cwd = str(tmp_path)
+    earlier = [
+        {"id": "c0", "name": "Glob", "input": {"pattern": "**/*.py"}},
+        {"id": "c1", "name": "Bash", "input": {"command": "python -m unittest -q"}},
+        {"id": "c2", "name": "Read", "input": {"file_path": f"{cwd}/stats.py"}},
+    ]
+    deep = [first_user(wire, scenario.prompt)]
+    for call in earlier:
+        deep += answer(wire, "", call, "ok")
+    fresh = [first_user(wire, scenario.prompt)]
+    names = []
+    with MockServer(scenario) as srv, httpx.Client(base_url=srv.base_url, timeout=30) as client:
+        for history in (deep, fresh, deep):
+            path, body = request(wire, False, cwd, history)
+            resp = client.post(path, json=body)
+            assert resp.status_code == 200, resp.text
+            _, call, _ = decode(wire, False, resp.text)
+            assert call is not None
+            names.append(call["name"])
+    assert names == ["Edit", "Glob", "Edit"]
+    assert [e["turn"] for e in srv.requests] == [3, 0, 3]

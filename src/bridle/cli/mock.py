@@ -1,7 +1,8 @@
 """`bridle mock`: run the scripted model server, or check a scenario file.
 
 `serve` prints `PORT=<n>` as its first stdout line (flushed) and answers until
-SIGINT or SIGTERM. `check` validates a scenario and lists its turns. The server
+SIGINT or SIGTERM; each invariant violation (and any request the server fails
+on) is one `bridle mock: ...` line on stderr, the full log goes to `--log`. `check` validates a scenario and lists its turns. The server
 itself lives in `bridle.mock`; this module only parses flags and waits.
 """
 
@@ -103,6 +104,7 @@ def serve(
         cassette=cassette,
         replay=replay,
         stall_seconds=stall_seconds,
+        report=_report,
     )
     stop = threading.Event()
 
@@ -119,6 +121,12 @@ def serve(
             pass
     finally:
         server.stop()
+
+
+def _report(line: str) -> None:
+    """A request the client got wrong (or the server failed on), on stderr."""
+    sys.stderr.write(f"bridle mock: {line}\n")
+    sys.stderr.flush()
 
 
 @mock.command()

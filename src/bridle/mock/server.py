@@ -21,6 +21,7 @@ import json
 import re
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -108,7 +109,11 @@ class MockServer:
         cassette: str | Path | None = None,
         replay: Cassette | str | Path | None = None,
         stall_seconds: float = 600.0,
+        report: Callable[[str], None] | None = None,
     ):
+        """`report`, when given, is called with one line per invariant violation
+        and per request the server itself failed on (`bridle mock serve` prints
+        them on stderr); every request also lands in `requests` and `log_path`."""
         if isinstance(scenario, str | Path):
             scenario = load_scenario(scenario)
         if record_url and not cassette:
@@ -120,6 +125,7 @@ class MockServer:
         self.recorder = CassetteWriter(cassette) if record_url and cassette else None
         self.replay = Cassette.load(replay) if isinstance(replay, str | Path) else replay
         self.stall_seconds = stall_seconds
+        self._report = report
         self.requests: list[dict[str, Any]] = []
         self.violations: list[str] = []
         self._attempts: OrderedDict[tuple[int, str], int] = OrderedDict()
@@ -169,6 +175,8 @@ class MockServer:
             await self._dispatch(req, resp, entry)
         except Exception as e:  # the server must survive any request; the log says why
             entry["error"] = f"{type(e).__name__}: {e}"
+            if self._report is not None:
+                self._report(f"error {req.method} {req.target}: {entry['error']}")
             if not resp.started:
                 await resp.send(
                     500, json.dumps({"error": {"message": f"bridle mock: {e}"}}).encode()
@@ -313,6 +321,8 @@ class MockServer:
         if violation:
             entry["violation"] = message
             self.violations.append(f"{wire} {entry['path']}: {message}")
+            if self._report is not None:
+                self._report(f"400 {wire} {entry['path']}: {message}")
         if retry_after is not None:
             headers["retry-after"] = f"{retry_after:g}"
         await resp.send(status, error_body(wire, status, message, retry_after), headers=headers)
