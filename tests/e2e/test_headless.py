@@ -592,3 +592,15 @@ def test_batch_retry_and_bail(tmp_path: Path) -> None:
         "error_during_execution"
     ]
     assert "--bail: stopped after a failure; 2 items not run" in proc.stderr
+
+
+def test_dry_run_writes_nothing_even_with_allow_rules(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path)
+    proc = bridle(["-p", "fix the failing test", "--model", "mock/anthropic", "--dry-run",
+                   "--allowedTools", "Edit,Bash", "--output-format", "json"],
+                  repo, {"BRIDLE_MOCK_SCENARIO": str(SCENARIO)})  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    result = json.loads(proc.stdout)
+    # Edit is not offered in plan mode; every Bash call (mutating or not) is refused.
+    assert [d["tool_name"] for d in result["permission_denials"]] == ["Bash", "Bash", "Bash"]
+    assert _git_out(repo, "status", "--porcelain") == "" and not suite_passes(repo)
