@@ -513,3 +513,40 @@ def test_resolution_leaves_no_trace_between_calls() -> None:
         resolve_model("deepseek-chat", None, {}, require_key=False).endpoint.base_url
         == "https://api.deepseek.com/v1"
     )
+
+
+# wire -> (URL path after base_url, the header carrying the key, its value)
+SETTINGS_ON_THE_WIRE = [
+    (AN, "/v1/messages", "x-api-key", "sk-set"),
+    (CHAT, "/chat/completions", "authorization", "Bearer sk-set"),
+    (RESP, "/responses", "authorization", "Bearer sk-set"),
+    (GEM, "/v1beta/models/m1:streamGenerateContent?alt=sse", "x-goog-api-key", "sk-set"),
+]
+
+
+@pytest.mark.parametrize(("wire", "path", "auth", "value"), SETTINGS_ON_THE_WIRE)
+def test_provider_settings_reach_the_http_request(
+    wire: str, path: str, auth: str, value: str
+) -> None:
+    """`providers.<name>.{wire,base_url,api_key,headers,max_retries}` end up in
+    the request the wire layer sends, for every wire."""
+    from bridle.core.messages import Message, ModelRequest, TextPart
+    from bridle.wire.adapter import adapter_for
+
+    settings = {
+        "providers": {
+            "gw": {
+                "wire": wire,
+                "base_url": "https://gw.example/api",
+                "api_key": "sk-set",
+                "headers": {"X-Team": "blue"},
+                "max_retries": 0,
+            }
+        }
+    }
+    r = resolve_model("gw/m1", settings, {})
+    assert (r.endpoint.wire, r.endpoint.max_retries, r.key_source) == (wire, 0, "settings")
+    req = ModelRequest("m1", [Message("user", [TextPart("hi")])])
+    http = adapter_for(wire).build_request(req, r.endpoint)
+    assert http.url == "https://gw.example/api" + path
+    assert (http.headers[auth], http.headers["X-Team"]) == (value, "blue")
