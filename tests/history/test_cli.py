@@ -160,3 +160,104 @@ def test_quick_path_hands_a_foreign_database_to_click(home: Path) -> None:
     out = bridle(home, "sessions", "search", "gateway")
     assert out.returncode != 0 and "bridle.db" in out.stderr
     assert db.read_text() == "not a database\n"  # untouched
+
+
+def test_list_role_keeps_sessions_with_that_kind_of_text(home: Path) -> None:
+    out = bridle(home, "sessions", "list", "--role", "tool", "--json")
+    assert [json.loads(x)["id"][:8] for x in out.stdout.splitlines()] == [
+        "c0ffee00", "3f1c9b2e", "7f3c2a10", "019a2d7a", "aaaabbbb",
+    ]  # fmt: skip
+    out = bridle(home, "sessions", "list", "--role", "assistant", "--tool", "claude", "--json")
+    assert [json.loads(x)["id"][:8] for x in out.stdout.splitlines()] == ["11111111", "7f3c2a10"]
+
+
+@pytest.mark.parametrize(
+    ("args", "found"),
+    [
+        (
+            ["checkout", "--account", "default", "--project", "shop", "--since", "2025-11-01",
+             "--until=2025-11-05"],
+            ["3f1c9b2e"],
+        ),
+        (["checkout", "--account=work"], []),
+        (["checkout", "--until", "2025-11-01"], []),
+        (["checkout", "--project", "/src/api"], []),
+        (["gateway", "--since", "2025-11-05"], []),
+    ],
+)  # fmt: skip
+def test_search_filters_from_the_command_line(
+    home: Path, args: list[str], found: list[str]
+) -> None:
+    out = bridle(home, "sessions", "search", "--json", *args)
+    assert out.returncode == 0, out.stderr
+    assert [json.loads(x)["id"][:8] for x in out.stdout.splitlines()] == found
+    buf = io.StringIO()
+    env = {**env_for(home), "BRIDLE_HOME": os.environ["BRIDLE_HOME"]}
+    assert quick.run(["--json", *args], env, buf) == 0
+    assert buf.getvalue() == out.stdout
+
+
+def test_each_search_first_reads_new_sessions_and_appended_turns(home: Path) -> None:
+    """No reindex in between: the search itself picks up what the tools just wrote."""
+    assert bridle(home, "sessions", "list").returncode == 0  # first index
+    sid = "99999999-2222-4333-8444-555555555555"
+    project = home / ".claude" / "projects" / "-home-ada-src-new"
+    project.mkdir()
+    path = project / f"{sid}.jsonl"
+
+    def line(text: str) -> str:
+        rec = {"type": "user", "sessionId": sid, "cwd": "/home/ada/src/new",
+               "timestamp": "2025-11-06T10:00:00Z", "message": {"role": "user", "content": text}}  # fmt: skip
+        return json.dumps(rec) + "\n"
+
+    path.write_text(line("a brand new session about the narwhal cache"))
+    out = bridle(home, "sessions", "search", "narwhal", "--json")
+    assert [json.loads(x)["id"] for x in out.stdout.splitlines()] == [sid]
+    with open(path, "a") as f:
+        f.write(line("and a second turn about the axolotl queue"))
+    out = bridle(home, "sessions", "search", "axolotl", "--json")
+    assert [(json.loads(x)["id"], json.loads(x)["messages"]) for x in out.stdout.splitlines()] == [
+        (sid, 2)
+    ]
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_progress_bar_appears_only_after_a_moment_and_only_on_a_terminal() -> None:
+    from bridle.cli.sessions import _progress_bar
+
+    assert _progress_bar(io.StringIO()) is None
+    ticks = iter([0.0, 0.1, 0.7, 0.9])
+    term = _Terminal()
+    show = _progress_bar(term, clock=lambda: next(ticks))
+    show(1 << 20, 4 << 20)  # at 0.1 s: nothing yet
+    show(2 << 20, 4 << 20)
+    show(4 << 20, 4 << 20)
+    assert term.getvalue() == (
+        "\rIndexing sessions [###############...............] 2/4 MB"
+        "\rIndexing sessions [##############################] 4/4 MB\n"
+    )
+
+
+def test_first_index_reports_its_progress(home: Path) -> None:
+    from bridle.history.fresh import Freshness, ensure_fresh
+    from bridle.store.db import open_db
+
+    calls: list[tuple[int, int]] = []
+    db = open_db(Path(os.environ["BRIDLE_HOME"]) / "bridle.db")
+    env = {"HOME": str(home), "BRIDLE_HOME": os.environ["BRIDLE_HOME"]}
+    did = ensure_fresh(
+        db,
+        env,
+        Freshness(background=False),
+        first_progress=lambda: lambda d, t: calls.append((d, t)),
+    )
+    total = sum(p.stat().st_size for p in home.rglob("*") if p.is_file() and p.suffix in (".jsonl", ".json") and p.name != "projects.json")  # fmt: skip
+    assert did == "first"
+    assert len(calls) == 12 and calls[-1][0] == calls[-1][1]  # the last one fills the bar
+    assert [d for d, _ in calls] == sorted(d for d, _ in calls)
+    assert 0 < calls[-1][1] <= total
+    assert ensure_fresh(db, env, Freshness(background=False)) == "none"

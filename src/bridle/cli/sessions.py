@@ -40,24 +40,25 @@ def _open(refresh: bool = True) -> Any:
     return db
 
 
-def _progress_bar() -> Any:
-    """A bar on stderr that appears only once the first index has run half a second."""
-    if not sys.stderr.isatty():
+def _progress_bar(stream: Any = None, clock: Any = time.monotonic, delay: float = 0.5) -> Any:
+    """A bar on stderr (a terminal) that appears only once the index has run `delay` seconds."""
+    out = sys.stderr if stream is None else stream
+    if not out.isatty():
         return None
-    start = time.monotonic()
+    start = clock()
 
     def show(done: int, total: int) -> None:
-        if time.monotonic() - start < 0.5 or total <= 0:
+        if clock() - start < delay or total <= 0:
             return
         width = 30
         filled = int(width * done / total)
-        sys.stderr.write(
+        out.write(
             f"\rIndexing sessions [{'#' * filled}{'.' * (width - filled)}] "
             f"{done >> 20}/{total >> 20} MB"
         )
         if done >= total:
-            sys.stderr.write("\n")
-        sys.stderr.flush()
+            out.write("\n")
+        out.flush()
 
     return show
 
@@ -113,8 +114,12 @@ def sessions() -> None:
 @click.option(
     "--sort", type=click.Choice(("time", "project", "tool")), default="time", show_default=True
 )
+@click.option(
+    "--role", type=click.Choice(ROLES), help="Only sessions with user, assistant or tool text."
+)
 def list_cmd(tool: str | None, account: str | None, project: str | None, since: str | None,
-             until: str | None, starred: bool, limit: int, as_json: bool, sort: str) -> None:  # fmt: skip
+             until: str | None, starred: bool, limit: int, as_json: bool, sort: str,
+             role: str | None) -> None:  # fmt: skip
     """List sessions, most recently updated first."""
     import json
 
@@ -123,7 +128,7 @@ def list_cmd(tool: str | None, account: str | None, project: str | None, since: 
 
     db = _open()
     rows = list_sessions(
-        db, _filters(tool, account, project, since, until, starred=starred), limit=limit, sort=sort
+        db, _filters(tool, account, project, since, until, role, starred), limit=limit, sort=sort
     )
     now, home = time.time(), os.path.expanduser("~")
     for s in rows:

@@ -162,6 +162,9 @@ class SessionIndex:
                 done = stats.bytes
                 if progress is not None:
                     progress(min(done, total), total)
+            if progress is not None and stats.complete and done < total:
+                # Half-written last lines are left for later: the bar still ends full.
+                progress(total, total)
             writer.sync_bridle(self)
             writer.retry_renames(self)
         finally:

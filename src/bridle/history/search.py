@@ -255,7 +255,14 @@ def list_sessions(
     db: sqlite3.Connection, filters: Filters | None = None, *, limit: int = 50, sort: str = "time"
 ) -> list[SessionRow]:
     args: list[object] = []
-    where = _where(filters or Filters(), args)
+    filters = filters or Filters()
+    where = _where(filters, args)
+    if filters.role in ROLES:
+        # Sessions holding text of that role: `--role tool` lists those that ran tools.
+        where += (
+            " AND EXISTS (SELECT 1 FROM history_chunks c"
+            f" WHERE c.session = s.id AND c.file != 0 AND c.{filters.role} != '')"
+        )
     order = {
         "time": "s.updated DESC",
         "project": "s.cwd, s.updated DESC",
