@@ -282,7 +282,7 @@ def open_portal(plan: LaunchPlan, project: str, account: str, tool_name: str) ->
         return run_plan(plan), "not on a terminal, so the portal is off: launched directly"
     name = portal_name(project, account, tool_name)
     exists = tmux_session_exists(tmux, name, plan.env)
-    inside = bool(os.environ.get("TMUX"))
+    inside = bool(plan.env.get("TMUX"))
     code = 0
     for argv in portal_argv(plan, name, tmux=tmux, session_exists=exists, inside_tmux=inside):
         code = subprocess.run(argv, env=plan.env).returncode

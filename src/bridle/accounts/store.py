@@ -225,8 +225,9 @@ class AccountStore:
         atomic_write_json(self.default_file, {"default": name})
 
     def resolve(self, name: str | None) -> str:
-        """An explicit name, else the default account, else a fix-it error."""
-        if name:
+        """An explicit name (`default` meaning the default account), else the
+        default account, else a fix-it error."""
+        if name and name != "default":
             return name
         found = self.default()
         if found:

@@ -21,7 +21,7 @@ def _notice(text: str) -> None:
 
 
 @click.command(context_settings=_PASS_THROUGH)
-@click.argument("account")
+@click.argument("account", required=False)
 @click.option("--yolo", is_flag=True, help="Skip the tool's permission prompts.")
 @click.option(
     "--resume",
@@ -36,7 +36,7 @@ def _notice(text: str) -> None:
 @click.option("--portal", is_flag=True, help="Run inside tmux (<project>/<account>/<tool>).")
 @click.argument("args", nargs=-1, type=click.UNPROCESSED)
 def launch(
-    account: str,
+    account: str | None,
     yolo: bool,
     resume: str | None,
     continue_: bool,
@@ -48,14 +48,19 @@ def launch(
     \b
     bridle launch ACCOUNT [claude|codex|gemini|copilot] [OPTIONS] [-- ARGS...]
     Without a tool name the account's default provider runs; ARGS go to the tool.
+    Without ACCOUNT (or with only a tool name) the default account runs
+    (`bridle accounts use NAME`).
     """
     from bridle.accounts.runner import Accounts, Request, open_portal, run_plan
 
+    ctx = Accounts(os.environ, Path.cwd())
+    if account is not None and account in TOOL_NAMES and not ctx.store.exists(account):
+        args = (account, *args)
+        account = None
     tool = args[0] if args and args[0] in TOOL_NAMES else None
     args = args[1:] if tool else args
     if resume is not None and continue_:
         raise click.UsageError("use --resume ID or --continue, not both.")
-    ctx = Accounts(os.environ, Path.cwd())
     name = ctx.store.resolve(account)
     req = Request(
         account=name, tool=tool, yolo=yolo, resume_id=resume or None,
@@ -78,9 +83,9 @@ def launch(
 
 
 @click.command()
-@click.argument("account")
-def shell(account: str) -> int:
-    """Open your $SHELL with ACCOUNT's environment (every CLI uses its config)."""
+@click.argument("account", required=False)
+def shell(account: str | None) -> int:
+    """Open your $SHELL with ACCOUNT's environment (default: the default account)."""
     from bridle.accounts.runner import Accounts, run_plan
 
     ctx = Accounts(os.environ, Path.cwd())
