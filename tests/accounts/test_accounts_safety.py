@@ -221,3 +221,14 @@ def test_paths_prefer_the_real_home_inside_a_home_account(home: Path, tmp_path: 
         tmp_path / "acct", {"HOME": str(tmp_path / "acct" / "home"), "BRIDLE_REAL_HOME": str(home)}
     )
     assert paths.primary_dir(CLAUDE) == home / ".claude"
+
+
+def test_a_dangling_link_in_the_store_is_mirrored_not_replaced(ctx: Accounts, home: Path) -> None:
+    (home / ".claude").mkdir()
+    (home / ".claude" / "skills").symlink_to(home / "dotfiles" / "skills")  # not checked out
+    add_account(ctx, "work", ["claude"], "config-dir")
+    link = ctx.store.dir("work") / "home" / ".claude" / "skills"
+    assert os.readlink(home / ".claude" / "skills") == str(home / "dotfiles" / "skills")
+    assert os.readlink(link) == str(home / ".claude" / "skills")
+    (home / "dotfiles" / "skills").mkdir(parents=True)
+    assert link.is_dir()  # works as soon as the dotfiles appear

@@ -104,9 +104,9 @@ def link_shared(
         if _points_to(dst, src):
             return []
         return [Change("kept", dst, f"links to {os.readlink(dst)}; left alone")]
-    if not dst.exists():
-        if is_dir:
-            src.mkdir(parents=True, exist_ok=True)
+    if not _exists(dst):
+        if is_dir and not _exists(src):
+            src.mkdir(parents=True, exist_ok=True)  # a dangling link there is the user's
         elif not _exists(src):
             return []  # nothing to share yet; a file the CLI writes is promoted later
         dst.parent.mkdir(parents=True, exist_ok=True)
