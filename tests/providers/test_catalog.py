@@ -126,3 +126,17 @@ def test_broken_catalog_file_is_a_config_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as err:
         load_catalog(catalog_path=bad)
     assert err.value.path == str(bad)
+
+
+# Providers whose public pages list model ids but no context window or prices.
+UNPUBLISHED = {"altllm"}
+
+
+def test_every_model_has_context_and_prices_unless_unpublished() -> None:
+    catalog = load_catalog()
+    missing = {
+        info.ref for info in catalog.models() if info.prices is None or info.context_window is None
+    }
+    assert {ref.split("/", 1)[0] for ref in missing} == UNPUBLISHED
+    for name in UNPUBLISHED:
+        assert all(m.prices is None for m in catalog.providers[name].models.values())

@@ -41,7 +41,8 @@ def test_json_lists_every_model_with_prices_and_key_state(in_project: Path) -> N
         "base_url": "https://api.deepseek.com/v1",
         "context_window": 1000000,
         "max_output": 384000,
-        "prices": {"input": 0.28, "output": 1.12, "cache_read": 0.0056, "cache_write": None},
+        # DeepSeek bills no separate cache write: it costs what input costs.
+        "prices": {"input": 0.28, "output": 1.12, "cache_read": 0.0056, "cache_write": 0.28},
         "key": {
             "needed": True,
             "present": True,
@@ -149,10 +150,11 @@ def test_table_output(in_project: Path) -> None:
         "0.28",
         "1.12",
         "0.0056",
-        "-",
+        "0.28",
         "yes",
         "(env:DEEPSEEK_API_KEY)",
     ]
+    assert lines[-1] == "Prices: USD per million tokens. - = unknown. Keys are never printed."
     assert "sk-hidden-1" not in out
     code, out = run("--provider", "anthropic")
     assert "no (set ANTHROPIC_API_KEY)" in out

@@ -78,14 +78,20 @@ def _rows(provider: Any, catalog: Any, settings: Any, env: dict[str, str]) -> li
                 else {
                     "input": prices.input,
                     "output": prices.output,
-                    "cache_read": prices.cache_read,
-                    "cache_write": prices.cache_write,
+                    # What a cached token costs: the input price when the
+                    # provider bills no separate cache price (as `pricing.cost`).
+                    "cache_read": _or_input(prices.cache_read, prices.input),
+                    "cache_write": _or_input(prices.cache_write, prices.input),
                 },
                 "key": key,
                 "custom": provider.custom,
             }
         )
     return out
+
+
+def _or_input(price: float | None, input_price: float) -> float:
+    return input_price if price is None else price
 
 
 def _tokens(n: int | None) -> str:
