@@ -307,3 +307,28 @@ def test_portal_on_a_terminal_runs_in_tmux_then_reattaches(
         for server in ("tmux", "tmux2"):
             env["TMUX_TMPDIR"] = str(tmp_path / server)
             subprocess.run(["tmux", "kill-server"], env=env, capture_output=True)
+
+
+@pytest.mark.parametrize(("answer", "kept"), [("n", True), ("y", False)])
+def test_rm_asks_on_a_terminal(ctx: Accounts, answer: str, kept: bool, tmp_path: Path) -> None:
+    add_account(ctx, "work", ["claude"], "config-dir")
+    master, slave = pty.openpty()
+    os.write(master, f"{answer}\n".encode())  # typed ahead of the prompt
+    proc = subprocess.run(
+        [sys.executable, "-m", "bridle", "accounts", "rm", "work"],
+        stdin=slave, stdout=slave, stderr=subprocess.PIPE, cwd=tmp_path, timeout=120,
+    )  # fmt: skip
+    os.close(slave)
+    shown = b""
+    while True:
+        try:
+            chunk = os.read(master, 4096)
+        except OSError:
+            break
+        shown += chunk
+        if not chunk or b"Removed" in shown or b"Abort" in proc.stderr + shown:
+            break
+    os.close(master)
+    assert b"Remove account work and its credentials?" in shown + proc.stderr
+    assert proc.returncode == (130 if kept else 0)  # "no" aborts, as Ctrl-C does
+    assert ctx.store.exists("work") is kept
