@@ -218,10 +218,11 @@ class IndexWriter:
                         offset, state, restarted = 0, {"restarted": True}, True
                         break
                     applied = self._apply(f.tool, fid, parsed, session)
-                    if applied is None and parsed.session_id is not None:
-                        # Metadata but no message yet (a session just starting):
-                        # leave these lines unread, so the session is created
-                        # with their cwd, branch and times once a message comes.
+                    if applied is None and (parsed.session_id or parsed.title):
+                        # Metadata but no message yet (a session just starting, or
+                        # a Claude file opening with summaries): leave these lines
+                        # unread, so the session is created with their cwd, branch,
+                        # times and title once a message comes.
                         state = json.loads(saved)
                         break
                     session = applied
