@@ -66,6 +66,10 @@ class RunRequest:
                 )
             if o["commit"] or o["commit_dirty"]:
                 raise conflict("--prompt-each", "--commit")
+        if o["input_format"] == "stream-json" and (prompt or o["prompt_file"]):
+            raise conflict(
+                "a PROMPT argument", "--input-format stream-json (prompts come on stdin)"
+            )
         if o["input_format"] == "stream-json" and o["output_format"] != "stream-json":
             raise UsageError("--input-format stream-json needs --output-format stream-json")
         mode = o["permission_mode"]
