@@ -210,3 +210,16 @@ def test_snapshot_preview_grouped(snap_compare) -> None:  # type: ignore[no-unty
 
 def test_snapshot_search(snap_compare) -> None:  # type: ignore[no-untyped-def]
     assert snap_compare(APP, press=["slash", *"gateway", "enter", "p"], terminal_size=SIZE)
+
+
+def test_a_picked_session_resumes_under_the_account_filter_in_force() -> None:
+    from bridle.history.resume import plan_for_session
+
+    app = drive(["a", "enter"], lambda app: None)
+    assert app.account == "" and app.return_value is not None
+    plan = plan_for_session(app.db, app.return_value, app.account)
+    assert (plan.argv, plan.account) == (
+        ["copilot", "--resume=c0ffee00-1234-4abc-8def-0123456789ab"],
+        "",
+    )
+    assert drive(["enter"], lambda app: None).account is None

@@ -37,4 +37,7 @@ def recall(tool: str | None, account: str | None, dry_run: bool) -> None:
     picked = app.run()
     if picked is None:
         return
+    if account is None and app.account is not None:
+        # Filtered to one account in the picker: resume under it (it can see the session).
+        account = app.account or "default"
     run_resume(db, picked, account, dry_run)

@@ -7,7 +7,7 @@ f cycles the tool filter, a the account filter, s the sort (time, project,
 tool), g groups by project, b stars, `*` shows starred sessions only, t cycles
 the theme, q/Esc quits. The app only reads and stars: it returns the picked
 `SessionRow` from `run()` and the caller resumes it after the terminal is
-restored. Data comes from a `sqlite3` connection to the history index; the
+restored, under the account filter in force (`account`) when one is. Data comes from a `sqlite3` connection to the history index; the
 clock is passed in so snapshots are stable.
 """
 
@@ -165,6 +165,11 @@ class RecallApp(App[SessionRow]):
         if self.query_text:
             parts.append(f"search: {self.query_text}")
         self.query_one("#status", Static).update("  ·  ".join(parts))
+
+    @property
+    def account(self) -> str | None:
+        """The account filter in force (None = all): a picked session resumes under it."""
+        return self.account_cycle[self.account_index]
 
     @property
     def current(self) -> SessionRow | None:
