@@ -605,3 +605,31 @@ def test_dry_run_writes_nothing_even_with_allow_rules(tmp_path: Path) -> None:
     # Edit is not offered in plan mode; every Bash call (mutating or not) is refused.
     assert [d["tool_name"] for d in result["permission_denials"]] == ["Bash", "Bash", "Bash"]
     assert _git_out(repo, "status", "--porcelain") == "" and not suite_passes(repo)
+
+
+def test_default_account_keys_are_used_without_account_flag(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path)
+    with MockServer(SCENARIO, workdir=repo) as srv:
+        settings = json.dumps(
+            {
+                "providers": {
+                    "lab": {
+                        "wire": "openai-chat",
+                        "base_url": srv.base_url + "/v1",
+                        "api_key_env": "LAB_KEY",
+                    }
+                }
+            }
+        )
+        args = ["-p", "fix", "--model", "lab/some-model", "--settings", settings, "--output-format", "json",
+                "--dangerously-skip-permissions"]  # fmt: skip
+        missing = bridle(args, repo)
+        assert missing.returncode == 1 and "LAB_KEY" in missing.stderr
+        # A custom provider whose key only the (default) account holds.
+        assert bridle(["accounts", "add", "work"], repo).returncode == 0
+        assert bridle(["accounts", "use", "work"], repo).returncode == 0
+        keys = bridle(["accounts", "keys", "set", "work", "LAB_KEY"], repo, stdin="lab-secret\n")
+        assert keys.returncode == 0, keys.stderr
+        used = bridle(args, repo)
+        assert used.returncode == 0, used.stderr
+        assert json.loads(used.stdout)["subtype"] == "success"

@@ -220,7 +220,7 @@ def open_session(
     from bridle.tools.base import ToolContext
 
     settings = _settings(opts, cwd, env)
-    accounts = _accounts(opts.get("account"), settings)
+    accounts = _accounts(opts.get("account"), settings, env)
     account_keys = _account_keys(accounts[0], env) if accounts else None
     mock_server = None
     env = dict(env)
@@ -343,13 +343,23 @@ def _remember_reads(history: list[Any], ctx: Any) -> None:
                     record_read(ctx, path)
 
 
-def _accounts(flag: str | None, settings: Any) -> list[str]:
+def _accounts(flag: str | None, settings: Any, env: Mapping[str, str]) -> list[str]:
     """`--account a,b` (or settings `accounts.rotation`): keys come from the first;
-    the others take over, in order, when a rate limit or quota is exhausted."""
+    the others take over, in order, when a rate limit or quota is exhausted.
+    Without either, the account of a `bridle shell` (BRIDLE_ACCOUNT), else the
+    default account (`bridle accounts use NAME`), if any."""
     if flag:
         return [a.strip() for a in flag.split(",") if a.strip()]
     rotation = settings.get("accounts.rotation") or []
-    return [str(a) for a in rotation]
+    if rotation:
+        return [str(a) for a in rotation]
+    from bridle.accounts.store import NATIVE, AccountStore
+
+    store = AccountStore.from_env(env)
+    implicit = env.get("BRIDLE_ACCOUNT") or store.default()
+    if implicit and implicit != NATIVE and store.exists(implicit):
+        return [implicit]
+    return []
 
 
 def _account_keys(account: str, env: Mapping[str, str]) -> dict[str, str]:
