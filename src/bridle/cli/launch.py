@@ -7,6 +7,7 @@ returns the child's exit code, which these commands return as theirs.
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import click
@@ -51,6 +52,7 @@ def launch(
     Without ACCOUNT (or with only a tool name) the default account runs
     (`bridle accounts use NAME`).
     """
+    from bridle.accounts.launch import LaunchPlan
     from bridle.accounts.runner import Accounts, Request, open_portal, run_plan
 
     ctx = Accounts(os.environ, Path.cwd())
@@ -69,13 +71,24 @@ def launch(
     prep = ctx.prepare_launch(req)
     for line in prep.plan.notices:
         _notice(line)
+    if portal:
+        # Inside tmux runs this same launch without --portal, so recording the
+        # session and syncing shared files happen when the tool ends, not when
+        # the tmux client detaches or (inside tmux) switches away at once.
+        inner = [sys.executable, "-m", "bridle", "launch", name, prep.spec.name]
+        inner += ["--yolo"] if yolo else []
+        if resume:
+            inner += ["--resume", resume]
+        elif continue_ or resume == "":
+            inner += ["--continue"]
+        inner += ["--", *args]
+        plan = LaunchPlan(inner, dict(os.environ), prep.plan.cwd)
+        project = Path(prep.plan.cwd).name or "project"
+        code, note = open_portal(plan, project, name, prep.spec.name)
+        _notice(note)
+        return code
     try:
-        if portal:
-            project = Path(prep.plan.cwd).name or "project"
-            code, note = open_portal(prep.plan, project, name, prep.spec.name)
-            _notice(note)
-        else:
-            code = run_plan(prep.plan)
+        code = run_plan(prep.plan)
     finally:
         for line in ctx.finish_launch(prep):
             _notice(line)
