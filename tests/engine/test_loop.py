@@ -243,9 +243,13 @@ def test_concurrency_safe_calls_run_in_parallel_and_keep_order(repo: Path) -> No
     )
     engine, _ = make_engine(repo, model)
     original = engine.dispatcher._execute
+    # All four calls must be running at once to pass this barrier; run one after
+    # another, the first would wait for the others and break it.
+    together = threading.Barrier(4, timeout=10)
 
     def spy(p: Any) -> Any:
         threads.add(threading.current_thread().name)
+        together.wait()
         return original(p)
 
     engine.dispatcher._execute = spy  # type: ignore[method-assign]
@@ -253,7 +257,7 @@ def test_concurrency_safe_calls_run_in_parallel_and_keep_order(repo: Path) -> No
     finished = [e for e in events if isinstance(e, ev.ToolFinished)]
     assert [f.call.id for f in finished] == ["r0", "r1", "r2", "r3"]
     assert [f"file {i}" in f.result.text for i, f in enumerate(finished)] == [True] * 4
-    assert len(threads) > 1
+    assert len(threads) == 4
 
 
 def test_headless_default_mode_denies_and_reports(repo: Path) -> None:
