@@ -12,12 +12,13 @@ never abort the run.
 from __future__ import annotations
 
 from collections.abc import Callable, Generator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from bridle.core.errors import ToolError
 from bridle.core.messages import TextPart, ToolResultPart, ToolUsePart
 from bridle.engine.events import (
+    ApprovalDecision,
     Event,
     PermissionDenied,
     PermissionRequest,
@@ -60,9 +61,8 @@ class Dispatcher:
     guard: LoopGuard = field(default_factory=LoopGuard)
     denials: list[dict[str, Any]] = field(default_factory=list)
     changed_files: list[str] = field(default_factory=list)
-    # Decisions delivered by the front end for pending permission requests:
-    # tool_use_id -> (allow, always).
-    decisions: dict[str, tuple[bool, bool]] = field(default_factory=dict)
+    # Decisions delivered by the front end for pending permission requests.
+    decisions: dict[str, ApprovalDecision] = field(default_factory=dict)
     max_workers: int = 8
 
     def run(self, calls: list[ToolUsePart]) -> Generator[Event, None, list[ToolResultPart]]:
@@ -136,15 +136,28 @@ class Dispatcher:
             p.call.name, p.call.input, cwd=self.ctx.shell_cwd or self.ctx.cwd
         )
         behavior = decision.behavior
+        reason = decision.reason or "denied by permission rules"
         if behavior == "ask":
             yield PermissionRequest(p.call, decision.reason)
-            allow, always = self.decisions.pop(p.call.id, (False, False))
-            behavior = "allow" if allow else "deny"
-            if allow and always:
-                self.policy.add_allow(session_rule(p.call))
+            answer = self.decisions.pop(p.call.id, None)
+            behavior = "allow" if answer is not None and answer.allow else "deny"
+            if answer is not None and answer.allow:
+                if answer.always:
+                    self.policy.add_allow(session_rule(p.call))
+                if answer.updated_input is not None and answer.updated_input != p.call.input:
+                    p = self._with_input(p, answer.updated_input)
+                    if p.refusal is not None:
+                        return p
+                    # Deny rules hold for the approver's arguments too.
+                    again = self.policy.evaluate(
+                        p.call.name, p.call.input, cwd=self.ctx.shell_cwd or self.ctx.cwd
+                    )
+                    if again.behavior == "deny":
+                        behavior, reason = "deny", again.reason
+            elif answer is not None and answer.message:
+                reason = answer.message
         if behavior == "allow":
             return p
-        reason = decision.reason or "denied by permission rules"
         self.denials.append(
             {"tool_name": p.call.name, "tool_use_id": p.call.id, "tool_input": p.call.input}
         )
@@ -155,9 +168,34 @@ class Dispatcher:
         )
         return p
 
+    def _with_input(self, p: Prepared, updated: dict[str, Any]) -> Prepared:
+        """The approver changed the arguments: run the call with those (the model's
+        own call stays in the history), after checking them as the model's are."""
+        from bridle.tools.registry import coerce_args, validate_args
+
+        assert p.tool is not None
+        call = replace(p.call, input=coerce_args(p.tool, dict(updated)))
+        assert call.input is not None
+        problems = validate_args(p.tool, call.input)
+        if problems:
+            return Prepared(
+                call,
+                p.tool,
+                refusal=f"invalid arguments for {call.name} (as changed by the approver): "
+                + "; ".join(problems),
+            )
+        return Prepared(call, p.tool)
+
     def _execute(self, p: Prepared) -> tuple[ToolResultPart, list[str]]:
         if p.refusal is not None or p.tool is None:
             return ToolResultPart(p.call.id, [TextPart(p.refusal or "not run")], is_error=True), []
+        if self.ctx.cancel is not None and self.ctx.cancel.is_set():
+            return (
+                ToolResultPart(
+                    p.call.id, [TextPart("not run: the user interrupted the turn")], is_error=True
+                ),
+                [],
+            )
         assert p.call.input is not None
         from bridle.tools.output import cap_output
 

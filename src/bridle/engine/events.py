@@ -29,12 +29,18 @@ class ApprovalDecision:
     allow: bool
     # Remember for the rest of the session (adds an allow rule for this exact tool/spec).
     always: bool = False
+    # With a deny: the reason the model is told (instead of the policy's).
     message: str = ""
+    # With an allow: the arguments to run the call with instead of the model's
+    # (validated again; deny rules still hold for them).
+    updated_input: dict[str, Any] | None = None
 
 
 @dataclass(slots=True)
 class Interrupt:
-    pass
+    """Stop the running turn: a running Bash is killed, tools not yet started do
+    not run, and the turn ends after the current model response. The one op a
+    front end may send from another thread while a turn runs."""
 
 
 @dataclass(slots=True)
@@ -49,7 +55,14 @@ class SetModel:
     spec: str
 
 
-Op = UserTurn | ApprovalDecision | Interrupt | Steer | SetModel
+@dataclass(slots=True)
+class SetPermissionMode:
+    """Switch the permission mode (a mode name or alias) for the next tool calls."""
+
+    mode: str
+
+
+Op = UserTurn | ApprovalDecision | Interrupt | Steer | SetModel | SetPermissionMode
 
 # -------------------------------------------------------------------------- events
 

@@ -1,7 +1,7 @@
 """The agent loop: the one place bridle runs a model against tools.
 
 `Engine.send(op)` takes an op (user turn, approval decision, interrupt, steer,
-set model) and returns an iterator of events. A user turn reads top to bottom:
+set model, set permission mode) and returns an iterator of events. A user turn reads top to bottom:
 check limits, ask the model, run the tool calls it made, append the results,
 save, repeat until the model answers without tools. Limits (turn cap, cost
 budget, loop guard), dispatch, persistence and the model client are named
@@ -128,7 +128,7 @@ class Engine:
         if isinstance(op, ev.UserTurn):
             return self._turn(op)
         if isinstance(op, ev.ApprovalDecision):
-            self.dispatcher.decisions[op.tool_use_id] = (op.allow, op.always)
+            self.dispatcher.decisions[op.tool_use_id] = op
         elif isinstance(op, ev.Interrupt):
             self._interrupted = True
             if self.dispatcher.ctx.cancel is not None:
@@ -142,6 +142,14 @@ class Engine:
             self.sink.save(*system_event("model_switch", model=op.spec))
             self.sink.commit()
             return iter([ev.Notice(f"model set to {op.spec}", "set_model")])
+        elif isinstance(op, ev.SetPermissionMode):
+            from bridle.policy.engine import normalize_mode
+
+            mode = normalize_mode(op.mode)  # ConfigError names the valid modes
+            self.dispatcher.policy.mode = mode
+            self.sink.save(*system_event("permission_mode", mode=mode))
+            self.sink.commit()
+            return iter([ev.Notice(f"permission mode set to {mode}", "permission_mode")])
         return iter(())
 
     # ----------------------------------------------------------------- turn
@@ -235,6 +243,10 @@ class Engine:
             yield ev.AssistantMessage(response, turns, turn_cost)
 
             calls = response.tool_uses
+            if self._interrupted and calls:
+                self._close_calls(calls, "the user interrupted the turn")
+                yield finish("error_during_execution", errors=["interrupted by the user"], code=130)
+                return
             if self.budget.exceeded:
                 self._close_calls(calls, "the cost budget was used up")
                 msg = f"Reached the budget of ${self.limits.max_cost_usd:.4f} (spent ${self.budget.spent_usd:.4f})"
