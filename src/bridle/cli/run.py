@@ -113,7 +113,11 @@ def make_root(group_cls: type[click.Group], version: str) -> click.Group:
         "--max-turns", type=click.IntRange(1, None), help="Model requests per prompt (default 50)."
     )
     @click.option(
-        "--max-cost", type=click.FloatRange(0, None, min_open=True), help="Budget in USD."
+        "--max-cost",
+        "--max-budget-usd",
+        "max_cost",
+        type=click.FloatRange(0, None, min_open=True),
+        help="Budget in USD.",
     )
     @click.option("--permission-mode", type=click.Choice(PERMISSION_MODES), help="Permission mode.")
     @click.option(
@@ -148,6 +152,8 @@ def make_root(group_cls: type[click.Group], version: str) -> click.Group:
     @click.option("--append-system-prompt", multiple=True, help="Append to the system prompt.")
     @click.option(
         "--system-file",
+        "--system-prompt-file",
+        "system_file",
         type=click.Path(exists=True, dir_okay=False),
         help="Replace the base system prompt with FILE.",
     )
@@ -188,6 +194,33 @@ def make_root(group_cls: type[click.Group], version: str) -> click.Group:
     @click.option(
         "--cwd", type=click.Path(file_okay=False, exists=True), help="Run in this directory."
     )
+    @click.option(
+        "--permission-prompt-tool",
+        help="stdio: ask the Claude Agent SDK (can_use_tool) over stream-json.",
+    )
+    @click.option("--tools", help='Base tool set: names, "" for none, or "default".')
+    @click.option(
+        "--setting-sources", help="user,project,local (a left-out source must have no file)."
+    )
+    @click.option("--mcp-config", multiple=True, help="MCP servers (only an empty set).")
+    # Claude Agent SDK flags bridle accepts and ignores (they only tune the model
+    # or extra output) or refuses with a usage error (headless.sdk.check_sdk_flags).
+    @click.option("--strict-mcp-config", is_flag=True, hidden=True)
+    @click.option("--include-partial-messages", is_flag=True, hidden=True)
+    @click.option("--include-hook-events", is_flag=True, hidden=True)
+    @click.option("--fallback-model", hidden=True)
+    @click.option("--betas", hidden=True)
+    @click.option("--task-budget", type=int, hidden=True)
+    @click.option("--thinking", type=click.Choice(("adaptive", "enabled", "disabled")), hidden=True)
+    @click.option("--max-thinking-tokens", type=int, hidden=True)
+    @click.option("--thinking-display", hidden=True)
+    @click.option("--effort", hidden=True)
+    @click.option("--session-id", hidden=True)
+    @click.option("--resume-session-at", hidden=True)
+    @click.option("--resume-drops-turn", hidden=True)
+    @click.option("--session-mirror", is_flag=True, hidden=True)
+    @click.option("--plugin-dir", multiple=True, hidden=True)
+    @click.option("--json-schema", hidden=True)
     @click.pass_context
     def root(ctx: click.Context, **opts: Any) -> int | None:
         """bridle: one open coding harness for every model and every account.
@@ -212,6 +245,8 @@ def make_root(group_cls: type[click.Group], version: str) -> click.Group:
             "append_system_prompt",
             "files",
             "images",
+            "mcp_config",
+            "plugin_dir",
         ):
             opts[key] = csv(opts[key])
         request = RunRequest.from_cli(" ".join(words) if words else None, opts)

@@ -86,8 +86,10 @@ class RunRequest:
         if (o["commit"] or o["commit_dirty"]) and o["dry_run"]:
             raise conflict("--commit", "--dry-run")
         from bridle.engine.setup import permission_flags
+        from bridle.headless.sdk import check_sdk_flags
 
         permission_flags(o)  # bad rules in --allowedTools & co. exit 64 here
+        check_sdk_flags(o)
 
         if o["prompt_file"]:
             prompt = Path(o["prompt_file"]).read_text()
@@ -150,6 +152,14 @@ def run_headless(req: RunRequest) -> int:
     env = dict(os.environ)
     if req.opts["print_config"] or req.opts["print_tools_list"] or req.opts["doctor"]:
         return info_command(req.opts, req.cwd, env, sys.stdout)
+    if req.opts.get("setting_sources") is not None:
+        from bridle.config.paths import user_settings_path
+        from bridle.config.settings import find_project_root
+        from bridle.headless.sdk import check_setting_sources
+
+        check_setting_sources(
+            req.opts["setting_sources"], find_project_root(req.cwd), user_settings_path(env)
+        )
     if req.batch_inputs:
         return _run_batch(req, env)
     old = signal.signal(signal.SIGTERM, _raise_terminated)
@@ -185,6 +195,9 @@ def _run_one(req: RunRequest, env: dict[str, str], prompt: str, out: IO[str], er
     if wants_diff and snapshot is None:
         raise UsageError("--output-format diff, --save-diff and --commit need a git repository")
     session = open_session(o, req.cwd, env, headless=True)
+    from bridle.headless.sdk import restrict_tools
+
+    restrict_tools(session, o.get("tools"))
     if not o["quiet"]:
         for warning in session.warnings:
             err.write(f"bridle: {warning}\n")
@@ -322,48 +335,25 @@ def _run_batch(req: RunRequest, env: dict[str, str]) -> int:
 
 
 def _run_stream_input(req: RunRequest, env: dict[str, str], stdin: IO[str], out: IO[str]) -> int:
-    """`--input-format stream-json`: NDJSON user messages on stdin, one turn each
-    (the Claude Code / Agent SDK protocol). Control requests are answered."""
+    """`--input-format stream-json`: NDJSON user messages on stdin, one turn each,
+    and the Claude Agent SDK's control protocol (`headless.sdk`). With
+    `--permission-prompt-tool stdio` permission asks go to the SDK; without it a
+    run has nobody to ask, and asks are denied."""
+    from typing import cast
+
     from bridle.engine.setup import open_session
     from bridle.headless.render import StreamJsonRenderer
+    from bridle.headless.sdk import LineWriter, StreamSession, restrict_tools
 
-    session = open_session(req.opts, req.cwd, env, headless=True)
-    renderer = StreamJsonRenderer(
-        out, sys.stderr, verbose=req.opts["verbose"], quiet=req.opts["quiet"]
-    )
-    renderer.handle(session.started_event)
-    code = 0
+    ask = req.opts.get("permission_prompt_tool") == "stdio"
+    session = open_session(req.opts, req.cwd, env, headless=not ask)
     try:
-        for raw in stdin:
-            line = raw.strip()
-            if not line:
-                continue
-            try:
-                msg = json.loads(line)
-            except json.JSONDecodeError as e:
-                raise UsageError(f"--input-format stream-json: invalid JSON line: {e}") from e
-            kind = msg.get("type")
-            if kind == "control_request":
-                renderer._line(
-                    {
-                        "type": "control_response",
-                        "response": {
-                            "subtype": "success",
-                            "request_id": msg.get("request_id"),
-                            "response": {},
-                        },
-                    }
-                )
-                continue
-            if kind != "user":
-                continue
-            content = msg.get("message", {}).get("content", "")
-            if isinstance(content, list):
-                content = "".join(b.get("text", "") for b in content if isinstance(b, dict))
-            for event in session.engine.send(ev.UserTurn(str(content))):
-                renderer.handle(event)
-                if isinstance(event, ev.TurnResult):
-                    code = event.exit_code
+        restrict_tools(session, req.opts.get("tools"))
+        writer = LineWriter(out)
+        renderer = StreamJsonRenderer(
+            cast(IO[str], writer), sys.stderr, verbose=req.opts["verbose"], quiet=req.opts["quiet"]
+        )
+        renderer.handle(session.started_event)
+        return StreamSession(session, renderer, writer, stdin, ask=ask).serve()
     finally:
         session.close()
-    return code
