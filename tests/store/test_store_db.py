@@ -153,3 +153,27 @@ def test_executescript_stays_inside_a_transaction(tmp_path: Path) -> None:
     # Outside a transaction it behaves like the stdlib's.
     conn.executescript("CREATE TABLE plain (x); INSERT INTO plain VALUES (1);")
     assert conn.execute("SELECT x FROM plain").fetchall() == [(1,)]
+
+
+def test_threads_opening_a_fresh_database_at_once_all_succeed(tmp_path: Path) -> None:
+    """A batch run's threads each open the same new database: a lock while one
+    of them sets it up is waited out, never reported as a damaged file."""
+    import threading
+
+    path = tmp_path / "fresh" / "bridle.db"
+    start = threading.Barrier(8)
+    errors: list[BaseException] = []
+
+    def one() -> None:
+        start.wait()
+        try:
+            open_db(path).close()
+        except BaseException as e:
+            errors.append(e)
+
+    threads = [threading.Thread(target=one) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []

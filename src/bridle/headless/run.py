@@ -321,6 +321,11 @@ def _run_batch(req: RunRequest, env: dict[str, str]) -> int:
 
     from concurrent.futures import ThreadPoolExecutor
 
+    from bridle.config.paths import database_path
+    from bridle.store.db import open_db
+
+    # Create and migrate the database once, before the workers race to.
+    open_db(database_path(env)).close()
     workers = o["parallel"] or 1
     with ThreadPoolExecutor(max_workers=workers) as pool:
         list(pool.map(lambda a: one(*a), enumerate(req.batch_inputs)))

@@ -15,6 +15,7 @@ drop the last few). This module knows nothing of the tables themselves.
 from __future__ import annotations
 
 import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -59,6 +60,33 @@ def open_db(path: Path, *, busy_timeout_s: float = DEFAULT_BUSY_TIMEOUT_S) -> sq
     path = Path(path)
     _refuse_foreign_file(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    deadline = time.monotonic() + busy_timeout_s
+    while True:
+        try:
+            return _connect(path, busy_timeout_s)
+        except sqlite3.OperationalError as e:
+            # Two connections setting up a fresh database at once (a batch run's
+            # threads, parallel processes) can get SQLITE_BUSY without the busy
+            # handler being consulted, e.g. on the WAL switch: wait and retry.
+            # A lock is not damage, so it never gets the "move it aside" advice.
+            if not _is_busy(e):
+                raise _unreadable(path, str(e)) from e
+            if time.monotonic() >= deadline:
+                raise UserError(
+                    f"bridle's database {path} stayed locked for {busy_timeout_s:.0f} s: "
+                    "another bridle process is holding it. Try again when it is done."
+                ) from e
+            time.sleep(0.05)
+        except sqlite3.DatabaseError as e:
+            raise _unreadable(path, str(e)) from e
+
+
+def _is_busy(e: sqlite3.OperationalError) -> bool:
+    text = str(e).lower()
+    return "locked" in text or "busy" in text
+
+
+def _connect(path: Path, busy_timeout_s: float) -> sqlite3.Connection:
     # check_same_thread=False lets a front end hand the connection to the worker
     # thread that runs the engine; it is still used by one thread at a time.
     conn = sqlite3.connect(
@@ -80,9 +108,6 @@ def open_db(path: Path, *, busy_timeout_s: float = DEFAULT_BUSY_TIMEOUT_S) -> sq
         conn.execute("PRAGMA synchronous = NORMAL")
         conn.execute("PRAGMA foreign_keys = ON")
         apply_all(conn)
-    except sqlite3.DatabaseError as e:
-        conn.close()
-        raise _unreadable(path, str(e)) from e
     except BaseException:
         conn.close()
         raise
