@@ -118,11 +118,19 @@ def wait_until(proc: subprocess.Popen[str], what: str, ready: Any) -> None:
 
 
 def group_alive(pgid: int) -> bool:
-    try:
-        os.killpg(pgid, 0)
-    except ProcessLookupError:
-        return False
-    return True
+    """Whether any process of the group still runs. Zombies do not count: a
+    killed grandchild waits for init to reap it, which may take a while (or
+    never happen in a container without a reaping init)."""
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:
+            continue
+        # pid (comm) state ppid pgrp ...; comm may hold spaces or parentheses.
+        fields = text[text.rindex(")") + 2 :].split()
+        if int(fields[2]) == pgid and fields[0] != "Z":
+            return True
+    return False
 
 
 def kill_leftover_group(pidfile: Path) -> None:
