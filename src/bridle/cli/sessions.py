@@ -274,7 +274,7 @@ def rm_cmd(refs: tuple[str, ...], yes: bool) -> None:
     "-o", "--output", type=click.Path(dir_okay=False), help="Write to this file (not overwritten)."
 )
 def export_cmd(ref: str, fmt: str, output: str | None) -> None:
-    """Export a session as Markdown or JSON."""
+    """Export a session as Markdown, JSON or JSONL."""
     import json
 
     db = _open()
