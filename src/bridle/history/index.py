@@ -171,10 +171,19 @@ class SessionIndex:
             writer.close()
         if stats.complete and only is None:
             self.set_meta("last_scan", str(self.clock()))
-            self.db.execute("DELETE FROM history_watch")
-            self.db.executemany(
-                "INSERT INTO history_watch (path, mtime_ns) VALUES (?, ?)", watched.items()
-            )
+            # One transaction: two refreshes finishing at once must not interleave
+            # their DELETE and INSERT (a duplicate path would fail the second).
+            self.db.execute("BEGIN IMMEDIATE")
+            try:
+                self.db.execute("DELETE FROM history_watch")
+                self.db.executemany(
+                    "INSERT OR REPLACE INTO history_watch (path, mtime_ns) VALUES (?, ?)",
+                    watched.items(),
+                )
+            except BaseException:
+                self.db.execute("ROLLBACK")
+                raise
+            self.db.execute("COMMIT")
         return stats
 
     def hot_files(self, within_s: float) -> list[str]:
