@@ -236,7 +236,7 @@ Load average at start / end of the run: {r["load_before"]} / {r["load_after"]} (
 | --- | --- |
 | first full index (cold page cache) | {r["index_s"]} s, {r["index_mb_s"]} MB/s, peak RSS {r["index_peak_rss_mb"]} MB (index {r["db_mb"]} MB) |
 | search, Click-free fast path (`bridle.history.quick`), median (fastest) | {r["fast_median_ms"]} ms ({r["fast_min_ms"]} ms) |
-| `bridle sessions search` through Click today, median (fastest) | {r["search_median_ms"]} ms ({r["click_min_ms"]} ms) |
+| `bridle sessions search` (the command as users run it), median (fastest) | {r["search_median_ms"]} ms ({r["click_min_ms"]} ms) |
 | `rg -l` over the same files (warm), median (fastest) | {r["rg_median_ms"]} ms ({r["rg_min_ms"]} ms) |
 | cold cache (corpus and index evicted), one rare word: fast-path search / `rg -l` | {r["cold_fast_ms"]} ms / {r["cold_rg_ms"]} ms |
 | search right after a new turn in a recently active session (finds it) | {r["hot_append_search_ms"]} ms |
@@ -248,9 +248,9 @@ Fast path per query (median ms): {json.dumps(r["per_query_ms"], ensure_ascii=Fal
 Every timing is a whole process (interpreter start-up included), run as a subprocess
 with output to a pipe, {r["runs"]} rounds over the 5 queries, the three commands
 interleaved so background load hits them alike. The fast path is what
-`bridle sessions search` runs once `bridle.cli.main` hands `sessions search` argv to
+`bridle sessions search` runs: `bridle.cli.main` hands `sessions search` argv to
 `bridle.history.quick.run` before importing Click, whose import alone costs about
-40 ms here. Search ranks chunks with FTS5 `bm25()`; a word in more than 2,000 chunks
+40 ms here (anything the fast path does not handle falls through to Click). Search ranks chunks with FTS5 `bm25()`; a word in more than 2,000 chunks
 (`Traceback` is in every session) is ranked among its newest 2,000, and a phrase of
 common words still pays for their position lists. `rg -l` must read every byte for a
 rare word and stops at the first hit per file for a common one. With other work on
