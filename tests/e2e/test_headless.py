@@ -211,6 +211,7 @@ def test_default_mode_denials_are_reported_like_claude_code(tmp_path: Path) -> N
         ["-p", "x", "--bail"],
         ["-p", "x", "--dry-run", "--permission-mode", "acceptEdits"],
         ["-p", "x", "--input-format", "stream-json"],
+        ["-p", "x", "--tools", "Read,NoSuchTool", "--model", "mock/anthropic"],
         ["-p", "x", "--input-format", "stream-json", "--output-format", "stream-json"],
         ["-p", "x", "--system-prompt", "a", "--system-file", "README.md"],
         ["-p", "--output-format", "yaml", "x"],

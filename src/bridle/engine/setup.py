@@ -200,10 +200,21 @@ def permission_flags(opts: Mapping[str, Any]) -> Any:
         raise UsageError(str(e)) from e
 
 
-def _tools(policy: Any, mode: str) -> list[Any]:
+def _tools(policy: Any, mode: str, spec: str | None = None) -> list[Any]:
+    """The tools offered: `--tools` ("" none, "default" all, or names), less
+    what plan mode hides."""
     from bridle.tools.registry import builtin_tools
 
     tools = builtin_tools()
+    if spec is not None and spec.strip() != "default":
+        wanted = [n.strip() for n in spec.split(",") if n.strip()]
+        known = [t.name for t in tools]
+        missing = [n for n in wanted if n not in known]
+        if missing:
+            raise UsageError(
+                f"--tools: unknown tool {missing[0]!r}; bridle has: {', '.join(known)}"
+            )
+        tools = [t for t in tools if t.name in wanted]
     if mode == "plan":
         visible = set(policy.visible_tools([t.name for t in tools]))
         tools = [t for t in tools if t.name in visible]
@@ -230,7 +241,7 @@ def open_session(
         env["BRIDLE_MOCK_BASE_URL"] = mock_server.base_url
     binding = bind_model(spec, settings, env, account_keys)
     policy, mode, extra_roots = _policy(opts, settings, cwd, env, headless)
-    tools = _tools(policy, mode)
+    tools = _tools(policy, mode, opts.get("tools"))
 
     conn = open_db(database_path(env))
     store = SessionStore(conn)
@@ -404,7 +415,7 @@ def info_command(opts: Mapping[str, Any], cwd: Path, env: Mapping[str, str], out
         return 0
     if opts.get("print_tools_list"):
         policy, mode, _ = _policy(opts, settings, cwd, env, headless=True)
-        for tool in _tools(policy, mode):
+        for tool in _tools(policy, mode, opts.get("tools")):
             first = tool.description.strip().splitlines()[0]
             out.write(f"{tool.name}\t{first}\n")
         return 0

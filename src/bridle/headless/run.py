@@ -195,9 +195,6 @@ def _run_one(req: RunRequest, env: dict[str, str], prompt: str, out: IO[str], er
     if wants_diff and snapshot is None:
         raise UsageError("--output-format diff, --save-diff and --commit need a git repository")
     session = open_session(o, req.cwd, env, headless=True)
-    from bridle.headless.sdk import restrict_tools
-
-    restrict_tools(session, o.get("tools"))
     if not o["quiet"]:
         for warning in session.warnings:
             err.write(f"bridle: {warning}\n")
@@ -348,12 +345,11 @@ def _run_stream_input(req: RunRequest, env: dict[str, str], stdin: IO[str], out:
 
     from bridle.engine.setup import open_session
     from bridle.headless.render import StreamJsonRenderer
-    from bridle.headless.sdk import LineWriter, StreamSession, restrict_tools
+    from bridle.headless.sdk import LineWriter, StreamSession
 
     ask = req.opts.get("permission_prompt_tool") == "stdio"
     session = open_session(req.opts, req.cwd, env, headless=not ask)
     try:
-        restrict_tools(session, req.opts.get("tools"))
         writer = LineWriter(out)
         renderer = StreamJsonRenderer(
             cast(IO[str], writer), sys.stderr, verbose=req.opts["verbose"], quiet=req.opts["quiet"]

@@ -101,21 +101,6 @@ def check_setting_sources(raw: str | None, project_root: Path, user_settings: Pa
             )
 
 
-def restrict_tools(session: Any, spec: str | None) -> None:
-    """`--tools`: the base tool set ("" none, "default" all, or names)."""
-    if spec is None or spec.strip() == "default":
-        return
-    engine = session.engine
-    wanted = [n.strip() for n in spec.split(",") if n.strip()]
-    known = list(engine.dispatcher.tools)
-    missing = [n for n in wanted if n not in known]
-    if missing:
-        raise UsageError(f"--tools: unknown tool {missing[0]!r}; bridle has: {', '.join(known)}")
-    engine.tool_specs = [t for t in engine.tool_specs if t.name in wanted]
-    engine.dispatcher.tools = {n: t for n, t in engine.dispatcher.tools.items() if n in wanted}
-    session.started_event.tools = [n for n in session.started_event.tools if n in wanted]
-
-
 class LineWriter:
     """NDJSON to stdout from two threads: each `write` is whole and flushed."""
 
