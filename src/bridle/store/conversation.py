@@ -62,17 +62,6 @@ class Event:
     payload: dict[str, Any]
 
 
-def encode_message(message: Message) -> dict[str, Any]:
-    """`message_to_dict`, keeping `"input": null` on a tool call whose arguments
-    never parsed: `part_to_dict` omits None fields and `part_from_dict` then
-    could not rebuild the part."""
-    d = message_to_dict(message)
-    for part in d["content"]:
-        if part["type"] == "tool_use" and "input" not in part:
-            part["input"] = None
-    return d
-
-
 def decode_message(d: dict[str, Any]) -> Message:
     """`message_from_dict`, also reading tool calls stored without `input`."""
     content = d["content"]
@@ -95,7 +84,7 @@ def tool_results_event(message: Message) -> tuple[str, dict[str, Any]]:
 
 def response_event(response: ModelResponse) -> tuple[str, dict[str, Any]]:
     payload: dict[str, Any] = {
-        "message": encode_message(response.to_message()),
+        "message": message_to_dict(response.to_message()),
         "usage": usage_to_dict(response.usage),
         "stop_reason": response.stop_reason.value if response.stop_reason else None,
     }
@@ -112,7 +101,7 @@ def system_event(type: str, **data: Any) -> tuple[str, dict[str, Any]]:
 
 def compaction_event(messages: Iterable[Message], **data: Any) -> tuple[str, dict[str, Any]]:
     """The history after compaction; folding restarts from these messages."""
-    return system_event("compaction", messages=[encode_message(m) for m in messages], **data)
+    return system_event("compaction", messages=[message_to_dict(m) for m in messages], **data)
 
 
 def usage_to_dict(usage: Usage) -> dict[str, int]:
