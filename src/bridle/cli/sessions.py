@@ -317,12 +317,11 @@ def export_cmd(ref: str, fmt: str, output: str | None) -> None:
         raise click.UsageError(
             f"{output} exists; choose another file name (bridle never overwrites it)."
         )
-    tmp = f"{output}.tmp-{os.getpid()}"
-    with open(tmp, "w", encoding="utf-8") as f:
-        f.write(text)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, output)
+    from pathlib import Path
+
+    from bridle.tools._files import atomic_write
+
+    atomic_write(Path(output), text.encode("utf-8"))
     click.echo(f"wrote {output}", err=True)
 
 
