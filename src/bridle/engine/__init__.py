@@ -1,0 +1,1 @@
+"""The agent loop, session assembly and the events front ends render."""
