@@ -21,12 +21,16 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from bridle.policy.shell_words import ParseFailure as _Fail
+from bridle.policy.shell_words import Redirect, SimpleCommand, Unparseable, Word
+from bridle.policy.shell_wrappers import shell_script, wrapper_length
+
+__all__ = ["Redirect", "SimpleCommand", "Unparseable", "Word", "parse_command"]
+
 _MAX_DEPTH = 16
 _META = frozenset(" \t\n;&|()<>")
 _ASSIGNMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\[[^\]]*\])?\+?=")
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-_WRITE_OPS = frozenset({">", ">>", ">|", "&>", "&>>", "<>"})
-_HARMLESS_TARGETS = frozenset({"/dev/null", "/dev/stdout", "/dev/stderr", "/dev/tty"})
 _SHELLS = frozenset({"sh", "bash", "zsh", "dash", "ksh", "ash"})
 _UNSUPPORTED_KEYWORDS = {
     "case": "case statements are not supported",
@@ -35,84 +39,6 @@ _UNSUPPORTED_KEYWORDS = {
     "coproc": "coprocesses are not supported",
     "eval": "eval runs a string that cannot be checked",
 }
-
-
-@dataclass(frozen=True)
-class Word:
-    """One shell word: `text` is its value after quote removal (expansions keep
-    their source text), `raw` its source. `dynamic` marks words whose value is
-    only known at run time (variables, substitutions, brace expansion)."""
-
-    text: str
-    raw: str
-    dynamic: bool = False
-    glob: bool = False
-    tilde: bool = False
-
-
-@dataclass(frozen=True)
-class Redirect:
-    op: str
-    target: Word | None  # None for here-documents
-    fd: int | None = None
-
-    @property
-    def writes_file(self) -> bool:
-        if self.target is None:
-            return False
-        if self.op == ">&" and (self.target.text.isdigit() or self.target.text == "-"):
-            return False
-        if self.op not in _WRITE_OPS and self.op != ">&":
-            return False
-        return self.target.text not in _HARMLESS_TARGETS and not self.target.text.startswith(
-            "/dev/fd/"
-        )
-
-    @property
-    def reads_file(self) -> bool:
-        return self.op in ("<", "<>") and self.target is not None
-
-
-@dataclass(frozen=True)
-class SimpleCommand:
-    """A command that would run: `argv` with wrappers stripped, the wrapper
-    layers (outermost first), leading assignments, and its redirections. An
-    empty argv carries only redirections (`> file`, `( ... ) > file`)."""
-
-    argv: tuple[Word, ...]
-    wrappers: tuple[tuple[Word, ...], ...] = ()
-    assignments: tuple[str, ...] = ()
-    redirects: tuple[Redirect, ...] = ()
-    open_ended: bool = False  # xargs appends arguments at run time
-
-    @property
-    def name(self) -> str:
-        if not self.argv or self.argv[0].dynamic:
-            return ""
-        return self.argv[0].text.rsplit("/", 1)[-1]
-
-    @property
-    def args(self) -> list[str]:
-        return [w.text for w in self.argv]
-
-    def layers(self) -> list[tuple[Word, ...]]:
-        """The command as written, then with each wrapper peeled off in turn."""
-        out = []
-        for k in range(len(self.wrappers) + 1):
-            words: tuple[Word, ...] = ()
-            for layer in self.wrappers[k:]:
-                words += layer
-            out.append(words + self.argv)
-        return out
-
-
-@dataclass(frozen=True)
-class Unparseable:
-    reason: str
-
-
-class _Fail(Exception):
-    pass
 
 
 @dataclass
@@ -549,7 +475,7 @@ class _Parser:
             if name == "eval":
                 raise _Fail("eval runs a string that cannot be checked")
             if name in _SHELLS:
-                script = _shell_script(argv)
+                script = shell_script(argv)
                 if script is None:
                     break
                 if argv[script].dynamic:
@@ -560,7 +486,7 @@ class _Parser:
                 sub = _Parser(argv[script].text, self.out, self.nesting + 1, layer)
                 sub.parse_list(in_subst=False)
                 return
-            skip = _wrapper_length(name, argv, assignments)
+            skip = wrapper_length(name, argv, assignments)
             if skip is None:
                 break
             if name == "env":
@@ -575,98 +501,3 @@ class _Parser:
         self.out.append(
             SimpleCommand(tuple(argv), tuple(wrappers), assignments, redirects, open_ended)
         )
-
-
-def _shell_script(argv: list[Word]) -> int | None:
-    """Index of the script argument of `sh -c SCRIPT`, or None without -c."""
-    has_c = False
-    k = 1
-    while k < len(argv):
-        w = argv[k].text
-        if w == "--":
-            k += 1
-            break
-        if w in ("-o", "+o", "-O", "+O"):
-            k += 2
-            continue
-        if len(w) > 1 and w[0] in "-+" and not w.startswith("--"):
-            has_c = has_c or "c" in w[1:]
-            k += 1
-            continue
-        if w.startswith("--"):
-            k += 1
-            continue
-        break
-    if has_c and k < len(argv):
-        return k
-    return None
-
-
-def _names(text: str) -> frozenset[str]:
-    return frozenset(text.split())
-
-
-_VALUE_FLAGS = {
-    "env": {"-u", "--unset", "-C", "--chdir", "-S", "--split-string"},
-    "sudo": {"-u", "-g", "-C", "-D", "-h", "-p", "-r", "-t", "-U", "-T", "-R", "--user", "--group"},
-    "doas": {"-u", "-C"},
-    "timeout": {"-s", "-k", "--signal", "--kill-after"},
-    "nice": {"-n", "--adjustment"},
-    "stdbuf": {"-i", "-o", "-e", "--input", "--output", "--error"},
-    "xargs": _names(
-        "-I -L -l -n -P -s -d -E -e -a --arg-file --delimiter --max-args --max-procs "
-        "--max-chars --replace"
-    ),
-    "exec": {"-a"},
-    "command": set(),
-    "nohup": set(),
-    "time": set(),
-}
-# Flags that make the wrapper do something other than run the wrapped command.
-_NOT_WRAPPING = {
-    "sudo": {"-e", "-l", "-v", "-k", "-K", "-V", "--edit", "--list", "--validate"},
-    "command": {"-v", "-V"},
-    "env": {"-C", "--chdir", "-S", "--split-string"},
-}
-
-
-def _wrapper_length(name: str, argv: list[Word], assignments: tuple[str, ...]) -> int | None:
-    """How many leading words of argv are the wrapper `name` and its options, or
-    None if `name` is not a wrapper here (or wraps nothing)."""
-    if name not in _VALUE_FLAGS:
-        return None
-    values = _VALUE_FLAGS[name]
-    k = 1
-    while k < len(argv):
-        w = argv[k]
-        t = w.text
-        if w.dynamic and t.startswith("$"):
-            return None  # an option only known at run time: keep the whole thing
-        if t == "--":
-            k += 1
-            break
-        flag = t.split("=", 1)[0]
-        if flag in _NOT_WRAPPING.get(name, ()):
-            if name == "env":
-                raise _Fail(f"env {flag} is not supported")
-            return None
-        if name in ("env", "sudo") and not t.startswith("-") and "=" in t:
-            k += 1  # VAR=value
-            continue
-        if name == "nice" and re.match(r"^-\d+$", t):
-            k += 1
-            continue
-        if t.startswith("-") and len(t) > 1:
-            if flag in values and "=" not in t:
-                k += 2
-            elif name in ("stdbuf", "xargs") and len(t) > 2 and t[:2] in values:
-                k += 1  # -oL, -n1
-            else:
-                k += 1
-            continue
-        break
-    if name == "timeout":
-        k += 1  # the duration
-    if k >= len(argv):
-        return k if name == "xargs" else None
-    return k
