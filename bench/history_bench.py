@@ -116,7 +116,7 @@ def main() -> None:
     fast = [
         sys.executable,
         "-c",
-        "import sys; from bridle.history.quick import run; sys.exit(run(sys.argv[1:]))",
+        "import sys; from bridle.cli.history_quick import run; sys.exit(run(sys.argv[1:]))",
     ]
     rg_args = [rg, "-l", "--hidden", "--no-ignore", "-F"]
     for q in queries:  # warm the page cache for all three
@@ -235,7 +235,7 @@ Load average at start / end of the run: {r["load_before"]} / {r["load_after"]} (
 | measure | result |
 | --- | --- |
 | first full index (cold page cache) | {r["index_s"]} s, {r["index_mb_s"]} MB/s, peak RSS {r["index_peak_rss_mb"]} MB (index {r["db_mb"]} MB) |
-| search, Click-free fast path (`bridle.history.quick`), median (fastest) | {r["fast_median_ms"]} ms ({r["fast_min_ms"]} ms) |
+| search, Click-free fast path (`bridle.cli.history_quick`), median (fastest) | {r["fast_median_ms"]} ms ({r["fast_min_ms"]} ms) |
 | `bridle sessions search` (the command as users run it), median (fastest) | {r["search_median_ms"]} ms ({r["click_min_ms"]} ms) |
 | `rg -l` over the same files (warm), median (fastest) | {r["rg_median_ms"]} ms ({r["rg_min_ms"]} ms) |
 | cold cache (corpus and index evicted), one rare word: fast-path search / `rg -l` | {r["cold_fast_ms"]} ms / {r["cold_rg_ms"]} ms |
@@ -249,7 +249,7 @@ Every timing is a whole process (interpreter start-up included), run as a subpro
 with output to a pipe, {r["runs"]} rounds over the 5 queries, the three commands
 interleaved so background load hits them alike. The fast path is what
 `bridle sessions search` runs: `bridle.cli.main` hands `sessions search` argv to
-`bridle.history.quick.run` before importing Click, whose import alone costs about
+`bridle.cli.history_quick.run` before importing Click, whose import alone costs about
 40 ms here (anything the fast path does not handle falls through to Click). Search ranks chunks with FTS5 `bm25()`; a word in more than 2,000 chunks
 (`Traceback` is in every session) is ranked among its newest 2,000, and a phrase of
 common words still pays for their position lists. `rg -l` must read every byte for a

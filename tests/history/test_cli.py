@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from bridle.history import quick
+from bridle.cli import history_quick as quick
 
 from .helpers import FIXTURES, install
 

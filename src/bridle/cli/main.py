@@ -35,7 +35,7 @@ def main(argv: list[str] | None = None) -> object:
     if args[:2] == ["sessions", "search"]:
         # The search fast path answers before Click is imported (~40 ms); it
         # returns None for anything it does not handle, and Click takes over.
-        from bridle.history.quick import run
+        from bridle.cli.history_quick import run
 
         code = run(args[2:])
         if code is not None:

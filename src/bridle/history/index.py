@@ -24,6 +24,9 @@ from typing import Any
 
 from bridle.history.records import Entry
 from bridle.history.roots import MARKERS, Root
+from bridle.history.state import FoundFile
+from bridle.history.state import meta as _meta
+from bridle.history.state import set_meta as _set_meta
 from bridle.history.writer import IndexWriter, batches, importer
 
 Progress = Callable[[int, int], None]
@@ -38,16 +41,9 @@ class RefreshStats:
     complete: bool = True
 
 
-@dataclass(slots=True)
-class _Found:
-    tool: str
-    path: str
-    access: dict[str, str]  # account -> config dir
-
-
-def discover(roots: list[Root]) -> dict[str, _Found]:
+def discover(roots: list[Root]) -> dict[str, FoundFile]:
     """Every session file under `roots`, keyed by its resolved path."""
-    found: dict[str, _Found] = {}
+    found: dict[str, FoundFile] = {}
     for root in roots:
         marker = os.path.join(root.path, MARKERS[root.tool])
         real_marker = os.path.realpath(marker)
@@ -66,7 +62,7 @@ def discover(roots: list[Root]) -> dict[str, _Found]:
                 key = real_root + os.sep + path[root_cut:]
             entry = found.get(key)
             if entry is None:
-                found[key] = _Found(root.tool, path, access)
+                found[key] = FoundFile(root.tool, path, access)
             elif root.account not in entry.access:
                 entry.access = {**entry.access, **access}
     return found
@@ -119,8 +115,8 @@ class SessionIndex:
             for key in only:
                 row = known.get(key)
                 if row is not None:
-                    found[key] = _Found(row[2], key, {})
-        todo: list[tuple[str, _Found, os.stat_result]] = []
+                    found[key] = FoundFile(row[2], key, {})
+        todo: list[tuple[str, FoundFile, os.stat_result]] = []
         total = 0
         for key, f in found.items():
             try:
@@ -165,8 +161,8 @@ class SessionIndex:
             if progress is not None and stats.complete and done < total:
                 # Half-written last lines are left for later: the bar still ends full.
                 progress(total, total)
-            writer.sync_bridle(self)
-            writer.retry_renames(self)
+            writer.sync_bridle()
+            writer.retry_renames()
         finally:
             writer.close()
         if stats.complete and only is None:
@@ -195,15 +191,10 @@ class SessionIndex:
         ]
 
     def meta(self, key: str) -> str | None:
-        row = self.db.execute("SELECT value FROM history_meta WHERE key = ?", (key,)).fetchone()
-        return row[0] if row else None
+        return _meta(self.db, key)
 
     def set_meta(self, key: str, value: str) -> None:
-        self.db.execute(
-            "INSERT INTO history_meta (key, value) VALUES (?, ?)"
-            " ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-            (key, value),
-        )
+        _set_meta(self.db, key, value)
 
     def clear(self) -> None:
         """Forget every indexed file and session (stars stay), for a full rebuild."""

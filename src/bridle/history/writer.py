@@ -17,7 +17,7 @@ import os
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from bridle.history.lines import read_batches
 from bridle.history.records import (
@@ -30,9 +30,7 @@ from bridle.history.records import (
     Parsed,
     parse_time,
 )
-
-if TYPE_CHECKING:
-    from bridle.history.index import SessionIndex, _Found
+from bridle.history.state import FoundFile, meta, set_meta
 
 CHUNK_CHARS = 200_000
 COMMIT_BYTES = 16 << 20
@@ -153,7 +151,7 @@ class IndexWriter:
         self.close()
         return True
 
-    def sync_access(self, found: dict[str, _Found], known: dict[str, tuple[Any, ...]]) -> None:
+    def sync_access(self, found: dict[str, FoundFile], known: dict[str, tuple[Any, ...]]) -> None:
         stored: dict[int, dict[str, str]] = {}
         for fid, account, config_dir in self.db.execute(
             "SELECT file, account, config_dir FROM history_access"
@@ -180,7 +178,7 @@ class IndexWriter:
         )
         self.db.execute(f"DELETE FROM history_chunks WHERE {where}", args)
 
-    def read_file(self, key: str, f: _Found, st: os.stat_result) -> int:
+    def read_file(self, key: str, f: FoundFile, st: os.stat_result) -> int:
         """Index what was appended to one file; returns the bytes read."""
         module = importer(f.tool)
         path = Path(f.path)
@@ -276,14 +274,14 @@ class IndexWriter:
                 (st.st_ino, st.st_size, st.st_mtime_ns, fid),
             )
 
-    def sync_bridle(self, index: SessionIndex) -> None:
+    def sync_bridle(self) -> None:
         """Index bridle's own sessions from the `sessions`/`events` tables, incrementally."""
         from bridle.history import bridle as own
 
         if not own.has_tables(self.db):
             return
         self.begin()
-        since = index.meta("bridle_updated") or ""
+        since = meta(self.db, "bridle_updated") or ""
         for row in own.changed_sessions(self.db, since):
             s = self._session("bridle", row["id"], create=True)
             assert s is not None
@@ -295,8 +293,8 @@ class IndexWriter:
             fid = self._bridle_file(row["id"], s["id"])
             self._set_access(fid, {row["account"] or "": ""})
             since = max(since, row["updated"])
-        index.set_meta("bridle_updated", since)
-        after = int(index.meta("bridle_event_id") or 0)
+        set_meta(self.db, "bridle_updated", since)
+        after = int(meta(self.db, "bridle_event_id") or 0)
         while batch := own.new_events(self.db, after):
             by_session: dict[str, list[Entry]] = {}
             for event_id, sid, ts, kind, payload in batch:
@@ -310,9 +308,11 @@ class IndexWriter:
                     first = next((e.text for e in entries if e.role == USER), None)
                     parsed.offer_title(first, TITLE_PROMPT)
                 self._apply("bridle", self._bridle_file(sid, s["id"]), parsed, s["id"])
-            index.set_meta("bridle_event_id", str(after))
-        index.set_meta(
-            "bridle_count", str(self.db.execute("SELECT count(*) FROM sessions").fetchone()[0])
+            set_meta(self.db, "bridle_event_id", str(after))
+        set_meta(
+            self.db,
+            "bridle_count",
+            str(self.db.execute("SELECT count(*) FROM sessions").fetchone()[0]),
         )
         gone = [
             r[0]
@@ -386,10 +386,10 @@ class IndexWriter:
         self.dirty.add((tool, sid))
         return True
 
-    def retry_renames(self, index: SessionIndex) -> None:
+    def retry_renames(self) -> None:
         """Apply renames read before their session was indexed (kept in the
         state of the file that holds them, e.g. Codex's session_index.jsonl)."""
-        if not self.unnamed and index.meta("unnamed") != "1":
+        if not self.unnamed and meta(self.db, "unnamed") != "1":
             return
         for fid, unnamed in self.unnamed.items():
             text = self.db.execute(
@@ -416,7 +416,7 @@ class IndexWriter:
                 self.db.execute(
                     "UPDATE history_files SET state = ? WHERE id = ?", (json.dumps(state), fid)
                 )
-        index.set_meta("unnamed", "1" if waiting else "0")
+        set_meta(self.db, "unnamed", "1" if waiting else "0")
 
     def _session(self, tool: str, sid: str, *, create: bool) -> dict[str, Any] | None:
         key = (tool, sid)
