@@ -31,7 +31,11 @@ def mock() -> None:
     help="Scenario JSON to play.",
 )
 @click.option(
-    "--port", type=int, default=0, show_default=True, help="Port to listen on (0 picks a free one)."
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=0,
+    show_default=True,
+    help="Port to listen on (0 picks a free one).",
 )
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option(

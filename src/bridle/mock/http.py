@@ -13,13 +13,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import json
+import socket
 import threading
 import zlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from http import HTTPStatus
 from urllib.parse import parse_qsl, urlsplit
+
+from bridle.core.errors import UserError
 
 _REASONS = {529: "Overloaded"}
 
@@ -185,6 +189,25 @@ def _decode(body: bytes, encoding: str) -> bytes:
     raise BadRequest(f"unsupported content-encoding {encoding!r}")
 
 
+def _bind_fix(e: BaseException) -> str:
+    """Why a listening socket could not be opened, and what to pass instead."""
+    if isinstance(e, OverflowError):
+        return "the port must be 0-65535; pass --port 0 for a free one"
+    if isinstance(e, socket.gaierror):
+        return f"unknown host ({e.strerror}); use --host 127.0.0.1"
+    if isinstance(e, OSError) and e.errno == errno.EADDRINUSE:
+        return "the port is already in use; pick another with --port, or --port 0 for a free one"
+    if isinstance(e, OSError) and e.errno == errno.EADDRNOTAVAIL:
+        return (
+            "no local interface has this address; "
+            "use --host 127.0.0.1 (or another address of this machine)"
+        )
+    if isinstance(e, OSError) and e.errno == errno.EACCES:
+        return "permission denied (ports below 1024 need privileges); use a port above 1024"
+    reason = e.strerror if isinstance(e, OSError) and e.strerror else str(e)
+    return f"{reason}; check --host and --port"
+
+
 class HttpServer:
     """Serve `handler` on a background event loop; `start()` returns the port."""
 
@@ -196,13 +219,18 @@ class HttpServer:
         self._conns: set[asyncio.Task[None]] = set()
 
     def start(self) -> int:
+        """Bind and serve; a bind that fails is a `UserError` naming the cause and the fix."""
         loop = asyncio.new_event_loop()
-        self.loop = loop
-        self._server = loop.run_until_complete(
-            asyncio.start_server(
-                self._serve, self.host, self.port, limit=8 * 1024 * 1024, backlog=512
+        try:
+            self._server = loop.run_until_complete(
+                asyncio.start_server(
+                    self._serve, self.host, self.port, limit=8 * 1024 * 1024, backlog=512
+                )
             )
-        )
+        except (OSError, OverflowError) as e:
+            loop.close()
+            raise UserError(f"cannot listen on {self.host}:{self.port}: {_bind_fix(e)}") from e
+        self.loop = loop
         self.port = self._server.sockets[0].getsockname()[1]
         self._thread = threading.Thread(
             target=loop.run_forever, name=f"bridle-mock-{self.port}", daemon=True

@@ -67,18 +67,39 @@ class Scenario:
 
 
 def load_scenario(path: str | Path) -> Scenario:
-    """Read and validate a scenario file; errors name the file and turn."""
+    """Read and validate a scenario file; errors name the file (line, column) and the fix."""
     p = Path(path)
     try:
-        raw = json.loads(p.read_text(encoding="utf-8"))
+        data = p.read_bytes()
     except FileNotFoundError:
         raise ConfigError(
             "scenario file not found; pass an existing JSON file", path=str(p)
         ) from None
+    except IsADirectoryError:
+        raise ConfigError(
+            "is a directory; pass the path of a scenario JSON file inside it", path=str(p)
+        ) from None
+    except OSError as e:
+        raise ConfigError(
+            f"cannot read the scenario ({e.strerror or e}); check the path and its permissions",
+            path=str(p),
+        ) from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        line = data.count(b"\n", 0, e.start) + 1
+        column = e.start - data.rfind(b"\n", 0, e.start)
+        raise ConfigError(
+            f"not UTF-8 text (line {line}, column {column}: byte 0x{data[e.start]:02x}); "
+            "save the scenario as UTF-8",
+            path=str(p),
+        ) from None
+    try:
+        raw = json.loads(text)
     except json.JSONDecodeError as e:
         raise ConfigError(
             f"not valid JSON (line {e.lineno}, column {e.colno}: {e.msg})", path=str(p)
-        ) from e
+        ) from None
     return parse_scenario(raw, source=str(p))
 
 

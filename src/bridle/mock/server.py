@@ -25,6 +25,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from bridle.core.errors import UserError
 from bridle.mock.cassette import Cassette, CassetteWriter, Interaction
 from bridle.mock.encode import ENCODERS, Reply, error_body
 from bridle.mock.http import HttpServer, Request, Response
@@ -121,6 +122,15 @@ class MockServer:
         self.scenario = scenario
         self.workdir = str(workdir) if workdir else None
         self.log_path = Path(log_path) if log_path else None
+        if self.log_path is not None:
+            # Fail now, not once per request on a server thread.
+            try:
+                self.log_path.open("a", encoding="utf-8").close()
+            except OSError as e:
+                raise UserError(
+                    f"cannot write the request log {self.log_path} ({e.strerror or e}); "
+                    "pass a --log path in a writable directory"
+                ) from None
         self.record_url = record_url.rstrip("/") if record_url else None
         self.recorder = CassetteWriter(cassette) if record_url and cassette else None
         self.replay = Cassette.load(replay) if isinstance(replay, str | Path) else replay
