@@ -5,7 +5,8 @@ else; `wire/_assembler.py` folds them into the final `ModelResponse`, for stream
 and non-streaming calls alike, so the two can never disagree. Front ends may render
 `TextDelta`/`ThinkingDelta` live. Blocks are keyed by an `index` the adapter
 chooses (the provider's own block/choice/item index where it has one); a block's
-kind is fixed by the first event that names it.
+kind is fixed by the first event that names it. `RetryScheduled` is the client's,
+not a provider's: it says a failed attempt (which yielded nothing) will be sent again.
 """
 
 from __future__ import annotations
@@ -90,6 +91,17 @@ class MessageEnd:
     pass
 
 
+@dataclass(slots=True)
+class RetryScheduled:
+    """The client sends the request again after `delay` seconds. `attempt` counts
+    retries from 1; `reason` is the failure, as the user would read it. Nothing of
+    the failed attempt was yielded, so the assembler ignores this event."""
+
+    attempt: int
+    delay: float
+    reason: str
+
+
 StreamEvent = (
     MessageStart
     | TextDelta
@@ -101,4 +113,5 @@ StreamEvent = (
     | StopUpdate
     | StreamErrorEvent
     | MessageEnd
+    | RetryScheduled
 )
