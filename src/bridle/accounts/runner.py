@@ -14,6 +14,7 @@ shared store, and syncs MCP servers back. `open_portal` runs the plan inside tmu
 
 from __future__ import annotations
 
+import errno
 import os
 import shutil
 import signal
@@ -227,6 +228,30 @@ class Accounts:
         return notices
 
 
+class CommandNotRun(UserError):
+    """The child could not be started; exits as a shell would (127 not found, 126
+    found but not executable), with the shell's wording after `bridle: `."""
+
+    def __init__(self, message: str, exit_code: int):
+        super().__init__(message)
+        self.exit_code = exit_code
+
+    @classmethod
+    def explain(cls, plan: LaunchPlan, e: OSError) -> CommandNotRun:
+        command = plan.argv[0]
+        if e.errno == errno.ENOENT and not Path(plan.cwd).is_dir():
+            return cls(f"the working directory {plan.cwd} does not exist; cd elsewhere", 1)
+        if e.errno == errno.ENOENT:
+            if "/" in command:
+                return cls(f"{command}: No such file or directory", 127)
+            return cls(f"{command}: command not found", 127)
+        if e.errno == errno.EACCES and Path(command).is_dir():
+            return cls(f"{command}: Is a directory", 126)
+        if e.errno == errno.ENOEXEC:
+            return cls(f"{command}: cannot execute binary file: Exec format error", 126)
+        return cls(f"{command}: {e.strerror or e}", 126)
+
+
 def _exit_code(returncode: int) -> int:
     return 128 - returncode if returncode < 0 else returncode
 
@@ -245,10 +270,8 @@ def run_plan(plan: LaunchPlan) -> int:
     """Run `plan` in the foreground, forwarding signals; return the exit code."""
     try:
         proc = subprocess.Popen(plan.argv, env=plan.env, cwd=plan.cwd)
-    except FileNotFoundError as e:
-        raise UserError(f"cannot run {plan.argv[0]!r}: not found. Check the command.") from e
-    except PermissionError as e:
-        raise UserError(f"cannot run {plan.argv[0]!r}: permission denied.") from e
+    except OSError as e:
+        raise CommandNotRun.explain(plan, e) from e
 
     def forward(signum: int, _frame: FrameType | None) -> None:
         if _tty_delivers(signum):
