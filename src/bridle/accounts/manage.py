@@ -115,7 +115,10 @@ def set_sharing(ctx: Accounts, name: str, entry_id: str, shared: bool) -> list[C
 def rename_account(ctx: Accounts, old: str, new: str) -> list[str]:
     validate_name(new)
     account = ctx.store.load(old)
-    if ctx.store.exists(new) or ctx.store.dir(new).exists():
+    ctx.store.refuse_case_variant(new, besides=old)
+    # On a case-insensitive filesystem `new` may be `old`'s own directory.
+    case_only = new != old and new.lower() == old.lower()
+    if not case_only and (ctx.store.exists(new) or ctx.store.dir(new).exists()):
         raise UsageError(f"{new!r} is taken; choose another name or remove that account first.")
     keys = KeyStore(ctx.store.dir(old), old, system_keyring(ctx.env))
     was_default = ctx.store.default() == old

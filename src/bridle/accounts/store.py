@@ -4,8 +4,8 @@
 tolerant: an older `version` is migrated forward by named, append-only steps (the
 history reads as code), unknown keys are kept, and a corrupt file raises a clear
 error while the file stays exactly as it was. Writes are atomic and keep the mode.
-Names are checked (`^[a-zA-Z0-9][a-zA-Z0-9_-]{0,63}$`, no reserved words) with a
-suggested fix. The default account lives in `$BRIDLE_HOME/accounts/default.json`
+Names are checked (`^[a-zA-Z0-9][a-zA-Z0-9_-]{0,63}$`, no reserved words, no two
+differing only in case) with a suggested fix. The default account lives in `$BRIDLE_HOME/accounts/default.json`
 (so a dir named `default` can never be an account). This module lays out no CLI
 directories and creates no symlinks; `layout.py` does.
 """
@@ -172,11 +172,33 @@ class AccountStore:
             p.name for p in self.root.iterdir() if p.is_dir() and (p / "account.json").is_file()
         )
 
+    def case_variant(self, name: str, *, besides: str | None = None) -> str | None:
+        """An existing account (other than `name` itself and `besides`) whose name
+        differs from `name` only in case."""
+        for other in self.names():
+            if other.lower() == name.lower() and other not in (name, besides):
+                return other
+        return None
+
+    def refuse_case_variant(self, name: str, *, besides: str | None = None) -> None:
+        """Names differing only in case would share one directory on a
+        case-insensitive filesystem (macOS, Windows), so only one may exist."""
+        other = self.case_variant(name, besides=besides)
+        if other is not None:
+            raise UsageError(
+                f"account {other!r} already exists, and names that differ only in case "
+                "would share one directory on macOS and Windows; choose another name, "
+                f"or use {other!r}."
+            )
+
     def load(self, name: str) -> Account:
         if name == NATIVE:
             raise UsageError("'native' is your real setup, not a stored account.")
         path = self.dir(name) / "account.json"
         if not path.is_file():
+            other = self.case_variant(name)
+            if other is not None:
+                raise UsageError(f"no account named {name!r}; did you mean {other!r}?")
             have = ", ".join(self.names()) or "none yet"
             raise UsageError(
                 f"no account named {name!r} (accounts: {have}); "
@@ -192,6 +214,7 @@ class AccountStore:
 
     def create(self, name: str, providers: list[str], isolation: str) -> Account:
         validate_name(name)
+        self.refuse_case_variant(name)
         if self.exists(name):
             raise UsageError(f"account {name!r} already exists; see `bridle accounts show {name}`.")
         if isolation not in ISOLATIONS:
@@ -224,11 +247,19 @@ class AccountStore:
             self.load(name)  # exists and is readable
         atomic_write_json(self.default_file, {"default": name})
 
-    def resolve(self, name: str | None) -> str:
+    def resolve(self, name: str | None, shell_account: str | None = None) -> str:
         """An explicit name (`default` meaning the default account), else the
-        default account, else a fix-it error."""
+        account of the surrounding `bridle shell` (`shell_account`, from
+        BRIDLE_ACCOUNT) while it exists, else the default account, else a fix-it
+        error."""
         if name and name != "default":
             return name
+        if (
+            name is None
+            and shell_account
+            and (shell_account == NATIVE or self.exists(shell_account))
+        ):
+            return shell_account
         found = self.default()
         if found:
             return found

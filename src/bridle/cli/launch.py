@@ -49,8 +49,8 @@ def launch(
     \b
     bridle launch ACCOUNT [claude|codex|gemini|copilot] [OPTIONS] [-- ARGS...]
     Without a tool name the account's default provider runs; ARGS go to the tool.
-    Without ACCOUNT (or with only a tool name) the default account runs
-    (`bridle accounts use NAME`).
+    Without ACCOUNT (or with only a tool name) the surrounding `bridle shell`'s
+    account runs, else the default account (`bridle accounts use NAME`).
     """
     from bridle.accounts.launch import LaunchPlan
     from bridle.accounts.runner import Accounts, Request, open_portal, run_plan
@@ -63,7 +63,7 @@ def launch(
     args = args[1:] if tool else args
     if resume is not None and continue_:
         raise click.UsageError("use --resume ID or --continue, not both.")
-    name = ctx.store.resolve(account)
+    name = ctx.store.resolve(account, ctx.env.get("BRIDLE_ACCOUNT"))
     req = Request(
         account=name, tool=tool, yolo=yolo, resume_id=resume or None,
         resume_latest=continue_ or resume == "", args=list(args),
@@ -98,11 +98,12 @@ def launch(
 @click.command()
 @click.argument("account", required=False)
 def shell(account: str | None) -> int:
-    """Open your $SHELL with ACCOUNT's environment (default: the default account)."""
+    """Open your $SHELL with ACCOUNT's environment (default: the surrounding
+    `bridle shell`'s account, else the default account)."""
     from bridle.accounts.runner import Accounts, run_plan
 
     ctx = Accounts(os.environ, Path.cwd())
-    name = ctx.store.resolve(account)
+    name = ctx.store.resolve(account, ctx.env.get("BRIDLE_ACCOUNT"))
     preps = ctx.prepare_commands(name, [os.environ.get("SHELL") or "/bin/sh"])
     _notice(f"shell for account {name}; exit to return")
     try:
@@ -112,15 +113,39 @@ def shell(account: str | None) -> int:
             _notice(line)
 
 
-@click.command(context_settings=_PASS_THROUGH)
-@click.argument("account")
-@click.argument("command", nargs=-1, required=True, type=click.UNPROCESSED)
-def exec_(account: str, command: tuple[str, ...]) -> int:
-    """Run COMMAND (after --) with ACCOUNT's environment; exits with its code."""
+class _SplitAtDashes(click.Command):
+    """Remembers where `--` was: Click drops it, and `exec -- CMD` (no account)
+    must not take CMD for the account."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        ctx.meta["bridle.dashes"] = args.index("--") if "--" in args else None
+        return super().parse_args(ctx, args)
+
+
+@click.command(cls=_SplitAtDashes, context_settings=_PASS_THROUGH)
+@click.argument("words", nargs=-1, type=click.UNPROCESSED, metavar="[ACCOUNT] -- COMMAND...")
+@click.pass_context
+def exec_(ctx_: click.Context, words: tuple[str, ...]) -> int:
+    """Run COMMAND with ACCOUNT's environment; exits with its code.
+
+    Without ACCOUNT it runs under the account of the surrounding `bridle shell`,
+    else the default account (`bridle accounts use NAME`).
+    """
     from bridle.accounts.runner import Accounts, run_plan
 
+    dashes = ctx_.meta.get("bridle.dashes")
+    split = dashes if dashes is not None else min(1, len(words))
+    before, command = words[:split], words[split:]
+    if len(before) > 1:
+        raise click.UsageError(
+            f"one ACCOUNT goes before --, got {' '.join(before)}: "
+            "bridle exec [ACCOUNT] -- COMMAND..."
+        )
+    if not command:
+        raise click.UsageError("give the command to run: bridle exec [ACCOUNT] -- COMMAND...")
     ctx = Accounts(os.environ, Path.cwd())
-    preps = ctx.prepare_commands(ctx.store.resolve(account), list(command))
+    name = ctx.store.resolve(before[0] if before else None, ctx.env.get("BRIDLE_ACCOUNT"))
+    preps = ctx.prepare_commands(name, list(command))
     try:
         return run_plan(preps[0].plan)
     finally:
