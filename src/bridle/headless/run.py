@@ -91,8 +91,10 @@ class RunRequest:
         permission_flags(o)  # bad rules in --allowedTools & co. exit 64 here
         check_sdk_flags(o)
 
+        from bridle.headless.inputs import check_attachments, read_stdin, read_text_file
+
         if o["prompt_file"]:
-            prompt = Path(o["prompt_file"]).read_text()
+            prompt = read_text_file("--prompt-file", o["prompt_file"])
         info_only = o["print_config"] or o["print_tools_list"] or o["doctor"]
         if (
             not prompt
@@ -101,7 +103,7 @@ class RunRequest:
             and stdin is not None
             and not stdin.isatty()
         ):
-            prompt = stdin.read()
+            prompt = read_stdin(stdin)
         if not info_only and o["input_format"] == "text" and not (prompt and prompt.strip()):
             raise UsageError(
                 "no prompt: pass PROMPT, --prompt-file FILE, or pipe the prompt on stdin"
@@ -110,7 +112,9 @@ class RunRequest:
         batch: list[str] = []
         if o["prompt_each"]:
             batch = [
-                ln.strip() for ln in Path(o["prompt_each"]).read_text().splitlines() if ln.strip()
+                ln.strip()
+                for ln in read_text_file("--prompt-each", o["prompt_each"]).splitlines()
+                if ln.strip()
             ]
             if not batch:
                 raise UsageError(
@@ -120,30 +124,17 @@ class RunRequest:
                 raise UsageError("with --prompt-each the prompt must contain {{input}}")
             if not prompt:
                 prompt = "{{input}}"
+        check_attachments(list(o["files"]), list(o["images"]))
         cwd = Path(o["cwd"]).resolve() if o["cwd"] else Path.cwd()
         return cls(prompt, o, cwd, batch)
 
 
 def _full_prompt(req: RunRequest, prompt: str) -> tuple[str, list[Any]]:
     """Fold --file (fenced) and --image into the user turn."""
-    from bridle.core.messages import ImagePart
+    from bridle.headless.inputs import fenced_file, image_part
 
-    parts = [prompt]
-    for f in req.opts["files"]:
-        path = Path(f)
-        body = path.read_text(errors="replace")
-        fence = "````" if "```" in body else "```"
-        parts.append(f"{path}:\n{fence}\n{body.rstrip()}\n{fence}")
-    images = []
-    for img in req.opts["images"]:
-        import base64
-        import mimetypes
-
-        media = mimetypes.guess_type(img)[0] or "image/png"
-        if not media.startswith("image/"):
-            raise UsageError(f"--image {img}: not an image file (type {media})")
-        images.append(ImagePart(media, base64.b64encode(Path(img).read_bytes()).decode()))
-    return "\n\n".join(parts), images
+    parts = [prompt, *(fenced_file(f) for f in req.opts["files"])]
+    return "\n\n".join(parts), [image_part(img) for img in req.opts["images"]]
 
 
 def run_headless(req: RunRequest) -> int:
