@@ -40,7 +40,7 @@ from bridle.accounts.layout import (
     setup_tool,
     shared_file_states,
 )
-from bridle.accounts.mcp_sync import SyncResult, sync_claude_mcp
+from bridle.accounts.mcp_sync import SyncResult, sync_claude_mcp_all
 from bridle.accounts.specs import TOOL_NAMES, TOOLS, ToolSpec, find_binary, tool
 from bridle.accounts.store import NATIVE, Account, AccountStore
 from bridle.core.errors import UsageError, UserError
@@ -102,9 +102,20 @@ class Accounts:
         account = self.store.load(name)
         if "claude" not in account.providers:
             return None
-        paths = self.paths(name)
-        state = self.store.dir(name) / "mcp-sync.json"
-        return sync_claude_mcp(paths.primary_claude_json, paths.claude_json, state)
+        return self.sync_mcp_all([name])[name]
+
+    def sync_mcp_all(self, names: list[str]) -> dict[str, SyncResult]:
+        """Sync Claude's MCP servers of the primary and every named account in one
+        pass (all end equal); an account without claude is refused before any write."""
+        sides: list[tuple[str, Path, Path]] = []
+        for name in dict.fromkeys(names):
+            if "claude" not in self.store.load(name).providers:
+                raise UsageError(f"account {name!r} has no claude; nothing to sync.")
+            state = self.store.dir(name) / "mcp-sync.json"
+            sides.append((name, self.paths(name).claude_json, state))
+        if not sides:
+            return {}
+        return sync_claude_mcp_all(self.paths(sides[0][0]).primary_claude_json, sides)
 
     def pick_tool(self, account: Account | None, requested: str | None) -> ToolSpec:
         if account is None:

@@ -1,6 +1,6 @@
 """`bridle mcp`: MCP server settings; `bridle mcp sync` merges Claude Code's
-`mcpServers` between your real `~/.claude.json` and each account's, both ways,
-honouring Claude Code's own lock. The merge itself is `bridle.accounts.mcp_sync`.
+`mcpServers` of your real `~/.claude.json` and of every account in one pass (all
+end equal), honouring Claude Code's own lock. The merge is `bridle.accounts.mcp_sync`.
 """
 
 from __future__ import annotations
@@ -21,7 +21,8 @@ def mcp() -> None:
 @click.argument("accounts", nargs=-1)
 @click.option("--json", "as_json", is_flag=True, help="One JSON document.")
 def sync(accounts: tuple[str, ...], as_json: bool) -> None:
-    """Sync Claude Code MCP servers for ACCOUNTS (default: every account with claude)."""
+    """Sync Claude Code MCP servers of your setup and ACCOUNTS (default: every
+    account with claude) in one run: additions, edits and deletions reach all."""
     from bridle.accounts.mcp_sync import describe
     from bridle.accounts.runner import Accounts
 
@@ -29,12 +30,7 @@ def sync(accounts: tuple[str, ...], as_json: bool) -> None:
     names = list(accounts) or [
         n for n in ctx.store.names() if "claude" in ctx.store.load(n).providers
     ]
-    report = {}
-    for name in names:
-        result = ctx.sync_mcp(name)
-        if result is None:
-            raise click.UsageError(f"account {name!r} has no claude; nothing to sync.")
-        report[name] = result
+    report = ctx.sync_mcp_all(names)
     if as_json:
         click.echo(json.dumps({n: r.__dict__ for n, r in report.items()}, indent=2, sort_keys=True))
         return
