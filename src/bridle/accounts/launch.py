@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bridle.accounts.layout import AccountPaths
-from bridle.accounts.specs import ALL_CHILD_VARS, TOOLS, ToolSpec
+from bridle.accounts.specs import ALL_CHILD_VARS, TOOLS, CliSpec
 from bridle.accounts.store import NATIVE, Account
 
 _XDG_UNDER_HOME = ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME")
@@ -34,7 +34,7 @@ class LaunchPlan:
 
 
 def command_line(
-    spec: ToolSpec,
+    spec: CliSpec,
     binary: str,
     *,
     yolo: bool = False,

@@ -31,7 +31,7 @@ from datetime import datetime
 from pathlib import Path
 
 from bridle.accounts.files import atomic_write_bytes, quarantine, timestamp
-from bridle.accounts.specs import CATALOG, TOOLS, ToolSpec
+from bridle.accounts.specs import CATALOG, TOOLS, CliSpec
 from bridle.accounts.store import Account
 from bridle.config.paths import user_home
 
@@ -57,13 +57,13 @@ class AccountPaths:
     def home(self) -> Path:
         return self.root / "home"
 
-    def tool_dir(self, spec: ToolSpec) -> Path:
+    def tool_dir(self, spec: CliSpec) -> Path:
         return self.home / spec.dot_dir
 
-    def config_env_value(self, spec: ToolSpec) -> Path:
+    def config_env_value(self, spec: CliSpec) -> Path:
         return self.home if spec.config_env_is_home else self.tool_dir(spec)
 
-    def primary_dir(self, spec: ToolSpec) -> Path:
+    def primary_dir(self, spec: CliSpec) -> Path:
         return self.real_home / spec.dot_dir
 
     @property
@@ -94,7 +94,7 @@ def _exists(path: Path) -> bool:
 
 
 def link_shared(
-    spec: ToolSpec, entry: str, src: Path, dst: Path, *, now: datetime | None = None
+    spec: CliSpec, entry: str, src: Path, dst: Path, *, now: datetime | None = None
 ) -> list[Change]:
     """Make `dst` (in the account) a symlink to `src` (in the shared store), safely."""
     if entry in spec.credential_files or not spec.is_shared(entry):
@@ -162,7 +162,7 @@ def _real_dir(path: Path) -> bool:
     return path.is_dir() and not path.is_symlink()
 
 
-def setup_tool(paths: AccountPaths, spec: ToolSpec, *, now: datetime | None = None) -> list[Change]:
+def setup_tool(paths: AccountPaths, spec: CliSpec, *, now: datetime | None = None) -> list[Change]:
     """Create the account's config dir for `spec` and link its shared entries.
 
     Idempotent; also the add-provider path, where an existing (orphaned) config dir
@@ -194,7 +194,7 @@ def _stamp(path: Path) -> tuple[int, int, int] | None:
     return (st.st_ino, st.st_size, st.st_mtime_ns)
 
 
-def shared_file_states(paths: AccountPaths, spec: ToolSpec) -> dict[str, SharedFileState]:
+def shared_file_states(paths: AccountPaths, spec: CliSpec) -> dict[str, SharedFileState]:
     """Snapshot the account's shared files before a CLI runs (see `adopt_replaced_files`)."""
     tool_dir, primary = paths.tool_dir(spec), paths.primary_dir(spec)
     states = {}
@@ -207,7 +207,7 @@ def shared_file_states(paths: AccountPaths, spec: ToolSpec) -> dict[str, SharedF
 
 def adopt_replaced_files(
     paths: AccountPaths,
-    spec: ToolSpec,
+    spec: CliSpec,
     before: dict[str, SharedFileState],
 ) -> list[Change]:
     """Carry a shared file a CLI saved over bridle's link back into the shared store.
@@ -252,7 +252,7 @@ def _into_store(link: Path, stores: list[Path]) -> bool:
     return False
 
 
-def teardown_tool(paths: AccountPaths, spec: ToolSpec) -> list[Change]:
+def teardown_tool(paths: AccountPaths, spec: CliSpec) -> list[Change]:
     """Remove the symlinks in the account's config dir that point into the store."""
     tool_dir = paths.tool_dir(spec)
     if not _real_dir(tool_dir):

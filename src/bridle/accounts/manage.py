@@ -31,7 +31,7 @@ from bridle.accounts.layout import (
     teardown_tool,
 )
 from bridle.accounts.runner import Accounts, rename_tmux_sessions
-from bridle.accounts.specs import TOOLS, ToolSpec, catalog_entry, tool
+from bridle.accounts.specs import TOOLS, CliSpec, catalog_entry, tool
 from bridle.accounts.store import Account, validate_name
 from bridle.core.errors import UsageError
 
@@ -165,7 +165,7 @@ def remove_account(ctx: Accounts, name: str) -> list[Change]:
 # --- status ------------------------------------------------------------------------
 
 
-def login_state(paths: AccountPaths, spec: ToolSpec) -> str:
+def login_state(paths: AccountPaths, spec: CliSpec) -> str:
     tool_dir = paths.tool_dir(spec)
     if spec.name == "claude":
         if load_oauth_token(paths.root):

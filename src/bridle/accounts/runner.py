@@ -41,7 +41,7 @@ from bridle.accounts.layout import (
     shared_file_states,
 )
 from bridle.accounts.mcp_sync import SyncResult, sync_claude_mcp_all
-from bridle.accounts.specs import TOOL_NAMES, TOOLS, ToolSpec, find_binary, tool
+from bridle.accounts.specs import TOOL_NAMES, TOOLS, CliSpec, find_binary, tool
 from bridle.accounts.store import NATIVE, Account, AccountStore
 from bridle.core.errors import UsageError, UserError
 
@@ -61,7 +61,7 @@ class Request:
 @dataclass
 class Prepared:
     plan: LaunchPlan
-    spec: ToolSpec
+    spec: CliSpec
     account: Account | None
     paths: AccountPaths
     started: float
@@ -117,7 +117,7 @@ class Accounts:
             return {}
         return sync_claude_mcp_all(self.paths(sides[0][0]).primary_claude_json, sides)
 
-    def pick_tool(self, account: Account | None, requested: str | None) -> ToolSpec:
+    def pick_tool(self, account: Account | None, requested: str | None) -> CliSpec:
         if account is None:
             if requested:
                 return tool(requested)

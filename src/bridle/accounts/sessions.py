@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from bridle.accounts.files import atomic_write_json, config_lock, read_json_object
-from bridle.accounts.specs import ToolSpec
+from bridle.accounts.specs import CliSpec
 
 
 @dataclass(frozen=True)
@@ -39,7 +39,7 @@ def _files(root: Path, patterns: tuple[str, ...]) -> list[Path]:
     return out
 
 
-def _candidates(spec: ToolSpec, tool_dir: Path) -> list[Path]:
+def _candidates(spec: CliSpec, tool_dir: Path) -> list[Path]:
     if spec.name == "claude":
         return [p for p in _files(tool_dir / "projects", ("*/*.jsonl",))]
     if spec.name == "codex":
@@ -75,7 +75,7 @@ def _first_json_lines(path: Path, limit: int = 50) -> list[dict[str, Any]]:
     return out
 
 
-def describe_file(spec: ToolSpec, path: Path) -> SessionRef:
+def describe_file(spec: CliSpec, path: Path) -> SessionRef:
     """The id and (when recorded) cwd of the session stored at `path`."""
     cwd: str | None = None
     if spec.name == "claude":
@@ -119,7 +119,7 @@ def _yaml_scalar(path: Path, key: str) -> str | None:
     return None
 
 
-def latest_session(spec: ToolSpec, tool_dir: Path, since: float) -> SessionRef | None:
+def latest_session(spec: CliSpec, tool_dir: Path, since: float) -> SessionRef | None:
     """The session file modified last, if it was modified at or after `since`."""
     newest: tuple[float, Path] | None = None
     for path in _candidates(spec, tool_dir):
@@ -132,7 +132,7 @@ def latest_session(spec: ToolSpec, tool_dir: Path, since: float) -> SessionRef |
     return describe_file(spec, newest[1]) if newest else None
 
 
-def find_session(spec: ToolSpec, tool_dir: Path, session_id: str) -> SessionRef | None:
+def find_session(spec: CliSpec, tool_dir: Path, session_id: str) -> SessionRef | None:
     for path in _candidates(spec, tool_dir):
         name = path.name if spec.name != "copilot" else path.parent.name
         if session_id in name:

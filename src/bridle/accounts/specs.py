@@ -1,4 +1,4 @@
-"""What bridle knows about each external coding CLI, as data: one `ToolSpec` each for
+"""What bridle knows about each external coding CLI, as data: one `CliSpec` each for
 Claude Code, Codex CLI, Gemini CLI and Copilot CLI, plus the catalog of other
 CLI-tool credentials a `home`-isolated account can share with the real HOME.
 
@@ -57,7 +57,7 @@ class ResumeSyntax:
 
 
 @dataclass(frozen=True)
-class ToolSpec:
+class CliSpec:
     name: str
     display: str
     binary: str
@@ -86,8 +86,8 @@ class ToolSpec:
         return [a.replace("{id}", session_id) for a in self.resume.by_id]
 
 
-TOOLS: dict[str, ToolSpec] = {
-    "claude": ToolSpec(
+TOOLS: dict[str, CliSpec] = {
+    "claude": CliSpec(
         name="claude",
         display="Claude Code",
         binary="claude",
@@ -112,7 +112,7 @@ TOOLS: dict[str, ToolSpec] = {
         resume=ResumeSyntax(by_id=("--resume", "{id}"), latest=("--continue",)),
         child_vars=_CLAUDE_CHILD_VARS,
     ),
-    "codex": ToolSpec(
+    "codex": CliSpec(
         name="codex",
         display="Codex CLI",
         binary="codex",
@@ -129,7 +129,7 @@ TOOLS: dict[str, ToolSpec] = {
         ),
         child_vars=_CODEX_CHILD_VARS,
     ),
-    "gemini": ToolSpec(
+    "gemini": CliSpec(
         name="gemini",
         display="Gemini CLI",
         binary="gemini",
@@ -145,7 +145,7 @@ TOOLS: dict[str, ToolSpec] = {
         resume=ResumeSyntax(by_id=("--resume", "{id}"), latest=("--resume", "latest")),
         child_vars=_GEMINI_CHILD_VARS,
     ),
-    "copilot": ToolSpec(
+    "copilot": CliSpec(
         name="copilot",
         display="Copilot CLI",
         binary="copilot",
@@ -170,14 +170,14 @@ TOOL_NAMES = tuple(TOOLS)
 ALL_CHILD_VARS = tuple(v for spec in TOOLS.values() for v in spec.child_vars)
 
 
-def tool(name: str) -> ToolSpec:
+def tool(name: str) -> CliSpec:
     try:
         return TOOLS[name]
     except KeyError:
         raise UsageError(f"unknown tool {name!r}: choose one of {', '.join(TOOL_NAMES)}.") from None
 
 
-def find_binary(spec: ToolSpec, env: Mapping[str, str]) -> str | None:
+def find_binary(spec: CliSpec, env: Mapping[str, str]) -> str | None:
     """The CLI's executable: `$BRIDLE_CLI_PATH` (a directory) first, then `$PATH`."""
     override = env.get("BRIDLE_CLI_PATH")
     if override:
