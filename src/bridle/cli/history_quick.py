@@ -134,6 +134,11 @@ def _search(
         from bridle.history.fresh import Freshness, ensure_fresh
 
         ensure_fresh(db, env, Freshness.from_env(env))
+        from bridle.history.state import skip_notice, take_unreported
+
+        skipped = take_unreported(db)
+        if skipped:
+            sys.stderr.write(skip_notice(skipped))
         return search(db, text, filters, limit=limit)
     finally:
         db.close()

@@ -37,7 +37,17 @@ def _open(refresh: bool = True) -> Any:
     db = open_db(database_path())
     if refresh:
         ensure_fresh(db, os.environ, Freshness.from_env(os.environ), first_progress=_progress_bar)
+        _report_skipped(db)
     return db
+
+
+def _report_skipped(db: Any) -> None:
+    """Name the session files the index could not read (once each, on stderr)."""
+    from bridle.history.state import skip_notice, take_unreported
+
+    rows = take_unreported(db)
+    if rows:
+        click.echo(skip_notice(rows), err=True, nl=False)
 
 
 def _progress_bar(stream: Any = None, clock: Any = time.monotonic, delay: float = 0.5) -> Any:
@@ -319,7 +329,7 @@ def export_cmd(ref: str, fmt: str, output: str | None) -> None:
         )
     from pathlib import Path
 
-    from bridle.tools._files import atomic_write
+    from bridle.store.atomic import atomic_write
 
     atomic_write(Path(output), text.encode("utf-8"))
     click.echo(f"wrote {output}", err=True)
@@ -444,3 +454,9 @@ def reindex_cmd(full: bool) -> None:
         f" in {time.monotonic() - started:.2f}s",
         err=True,
     )
+    from bridle.history.state import skip_notice, skipped, take_unreported
+
+    take_unreported(db)
+    rows = skipped(db)
+    if rows:
+        click.echo(skip_notice(rows), err=True, nl=False)

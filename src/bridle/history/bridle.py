@@ -21,6 +21,7 @@ from bridle.history.records import (
     TOOL,
     USER,
     Entry,
+    clean,
     clip_result,
     content_text,
     json_text,
@@ -58,13 +59,14 @@ def event_entries(kind: str, payload_text: str, ts_text: str) -> list[Entry]:
             continue
         ptype = part.get("type")
         if ptype == "text" and isinstance(part.get("text"), str) and part["text"].strip():
-            out.append(Entry(role, part["text"], ts))
+            out.append(Entry(role, clean(part["text"]), ts))
         elif ptype == "tool_use":
-            out.append(Entry(TOOL, f"{part.get('name', '')} {json_text(part.get('input'))}", ts))
+            call = f"{part.get('name', '')} {json_text(part.get('input'))}"
+            out.append(Entry(TOOL, clean(call), ts))
         elif ptype == "tool_result":
             text = content_text(part.get("content"))
             if text.strip():
-                out.append(Entry(TOOL, clip_result(text), ts))
+                out.append(Entry(TOOL, clean(clip_result(text)), ts))
     return out
 
 

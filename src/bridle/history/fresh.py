@@ -5,8 +5,8 @@ which the CLI turns into a bar). After that, each query does only cheap checks:
 it stats the directories where new session files appear (their mtimes were
 recorded by the last full scan) and the files written recently ("hot": changed
 within `hot_window` when last read, i.e. the sessions a user just left). A new
-file means a full refresh now, under `budget_s`; a grown hot file is read from
-its offset. Once `interval` has passed since the last full scan, the query
+file, or a change to a file the index had to skip, means a full refresh now,
+under `budget_s`; a grown hot file is read from its offset. Once `interval` has passed since the last full scan, the query
 answers from the index as it is and starts a detached `python -m
 bridle.history.fresh` to stat everything in the background, so a search never
 waits for a walk over ten thousand files. `BRIDLE_HISTORY_SCAN_INTERVAL=0`
@@ -79,7 +79,7 @@ def ensure_fresh(
         _full(db, env, clock, None, first_progress() if first_progress else None)
         return "first"
     stale = now - float(meta["last_scan"]) >= policy.interval
-    if policy.interval <= 0 or _dirs_changed(db):
+    if policy.interval <= 0 or _dirs_changed(db) or _skipped_changed(db):
         _full(db, env, clock, policy.budget_s, None)
         return "full"
     did = "none"
@@ -117,6 +117,20 @@ def _dirs_changed(db: sqlite3.Connection) -> bool:
         except OSError:
             if mtime_ns:
                 return True
+    return False
+
+
+def _skipped_changed(db: sqlite3.Connection) -> bool:
+    """A file the index could not read has changed (repaired, or grown): read it again."""
+    for path, inode, size, mtime_ns in db.execute(
+        "SELECT path, inode, size, mtime_ns FROM history_skipped"
+    ):
+        try:
+            st = os.stat(path)
+        except OSError:
+            return True  # gone: a full scan forgets it
+        if (st.st_ino, st.st_size, st.st_mtime_ns) != (inode, size, mtime_ns):
+            return True
     return False
 
 

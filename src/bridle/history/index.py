@@ -18,13 +18,13 @@ import os
 import sqlite3
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from bridle.history.records import Entry
 from bridle.history.roots import MARKERS, Root
-from bridle.history.state import FoundFile
+from bridle.history.state import FoundFile, display_path, skip
 from bridle.history.state import meta as _meta
 from bridle.history.state import set_meta as _set_meta
 from bridle.history.writer import IndexWriter, batches, importer
@@ -39,6 +39,8 @@ class RefreshStats:
     bytes: int = 0
     removed: int = 0
     complete: bool = True
+    # (path, reason) of files this refresh could not read; the rest is indexed.
+    skipped: list[tuple[str, str]] = field(default_factory=list)
 
 
 def discover(roots: list[Root]) -> dict[str, FoundFile]:
@@ -116,6 +118,10 @@ class SessionIndex:
                 row = known.get(key)
                 if row is not None:
                     found[key] = FoundFile(row[2], key, {})
+        bad = {
+            row[0]: row[1:]
+            for row in self.db.execute("SELECT path, inode, size, mtime_ns FROM history_skipped")
+        }
         todo: list[tuple[str, FoundFile, os.stat_result]] = []
         total = 0
         for key, f in found.items():
@@ -123,6 +129,8 @@ class SessionIndex:
                 st = os.stat(f.path)
             except OSError:
                 continue
+            if bad and bad.get(display_path(key)) == (st.st_ino, st.st_size, st.st_mtime_ns):
+                continue  # could not be read, and has not changed since
             row = known.get(key)
             if (
                 row is not None
@@ -142,6 +150,12 @@ class SessionIndex:
             if only is None:
                 gone = [known[k][0] for k in known.keys() - found.keys() if known[k][2] != "bridle"]
                 stats.removed = writer.forget(gone)
+                vanished = bad.keys() - {display_path(k) for k in found} if bad else set()
+                if vanished:
+                    writer.begin()
+                    self.db.executemany(
+                        "DELETE FROM history_skipped WHERE path = ?", [(p,) for p in vanished]
+                    )
                 # Which account sees which file changes only when the roots do (an
                 # account added, removed, or its dirs relinked): then re-check them all.
                 signature = repr(sorted((r.tool, str(r.path), r.account) for r in roots))
@@ -153,7 +167,21 @@ class SessionIndex:
                 if budget_s is not None and self.clock() - start > budget_s:
                     stats.complete = False
                     break
-                stats.bytes += writer.read_file(key, f, st)
+                try:
+                    stats.bytes += writer.read_file(key, f, st)
+                except Exception as e:
+                    if _database_trouble(e):
+                        raise
+                    # One bad file must not take the history down: skip it, say why.
+                    reason = f"{type(e).__name__}: {e}"[:300]
+                    writer.begin()
+                    skip(self.db, key, st, reason)
+                    stats.skipped.append((display_path(key), reason))
+                    continue
+                if bad:
+                    self.db.execute(
+                        "DELETE FROM history_skipped WHERE path = ?", (display_path(key),)
+                    )
                 stats.read += 1
                 done = stats.bytes
                 if progress is not None:
@@ -172,9 +200,11 @@ class SessionIndex:
             self.db.execute("BEGIN IMMEDIATE")
             try:
                 self.db.execute("DELETE FROM history_watch")
+                # A directory whose name is not UTF-8 cannot be stored: the periodic
+                # full scan still finds new files in it.
                 self.db.executemany(
                     "INSERT OR REPLACE INTO history_watch (path, mtime_ns) VALUES (?, ?)",
-                    watched.items(),
+                    [(p, m) for p, m in watched.items() if display_path(p) == p],
                 )
             except BaseException:
                 self.db.execute("ROLLBACK")
@@ -200,7 +230,13 @@ class SessionIndex:
         """Forget every indexed file and session (stars stay), for a full rebuild."""
         self.db.execute("BEGIN IMMEDIATE")
         try:
-            for table in ("history_access", "history_files", "history_chunks", "history_sessions"):
+            for table in (
+                "history_access",
+                "history_files",
+                "history_chunks",
+                "history_sessions",
+                "history_skipped",
+            ):
                 self.db.execute(f"DELETE FROM {table} WHERE 1")
             self.db.execute("INSERT INTO history_fts(history_fts) VALUES ('delete-all')")
             self.db.execute("DELETE FROM history_meta WHERE key = 'last_scan'")
@@ -212,15 +248,21 @@ class SessionIndex:
 
 
 def read_entries(tool: str, path: Path) -> list[Entry]:
-    """Every entry of one session file, read from the start (for show and export)."""
+    """Every entry of one session file, read from the start (for show and export).
+    A file that cannot be read to its end gives what was read before the trouble."""
     module = importer(tool)
-    rewrites = getattr(module, "rewrites", None)
-    whole = bool(rewrites and rewrites(path))
-    state: dict[str, Any] = {"restarted": True}
     entries: list[Entry] = []
     try:
+        rewrites = getattr(module, "rewrites", None)
+        whole = bool(rewrites and rewrites(path))
+        state: dict[str, Any] = {"restarted": True}
         for lines, _ in batches(path, 0, whole):
             entries.extend(module.parse(lines, state, path).entries)
-    except OSError:
+    except Exception:  # the index skipped such a file and said why
         pass
     return entries
+
+
+def _database_trouble(e: Exception) -> bool:
+    """A locked, full, read-only or damaged database: not the session file's fault."""
+    return isinstance(e, sqlite3.OperationalError) or type(e) is sqlite3.DatabaseError

@@ -62,7 +62,7 @@ class Parsed:
     renames: list[tuple[str, str]] = field(default_factory=list)
 
     def offer_title(self, text: str | None, rank: int) -> None:
-        text = one_line(text or "")
+        text = clean(one_line(text or ""))
         if not text:
             return
         if rank > self.title_rank or (rank == self.title_rank and rank >= TITLE_SUMMARY):
@@ -78,8 +78,22 @@ class Parsed:
 
     def add(self, role: str, text: str, ts: float | None) -> None:
         if text and not text.isspace():
-            self.entries.append(Entry(role, text[:TEXT_LIMIT], ts))
+            self.entries.append(Entry(role, clean(text[:TEXT_LIMIT]), ts))
             self.touch(ts)
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def clean(text: str) -> str:
+    """`text` with every lone surrogate replaced by U+FFFD. JSON can spell half an
+    emoji (`"\\ud83d"`, text cut mid-character); such a string cannot be stored in
+    SQLite nor printed as UTF-8. Encoding first keeps the common case one C call."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return _SURROGATE.sub("\ufffd", text)
+    return text
 
 
 def one_line(text: str) -> str:

@@ -28,6 +28,7 @@ from bridle.history.records import (
     USER,
     Entry,
     Parsed,
+    clean,
     parse_time,
 )
 from bridle.history.state import FoundFile, meta, set_meta
@@ -50,6 +51,8 @@ class IndexWriter:
         self.open = False
         # Renames of sessions not indexed yet, by the file that holds them.
         self.unnamed: dict[int, dict[str, str]] = {}
+        self.reading = False  # inside read_file, whose work a savepoint can undo
+        self.fid = 0  # the file read_file is reading
 
     def begin(self) -> None:
         if not self.open:
@@ -107,6 +110,8 @@ class IndexWriter:
         # Session rows are re-read after each commit: another process may have written.
         self.sessions.clear()
         self.begin()
+        if self.reading:
+            self.db.execute("SAVEPOINT file")
 
     # -- files -------------------------------------------------------------------
 
@@ -179,7 +184,31 @@ class IndexWriter:
         self.db.execute(f"DELETE FROM history_chunks WHERE {where}", args)
 
     def read_file(self, key: str, f: FoundFile, st: os.stat_result) -> int:
-        """Index what was appended to one file; returns the bytes read."""
+        """Index what was appended to one file; returns the bytes read. If reading
+        fails, what this call wrote since its last commit is rolled back and the
+        exception propagates (the caller skips the file)."""
+        self.begin()
+        # Earlier files' buffered rows go in first, so the savepoint holds this file only.
+        self.flush()
+        self.db.execute("SAVEPOINT file")
+        self.reading = True
+        try:
+            nbytes = self._read_file(key, f, st)
+        except BaseException:
+            self.chunks.clear()
+            self.dirty.clear()
+            self.sessions.clear()  # re-read from the rolled-back rows
+            self.unnamed.pop(self.fid, None)
+            if self.open:
+                self.db.execute("ROLLBACK TO file")
+                self.db.execute("RELEASE file")
+            raise
+        finally:
+            self.reading = False
+        self.db.execute("RELEASE file")
+        return nbytes
+
+    def _read_file(self, key: str, f: FoundFile, st: os.stat_result) -> int:
         module = importer(f.tool)
         path = Path(f.path)
         rewrites = getattr(module, "rewrites", None)
@@ -199,8 +228,10 @@ class IndexWriter:
             ).fetchone()[0]
             self._set_access(fid, f.access)
             offset, state, session = 0, {}, None
+            self.fid = fid
         else:
             fid, session, offset, state = row[0], row[4], row[5], json.loads(row[6])
+            self.fid = fid
             if whole or row[1] != st.st_ino or st.st_size < offset:
                 self._forget_text(fid, session, state)
                 offset, state = 0, {}
@@ -232,8 +263,8 @@ class IndexWriter:
                     if self.pending >= COMMIT_BYTES:
                         self._save_file(fid, session, offset, state, None)
                         self.commit()
-            except OSError:
-                break  # deleted or unreadable mid-read: what was read stands
+            except FileNotFoundError:
+                break  # deleted mid-read: what was read stands
             if not restarted:
                 break
         self._save_file(fid, session, offset, state, st)
@@ -343,10 +374,12 @@ class IndexWriter:
 
     def _apply(self, tool: str, fid: int, parsed: Parsed, session: int | None) -> int | None:
         for sid, title in parsed.renames:
+            sid, title = clean(sid), clean(title)
             if not self._rename(tool, sid, title):
                 self.unnamed.setdefault(fid, {})[sid] = title
         if parsed.session_id is None:
             return session
+        parsed.session_id = clean(parsed.session_id)
         quiet = not parsed.entries and parsed.title is None and session is None
         if quiet and self._session(tool, parsed.session_id, create=False) is None:
             return None  # snapshots only, so far: not a session
@@ -359,7 +392,7 @@ class IndexWriter:
         for field in ("cwd", "branch") if parsed.sidechain else ("cwd", "branch", "model"):
             value = getattr(parsed, field)
             if value:
-                s[field] = value
+                s[field] = clean(value)
         if parsed.created is not None:
             s["created"] = (
                 parsed.created if s["created"] is None else min(s["created"], parsed.created)

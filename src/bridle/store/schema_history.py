@@ -10,7 +10,7 @@ columns (user, assistant, tool: commands run, files touched, tool output), a
 bounded chunk per read batch, and `history_fts` is the external-content FTS5
 index over it, so `snippet()` and `bm25()` work without storing text twice.
 Stars live apart in `history_stars`, keyed by (tool, id), so a reindex keeps
-them. These migrations own the names `m100`–`m199`.
+them; `history_skipped` lists the files an importer could not read, and why. These migrations own the names `m100`–`m199`.
 """
 
 from __future__ import annotations
@@ -112,3 +112,14 @@ def m102_history_watch(db: sqlite3.Connection) -> None:
         "CREATE TABLE history_watch (path TEXT PRIMARY KEY, mtime_ns INTEGER NOT NULL) WITHOUT ROWID"
     )
     db.execute("DELETE FROM history_meta WHERE key = 'watch'")
+
+
+@migration
+def m103_history_skipped(db: sqlite3.Connection) -> None:
+    # Session files an importer could not read, with the stat they had then: a
+    # refresh does not retry one until it changes, and each is reported once.
+    db.execute(
+        "CREATE TABLE history_skipped (path TEXT PRIMARY KEY, inode INTEGER NOT NULL,"
+        " size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL, reason TEXT NOT NULL,"
+        " reported INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID"
+    )
