@@ -1,7 +1,7 @@
 """Safe file primitives the account code is built on: atomic writes that keep the
 file mode, conflict quarantine, and a lock compatible with Claude Code's own.
 
-Atomic writes go to a unique temp file in the target's directory, are fsynced and
+Atomic writes are bridle's one writer (`store.atomic`): a unique temp file in the target's directory, are fsynced and
 then `os.replace`d over the target (and the directory is fsynced), so a reader sees
 the old bytes or the new bytes, never a mix. A symlinked target is written through
 its link, so a dotfiles checkout stays a symlink. `quarantine` renames a real file or
@@ -18,7 +18,6 @@ import contextlib
 import json
 import os
 import shutil
-import tempfile
 import time
 from collections.abc import Callable, Iterator
 from datetime import datetime
@@ -26,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from bridle.core.errors import UserError
+from bridle.store.atomic import atomic_write
 
 # proper-lockfile's default: a lock whose mtime is older than this is abandoned.
 LOCK_STALE_SECONDS = 10.0
@@ -33,25 +33,7 @@ LOCK_STALE_SECONDS = 10.0
 
 def atomic_write_bytes(path: Path, data: bytes, *, new_mode: int = 0o600) -> None:
     """Replace `path` with `data` atomically, keeping its mode (or `new_mode` if new)."""
-    target = Path(os.path.realpath(path))
-    target.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        mode = target.stat().st_mode & 0o7777
-    except FileNotFoundError:
-        mode = new_mode
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fchmod(f.fileno(), mode)
-            os.fsync(f.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
-    _fsync_dir(target.parent)
+    atomic_write(path, data, mode=new_mode)
 
 
 def atomic_write_text(path: Path, text: str, *, new_mode: int = 0o600) -> None:
@@ -62,19 +44,6 @@ def atomic_write_json(path: Path, value: Any, *, new_mode: int = 0o600) -> None:
     atomic_write_text(
         path, json.dumps(value, indent=2, ensure_ascii=False) + "\n", new_mode=new_mode
     )
-
-
-def _fsync_dir(directory: Path) -> None:
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
 def timestamp(now: datetime | None = None) -> str:

@@ -15,7 +15,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -29,6 +28,7 @@ from bridle.core.messages import (
     ToolResultPart,
     ToolUsePart,
 )
+from bridle.store.atomic import atomic_write, atomic_write_text
 from bridle.store.conversation import ASSISTANT, SYSTEM, TOOL_RESULT, USER, Event, decode_message
 from bridle.store.sessions import SessionRecord, SessionStore
 
@@ -100,20 +100,14 @@ def export_to_file(
     text = render(store, session_id, fmt)
     if path.exists() and not overwrite:
         raise UserError(f"{path} already exists: choose another path, or allow overwriting it")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        if path.exists():
-            os.chmod(tmp, path.stat().st_mode & 0o7777)
-            os.replace(path, path.with_name(path.name + ".bak"))
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    real = Path(os.path.realpath(path))
+    if real.is_file():
+        # The old export is kept beside the file it was (through any symlink).
+        old = real.stat()
+        atomic_write(
+            real.with_name(real.name + ".bak"), real.read_bytes(), mode=old.st_mode & 0o7777
+        )
+    atomic_write_text(path, text)
     return path
 
 

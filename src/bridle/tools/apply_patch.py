@@ -19,9 +19,10 @@ from pathlib import Path
 from typing import Any
 
 from bridle.core.errors import ToolError
-from bridle.tools._files import TextFile, atomic_write, load_text, record_read
+from bridle.store.atomic import atomic_write
 from bridle.tools._patch import Hunk, parse_patch, seek_sequence
 from bridle.tools.base import Tool, ToolContext, ToolOutput
+from bridle.tools.files import TextFile, load_text, record_read
 from bridle.tools.verify import append_verify
 
 # path -> the file's state after the hunks so far; None means deleted/absent.
@@ -182,9 +183,8 @@ def _commit(overlay: Overlay, ctx: ToolContext) -> list[str]:
                 if data is None:
                     undo.unlink(missing_ok=True)
                 else:
-                    atomic_write(undo, data)
-                    if mode is not None:
-                        os.chmod(undo, mode & 0o7777)
+                    # A deleted original comes back with its own mode.
+                    atomic_write(undo, data, mode=None if mode is None else mode & 0o7777)
         raise ToolError(
             f"writing {failed} failed ({e.strerror or e}); all changes were rolled back."
         ) from e

@@ -16,16 +16,16 @@ from pathlib import Path
 from typing import Any
 
 from bridle.core.errors import ToolError
-from bridle.tools._files import (
+from bridle.store.atomic import atomic_write
+from bridle.tools.base import Tool, ToolContext, ToolOutput
+from bridle.tools.files import (
     TextFile,
-    atomic_write,
     load_text,
     numbered,
     record_read,
     require_fresh,
     snippet,
 )
-from bridle.tools.base import Tool, ToolContext, ToolOutput
 from bridle.tools.verify import append_verify
 
 MAX_SNIPPET_LINES = 16

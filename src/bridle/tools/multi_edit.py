@@ -11,9 +11,9 @@ from __future__ import annotations
 from typing import Any
 
 from bridle.core.errors import ToolError
-from bridle.tools._files import TextFile
 from bridle.tools.base import Tool, ToolContext, ToolOutput
 from bridle.tools.edit import apply_edit, edited_snippet, load_for_edit, model_text, write_edited
+from bridle.tools.files import TextFile
 
 
 class MultiEdit(Tool):

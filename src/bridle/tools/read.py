@@ -17,8 +17,8 @@ from typing import Any
 
 from bridle.core.errors import ToolError
 from bridle.core.messages import ImagePart
-from bridle.tools._files import BOM, looks_binary, numbered, record_read
 from bridle.tools.base import Tool, ToolContext, ToolOutput
+from bridle.tools.files import BOM, looks_binary, numbered, record_read
 
 DEFAULT_LIMIT = 2000
 MAX_LINE = 2000

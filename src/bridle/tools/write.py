@@ -12,8 +12,9 @@ from __future__ import annotations
 from typing import Any
 
 from bridle.core.errors import ToolError
-from bridle.tools._files import atomic_write, record_read, require_fresh
+from bridle.store.atomic import atomic_write
 from bridle.tools.base import Tool, ToolContext, ToolOutput
+from bridle.tools.files import record_read, require_fresh
 from bridle.tools.verify import append_verify
 
 

@@ -1,19 +1,16 @@
-"""File helpers shared by the editing tools: read-before-write bookkeeping,
-text decoding that remembers BOM and line endings, and atomic writes.
+"""File helpers shared by the file tools: read-before-write bookkeeping and
+text decoding that remembers BOM and line endings.
 
 A file is "fresh" when this session read (or wrote) it and its mtime has not
 moved since; Write, Edit and MultiEdit refuse stale or unread files so a model
-never overwrites changes it has not seen. Writes go to a temp file in the same
-directory, are fsynced and renamed over the target, keeping its mode. This module
-does not decide *whether* a write is allowed by policy; the engine does.
+never overwrites changes it has not seen. Writing itself is `store.atomic`'s one
+writer (through symlinks, mode kept, fsynced). This module does not decide
+*whether* a write is allowed by policy; the engine does.
 """
 
 from __future__ import annotations
 
 import contextlib
-import os
-import stat
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -87,39 +84,6 @@ def require_fresh(ctx: ToolContext, path: Path, shown: str) -> None:
             f"{shown} changed on disk since it was last read (by the user or another "
             "process). Read it again, then retry."
         )
-
-
-def _umask() -> int:
-    # Reading the umask via os.umask() would briefly change process-global state
-    # under other threads; Linux exposes it read-only in /proc.
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("Umask:"):
-                return int(line.split()[1], 8)
-    except (OSError, ValueError, IndexError):
-        pass
-    return 0o022
-
-
-def atomic_write(path: Path, data: bytes) -> None:
-    """Write `data` to `path` atomically, creating parents and keeping the mode."""
-    try:
-        mode = stat.S_IMODE(path.stat().st_mode)
-    except FileNotFoundError:
-        mode = 0o666 & ~_umask()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".bridle-tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
 
 
 def numbered(lines: list[str], first: int) -> str:
