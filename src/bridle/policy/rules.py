@@ -21,9 +21,11 @@ from pathlib import PurePosixPath
 from typing import Literal
 
 from bridle.core.errors import ConfigError
+from bridle.tools.names import EDIT_TOOL_NAMES, READ_TOOL_NAMES
 
-EDIT_TOOLS = frozenset({"Edit", "Write", "MultiEdit", "ApplyPatch", "NotebookEdit"})
-READ_TOOLS = frozenset({"Read", "Glob", "Grep", "LS", "NotebookRead"})
+# The built-in groups plus Claude Code's notebook tools, so its rules port unchanged.
+EDIT_TOOLS = frozenset({*EDIT_TOOL_NAMES, "NotebookEdit"})
+READ_TOOLS = frozenset({*READ_TOOL_NAMES, "NotebookRead"})
 _PATH_TOOLS = EDIT_TOOLS | READ_TOOLS
 _TOOL_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]*$")
 _MCP = re.compile(r"^mcp__([A-Za-z0-9_.-]+?)(?:__([A-Za-z0-9_.*-]+))?$")

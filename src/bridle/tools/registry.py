@@ -18,6 +18,9 @@ from collections.abc import Iterable
 from typing import Any
 
 from bridle.tools.base import Tool
+from bridle.tools.names import BUILTIN_TOOL_NAMES
+
+__all__ = ["BUILTIN_TOOL_NAMES", "builtin_tools", "coerce_args", "find_tool", "validate_args"]
 
 _TYPES: dict[str, tuple[type, ...]] = {
     "string": (str,),
@@ -44,19 +47,21 @@ def builtin_tools() -> list[Tool]:
     from bridle.tools.web_fetch import WebFetch
     from bridle.tools.write import Write
 
-    return [
-        Bash(),
-        Read(),
-        Edit(),
-        MultiEdit(),
-        Write(),
-        Glob(),
-        Grep(),
-        LS(),
-        WebFetch(),
-        TodoWrite(),
-        ApplyPatch(),
+    classes: list[type[Tool]] = [
+        Bash,
+        Read,
+        Edit,
+        MultiEdit,
+        Write,
+        Glob,
+        Grep,
+        LS,
+        WebFetch,
+        TodoWrite,
+        ApplyPatch,
     ]
+    by_name = {cls.name: cls for cls in classes}
+    return [by_name[name]() for name in BUILTIN_TOOL_NAMES]
 
 
 def find_tool(tools: Iterable[Tool], name: str) -> Tool | None:
