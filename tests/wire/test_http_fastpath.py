@@ -1,4 +1,4 @@
-"""`ModelClient`'s stdlib transport (`wire/_http.py`) against real loopback servers.
+"""`ModelClient`'s stdlib transport (`wire/transport.py`) against real loopback servers.
 
 A raw socket server answers with exactly scripted bytes, so framing (chunked,
 Content-Length, close-delimited), compression, keep-alive, servers that close
@@ -31,10 +31,10 @@ import pytest
 
 from bridle.core.errors import BridleError, ConfigError, ConnectionFailed
 from bridle.core.messages import Message, ModelRequest, ModelResponse, TextPart
-from bridle.core.stream import TextDelta
-from bridle.wire._http import proxy_applies
+from bridle.core.stream import RetryScheduled, TextDelta
 from bridle.wire.client import ModelClient
 from bridle.wire.endpoint import Endpoint
+from bridle.wire.transport import HttpxTransport, StdlibTransport, proxy_applies
 
 ROOT = Path(__file__).resolve().parents[2]
 REQ = ModelRequest("claude-x", [Message("user", [TextPart("hi")])])
@@ -260,7 +260,8 @@ def via_httpx(body: bytes, *fields: str) -> ModelResponse:
     headers = [tuple(f.split(": ", 1)) for f in fields]
     response = httpx.Response(200, headers=headers, content=body)
     ep = endpoint("http://model.test")
-    with ModelClient(ep, transport=httpx.MockTransport(lambda _: response)) as client:
+    transport = HttpxTransport(transport=httpx.MockTransport(lambda _: response))
+    with ModelClient(ep, transport=transport) as client:
         return client.complete(REQ)
 
 
@@ -341,36 +342,32 @@ def test_events_are_yielded_as_they_arrive() -> None:
 
 def test_a_server_closing_between_requests_is_reconnected_transparently() -> None:
     # The first answer does not say it closes; the server closes anyway.
-    observed: list[object] = []
     with RawServer([Answer([sized()], close=True), Answer([sized()])]) as server:
-        client = ModelClient(
-            endpoint(server.url), env={}, retry_observer=lambda *a: observed.append(a)
-        )
-        with client:
-            first = client.complete(REQ)
+        with ModelClient(endpoint(server.url), env={}) as client:
+            first = list(client.stream(REQ))
             assert server.wait_closed(1) == "server"
-            second = client.complete(REQ)
+            second = list(client.stream(REQ))
     assert first == second
-    assert first.text == "Hello there"
+    assert [ev.text for ev in first if isinstance(ev, TextDelta)] == ["Hello", " there"]
     assert [r.connection for r in server.requests] == [1, 2]
-    assert observed == []  # nothing failed, so nothing was retried
+    # Nothing failed, so nothing was retried.
+    assert not any(isinstance(ev, RetryScheduled) for ev in first + second)
 
 
 def test_a_dead_connection_is_replaced_before_the_body_goes_out() -> None:
     # Our side of the idle connection can no longer send, yet nothing is readable
     # on it, so only the write shows it is dead: the request goes out once, anew.
-    observed: list[object] = []
     with RawServer([Answer([sized()]), Answer([sized()])]) as server:
-        client = ModelClient(
-            endpoint(server.url), env={}, retry_observer=lambda *a: observed.append(a)
-        )
-        with client:
+        with ModelClient(endpoint(server.url), env={}) as client:
             client.complete(REQ)
-            [[idle]] = client._http._idle.values()  # the one kept-alive connection
+            transport = client.transport
+            assert isinstance(transport, StdlibTransport)
+            [[idle]] = transport._idle.values()  # the one kept-alive connection
             idle.sock.shutdown(socket.SHUT_WR)
-            assert client.complete(REQ).text == "Hello there"
+            events = list(client.stream(REQ))
+    assert [ev.text for ev in events if isinstance(ev, TextDelta)] == ["Hello", " there"]
     assert [r.connection for r in server.requests] == [1, 2]
-    assert observed == []
+    assert not any(isinstance(ev, RetryScheduled) for ev in events)
 
 
 def test_an_abandoned_stream_closes_its_connection() -> None:
@@ -621,7 +618,8 @@ def test_a_headless_run_never_imports_httpx(tmp_path: Path) -> None:
     assert "All 3 tests pass" in done.stdout
     assert "len(values) + 1" not in (repo / "stats.py").read_text()  # the fix was applied
     loaded = set(json.loads(modules.read_text()))
-    assert "bridle.wire._http" in loaded  # the model was called over HTTP, the stdlib way
+    assert "http.client" in loaded  # the model was called over HTTP, the stdlib way
+    assert "bridle.wire.transport" in loaded
     assert "bridle.mock.server" in loaded  # by way of the in-process mock server
     assert {m.split(".")[0] for m in loaded} & {"httpx", "httpcore", "h11", "certifi"} == set()
     assert "encodings.idna" not in loaded  # host names go to the resolver as bytes

@@ -1,8 +1,10 @@
 """Retry behaviour of `ModelClient`: which failures are retried, how long it
-waits (server hints first, else exponential backoff with jitter), that a stream
-is only retried before it has shown anything, and the idle timeout. Sleeps go
-to a recorder, so no test waits on a clock; the idle timeout uses a real
-loopback server that stalls."""
+waits (server hints first, else exponential backoff with jitter), that each
+retry is announced by a `RetryScheduled` event, that a stream is only retried
+before it has shown anything, and the idle timeout. Answers come from a
+`MockTransport` through the client's default code path; sleeps go to a
+recorder, so no test waits on a clock; the idle timeout and a refused
+connection use real loopback sockets."""
 
 from __future__ import annotations
 
@@ -10,8 +12,8 @@ import json
 import socket
 from collections.abc import Callable, Iterator
 from typing import Any
+from urllib.parse import urlsplit
 
-import httpx
 import pytest
 
 from bridle.core.errors import (
@@ -21,18 +23,20 @@ from bridle.core.errors import (
     ConnectionFailed,
     NotFoundError,
     OverloadedError,
-    ProviderError,
     RateLimitError,
     ServerError,
     StreamError,
     StreamTimeout,
 )
-from bridle.core.messages import Message, ModelRequest, TextPart
-from bridle.core.stream import StreamEvent, TextDelta
+from bridle.core.messages import Message, ModelRequest, ModelResponse, TextPart
+from bridle.core.stream import RetryScheduled, StreamEvent, TextDelta
+from bridle.wire._assembler import Assembler
 from bridle.wire.client import ModelClient
 from bridle.wire.endpoint import Endpoint
+from bridle.wire.transport import MockTransport, Reply, Request, TransportError
 
-from .loopback import LoopbackServer, Reply
+from .loopback import LoopbackServer
+from .loopback import Reply as Scripted
 
 REQ = ModelRequest("claude-x", [Message("user", [TextPart("hi")])])
 
@@ -55,6 +59,9 @@ SSE = {"content-type": "text/event-stream"}
 
 
 class Recorder:
+    """Records the client's sleeps, and the `RetryScheduled` events of the calls
+    made through `complete`: (attempt, delay, reason)."""
+
     def __init__(self) -> None:
         self.sleeps: list[float] = []
         self.observed: list[tuple[int, float, str]] = []
@@ -62,22 +69,32 @@ class Recorder:
     def sleep(self, seconds: float) -> None:
         self.sleeps.append(seconds)
 
-    def observe(self, attempt: int, delay: float, error: ProviderError) -> None:
-        self.observed.append((attempt, delay, type(error).__name__))
+    def complete(self, client: ModelClient) -> ModelResponse:
+        asm = Assembler(client.endpoint.wire, client.endpoint.provider)
+        for ev in client.stream(REQ):
+            if isinstance(ev, RetryScheduled):
+                # Announced before the wait, so a front end can show it meanwhile.
+                assert len(self.sleeps) == len(self.observed)
+                self.observed.append((ev.attempt, ev.delay, ev.reason))
+            asm.feed(ev)
+        return asm.result()
+
+
+Answer = Reply | Callable[[Request], Reply]
 
 
 def make_client(
-    responses: list[Callable[[httpx.Request], httpx.Response]] | list[httpx.Response],
+    responses: list[Answer],
     rec: Recorder,
     *,
     wire: str = "anthropic-messages",
     max_retries: int = 4,
     rng: float = 0.5,
     clock: float = 1_700_000_000.0,
-) -> tuple[ModelClient, list[httpx.Request]]:
-    sent: list[httpx.Request] = []
+) -> tuple[ModelClient, list[Request]]:
+    sent: list[Request] = []
 
-    def handler(request: httpx.Request) -> httpx.Response:
+    def handler(request: Request) -> Reply:
         sent.append(request)
         r = responses.pop(0)
         return r(request) if callable(r) else r
@@ -87,30 +104,44 @@ def make_client(
     )
     client = ModelClient(
         endpoint,
-        transport=httpx.MockTransport(handler),
+        transport=MockTransport(handler),
         sleep=rec.sleep,
         rng=lambda: rng,
         clock=lambda: clock,
-        retry_observer=rec.observe,
     )
     return client, sent
 
 
-def error(status: int, etype: str, headers: dict[str, str] | None = None) -> httpx.Response:
+JSON = {"content-type": "application/json"}
+
+
+# Each answer is a function, so one can be listed twice (a body is read once).
+def answer(status: int, doc: Any, headers: dict[str, str] | None = None) -> Answer:
+    return lambda _: Reply(status, {**JSON, **(headers or {})}, [json.dumps(doc).encode()])
+
+
+def error(status: int, etype: str, headers: dict[str, str] | None = None) -> Answer:
     body = {"type": "error", "error": {"type": etype, "message": f"{etype} happened"}}
-    return httpx.Response(status, json=body, headers=headers or {})
+    return answer(status, body, headers)
 
 
-def ok() -> httpx.Response:
-    return httpx.Response(200, content=HELLO, headers=SSE)
+def ok() -> Answer:
+    return lambda _: Reply(200, SSE, [HELLO])
 
 
 def test_retry_after_seconds_is_honoured() -> None:
     rec = Recorder()
     client, sent = make_client([error(429, "rate_limit_error", {"retry-after": "2"}), ok()], rec)
-    assert client.complete(REQ).text == "Hello"
+    assert rec.complete(client).text == "Hello"
     assert rec.sleeps == [2.0]
-    assert rec.observed == [(1, 2.0, "RateLimitError")]
+    assert rec.observed == [
+        (
+            1,
+            2.0,
+            "acme: HTTP 429 rate_limit_error: rate_limit_error happened"
+            " (rate limit or quota: wait, or switch account with --account)",
+        )
+    ]
     assert len(sent) == 2
 
 
@@ -144,17 +175,22 @@ def test_gemini_retry_info_in_body() -> None:
             ],
         }
     }
-    gemini_ok = httpx.Response(
+    gemini_ok = Reply(
         200,
-        content=b'data: {"candidates":[{"content":{"role":"model","parts":[{"text":"Hi"}]},'
-        b'"finishReason":"STOP"}]}\r\n\r\n',
-        headers=SSE,
+        SSE,
+        [
+            b'data: {"candidates":[{"content":{"role":"model","parts":[{"text":"Hi"}]},'
+            b'"finishReason":"STOP"}]}\r\n\r\n'
+        ],
     )
-    client, sent = make_client([httpx.Response(429, json=body), gemini_ok], rec, wire="gemini")
-    assert client.complete(REQ).text == "Hi"
+    client, sent = make_client([answer(429, body), gemini_ok], rec, wire="gemini")
+    assert rec.complete(client).text == "Hi"
     assert rec.sleeps == [26.0]
-    assert rec.observed == [(1, 26.0, "RateLimitError")]
-    assert [r.url.path for r in sent] == ["/v1beta/models/claude-x:streamGenerateContent"] * 2
+    [(attempt, delay, reason)] = rec.observed
+    assert (attempt, delay) == (1, 26.0)
+    assert reason.startswith("acme: HTTP 429 RESOURCE_EXHAUSTED: Resource has been exhausted")
+    paths = [urlsplit(r.url).path for r in sent]
+    assert paths == ["/v1beta/models/claude-x:streamGenerateContent"] * 2
 
 
 REJECTED = (
@@ -235,7 +271,7 @@ def test_final_retryable_failure_is_typed_and_names_the_fix(
 def test_transient_statuses_are_retried_with_backoff(status: int, etype: str) -> None:
     rec = Recorder()
     client, sent = make_client([error(status, etype), error(status, etype), ok()], rec, rng=1.0)
-    assert client.complete(REQ).text == "Hello"
+    assert rec.complete(client).text == "Hello"
     # rng=1.0 takes the top of the jitter band: 0.5s then 1s.
     assert rec.sleeps == [0.5, 1.0]
     assert [a for a, _, _ in rec.observed] == [1, 2]
@@ -280,21 +316,14 @@ def test_a_wait_longer_than_max_retry_wait_is_not_waited_for() -> None:
     assert info.value.retry_after == 3600.0
 
 
-class CutStream(httpx.SyncByteStream):
+def cut(data: bytes) -> Reply:
     """Sends `data`, then fails like a dropped connection."""
 
-    def __init__(self, data: bytes) -> None:
-        self.data = data
+    def chunks() -> Iterator[bytes]:
+        yield data
+        raise TransportError("peer closed connection without sending complete message body")
 
-    def __iter__(self) -> Iterator[bytes]:
-        yield self.data
-        raise httpx.RemoteProtocolError(
-            "peer closed connection without sending complete message body"
-        )
-
-
-def cut(data: bytes) -> httpx.Response:
-    return httpx.Response(200, stream=CutStream(data), headers=SSE)
+    return Reply(200, SSE, chunks())
 
 
 def test_stream_cut_before_first_event_is_retried() -> None:
@@ -302,9 +331,15 @@ def test_stream_cut_before_first_event_is_retried() -> None:
     # message_start is not content: nothing was shown, so trying again is safe.
     client, sent = make_client([cut(MESSAGE_START[:40]), cut(MESSAGE_START), ok()], rec)
     events = list(client.stream(REQ))
+    broke = (
+        "acme: cannot talk to http://model.test/v1/messages: peer closed connection without "
+        "sending complete message body (check base_url, e.g. ACME_BASE_URL, and the network)"
+    )
+    # The retries come first; nothing of the broken attempts was yielded.
+    assert events[:2] == [RetryScheduled(1, 0.375, broke), RetryScheduled(2, 0.75, broke)]
+    assert not any(isinstance(e, RetryScheduled) for e in events[2:])
     assert [e.text for e in events if isinstance(e, TextDelta)] == ["Hello"]
     assert len(sent) == 3
-    assert [name for _, _, name in rec.observed] == ["ConnectionFailed", "ConnectionFailed"]
 
 
 def test_stream_cut_after_content_raises_without_repeating_output() -> None:
@@ -322,9 +357,17 @@ def test_stream_cut_after_content_raises_without_repeating_output() -> None:
 
 def test_stream_that_ends_early_without_error_is_retried() -> None:
     rec = Recorder()
-    truncated = httpx.Response(200, content=MESSAGE_START, headers=SSE)
+    truncated = Reply(200, SSE, [MESSAGE_START])
     client, sent = make_client([truncated, ok()], rec)
-    assert client.complete(REQ).text == "Hello"
+    assert rec.complete(client).text == "Hello"
+    assert rec.observed == [
+        (
+            1,
+            0.375,
+            "acme: the answer from http://model.test/v1/messages ended before the response "
+            "was complete (connection cut); it is retried when nothing had been shown yet",
+        )
+    ]
     assert len(sent) == 2
 
 
@@ -333,9 +376,16 @@ def test_in_stream_overloaded_error_before_content_is_retried() -> None:
     overloaded = MESSAGE_START + (
         b'event: error\ndata: {"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}\n\n'
     )
-    client, sent = make_client([httpx.Response(200, content=overloaded, headers=SSE), ok()], rec)
-    assert client.complete(REQ).text == "Hello"
-    assert rec.observed == [(1, rec.sleeps[0], "StreamError")]
+    client, sent = make_client([Reply(200, SSE, [overloaded]), ok()], rec)
+    assert rec.complete(client).text == "Hello"
+    assert rec.observed == [
+        (
+            1,
+            rec.sleeps[0],
+            "acme: error overloaded_error: Overloaded"
+            " (the provider is overloaded: try again later, or pick another --model)",
+        )
+    ]
     assert len(sent) == 2
 
 
@@ -345,7 +395,7 @@ def test_in_stream_error_after_content_raises_stream_error() -> None:
     body = HELLO[:at] + (
         b'event: error\ndata: {"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}\n\n'
     )
-    client, sent = make_client([httpx.Response(200, content=body, headers=SSE), ok()], rec)
+    client, sent = make_client([Reply(200, SSE, [body]), ok()], rec)
     with pytest.raises(StreamError) as info:
         client.complete(REQ)
     assert str(info.value) == (
@@ -365,9 +415,9 @@ def test_json_answer_to_a_streaming_request_is_parsed_whole() -> None:
         "stop_reason": "end_turn",
         "usage": {"input_tokens": 3, "output_tokens": 1},
     }
-    client, sent = make_client([httpx.Response(200, json=doc)], rec)
+    client, sent = make_client([answer(200, doc)], rec)
     resp = client.complete(REQ)
-    assert json.loads(sent[0].content)["stream"] is True
+    assert sent[0].json()["stream"] is True
     assert (resp.text, resp.raw_stop_reason, resp.usage.input_tokens) == ("Whole", "end_turn", 3)
 
 
@@ -378,10 +428,11 @@ def test_connection_refused_is_retried_then_named() -> None:
     # Nothing listens on the port now.
     rec = Recorder()
     endpoint = Endpoint("my-gw", "openai-chat", f"http://127.0.0.1:{port}/v1", "m", max_retries=2)
-    client = ModelClient(endpoint, sleep=rec.sleep, rng=lambda: 0.5, retry_observer=rec.observe)
+    client = ModelClient(endpoint, sleep=rec.sleep, rng=lambda: 0.5)
     with pytest.raises(ConnectionFailed) as info:
-        client.complete(REQ)
+        rec.complete(client)
     assert rec.sleeps == [0.375, 0.75]
+    assert [(a, d) for a, d, _ in rec.observed] == [(1, 0.375), (2, 0.75)]
     message = str(info.value)
     assert message.startswith(f"my-gw: cannot talk to http://127.0.0.1:{port}/v1/chat/completions")
     # The variable named is one resolution reads: a '-' in the name becomes '_'.
@@ -390,21 +441,28 @@ def test_connection_refused_is_retried_then_named() -> None:
 
 
 def test_idle_timeout_is_retried_on_a_stalled_stream() -> None:
-    stalled = Reply(chunks=[MESSAGE_START, HELLO], stall_after=1)
-    with LoopbackServer([stalled, Reply(chunks=[HELLO])]) as server:
+    stalled = Scripted(chunks=[MESSAGE_START, HELLO], stall_after=1)
+    with LoopbackServer([stalled, Scripted(chunks=[HELLO])]) as server:
         rec = Recorder()
         endpoint = Endpoint("acme", "anthropic-messages", server.base_url, "m", idle_timeout=0.2)
-        client = ModelClient(endpoint, sleep=rec.sleep, rng=lambda: 0.5, retry_observer=rec.observe)
-        resp = client.complete(REQ)
+        client = ModelClient(endpoint, sleep=rec.sleep, rng=lambda: 0.5)
+        resp = rec.complete(client)
         client.close()
     assert resp.text == "Hello"
-    assert rec.observed == [(1, 0.375, "StreamTimeout")]
+    assert rec.observed == [
+        (
+            1,
+            0.375,
+            f"acme: no data from {server.base_url}/v1/messages for 0.2s (the provider stalled; "
+            "a model that thinks silently for longer needs a larger idle_timeout)",
+        )
+    ]
     assert len(server.seen) == 2
 
 
 def test_idle_timeout_after_content_raises_stream_timeout() -> None:
     at = HELLO.index(b"event: content_block_stop")
-    stalled = Reply(chunks=[HELLO[:at], HELLO[at:]], stall_after=1)
+    stalled = Scripted(chunks=[HELLO[:at], HELLO[at:]], stall_after=1)
     with LoopbackServer([stalled]) as server:
         rec = Recorder()
         endpoint = Endpoint("acme", "anthropic-messages", server.base_url, "m", idle_timeout=0.2)
@@ -419,7 +477,9 @@ def test_idle_timeout_after_content_raises_stream_timeout() -> None:
 def test_server_error_class_for_plain_500() -> None:
     rec = Recorder()
     client, _ = make_client(
-        [httpx.Response(500, text="<html>bad gateway</html>")], rec, max_retries=0
+        [Reply(500, {"content-type": "text/html"}, [b"<html>bad gateway</html>"])],
+        rec,
+        max_retries=0,
     )
     with pytest.raises(ServerError) as info:
         client.complete(REQ)

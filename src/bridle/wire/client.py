@@ -3,21 +3,21 @@ events or a finished `ModelResponse`.
 
 It builds the request with the endpoint's wire adapter and sends it synchronously
 (the engine runs tools in threads; a sync client keeps the hot path plain) through
-one of two transports behind the `_Sender` seam: by default the lean stdlib client
-in `_http.py`, which keeps httpx (and the ~110 ms and ~20 MB it costs a process)
-out entirely; `httpx.Client` when a test injects a transport, when a proxy applies
+a `wire.transport.Transport`: the one passed in (tests pass a `MockTransport`), else
+the lean `StdlibTransport`, which keeps httpx (and the ~110 ms and ~20 MB it costs
+a process) out entirely, else `HttpxTransport` when a proxy applies
 (HTTP_PROXY/HTTPS_PROXY/ALL_PROXY, which httpx honours along with NO_PROXY), when
-the URL carries credentials, or when BRIDLE_HTTP_CLIENT=httpx asks for it
-(`stdlib` forces the other). Both raise the same typed errors with the same
-messages, mapped at one boundary. The answer is decoded as SSE or, whatever was
-asked for, as a whole JSON body when the server answers `application/json`.
-Transient failures are retried with exponential backoff and jitter, honouring
-`retry-after-ms`, `retry-after` (seconds or an HTTP date) and Gemini's
-`RetryInfo`: connection errors, idle timeouts, 408/429/5xx/529, in-stream errors,
-and streams that break before their first content event. Once content has been
-yielded a break is raised instead, so output is never duplicated. Clock, sleep,
-randomness, the environment and the HTTP transport are passed in; nothing here
-reads a catalog.
+the URL carries credentials, or when BRIDLE_HTTP_CLIENT=httpx asks for it (`stdlib`
+forces the default). Transport failures become typed errors at one boundary. The
+answer is decoded as SSE or, whatever was asked for, as a whole JSON body when the
+server answers `application/json`. Transient failures are retried with exponential
+backoff and jitter, honouring `retry-after-ms`, `retry-after` (seconds or an HTTP
+date) and Gemini's `RetryInfo`: connection errors, idle timeouts, 408/429/5xx/529,
+in-stream errors, and streams that break before their first content event; an
+error whose `retryable` is false never is. Each retry is announced by a
+`RetryScheduled` event before the wait. Once content has been yielded a break is
+raised instead, so output is never duplicated. Clock, sleep, randomness, the
+environment and the transport are passed in; nothing here reads a catalog.
 """
 
 from __future__ import annotations
@@ -27,20 +27,20 @@ import os
 import random
 import time
 from collections.abc import Callable, Generator, Iterator, Mapping
-from contextlib import AbstractContextManager, closing, contextmanager
-from typing import TYPE_CHECKING, NamedTuple, Protocol
+from contextlib import closing, contextmanager
 
 from bridle.core.errors import (
     ConfigError,
     ConnectionFailed,
     ProviderError,
     ProviderHTTPError,
-    StreamError,
     StreamTimeout,
+    stream_error_for,
 )
 from bridle.core.messages import ModelRequest, ModelResponse
 from bridle.core.stream import (
     MessageEnd,
+    RetryScheduled,
     StopUpdate,
     StreamErrorEvent,
     StreamEvent,
@@ -54,13 +54,19 @@ from bridle.wire._assembler import Assembler
 from bridle.wire._sse import iter_sse
 from bridle.wire.adapter import HTTPRequest, adapter_for, dumps, protocol_errors
 from bridle.wire.endpoint import Endpoint
+from bridle.wire.transport import (
+    ConnectTimeout,
+    InvalidURL,
+    ReadTimeout,
+    Timeout,
+    Transport,
+    TransportError,
+    WriteTimeout,
+    proxy_applies,
+)
 
-if TYPE_CHECKING:
-    import httpx
-
+# Deprecated: retries arrive as `RetryScheduled` events in the stream.
 RetryObserver = Callable[[int, float, ProviderError], None]
-# What a transport hands back: status, headers (case-insensitive), body chunks.
-Reply = tuple[int, Mapping[str, str], Iterator[bytes]]
 
 # Events that show the user something: once one is out, a retry would repeat it.
 _CONTENT = frozenset(
@@ -72,13 +78,14 @@ BACKOFF_CAP = 30.0
 
 class ModelClient:
     """Calls one `Endpoint`. `stream(req)` yields events; `complete(req)` folds
-    them into a `ModelResponse`. Close it (or use `with`) to release connections."""
+    them into a `ModelResponse`. Close it (or use `with`) to release connections;
+    a transport passed in is the caller's to close."""
 
     def __init__(
         self,
         endpoint: Endpoint,
         *,
-        transport: httpx.BaseTransport | None = None,
+        transport: Transport | None = None,
         sleep: Callable[[float], None] = time.sleep,
         rng: Callable[[], float] = random.random,
         clock: Callable[[], float] = time.time,
@@ -88,7 +95,7 @@ class ModelClient:
     ) -> None:
         self.endpoint = endpoint
         self.adapter = adapter_for(endpoint.wire)
-        self._transport = transport
+        self._given = transport
         self._sleep = sleep
         self._rng = rng
         self._clock = clock
@@ -98,8 +105,7 @@ class ModelClient:
         self.max_retry_wait = max_retry_wait
         # Proxy and CA variables, as httpx would read them (it reads os.environ).
         self._env = os.environ if env is None else env
-        self._http: _Sender | None = None
-        self._failures: _Failures | None = None
+        self._owned: Transport | None = None
 
     def __enter__(self) -> ModelClient:
         return self
@@ -108,9 +114,28 @@ class ModelClient:
         self.close()
 
     def close(self) -> None:
-        if self._http is not None:
-            self._http.close()
-            self._http = self._failures = None
+        if self._owned is not None:
+            self._owned.close()
+            self._owned = None
+
+    @property
+    def transport(self) -> Transport:
+        """The transport requests go through, chosen (and opened) on first use."""
+        if self._given is not None:
+            return self._given
+        if self._owned is None:
+            if self._wants_httpx():
+                from bridle.wire.transport import HttpxTransport
+
+                # Loading the CA bundle costs ~25 ms per process; plain-http
+                # endpoints (local servers, the mock) never use it.
+                tls = not self.endpoint.base_url.startswith("http://")
+                self._owned = HttpxTransport(verify=tls)
+            else:
+                from bridle.wire.transport import StdlibTransport
+
+                self._owned = StdlibTransport(env=self._env)
+        return self._owned
 
     def complete(self, req: ModelRequest) -> ModelResponse:
         """The whole response: streamed when `req.stream`, else one JSON answer.
@@ -123,8 +148,9 @@ class ModelClient:
     def stream(self, req: ModelRequest) -> Iterator[StreamEvent]:
         """Events as they arrive. An in-stream error after content is yielded as
         `StreamErrorEvent` (fold with `Assembler` to raise it); before content it
-        is retried like any transient failure."""
+        is retried like any transient failure, after a `RetryScheduled` event."""
         http_req = self.adapter.build_request(req, self.endpoint)
+        _check_headers(http_req.headers, self.endpoint)
         content = dumps(http_req.body).encode()
         attempt = 0
         while True:
@@ -141,11 +167,11 @@ class ModelClient:
                             yield ev
                         elif type(ev) is StreamErrorEvent:
                             assert isinstance(ev, StreamErrorEvent)
-                            raise StreamError(
+                            raise stream_error_for(
+                                ev.status,
+                                ev.error_type,
                                 ev.message,
                                 provider=self.endpoint.provider,
-                                status=ev.status,
-                                error_type=ev.error_type,
                             )
                         else:
                             pending.append(ev)
@@ -164,6 +190,7 @@ class ModelClient:
                 attempt += 1
                 if self._observer is not None:
                     self._observer(attempt, delay, e)
+                yield RetryScheduled(attempt, delay, str(e))
                 self._sleep(delay)
 
     def _delay(self, attempt: int, err: ProviderError) -> float | None:
@@ -173,28 +200,7 @@ class ModelClient:
         backoff = min(BACKOFF_CAP, BACKOFF_BASE * 2**attempt)
         return backoff * (0.5 + 0.5 * self._rng())
 
-    def _sender(self) -> tuple[_Sender, _Failures]:
-        if self._http is None or self._failures is None:
-            ep = self.endpoint
-            if self._wants_httpx():
-                self._http, self._failures = _httpx_sender(ep, self._transport)
-            else:
-                from bridle.wire import _http
-
-                self._http = _http.HTTPClient(
-                    connect_timeout=ep.connect_timeout, read_timeout=ep.idle_timeout, env=self._env
-                )
-                self._failures = _Failures(
-                    _http.ReadTimeout,
-                    _http.TimeoutException,
-                    (_http.UnsupportedProtocol, _http.InvalidURL),
-                    _http.TransportError,
-                )
-        return self._http, self._failures
-
     def _wants_httpx(self) -> bool:
-        if self._transport is not None:
-            return True
         choice = self._env.get("BRIDLE_HTTP_CLIENT", "").strip().lower()
         if choice in ("httpx", "stdlib"):
             return choice == "httpx"
@@ -204,8 +210,6 @@ class ModelClient:
                 "or 'httpx', or unset it",
                 key="BRIDLE_HTTP_CLIENT",
             )
-        from bridle.wire._http import proxy_applies
-
         scheme, _, rest = self.endpoint.base_url.partition("://")
         credentials = "@" in rest.split("/", 1)[0]  # httpx turns them into basic auth
         return credentials or proxy_applies(scheme.lower(), self._env)
@@ -213,117 +217,79 @@ class ModelClient:
     def _attempt(self, http_req: HTTPRequest, content: bytes) -> Generator[StreamEvent, None, None]:
         """One HTTP exchange. Raises typed errors; checks the stream really ended."""
         ep, adapter = self.endpoint, self.adapter
-        sender, failures = self._sender()
-        with (
-            _transport_errors(ep, http_req.url, failures),
-            sender.send(http_req.url, http_req.headers, content) as (status, headers, body),
-        ):
-            if status >= 400:
-                err = adapter.http_error(status, b"".join(body), ep.provider)
-                hint = retry_after(headers, self._clock())
-                if hint is not None:
-                    err.retry_after = hint
-                raise err
-            if "json" in headers.get("content-type", "").lower():
-                whole = b"".join(body)
-                with protocol_errors(ep.wire, ep.provider):
-                    doc = json.loads(whole)
-                events = adapter.parse_response(doc, ep.provider)
-            else:
-                events = adapter.decode_stream(iter_sse(body), ep.provider)
-            ended = False
-            for ev in events:
-                if type(ev) is MessageEnd or type(ev) is StreamErrorEvent:
-                    ended = True
-                yield ev
-            if not ended:
-                raise ConnectionFailed(
-                    f"the answer from {http_req.url} ended before the response was complete "
-                    "(connection cut); it is retried when nothing had been shown yet",
-                    provider=ep.provider,
-                )
+        timeout = Timeout(ep.connect_timeout, ep.idle_timeout)
+        with _transport_errors(ep, http_req.url):
+            reply = self.transport.send("POST", http_req.url, http_req.headers, content, timeout)
+            with reply:
+                status, headers, body = reply.status, reply.headers, reply.chunks
+                if status >= 400:
+                    err = adapter.http_error(status, b"".join(body), ep.provider)
+                    hint = retry_after(headers, self._clock())
+                    if hint is not None:
+                        err.retry_after = hint
+                    raise err
+                if "json" in headers.get("content-type", "").lower():
+                    whole = b"".join(body)
+                    with protocol_errors(ep.wire, ep.provider):
+                        doc = json.loads(whole)
+                    events = adapter.parse_response(doc, ep.provider)
+                else:
+                    events = adapter.decode_stream(iter_sse(body), ep.provider)
+                ended = False
+                for ev in events:
+                    if type(ev) is MessageEnd or type(ev) is StreamErrorEvent:
+                        ended = True
+                    yield ev
+                if not ended:
+                    raise ConnectionFailed(
+                        f"the answer from {http_req.url} ended before the response was "
+                        "complete (connection cut); it is retried when nothing had been "
+                        "shown yet",
+                        provider=ep.provider,
+                    )
 
 
-class _Sender(Protocol):
-    """The seam between the two transports: one POST, streamed."""
-
-    def send(
-        self, url: str, headers: Mapping[str, str], content: bytes
-    ) -> AbstractContextManager[Reply]: ...
-
-    def close(self) -> None: ...
+_TOKEN = frozenset("!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
 
 
-class _Failures(NamedTuple):
-    """A transport's exception classes, by what they mean to the user."""
-
-    read_timeout: type[Exception]
-    timeout: type[Exception]
-    bad_url: tuple[type[Exception], ...]
-    request: type[Exception]
-
-
-class _HttpxSender:
-    def __init__(self, client: httpx.Client) -> None:
-        self.client = client
-
-    @contextmanager
-    def send(self, url: str, headers: Mapping[str, str], content: bytes) -> Iterator[Reply]:
-        with self.client.stream("POST", url, content=content, headers=headers) as resp:
-            yield resp.status_code, resp.headers, resp.iter_bytes()
-
-    def close(self) -> None:
-        self.client.close()
-
-
-def _httpx_sender(ep: Endpoint, transport: httpx.BaseTransport | None) -> tuple[_Sender, _Failures]:
-    import httpx
-
-    from bridle.wire._http import USER_AGENT
-
-    timeout = httpx.Timeout(
-        connect=ep.connect_timeout,
-        read=ep.idle_timeout,
-        write=ep.idle_timeout,
-        pool=ep.connect_timeout,
-    )
-    # Loading the CA bundle costs ~25 ms per process; plain-http endpoints
-    # (local servers, the mock) never use it.
-    tls = not ep.base_url.startswith("http://")
-    client = httpx.Client(
-        transport=transport, timeout=timeout, verify=tls, headers={"user-agent": USER_AGENT}
-    )
-    failures = _Failures(
-        httpx.ReadTimeout,
-        httpx.TimeoutException,
-        (httpx.UnsupportedProtocol, httpx.InvalidURL),
-        httpx.RequestError,
-    )
-    return _HttpxSender(client), failures
+def _check_headers(headers: Mapping[str, str], ep: Endpoint) -> None:
+    """Refuse, before anything is sent, a header HTTP cannot carry: a value with a
+    line break (a key pasted with its newline) or a character outside Latin-1. The
+    value is never shown: it is usually a key."""
+    for name, value in headers.items():
+        bad = not name or not _TOKEN.issuperset(name)
+        bad = bad or any(c in "\r\n\0" or ord(c) > 255 for c in value)
+        if bad:
+            raise ConfigError(
+                f"the {name!r} header for {ep.provider} cannot be sent: it holds a line "
+                "break or a character HTTP headers cannot carry. Check the API key (copied "
+                "with a trailing newline?) and any headers set for the provider",
+                key=f"providers.{ep.provider}",
+            )
 
 
 @contextmanager
-def _transport_errors(ep: Endpoint, url: str, failures: _Failures) -> Iterator[None]:
-    """The one place a transport's exceptions become bridle's, the same for both."""
+def _transport_errors(ep: Endpoint, url: str) -> Iterator[None]:
+    """The one place a transport's failures become bridle's, the same for all."""
     try:
         yield
-    except failures.read_timeout as e:
+    except ReadTimeout as e:
         raise StreamTimeout(
             f"no data from {url} for {ep.idle_timeout:g}s (the provider stalled; "
             "a model that thinks silently for longer needs a larger idle_timeout)",
             provider=ep.provider,
         ) from e
-    except failures.timeout as e:
+    except (ConnectTimeout, WriteTimeout) as e:
         raise ConnectionFailed(
             f"timed out connecting to {url} ({type(e).__name__}); check base_url and the network",
             provider=ep.provider,
         ) from e
-    except failures.bad_url as e:
+    except InvalidURL as e:
         raise ConfigError(
             f"base_url {ep.base_url!r} for {ep.provider} is not a usable http(s) URL ({e})",
             key=f"providers.{ep.provider}.base_url",
         ) from e
-    except failures.request as e:
+    except TransportError as e:
         raise ConnectionFailed(
             f"cannot talk to {url}: {e or type(e).__name__} (check base_url, e.g. "
             f"{ep.provider.upper().replace('-', '_')}_BASE_URL, and the network)",
