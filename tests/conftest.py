@@ -53,7 +53,12 @@ def _isolated_env(
     monkeypatch.setenv("XDG_DATA_HOME", str(home / ".local" / "share"))
     # Provider keys and base URLs from the developer's shell must not leak in.
     for name in list(os.environ):
-        if name.endswith(("_API_KEY", "_BASE_URL")) or name in ("ALTLLM", "BRIDLE_MODEL"):
+        if name.endswith(("_API_KEY", "_BASE_URL")) or name in (
+            "ALTLLM",
+            "BRIDLE_MODEL",
+            "BRIDLE_ACCOUNT",
+            "BRIDLE_DAEMON_TOKEN",
+        ):
             monkeypatch.delenv(name, raising=False)
     monkeypatch.setattr(socket.socket, "connect", _guarded_connect)
     monkeypatch.setattr(socket.socket, "connect_ex", _guarded_connect_ex)
