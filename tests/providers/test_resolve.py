@@ -10,6 +10,7 @@ from bridle.config.settings import Settings
 from bridle.core.errors import ConfigError, MissingKeyError, UnknownModelError
 from bridle.providers.resolve import resolve_model
 from bridle.wire.endpoint import Endpoint
+from bridle.wire.profile import Profile
 
 MOCK = "http://127.0.0.1:4010"
 AN, CHAT, RESP, GEM = "anthropic-messages", "openai-chat", "openai-responses", "gemini"
@@ -347,7 +348,10 @@ def test_settings_override_of_builtin_provider() -> None:
         api_key="t",
         headers={"X-Team": "a"},
         max_retries=9,
-        quirks=frozenset({"reasoning_content", "usage_on_finish_chunk", "off_peak_discount"}),
+        profile=Profile(
+            usage_on_finish_chunk=True,
+            off_peak_discount=True,
+        ),
     )
     assert r.info.prices is not None and r.info.context_window == 1000000
 

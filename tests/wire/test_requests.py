@@ -1,5 +1,6 @@
 """Request bodies per wire, compared whole against golden dicts: system, tools,
-images, tool results with is_error, prompt-cache marks (exactly the ones set),
+images, tool results with is_error, prompt-cache marks (where the planner puts
+them, only when the profile asks),
 and reasoning sent back the way each provider needs it. The round-trip tests
 take a recorded response, turn it into history, and check the next request
 carries its signatures / encrypted reasoning byte for byte."""
@@ -27,6 +28,7 @@ from bridle.wire._sse import iter_sse
 from bridle.wire.adapter import adapter_for
 from bridle.wire.endpoint import Endpoint
 from bridle.wire.gemini import SYNTHETIC_ID_PREFIX
+from bridle.wire.profile import Profile
 
 from .corpus import CORPUS
 
@@ -44,7 +46,7 @@ def conversation(wire: str, **kw: Any) -> ModelRequest:
         system="Be brief.",
         tools=[ToolSpec("Read", "Read a file", SCHEMA)],
         messages=[
-            Message("user", [TextPart("Fix the bug", cache=True), ImagePart("image/png", "iVBOR")]),
+            Message("user", [TextPart("Fix the bug"), ImagePart("image/png", "iVBOR")]),
             Message(
                 "assistant",
                 [
@@ -55,7 +57,7 @@ def conversation(wire: str, **kw: Any) -> ModelRequest:
             ),
             Message(
                 "user",
-                [ToolResultPart("call_1", [TextPart("no such file")], is_error=True, cache=True)],
+                [ToolResultPart("call_1", [TextPart("no such file")], is_error=True)],
             ),
         ],
         max_tokens=1000,
@@ -76,10 +78,7 @@ def count_cache_marks(obj: Any) -> int:
 
 
 def test_anthropic_request() -> None:
-    r = build(
-        "anthropic-messages",
-        conversation("anthropic-messages", cache_system=True, cache_tools=True),
-    )
+    r = build("anthropic-messages", conversation("anthropic-messages"))
     assert r.url == "https://api.example.com/v1/messages"
     assert r.headers == {
         "content-type": "application/json",
@@ -140,21 +139,13 @@ def test_anthropic_request() -> None:
     }
 
 
-def test_anthropic_sets_no_cache_marks_unless_asked() -> None:
+def test_anthropic_sets_no_cache_marks_unless_the_profile_asks() -> None:
     req = conversation("anthropic-messages")
-    for m in req.messages:
-        for p in m.parts:
-            if isinstance(p, TextPart | ToolResultPart):
-                p.cache = False
-    r = build("anthropic-messages", req)
+    r = build("anthropic-messages", req, profile=Profile(prompt_caching=False))
     assert count_cache_marks(r.body) == 0
     assert r.body["system"] == "Be brief."
-    # Two marks set in the conversation, plus system and tools: exactly four.
-    r = build(
-        "anthropic-messages",
-        conversation("anthropic-messages", cache_system=True, cache_tools=True),
-    )
-    assert count_cache_marks(r.body) == 4
+    # Two user turns, plus system and tools: exactly four.
+    assert count_cache_marks(build("anthropic-messages", req).body) == 4
 
 
 def test_anthropic_thinking_config_redacted_thinking_and_foreign_reasoning() -> None:
@@ -178,7 +169,7 @@ def test_anthropic_thinking_config_redacted_thinking_and_foreign_reasoning() -> 
         stream=False,
         max_tokens=4000,
     )
-    body = build("anthropic-messages", req).body
+    body = build("anthropic-messages", req, profile=Profile(prompt_caching=False)).body
     assert body == {
         "model": "m1",
         "max_tokens": 4000,
@@ -247,15 +238,23 @@ def test_openai_chat_request() -> None:
     }
 
 
-def test_openai_chat_reasoning_roundtrip_only_with_the_quirk() -> None:
+def test_openai_chat_reasoning_roundtrip_only_when_the_profile_asks() -> None:
     req = conversation("openai-chat", reasoning="low")
     plain = build("openai-chat", req).body
     assert "reasoning_content" not in plain["messages"][2]
     assert plain["reasoning_effort"] == "low"
-    quirky = build("openai-chat", req, quirks=frozenset({"reasoning_content_roundtrip"})).body
-    assert quirky["messages"][2]["reasoning_content"] == "Let me look."
+    assert plain["max_tokens"] == 1000
+    back = build("openai-chat", req, profile=Profile(reasoning_roundtrip="reasoning_content")).body
+    assert back["messages"][2]["reasoning_content"] == "Let me look."
     official = adapter_for("openai-chat").build_request(
-        req, Endpoint("openai", "openai-chat", "https://api.openai.com/v1", "gpt")
+        req,
+        Endpoint(
+            "any-name",
+            "openai-chat",
+            "https://api.openai.com/v1",
+            "gpt",
+            profile=Profile(max_tokens_field="max_completion_tokens"),
+        ),
     )
     assert official.body["max_completion_tokens"] == 1000
     assert "max_tokens" not in official.body
@@ -517,7 +516,9 @@ def test_gemini_text_signature_goes_back_on_its_text_part() -> None:
 )
 def test_deepseek_reasoning_content_round_trip(name: str) -> None:
     reply = parse_case("openai-chat", name)
-    body = next_request("openai-chat", reply, quirks=frozenset({"reasoning_content_roundtrip"}))
+    body = next_request(
+        "openai-chat", reply, profile=Profile(reasoning_roundtrip="reasoning_content")
+    )
     assistant = body["messages"][1]
     assert assistant["reasoning_content"] == "".join(
         p.text for p in reply.parts if isinstance(p, ThinkingPart)

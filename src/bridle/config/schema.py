@@ -16,7 +16,15 @@ from typing import Any
 from bridle.core.errors import ConfigError
 
 WIRES = ("anthropic-messages", "openai-chat", "openai-responses", "gemini")
-PROVIDER_KEYS = ("wire", "base_url", "api_key_env", "api_key", "headers", "max_retries")
+PROVIDER_KEYS = (
+    "wire",
+    "base_url",
+    "api_key_env",
+    "api_key",
+    "headers",
+    "max_retries",
+    "profile",  # its fields are checked by providers.profiles
+)
 MODES = ("default", "acceptEdits", "plan", "dontAsk", "bypassPermissions")
 # bridle has no approval classifier, so `auto` keeps the rule-based part of Claude
 # Code's auto mode: reads and in-project edits run, everything else asks.

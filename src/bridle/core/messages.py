@@ -35,8 +35,6 @@ class StopReason(StrEnum):
 @dataclass(slots=True)
 class TextPart:
     text: str
-    # Anthropic prompt-caching breakpoint request; other wires ignore it.
-    cache: bool = False
     type: Literal["text"] = "text"
 
 
@@ -86,7 +84,6 @@ class ToolResultPart:
     tool_use_id: str
     content: list[TextPart | ImagePart]
     is_error: bool = False
-    cache: bool = False
     type: Literal["tool_result"] = "tool_result"
 
     @property
@@ -167,9 +164,6 @@ class ModelRequest:
     # Reasoning effort/budget: "low" | "medium" | "high", or None for the model default.
     reasoning: str | None = None
     stop_sequences: list[str] = field(default_factory=list)
-    # Anthropic prompt caching: mark the system prompt / the tool list as breakpoints.
-    cache_system: bool = False
-    cache_tools: bool = False
     # Wire-specific extras merged into the request body last (escape hatch for users).
     extra_body: dict[str, Any] = field(default_factory=dict)
 

@@ -2,10 +2,13 @@
 overridden by the user's `providers.<name>` settings (Codex `model_providers` style).
 
 A `ProviderSpec` says where a provider lives and how it authenticates (wire,
-base URL, key env vars, headers, quirks); a `ModelInfo` says what one of its
-models costs and holds (context window, max output, prices per million tokens).
-This module only builds and looks up these values. It reads no environment and
-no credentials; choosing a base URL or key for a run is `providers.resolve`.
+base URL, key env vars, headers) and how it bends the wire (its typed `Profile`);
+a `ModelInfo` says what one of its models costs and holds (context window, max
+output, prices per million tokens) and which profile fields it overrides. The
+catalog is parsed strictly (`providers.profiles`): an unknown key or profile
+field is a `ConfigError` naming the file, provider and key. This module only
+builds and looks up these values. It reads no environment and no credentials;
+choosing a base URL or key for a run is `providers.resolve`.
 """
 
 from __future__ import annotations
@@ -17,6 +20,14 @@ from typing import Any
 
 from bridle.config.schema import check_provider
 from bridle.core.errors import ConfigError
+from bridle.providers.profiles import (
+    CATALOG_MODEL_KEYS,
+    CATALOG_PROVIDER_KEYS,
+    CATALOG_TOP_KEYS,
+    check_entry,
+    profile_fields,
+)
+from bridle.wire.profile import DEFAULT, Profile
 
 CATALOG_PATH = Path(__file__).with_name("catalog.toml")
 
@@ -42,7 +53,8 @@ class ModelInfo:
     aliases: tuple[str, ...] = ()
     # Pinned API ids sharing this entry's data; resolving one sends the snapshot id.
     snapshots: tuple[str, ...] = ()
-    quirks: frozenset[str] = frozenset()
+    # Profile fields this model sets over its provider's (`Profile` field -> value).
+    profile: Mapping[str, Any] = field(default_factory=dict)
     wire: str | None = None  # a per-model wire override
     known: bool = True  # False when the model is not in the catalog
 
@@ -65,7 +77,7 @@ class ProviderSpec:
     aliases: tuple[str, ...] = ()
     prefixes: tuple[str, ...] = ()
     needs_key: bool = True
-    quirks: frozenset[str] = frozenset()
+    profile: Profile = DEFAULT
     anthropic_switch: bool = False
     headers: dict[str, str] = field(default_factory=dict)
     models: dict[str, ModelInfo] = field(default_factory=dict)
@@ -75,6 +87,10 @@ class ProviderSpec:
     wire_explicit: bool = False
     custom: bool = False  # declared only in settings
     source: str = "catalog"
+
+    def profile_for(self, info: ModelInfo) -> Profile:
+        """This provider's profile with the model's own fields merged over it."""
+        return replace(self.profile, **info.profile) if info.profile else self.profile
 
     def find_model(self, model: str) -> ModelInfo | None:
         """The catalog entry for a model id, alias or snapshot, ignoring case."""
@@ -122,14 +138,22 @@ def load_catalog(
     `source` names the settings file in errors (Settings.sources["providers"])."""
     import tomllib  # only when a catalog is needed: it costs more to import than to parse
 
+    path = str(catalog_path)
     try:
         raw = tomllib.loads(catalog_path.read_text(encoding="utf-8"))
     except (OSError, tomllib.TOMLDecodeError) as e:
-        raise ConfigError(f"cannot read the provider catalog: {e}", path=str(catalog_path)) from e
+        raise ConfigError(f"cannot read the provider catalog: {e}", path=path) from e
+    check_entry(raw, CATALOG_TOP_KEYS, path, "")
     table = raw.get("providers", {})
-    providers = {name: _provider_from_toml(name, entry) for name, entry in table.items()}
+    providers = {name: _provider_from_toml(name, entry, path) for name, entry in table.items()}
     for name, entry in table.items():
         shared = entry.get("models_from")
+        if shared and shared not in providers:
+            raise ConfigError(
+                f"names no provider in this catalog (known: {', '.join(providers)})",
+                path=path,
+                key=f"providers.{name}.models_from",
+            )
         if shared:
             providers[name] = replace(
                 providers[name],
@@ -144,9 +168,22 @@ def load_catalog(
     return catalog
 
 
-def _provider_from_toml(name: str, entry: dict[str, Any]) -> ProviderSpec:
+def _provider_from_toml(name: str, entry: Any, path: str) -> ProviderSpec:
+    key = f"providers.{name}"
+    check_entry(entry, CATALOG_PROVIDER_KEYS, path, key)
+    if "wire" not in entry:
+        raise ConfigError(
+            "missing; set it to one of anthropic-messages, openai-chat, openai-responses, gemini",
+            path=path,
+            key=f"{key}.wire",
+        )
     models = {
-        model_id: _model_from_toml(name, model_id, spec)
+        model_id: _model_from_toml(
+            name,
+            model_id,
+            check_entry(spec, CATALOG_MODEL_KEYS, path, f"{key}.models.{model_id}"),
+            path,
+        )
         for model_id, spec in entry.get("models", {}).items()
     }
     return ProviderSpec(
@@ -158,14 +195,14 @@ def _provider_from_toml(name: str, entry: dict[str, Any]) -> ProviderSpec:
         aliases=tuple(entry.get("aliases", ())),
         prefixes=tuple(entry.get("prefixes", ())),
         needs_key=entry.get("needs_key", True),
-        quirks=frozenset(entry.get("quirks", ())),
+        profile=Profile(**profile_fields(entry.get("profile", {}), path, f"{key}.profile")),
         anthropic_switch=entry.get("anthropic_switch", False),
         headers=dict(entry.get("headers", {})),
         models=models,
     )
 
 
-def _model_from_toml(provider: str, model_id: str, spec: dict[str, Any]) -> ModelInfo:
+def _model_from_toml(provider: str, model_id: str, spec: dict[str, Any], path: str) -> ModelInfo:
     prices = None
     if "input" in spec and "output" in spec:
         prices = Prices(
@@ -179,7 +216,9 @@ def _model_from_toml(provider: str, model_id: str, spec: dict[str, Any]) -> Mode
         prices=prices,
         aliases=tuple(spec.get("aliases", ())),
         snapshots=tuple(spec.get("snapshots", ())),
-        quirks=frozenset(spec.get("quirks", ())),
+        profile=profile_fields(
+            spec.get("profile", {}), path, f"providers.{provider}.models.{model_id}.profile"
+        ),
         wire=spec.get("wire"),
     )
 
@@ -189,6 +228,7 @@ def _apply_override(
 ) -> ProviderSpec:
     env = entry.get("api_key_env")
     env_names = (env,) if isinstance(env, str) else tuple(env or ())
+    profile = profile_fields(entry.get("profile", {}), source, f"providers.{name}.profile")
     if base is None:
         missing = [k for k in ("wire", "base_url") if k not in entry]
         if missing:
@@ -206,6 +246,7 @@ def _apply_override(
             # A custom endpoint with no key configured is a local gateway.
             needs_key=bool(env_names or entry.get("api_key")),
             headers=dict(entry.get("headers", {})),
+            profile=Profile(**profile),
             api_key=entry.get("api_key"),
             max_retries=entry.get("max_retries"),
             wire_explicit=True,
@@ -218,6 +259,7 @@ def _apply_override(
         base_url=entry.get("base_url", base.base_url),
         api_key_env=tuple(dict.fromkeys((*env_names, *base.api_key_env))),
         headers={**base.headers, **entry.get("headers", {})},
+        profile=replace(base.profile, **profile),
         api_key=entry.get("api_key", base.api_key),
         max_retries=entry.get("max_retries", base.max_retries),
         wire_explicit=base.wire_explicit or "wire" in entry,

@@ -70,7 +70,7 @@ def resolve_model(
         catalog = catalog_for(settings)
     provider, model = parse_model_spec(spec, catalog)
     info = provider.find_model(model)
-    if info is None and "mock" in provider.quirks and provider.models:
+    if info is None and provider.profile.is_mock and provider.models:
         # Every mock model is free; the name only picks the wire.
         info = replace(next(iter(provider.models.values())), id=model, wire=None)
     elif info is None:
@@ -81,7 +81,7 @@ def resolve_model(
     if provider.anthropic_switch and not provider.wire_explicit and _is_anthropic_path(base_url):
         wire = "anthropic-messages"
         base_url = _strip_suffix(base_url.rstrip("/"), "/v1")
-    if "root_base_url" in provider.quirks and base_url:
+    if provider.profile.root_base_url and base_url:
         root = _strip_suffix(base_url.rstrip("/"), "/v1")
         base_url = root + "/v1" if wire in _OPENAI_WIRES else root
     if not base_url and require_key:
@@ -89,7 +89,7 @@ def resolve_model(
             f"no base URL for {provider.name}: set "
             f"{[*provider.base_url_env, *env_names(provider, 'BASE_URL')][0]} "
             f"or providers.{provider.name}.base_url"
-            + (" (start one with `bridle mock serve`)" if "mock" in provider.quirks else ""),
+            + (" (start one with `bridle mock serve`)" if provider.profile.is_mock else ""),
             key=f"providers.{provider.name}.base_url",
         )
 
@@ -104,7 +104,7 @@ def resolve_model(
         model=info.id,
         api_key=key,
         headers=dict(provider.headers),
-        quirks=provider.quirks | info.quirks,
+        profile=provider.profile_for(info),
     )
     if provider.max_retries is not None:
         endpoint.max_retries = provider.max_retries
@@ -135,7 +135,7 @@ def parse_model_spec(spec: str, catalog: Catalog) -> tuple[ProviderSpec, str]:
     for provider in catalog.providers.values():
         # The mock's model names are wire names ("gemini", "anthropic"): only
         # `mock/<name>` reaches them, so a bare provider name is never shadowed.
-        if "mock" not in provider.quirks and provider.find_model(text) is not None:
+        if not provider.profile.is_mock and provider.find_model(text) is not None:
             return provider, text
     if "/" not in text:
         named = catalog.provider(text)
@@ -217,7 +217,7 @@ def _base_url(provider: ProviderSpec, env: Mapping[str, str]) -> str:
 
 
 def _wire(provider: ProviderSpec, info: ModelInfo) -> str:
-    if "mock" in provider.quirks:
+    if provider.profile.is_mock:
         return info.wire or _mock_wire(info.id) or provider.wire
     if provider.wire_explicit:
         return provider.wire

@@ -7,8 +7,9 @@ answer into `core.stream` events: text, thinking (with `signature_delta`),
 `tool_use` with `input_json_delta` fragments, usage (`message_delta` overrides
 `message_start`), stop reason, and the `error` event. Server-side tool blocks
 (`server_tool_use`, `*_tool_result`, `mcp_tool_use`) are the provider's business
-and are skipped. Deciding *where* cache breakpoints go is `providers/`' job; this
-module only writes the marks the request carries.
+and are skipped. When the endpoint's profile has `prompt_caching`, breakpoints go
+where `anthropic_cache.plan_breakpoints` puts them; the conversation carries no
+cache flags of its own.
 """
 
 from __future__ import annotations
@@ -51,6 +52,7 @@ from bridle.wire.adapter import (
     load_error_body,
     protocol_errors,
 )
+from bridle.wire.anthropic_cache import NO_CACHE, plan_breakpoints
 from bridle.wire.endpoint import Endpoint
 
 WIRE = "anthropic-messages"
@@ -80,13 +82,16 @@ def build_request(req: ModelRequest, endpoint: Endpoint) -> HTTPRequest:
     if req.stream:
         headers["accept"] = "text/event-stream"
     headers.update(endpoint.headers)
+    plan = plan_breakpoints(req) if endpoint.profile.prompt_caching else NO_CACHE
     body: dict[str, Any] = {
         "model": req.model or endpoint.model,
         "max_tokens": req.max_tokens,
-        "messages": [_message(m) for m in req.messages],
+        "messages": [
+            _message(m, {j for i, j in plan.parts if i == at}) for at, m in enumerate(req.messages)
+        ],
     }
     if req.system:
-        if req.cache_system:
+        if plan.system:
             body["system"] = [{"type": "text", "text": req.system, "cache_control": _EPHEMERAL}]
         else:
             body["system"] = req.system
@@ -95,14 +100,15 @@ def build_request(req: ModelRequest, endpoint: Endpoint) -> HTTPRequest:
             {"name": t.name, "description": t.description, "input_schema": t.input_schema}
             for t in req.tools
         ]
-        if req.cache_tools:
+        if plan.tools:
             tools[-1]["cache_control"] = _EPHEMERAL
         body["tools"] = tools
     if req.reasoning:
         budget = _BUDGETS.get(req.reasoning, _BUDGETS["medium"])
         budget = max(1024, min(budget, req.max_tokens - 1))
         body["thinking"] = {"type": "enabled", "budget_tokens": budget}
-    elif req.temperature is not None:  # thinking rejects any temperature but 1
+    elif req.temperature is not None and endpoint.profile.supports_temperature:
+        # Thinking rejects any temperature but 1.
         body["temperature"] = req.temperature
     if req.stop_sequences:
         body["stop_sequences"] = list(req.stop_sequences)
@@ -112,12 +118,13 @@ def build_request(req: ModelRequest, endpoint: Endpoint) -> HTTPRequest:
     return HTTPRequest(join_url(endpoint.base_url, "/v1/messages"), headers, body)
 
 
-def _message(m: Message) -> dict[str, Any]:
+def _message(m: Message, marked: set[int]) -> dict[str, Any]:
+    """One message; the parts at `marked` indexes get a cache breakpoint."""
     blocks: list[dict[str, Any]] = []
-    for p in m.parts:
+    for at, p in enumerate(m.parts):
         if isinstance(p, TextPart):
             if p.text:  # Anthropic rejects empty text blocks
-                blocks.append(_cached({"type": "text", "text": p.text}, p.cache))
+                blocks.append(_cached({"type": "text", "text": p.text}, at in marked))
         elif isinstance(p, ToolUsePart):
             inp = p.input if p.input is not None else {}
             blocks.append({"type": "tool_use", "id": p.id, "name": p.name, "input": inp})
@@ -129,7 +136,7 @@ def _message(m: Message) -> dict[str, Any]:
             }
             if p.is_error:
                 block["is_error"] = True
-            blocks.append(_cached(block, p.cache))
+            blocks.append(_cached(block, at in marked))
         elif isinstance(p, ImagePart):
             blocks.append(_content(p))
         elif isinstance(p, ThinkingPart) and p.wire == WIRE:

@@ -2,11 +2,14 @@
 `providers/` from the catalog, settings, environment and accounts.
 
 It is a plain value: the wire client reads it, and never looks anything up itself.
+How the provider bends the wire format is its `profile` (see `wire.profile`).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+
+from bridle.wire.profile import DEFAULT, Profile
 
 WIRES = ("anthropic-messages", "openai-chat", "openai-responses", "gemini")
 
@@ -25,5 +28,5 @@ class Endpoint:
     # Seconds with no byte from the server before a stream is abandoned (and retried).
     idle_timeout: float = 120.0
     connect_timeout: float = 15.0
-    # Named quirks from the catalog (e.g. "reasoning_content_roundtrip").
-    quirks: frozenset[str] = frozenset()
+    # The provider's (and model's) deviations from the plain wire.
+    profile: Profile = DEFAULT

@@ -89,7 +89,7 @@ def build_request(req: ModelRequest, endpoint: Endpoint) -> HTTPRequest:
         ]
         body["tools"] = [{"functionDeclarations": decls}]
     config: dict[str, Any] = {"maxOutputTokens": req.max_tokens}
-    if req.temperature is not None:
+    if req.temperature is not None and endpoint.profile.supports_temperature:
         config["temperature"] = req.temperature
     if req.stop_sequences:
         config["stopSequences"] = list(req.stop_sequences)

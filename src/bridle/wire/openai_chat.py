@@ -3,15 +3,15 @@ OpenAI and the compatible providers (DeepSeek, GLM, Qwen, Kimi, OpenRouter, Groq
 Ollama, LM Studio...).
 
 Requests: system message first, tool results as `role: tool` messages right after
-the assistant turn that called them, images as data URLs, and, only where the
-endpoint's quirks ask for it, reasoning sent back (`reasoning_content_roundtrip`
-for DeepSeek-style thinking tool loops, `reasoning_details_roundtrip` for
-OpenRouter's encrypted reasoning). Responses: choice 0 only; content deltas;
+the assistant turn that called them, images as data URLs, and what the endpoint's
+`Profile` asks for: reasoning sent back (`reasoning_roundtrip`: DeepSeek, Kimi
+and GLM thinking tool loops need `reasoning_content`), `max_completion_tokens`
+instead of `max_tokens` (OpenAI), no `temperature`. Responses: choice 0 only; content deltas;
 reasoning from `reasoning_content`, else `reasoning` (OpenRouter, Ollama, Groq);
 tool-call deltas keyed by their `index`, never by id (Qwen sends empty ids on
 follow-up deltas); usage from whichever chunk carries it, `x_groq.usage`
 included; `[DONE]`; and error objects inside a 200 stream. It does not guess at
-quirks the recorded traffic does not show.
+deviations the recorded traffic does not show.
 """
 
 from __future__ import annotations
@@ -56,6 +56,7 @@ from bridle.wire.adapter import (
     protocol_errors,
 )
 from bridle.wire.endpoint import Endpoint
+from bridle.wire.profile import ReasoningRoundtrip
 
 WIRE = "openai-chat"
 _STOPS = {
@@ -81,14 +82,11 @@ def build_request(req: ModelRequest, endpoint: Endpoint) -> HTTPRequest:
     messages: list[dict[str, Any]] = []
     if req.system:
         messages.append({"role": "system", "content": req.system})
+    profile = endpoint.profile
     for m in req.messages:
-        messages.extend(_messages(m, endpoint.quirks))
+        messages.extend(_messages(m, profile.reasoning_roundtrip))
     body: dict[str, Any] = {"model": req.model or endpoint.model, "messages": messages}
-    # OpenAI's reasoning models refuse max_tokens; compatible servers mostly want it.
-    if endpoint.provider == "openai" or "max_completion_tokens" in endpoint.quirks:
-        body["max_completion_tokens"] = req.max_tokens
-    else:
-        body["max_tokens"] = req.max_tokens
+    body[profile.max_tokens_field] = req.max_tokens
     if req.tools:
         body["tools"] = [
             {
@@ -101,7 +99,7 @@ def build_request(req: ModelRequest, endpoint: Endpoint) -> HTTPRequest:
             }
             for t in req.tools
         ]
-    if req.temperature is not None:
+    if req.temperature is not None and profile.supports_temperature:
         body["temperature"] = req.temperature
     if req.reasoning:
         body["reasoning_effort"] = req.reasoning
@@ -114,7 +112,7 @@ def build_request(req: ModelRequest, endpoint: Endpoint) -> HTTPRequest:
     return HTTPRequest(join_url(endpoint.base_url, "/chat/completions"), headers, body)
 
 
-def _messages(m: Message, quirks: frozenset[str]) -> list[dict[str, Any]]:
+def _messages(m: Message, roundtrip: ReasoningRoundtrip | None) -> list[dict[str, Any]]:
     if m.role == "assistant":
         text = "".join(p.text for p in m.parts if isinstance(p, TextPart))
         out: dict[str, Any] = {"role": "assistant", "content": text or None}
@@ -130,9 +128,10 @@ def _messages(m: Message, quirks: frozenset[str]) -> list[dict[str, Any]]:
         if calls:
             out["tool_calls"] = calls
         thinking = [p for p in m.parts if isinstance(p, ThinkingPart) and p.wire == WIRE]
-        if "reasoning_content_roundtrip" in quirks:
-            out["reasoning_content"] = "".join(p.text for p in thinking)
-        if "reasoning_details_roundtrip" in quirks:
+        if roundtrip in ("reasoning_content", "reasoning"):
+            # Sent even when empty: a thinking model checks every tool-call turn has it.
+            out[roundtrip] = "".join(p.text for p in thinking)
+        elif roundtrip == "reasoning_details":
             details = [{"type": "reasoning.encrypted", "data": p.data} for p in thinking if p.data]
             if details:
                 out["reasoning_details"] = details

@@ -3,8 +3,9 @@
 Requests are stateless (`store: false`), so everything the model needs is sent
 back as input items: assistant text as `message` items, tool calls as
 `function_call` items, tool results as `function_call_output`, and reasoning as
-`reasoning` items carrying their `encrypted_content` (always requested with
-`include: ["reasoning.encrypted_content"]`). Item ids are left out on purpose:
+`reasoning` items carrying their `encrypted_content` (requested with
+`include: ["reasoning.encrypted_content"]` unless the profile turns
+`encrypted_reasoning` off, for a gateway that rejects it). Item ids are left out on purpose:
 with `store: false` the server cannot look them up and rejects them. Responses
 are folded per output item: `output_text` deltas, reasoning summary and
 reasoning-text deltas, `function_call` argument deltas (or the finished item's
@@ -77,16 +78,18 @@ def build_request(req: ModelRequest, endpoint: Endpoint) -> HTTPRequest:
     if req.stream:
         headers["accept"] = "text/event-stream"
     headers.update(endpoint.headers)
+    encrypted = endpoint.profile.encrypted_reasoning
     items: list[dict[str, Any]] = []
     for m in req.messages:
-        items.extend(_items(m))
+        items.extend(_items(m, encrypted))
     body: dict[str, Any] = {
         "model": req.model or endpoint.model,
         "input": items,
         "max_output_tokens": req.max_tokens,
         "store": False,
-        "include": ["reasoning.encrypted_content"],
     }
+    if encrypted:
+        body["include"] = ["reasoning.encrypted_content"]
     if req.system:
         body["instructions"] = req.system
     if req.tools:
@@ -99,7 +102,7 @@ def build_request(req: ModelRequest, endpoint: Endpoint) -> HTTPRequest:
             }
             for t in req.tools
         ]
-    if req.temperature is not None:
+    if req.temperature is not None and endpoint.profile.supports_temperature:
         body["temperature"] = req.temperature
     if req.reasoning:
         body["reasoning"] = {"effort": req.reasoning, "summary": "auto"}
@@ -109,7 +112,7 @@ def build_request(req: ModelRequest, endpoint: Endpoint) -> HTTPRequest:
     return HTTPRequest(join_url(endpoint.base_url, "/responses"), headers, body)
 
 
-def _items(m: Message) -> list[dict[str, Any]]:
+def _items(m: Message, encrypted: bool) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     if m.role == "assistant":
         for p in m.parts:
@@ -125,7 +128,7 @@ def _items(m: Message) -> list[dict[str, Any]]:
                 out.append(
                     {"type": "function_call", "call_id": p.id, "name": p.name, "arguments": args}
                 )
-            elif isinstance(p, ThinkingPart) and p.wire == WIRE and p.data:
+            elif isinstance(p, ThinkingPart) and p.wire == WIRE and p.data and encrypted:
                 # Without its encrypted content a stateless reasoning item is useless.
                 summary = [{"type": "summary_text", "text": p.text}] if p.text else []
                 out.append({"type": "reasoning", "summary": summary, "encrypted_content": p.data})

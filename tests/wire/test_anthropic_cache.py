@@ -1,8 +1,9 @@
-"""The Anthropic cache-breakpoint planner: positions, the limit of four, purity."""
+"""The Anthropic cache-breakpoint planner: positions, the limit of four, and the
+marks the anthropic-messages wire writes from a plan."""
 
 from __future__ import annotations
 
-import copy
+import json
 
 import pytest
 from hypothesis import given
@@ -18,9 +19,12 @@ from bridle.core.messages import (
     ToolSpec,
     ToolUsePart,
 )
-from bridle.providers.caching import count_breakpoints, plan_cache_breakpoints
+from bridle.wire.adapter import adapter_for
+from bridle.wire.anthropic_cache import CachePlan, plan_breakpoints
+from bridle.wire.endpoint import Endpoint
 
 TOOL = ToolSpec("Read", "read a file", {"type": "object"})
+ENDPOINT = Endpoint("anthropic", "anthropic-messages", "https://api.example.com", "m")
 
 
 def user(text: str) -> Message:
@@ -42,14 +46,9 @@ def results(*ids: str) -> Message:
     return Message("user", [ToolResultPart(i, [TextPart(f"out {i}")]) for i in ids])
 
 
-def flags(request: ModelRequest) -> list[tuple[int, int]]:
-    """(message index, part index) of every flagged part."""
-    return [
-        (i, j)
-        for i, m in enumerate(request.messages)
-        for j, p in enumerate(m.parts)
-        if isinstance(p, TextPart | ToolResultPart) and p.cache
-    ]
+def flags(plan: CachePlan) -> list[tuple[int, int]]:
+    """(message index, part index) of every marked part, in order."""
+    return sorted(plan.parts)
 
 
 AGENT_LOOP = [
@@ -106,44 +105,28 @@ def test_breakpoint_positions(
     tools: list[ToolSpec],
     expected: tuple[bool, bool, list[tuple[int, int]]],
 ) -> None:
-    planned = plan_cache_breakpoints(ModelRequest("m", messages, system=system, tools=tools))
-    assert (planned.cache_tools, planned.cache_system, flags(planned)) == expected
-    assert count_breakpoints(planned) <= 4
+    planned = plan_breakpoints(ModelRequest("m", messages, system=system, tools=tools))
+    assert (planned.tools, planned.system, flags(planned)) == expected
+    assert planned.count <= 4
 
 
-def test_stale_flags_are_cleared_and_input_is_not_mutated() -> None:
-    messages = [
-        Message("user", [TextPart("a", cache=True)]),
-        Message("assistant", [TextPart("b", cache=True)]),
-        results("c1"),
-        Message("assistant", [TextPart("d", cache=True)]),
-        user("e"),
-    ]
-    messages[2].parts[0].cache = True  # type: ignore[union-attr]
-    request = ModelRequest("m", messages, system="s", tools=[TOOL])
-    before = copy.deepcopy(request)
-    planned = plan_cache_breakpoints(request)
-    assert flags(planned) == [(2, 0), (4, 0)]
-    assert count_breakpoints(planned) == 4
-    assert request == before
-
-
-def test_replanning_is_idempotent() -> None:
-    once = plan_cache_breakpoints(ModelRequest("m", list(AGENT_LOOP), system="s", tools=[TOOL]))
-    assert plan_cache_breakpoints(once) == once
+def test_empty_text_cannot_hold_a_mark() -> None:
+    """The wire drops empty text blocks, so the mark moves to the part before."""
+    planned = plan_breakpoints(ModelRequest("m", [results("c1"), user("")]))
+    assert flags(planned) == [(0, 0)]
 
 
 def test_next_request_reuses_the_previous_last_breakpoint() -> None:
     """The user turn flagged last time is flagged again this time: a cache read."""
-    first = plan_cache_breakpoints(ModelRequest("m", AGENT_LOOP[:3], system="s", tools=[TOOL]))
-    second = plan_cache_breakpoints(ModelRequest("m", AGENT_LOOP, system="s", tools=[TOOL]))
+    first = plan_breakpoints(ModelRequest("m", AGENT_LOOP[:3], system="s", tools=[TOOL]))
+    second = plan_breakpoints(ModelRequest("m", AGENT_LOOP, system="s", tools=[TOOL]))
     assert flags(first)[-1] == (2, 0)
     assert (2, 0) in flags(second)
 
 
 part = st.one_of(
-    st.builds(TextPart, st.text(max_size=3), st.booleans()),
-    st.builds(ToolResultPart, st.just("t"), st.just([TextPart("r")]), st.booleans(), st.booleans()),
+    st.builds(TextPart, st.text(max_size=3)),
+    st.builds(ToolResultPart, st.just("t"), st.just([TextPart("r")]), st.booleans()),
     st.builds(ToolUsePart, st.just("t"), st.just("Read"), st.just({})),
     st.builds(ImagePart, st.just("image/png"), st.just("AA==")),
 )
@@ -155,9 +138,7 @@ def test_never_more_than_four_breakpoints(
     messages: list[Message], system: str, with_tools: bool
 ) -> None:
     request = ModelRequest("m", messages, system=system, tools=[TOOL] if with_tools else [])
-    planned = plan_cache_breakpoints(request)
-    assert count_breakpoints(planned) <= 4
-    assert [m.role for m in planned.messages] == [m.role for m in messages]
-    assert [[type(p) for p in m.parts] for m in planned.messages] == [
-        [type(p) for p in m.parts] for m in messages
-    ]
+    planned = plan_breakpoints(request)
+    assert planned.count <= 4
+    body = adapter_for("anthropic-messages").build_request(request, ENDPOINT).body
+    assert json.dumps(body).count('"cache_control"') == planned.count
