@@ -57,10 +57,72 @@ def body_for(ref: str) -> dict[str, Any]:
     return adapter_for(r.endpoint.wire).build_request(tool_loop(r.endpoint.wire), r.endpoint).body
 
 
+@pytest.mark.parametrize(
+    "ref", ["deepseek/deepseek-reasoner", "zhipu/glm-4.7", "moonshot/kimi-k2-thinking"]
+)
+def test_thinking_tool_loop_sends_reasoning_content_back(ref: str) -> None:
+    """Regression: the catalog asked for `reasoning_content` but the wire checked a
+    differently spelled quirk, so the provider rejected the second request."""
+    assistant = body_for(ref)["messages"][2]
+    assert assistant["role"] == "assistant" and assistant["tool_calls"]
+    assert assistant["reasoning_content"] == "I should read a.py first."
+
+
 def every_catalog_model() -> list[str]:
     from bridle.providers.catalog import load_catalog
 
     return [f"{p.name}/{m}" for p in load_catalog().providers.values() for m in p.models]
+
+
+# What the catalog says each provider needs, written out so a catalog edit that
+# drops one shows up here.
+REASONING_CONTENT = {"deepseek", "zhipu", "moonshot"}
+MAX_COMPLETION_TOKENS = {"openai-chat"}
+NO_TEMPERATURE = {"altllm"}
+
+
+@pytest.mark.parametrize("ref", every_catalog_model())
+def test_every_catalog_model_builds_the_request_its_provider_needs(ref: str) -> None:
+    r = resolved(ref)
+    provider, wire = r.provider.name, r.endpoint.wire
+    assert r.endpoint.profile == r.provider.profile_for(r.info)
+    body = adapter_for(wire).build_request(tool_loop(wire), r.endpoint).body
+    text = json.dumps(body)
+    if wire == "openai-chat":
+        assistant = body["messages"][2]
+        assert ("reasoning_content" in assistant) == (provider in REASONING_CONTENT)
+        if provider in REASONING_CONTENT:
+            assert assistant["reasoning_content"] == "I should read a.py first."
+        limit = "max_completion_tokens" if provider in MAX_COMPLETION_TOKENS else "max_tokens"
+        assert body[limit] == 1000 and len({"max_tokens", "max_completion_tokens"} & set(body)) == 1
+        assert ("temperature" in body) == (provider not in NO_TEMPERATURE)
+    elif wire == "anthropic-messages":
+        # Tools, system, the last message and the first user turn.
+        assert text.count('"cache_control"') == 4
+        assert body["temperature"] == 0.2
+    elif wire == "openai-responses":
+        assert body["include"] == ["reasoning.encrypted_content"]
+        assert "max_output_tokens" in body and body["temperature"] == 0.2
+    else:
+        assert wire == "gemini"
+        assert body["generationConfig"] == {"maxOutputTokens": 1000, "temperature": 0.2}
+
+
+def test_the_provider_table_is_what_the_catalog_says() -> None:
+    from bridle.providers.catalog import load_catalog
+
+    providers = load_catalog().providers.values()
+    assert {p.name for p in providers if p.profile.reasoning_roundtrip} == REASONING_CONTENT | {
+        "ollama"
+    }
+    assert {p.name for p in providers if not p.profile.supports_temperature} == NO_TEMPERATURE
+    assert {p.name for p in providers if p.profile.is_mock} == {"mock"}
+    # OpenAI keeps max_completion_tokens when settings move it to the chat wire.
+    chat = resolve_model(
+        "openai/gpt-5", {"providers": {"openai": {"wire": "openai-chat"}}}, {}, require_key=False
+    )
+    req = adapter_for("openai-chat").build_request(tool_loop("openai-chat"), chat.endpoint)
+    assert req.body["max_completion_tokens"] == 1000 and "max_tokens" not in req.body
 
 
 def test_ollama_sends_reasoning_back_as_recorded() -> None:
@@ -81,6 +143,30 @@ def test_model_profile_fields_merge_over_the_provider() -> None:
     gpt = resolved("openai-chat/gpt-5.5")  # models_from shares the model's fields
     assert gpt.endpoint.profile.tiered_long_context
     assert gpt.endpoint.profile.max_tokens_field == "max_completion_tokens"
+
+
+def test_deepseek_next_request_matches_the_recorded_one() -> None:
+    """The reply DeepSeek sent, turned into history, goes back the way DeepSeek's
+    own recorded follow-up request carried it."""
+    from bridle.wire._assembler import Assembler
+
+    case = TRAFFIC / "openai-chat" / "pai-deepseek-deferred-capability-with-thinking.1"
+    r = resolved("deepseek/deepseek-reasoner")
+    adapter = adapter_for(r.endpoint.wire)
+    events = adapter.parse_response(json.loads((case / "response.body").read_text()), "deepseek")
+    reply = Assembler(r.endpoint.wire).feed_all(events).result().to_message()
+    results = [ToolResultPart(t.id, [TextPart("{}")]) for t in reply.tool_uses]
+    req = ModelRequest(
+        "", [Message("user", [TextPart("My guess is 4")]), reply, Message("user", results)]
+    )
+    sent = adapter.build_request(req, r.endpoint).body["messages"][1]
+    follow_up = case.with_name(case.name[:-1] + "2") / "request.json"
+    recorded = json.loads(follow_up.read_text())["messages"][3]
+    assert sent["reasoning_content"] == recorded["reasoning_content"] != ""
+    assert sent["content"] == recorded["content"]
+    assert [(c["id"], c["function"]["name"]) for c in sent["tool_calls"]] == [
+        (c["id"], c["function"]["name"]) for c in recorded["tool_calls"]
+    ]
 
 
 # Recorded traffic showing each answer-side field, from a provider that sets it.
@@ -217,7 +303,7 @@ def test_settings_profile_fields_are_checked_and_applied() -> None:
     # A built-in entry keeps its other fields when settings override one.
     off = Settings({"providers": {"deepseek": {"profile": {"usage_on_finish_chunk": False}}}})
     profile = resolve_model("deepseek-chat", off, {}, require_key=False).endpoint.profile
-    assert profile.off_peak_discount
+    assert profile.reasoning_roundtrip == "reasoning_content"
     assert not profile.usage_on_finish_chunk
 
     for bad, key in [

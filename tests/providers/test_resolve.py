@@ -349,6 +349,7 @@ def test_settings_override_of_builtin_provider() -> None:
         headers={"X-Team": "a"},
         max_retries=9,
         profile=Profile(
+            reasoning_roundtrip="reasoning_content",
             usage_on_finish_chunk=True,
             off_peak_discount=True,
         ),
