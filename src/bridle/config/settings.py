@@ -85,6 +85,43 @@ class Settings:
         return _redact(self.data)
 
 
+def parse_settings_arg(raw: str, cwd: Path | None = None) -> dict[str, Any]:
+    """The `--settings` value: a JSON object given inline, or the path of a JSONC
+    file holding one. A value that does not look like JSON is taken as a path,
+    so a missing file is reported as missing, not as bad JSON."""
+    text = raw
+    if not raw.lstrip().startswith("{"):
+        path = Path(raw).expanduser()
+        if cwd is not None and not path.is_absolute():
+            path = cwd / path
+        try:
+            text = path.read_text(encoding="utf-8")
+        except FileNotFoundError as e:
+            raise ConfigError(
+                f"--settings {raw}: no such file; pass a settings file that exists "
+                """or a JSON object such as '{"model": "sonnet"}'"""
+            ) from e
+        except IsADirectoryError as e:
+            raise ConfigError(f"--settings {raw}: is a directory, not a settings file") from e
+        except (OSError, UnicodeDecodeError) as e:
+            raise ConfigError(f"--settings {raw}: cannot read the file: {e}") from e
+        data = parse_jsonc(text, str(path))
+        where = str(path)
+    else:
+        import json
+
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as e:
+            raise ConfigError(
+                f"--settings: not valid JSON ({e}); pass a JSON object or a file path"
+            ) from e
+        where = "--settings"
+    if not isinstance(data, dict):
+        raise ConfigError(f"{where}: settings must be a JSON object")
+    return data
+
+
 def find_project_root(cwd: Path) -> Path:
     """The nearest ancestor of `cwd` (itself included) that holds `.git`, else `cwd`."""
     cwd = cwd.resolve()

@@ -23,6 +23,7 @@ from typing import IO, Any
 
 from bridle.core.errors import BridleError, UsageError
 from bridle.engine import events as ev
+from bridle.engine.options import SessionOptions
 
 
 class Terminated(BaseException):
@@ -35,6 +36,8 @@ class RunRequest:
     opts: dict[str, Any]
     cwd: Path
     batch_inputs: list[str] = field(default_factory=list)
+    # What the engine is opened with, built from the flags (headless.flags).
+    options: SessionOptions = field(default_factory=SessionOptions)
 
     @classmethod
     def from_cli(
@@ -85,10 +88,11 @@ class RunRequest:
             raise conflict("a PROMPT argument", "--prompt-file")
         if (o["commit"] or o["commit_dirty"]) and o["dry_run"]:
             raise conflict("--commit", "--dry-run")
-        from bridle.engine.setup import permission_flags
+        from bridle.headless.flags import session_options
         from bridle.headless.sdk import check_sdk_flags
 
-        permission_flags(o)  # bad rules in --allowedTools & co. exit 64 here
+        # Bad rules in --allowedTools & co., a bad --settings: exit 64 here.
+        options = session_options(o, Path(o["cwd"]).resolve() if o["cwd"] else Path.cwd())
         check_sdk_flags(o)
 
         from bridle.headless.inputs import check_attachments, read_stdin, read_text_file
@@ -126,7 +130,7 @@ class RunRequest:
                 prompt = "{{input}}"
         check_attachments(list(o["files"]), list(o["images"]))
         cwd = Path(o["cwd"]).resolve() if o["cwd"] else Path.cwd()
-        return cls(prompt, o, cwd, batch)
+        return cls(prompt, o, cwd, batch, options)
 
 
 def _full_prompt(req: RunRequest, prompt: str) -> tuple[str, list[Any]]:
@@ -138,11 +142,16 @@ def _full_prompt(req: RunRequest, prompt: str) -> tuple[str, list[Any]]:
 
 
 def run_headless(req: RunRequest) -> int:
-    from bridle.engine.setup import info_command
-
     env = dict(os.environ)
     if req.opts["print_config"] or req.opts["print_tools_list"] or req.opts["doctor"]:
-        return info_command(req.opts, req.cwd, env, sys.stdout)
+        from bridle.headless import info
+
+        report = (
+            info.print_config
+            if req.opts["print_config"]
+            else info.print_tools if req.opts["print_tools_list"] else info.doctor
+        )
+        return report(req.options, req.cwd, env, sys.stdout)
     if req.opts.get("setting_sources") is not None:
         from bridle.config.paths import user_settings_path
         from bridle.config.settings import find_project_root
@@ -185,7 +194,7 @@ def _run_one(req: RunRequest, env: dict[str, str], prompt: str, out: IO[str], er
     snapshot = WorkTreeSnapshot.take(req.cwd, will_commit=will_commit) if wants_diff else None
     if wants_diff and snapshot is None:
         raise UsageError("--output-format diff, --save-diff and --commit need a git repository")
-    session = open_session(o, req.cwd, env, headless=True)
+    session = open_session(req.options, req.cwd, env)
     if not o["quiet"]:
         for warning in session.warnings:
             err.write(f"bridle: {warning}\n")
@@ -339,7 +348,7 @@ def _run_stream_input(req: RunRequest, env: dict[str, str], stdin: IO[str], out:
     from bridle.headless.sdk import LineWriter, StreamSession
 
     ask = req.opts.get("permission_prompt_tool") == "stdio"
-    session = open_session(req.opts, req.cwd, env, headless=not ask)
+    session = open_session(req.options, req.cwd, env)  # options.headless: not ask
     try:
         writer = LineWriter(out)
         renderer = StreamJsonRenderer(

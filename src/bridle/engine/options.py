@@ -1,0 +1,116 @@
+"""`SessionOptions`: the typed value a session is opened with.
+
+Every front end (the headless CLI, the interactive app, the daemon, the ACP
+agent) builds one and hands it to `engine.setup.open_session`; the engine never
+sees a command-line flag name. Every field has a default, so
+`SessionOptions(model="mock/default", resume="3f2a")` is a complete request.
+Sequences are stored as tuples and the settings overrides as a read-only
+mapping, so a value can be shared between threads and reused for several
+sessions (a batch). Construction validates what can be checked without I/O
+(conflicting fields, limits, the permission mode and the syntax of every rule)
+and raises `UsageError` naming the field. What needs the disk or the catalog (an
+unknown model or tool, a missing session) is checked when the session opens.
+This module does not parse flags (front ends do) and does not read files.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+from bridle.core.errors import ConfigError, UsageError
+
+
+def _tuple(value: Iterable[Any] | None) -> tuple[Any, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        return (value,)
+    return tuple(value)
+
+
+@dataclass(frozen=True, slots=True)
+class SessionOptions:
+    """What to open: which model and accounts, which permissions, which limits,
+    and whether to start fresh, resume, continue or fork."""
+
+    # `provider/model`, a catalog name or an alias; None: the resumed session's
+    # model, else settings `model`, else the first provider with a key.
+    model: str | None = None
+    # Accounts whose keys are used, in rotation order (the next one takes over
+    # when a rate limit or quota is exhausted). Empty: settings
+    # `accounts.rotation`, else the shell's or the default account.
+    accounts: tuple[str, ...] = ()
+    # Permissions on top of every settings layer (deny rules always hold).
+    permission_mode: str | None = None  # default|acceptEdits|plan|dontAsk|bypassPermissions
+    allow_rules: tuple[str, ...] = ()  # Claude Code rule syntax: "Bash(npm test:*)"
+    deny_rules: tuple[str, ...] = ()
+    dry_run: bool = False  # plan mode: nothing is written
+    add_dirs: tuple[Path, ...] = ()  # more roots the agent may write in
+    # The base tool set: None is every built-in tool, () none, or these names.
+    tools: tuple[str, ...] | None = None
+    max_turns: int | None = None  # model requests per user turn (settings, else 50)
+    max_cost_usd: float | None = None
+    # Prompt additions: the text (not a path) replacing the base system prompt,
+    # and texts appended to it.
+    system_prompt: str | None = None
+    append_system_prompt: tuple[str, ...] = ()
+    # Which session: `resume` is a bridle id (or unique prefix) or another tool's
+    # session (`claude:ID`, imported first); `continue_latest` takes the latest
+    # session of the project; `fork` continues either in a new session.
+    resume: str | None = None
+    continue_latest: bool = False
+    fork: bool = False
+    # Settings overrides, the "cli" layer (dotted keys allowed: {"a.b": 1}).
+    settings: Mapping[str, Any] = field(default_factory=dict)
+    # True when nobody can answer a permission ask (it is denied instead).
+    headless: bool = True
+
+    def __post_init__(self) -> None:
+        for name in ("accounts", "allow_rules", "deny_rules", "append_system_prompt"):
+            object.__setattr__(self, name, tuple(str(v) for v in _tuple(getattr(self, name))))
+        object.__setattr__(self, "add_dirs", tuple(Path(d) for d in _tuple(self.add_dirs)))
+        if self.tools is not None:
+            object.__setattr__(self, "tools", tuple(str(t) for t in _tuple(self.tools)))
+        if not isinstance(self.settings, Mapping):
+            raise UsageError("SessionOptions.settings must be a mapping of settings keys")
+        object.__setattr__(self, "settings", MappingProxyType(dict(self.settings)))
+        self._validate()
+
+    def _validate(self) -> None:
+        if self.continue_latest and self.resume:
+            raise UsageError("continue the latest session or resume one by id, not both")
+        if self.resume is not None and not self.resume.strip():
+            raise UsageError("resume needs a session id (see `bridle sessions list`)")
+        if self.fork and not (self.continue_latest or self.resume):
+            raise UsageError("forking needs a session to fork: continue or resume one")
+        if self.max_turns is not None and self.max_turns < 1:
+            raise UsageError(f"max_turns must be 1 or more, not {self.max_turns}")
+        if self.max_cost_usd is not None and not self.max_cost_usd > 0:
+            raise UsageError(f"max_cost_usd must be more than 0, not {self.max_cost_usd}")
+        if any(not a.strip() for a in self.accounts):
+            raise UsageError("an account name is empty; name each account")
+        self.permission_config()
+
+    @property
+    def resuming(self) -> bool:
+        return bool(self.continue_latest or self.resume)
+
+    def permission_config(self) -> Any:
+        """The permission part as a `policy.sources.PermissionConfig` (rules
+        checked; a bad rule or mode is a `UsageError`)."""
+        from bridle.policy.sources import config_from_flags
+
+        try:
+            return config_from_flags(
+                allowed_tools=self.allow_rules,
+                disallowed_tools=self.deny_rules,
+                permission_mode=self.permission_mode,
+                dry_run=self.dry_run,
+                add_dirs=[str(d.resolve()) for d in self.add_dirs],
+            )
+        except ConfigError as e:
+            raise UsageError(str(e)) from e

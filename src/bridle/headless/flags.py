@@ -1,0 +1,79 @@
+"""From the root command's flags to the engine's `SessionOptions`.
+
+`session_options(opts, cwd)` is the one place that maps flag names
+(`--allowedTools`, `--continue`, `--system-file`, ...) to the typed fields the
+engine is opened with: rule lists from every rule flag, `--dangerously-skip-
+permissions` as a permission mode, file flags read into their text,
+`--settings` parsed into an overrides object, `--tools` into names. A bad value
+is a `UsageError` (exit 64) naming the flag, raised before any work starts.
+This module does not validate combinations that only matter to a headless run
+(`headless.run` does) and opens nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from bridle.core.errors import ConfigError, UsageError
+from bridle.engine.options import SessionOptions
+
+
+def session_options(o: Mapping[str, Any], cwd: Path) -> SessionOptions:
+    """The options for a session opened by `bridle` with these flags in `cwd`."""
+    mode = o.get("permission_mode")
+    if o.get("dangerously_skip_permissions"):
+        if mode not in (None, "bypassPermissions", "bypass"):
+            raise UsageError(
+                f"--dangerously-skip-permissions cannot be combined with --permission-mode {mode}"
+            )
+        mode = "bypassPermissions"
+    system_prompt = o.get("system_prompt")
+    if o.get("system_file"):
+        system_prompt = _read(o["system_file"], "--system-file")
+    settings: dict[str, Any] = {}
+    if o.get("settings_json"):
+        try:
+            from bridle.config.settings import parse_settings_arg
+
+            settings = parse_settings_arg(o["settings_json"], cwd)
+        except ConfigError as e:
+            raise UsageError(str(e)) from e
+    tools = o.get("tools")
+    account = o.get("account") or ""
+    return SessionOptions(
+        model=o.get("model") or None,
+        accounts=tuple(a.strip() for a in account.split(",") if a.strip()),
+        permission_mode=mode,
+        allow_rules=(*o.get("allowed_tools", ()), *o.get("allow_tool", ())),
+        deny_rules=(*o.get("disallowed_tools", ()), *o.get("deny_tool", ())),
+        dry_run=bool(o.get("dry_run")),
+        add_dirs=tuple(Path(d).resolve() for d in o.get("add_dir", ())),
+        tools=_tool_names(tools) if tools is not None else None,
+        max_turns=o.get("max_turns"),
+        max_cost_usd=o.get("max_cost"),
+        system_prompt=system_prompt,
+        append_system_prompt=tuple(o.get("append_system_prompt", ())),
+        resume=o.get("resume"),
+        continue_latest=bool(o.get("continue_")),
+        fork=bool(o.get("fork_session")),
+        settings=settings,
+        headless=o.get("permission_prompt_tool") != "stdio",
+    )
+
+
+def _tool_names(spec: str) -> tuple[str, ...] | None:
+    """`--tools`: "default" is every tool, "" none, else comma-separated names."""
+    if spec.strip() == "default":
+        return None
+    return tuple(n.strip() for n in spec.split(",") if n.strip())
+
+
+def _read(path: str, flag: str) -> str:
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except UnicodeDecodeError as e:
+        raise UsageError(f"{flag} {path}: not UTF-8 text ({e.reason} at byte {e.start})") from e
+    except OSError as e:
+        raise UsageError(f"{flag} {path}: cannot read it: {e.strerror or e}") from e
