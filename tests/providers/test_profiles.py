@@ -318,3 +318,22 @@ def test_settings_profile_fields_are_checked_and_applied() -> None:
             resolve_model("deepseek-chat", settings, {}, require_key=False)
         assert (err.value.path, err.value.key) == (source, key)
         assert str(err.value).startswith(f"{source}: {key}: ")
+
+
+def test_wire_and_engine_never_branch_on_a_provider_name() -> None:
+    """Behaviour comes from profile fields: no `provider == "openai"` and no quirk
+    strings in the wire modules or the engine."""
+    import re
+
+    import bridle
+
+    root = Path(bridle.__file__).parent
+    pattern = re.compile(r"provider\s*(==|!=)\s*['\"]|provider\s+(not\s+)?in\s*[(\[{]|quirks")
+    found = [
+        f"{path.relative_to(root)}:{n}: {line.strip()}"
+        for package in ("wire", "engine")
+        for path in sorted((root / package).rglob("*.py"))
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if pattern.search(line)
+    ]
+    assert found == []
