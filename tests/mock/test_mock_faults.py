@@ -185,7 +185,7 @@ def test_malformed_whole_body_is_truncated_json() -> None:
         good = httpx.post(srv.base_url + path, json=body)
     with pytest.raises(json.JSONDecodeError):
         resp.json()
-    created = re.compile(r'"created": \d+')
+    created = re.compile(r'"created": ?\d+')
     assert created.sub("", good.text).startswith(created.sub("", resp.text))
 
 

@@ -16,6 +16,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
+from bridle.core import jsontext
 from bridle.mock.requests import ANTHROPIC, CHAT, GEMINI, RESPONSES
 from bridle.mock.vocab import ToolCall
 
@@ -61,7 +62,7 @@ class Reply:
 
 
 def _dump(obj: Any) -> str:
-    return json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
+    return jsontext.dumps(obj)  # a non-UTF-8 file name goes out as `\udcXX` escapes
 
 
 def _pieces(text: str, size: int = 48) -> list[str]:

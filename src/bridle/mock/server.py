@@ -25,6 +25,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from bridle.core import jsontext
 from bridle.core.errors import UserError
 from bridle.mock.cassette import Cassette, CassetteWriter, Interaction
 from bridle.mock.encode import ENCODERS, Reply, error_body
@@ -349,7 +350,7 @@ class MockServer:
         entry["status"] = 200
         enc = ENCODERS[wire]
         if not view.stream:
-            await resp.send(200, json.dumps(enc.body(reply), ensure_ascii=False).encode())
+            await resp.send(200, jsontext.dumps(enc.body(reply)).encode())
             return
         if wire == GEMINI and req.query.get("alt") != "sse":
             chunks = ",\r\n".join(json.dumps(c) for c in enc.chunks(reply))
@@ -383,7 +384,7 @@ class MockServer:
             await self._fail(resp, entry, wire, status, message, retry_after=retry)
             return
         enc = ENCODERS[wire]
-        events = enc.events(reply) if view.stream else [json.dumps(enc.body(reply)).encode()]
+        events = enc.events(reply) if view.stream else [jsontext.dumps(enc.body(reply)).encode()]
         whole = b"".join(events)
         if kind == "cut":
             if view.stream:

@@ -19,6 +19,7 @@ that). Everything here is pure: storage lives in `store.sessions`.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -39,6 +40,7 @@ USER, ASSISTANT, TOOL_RESULT, SYSTEM = "user", "assistant", "tool_result", "syst
 EVENT_KINDS = frozenset({USER, ASSISTANT, TOOL_RESULT, SYSTEM})
 
 _STOP_VALUES = frozenset(s.value for s in StopReason)
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 INTERRUPTED_TEXT = "interrupted: the session ended before this tool call finished"
 
@@ -126,8 +128,10 @@ def response_from_payload(payload: dict[str, Any]) -> ModelResponse:
 
 
 def title_from(message: Message, limit: int = 80) -> str | None:
-    """A session title from a prompt: its first non-blank line, whitespace collapsed."""
-    for line in message.text.splitlines():
+    """A session title from a prompt: its first non-blank line, whitespace collapsed.
+    A title is only shown, and SQLite text must be valid UTF-8, so bytes that were
+    not UTF-8 (lone surrogates) show as U+FFFD."""
+    for line in _SURROGATE.sub("\ufffd", message.text).splitlines():
         line = " ".join(line.split())
         if line:
             return line if len(line) <= limit else line[: limit - 1].rstrip() + "…"

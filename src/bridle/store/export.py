@@ -12,13 +12,13 @@ one as `<name>.bak`. Rendering reads the store; it never writes to it.
 
 from __future__ import annotations
 
-import json
 import os
 import re
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from bridle.core import jsontext
 from bridle.core.errors import UserError
 from bridle.core.messages import (
     ImagePart,
@@ -112,7 +112,7 @@ def export_to_file(
 
 
 def _json_line(obj: dict[str, Any]) -> str:
-    return json.dumps(obj, ensure_ascii=False, separators=(",", ":")) + "\n"
+    return jsontext.dumps(obj) + "\n"
 
 
 def _metadata(r: SessionRecord) -> list[str]:
@@ -149,7 +149,7 @@ def _parts(parts: list[Part], limit: int) -> list[str]:
             out += [f"*[image: {p.media_type}, {len(p.data) * 3 // 4:,} bytes]*", ""]
         elif isinstance(p, ToolUsePart):
             if p.input is not None:
-                args = json.dumps(p.input, ensure_ascii=False, indent=2)
+                args = jsontext.dumps(p.input, indent=2)
             else:
                 args = p.raw_arguments or ""
             out += [f"**Tool call** `{p.name}` · `{p.id}`", ""]
@@ -187,5 +187,5 @@ def _system_line(payload: dict[str, Any], when: str) -> str:
     detail = {k: v for k, v in payload.items() if k not in ("type", "messages")}
     if kind == "compaction":
         detail["messages"] = len(payload.get("messages", []))
-    shown = ", ".join(f"{k}: {json.dumps(v, ensure_ascii=False)}" for k, v in detail.items())
+    shown = ", ".join(f"{k}: {jsontext.dumps(v, compact=False)}" for k, v in detail.items())
     return f"> *{when} · {kind}*" + (f" — {shown}" if shown else "")

@@ -134,10 +134,11 @@ def _clean(name: str) -> str:
     return name.removeprefix("./")
 
 
-def _text(obj: dict[str, str]) -> str:
+def _text(obj: dict[str, str], errors: str = "replace") -> str:
+    """ripgrep's JSON spells text that is not UTF-8 as base64 `bytes`."""
     if "text" in obj:
         return obj["text"]
-    return base64.b64decode(obj.get("bytes", "")).decode("utf-8", "replace")
+    return base64.b64decode(obj.get("bytes", "")).decode("utf-8", errors)
 
 
 def _parse_json(out: bytes) -> list[FileHits]:
@@ -148,7 +149,8 @@ def _parse_json(out: bytes) -> list[FileHits]:
         if kind not in ("match", "context"):
             continue
         data = msg["data"]
-        rel = _clean(_text(data["path"]))
+        # A file name keeps its bytes (surrogate escapes) so it can be opened again.
+        rel = _clean(_text(data["path"], "surrogateescape"))
         hits = files.setdefault(rel, FileHits(rel))
         chunk = _text(data["lines"])
         pieces = chunk.split("\n")

@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+from bridle.core import jsontext
 from bridle.core.errors import ProtocolError, ProviderHTTPError
 from bridle.core.messages import ModelRequest
 from bridle.core.stream import StreamEvent
@@ -116,4 +117,5 @@ def join_url(base: str, path: str) -> str:
 
 
 def dumps(obj: Any) -> str:
-    return json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
+    # A lone surrogate (a file name that is not UTF-8) is sent as its `\udcXX` escape.
+    return jsontext.dumps(obj)
