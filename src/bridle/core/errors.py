@@ -11,17 +11,23 @@
     │   │   ├── AuthenticationError    401/403: never retried
     │   │   ├── NotFoundError          404: never retried (model or endpoint)
     │   │   ├── BadRequestError        400/422: never retried
-    │   │   ├── RateLimitError         429 or quota exhausted (exit 75 after retries)
+    │   │   │   └── ContextWindowExceeded  the request is longer than the model's window
+    │   │   ├── RateLimitError         429: retried, then the account rotates (exit 75)
+    │   │   │   └── QuotaExceeded      quota or credit used up: never retried, rotate at once
     │   │   ├── OverloadedError        529 / 503 overloaded
-    │   │   └── ServerError            5xx
-    │   ├── StreamError            the provider reported an error inside a 200 stream
+    │   │   ├── ServerError            5xx
+    │   │   └── StreamError            the provider reported an error inside a 200 stream
     │   ├── ConnectionFailed       DNS, refused, reset, TLS
     │   ├── StreamTimeout          no byte arrived within the idle timeout
     │   └── ProtocolError          bytes that do not parse as the wire says they must
     └── ToolError                  the model must act: fed back as an error tool result
 
 Foreign exceptions (httpx, json, OSError) are translated to these at exactly one
-boundary per adapter, with `raise ... from e`. This module holds values and
+boundary per adapter, with `raise ... from e`; an HTTP answer is classified by
+`http_error_for` and an in-stream error by `stream_error_for`, from the status,
+the provider's error type and its message. Every `ProviderError` names its
+`kind` ("auth", "rate_limit", "quota", "context_window", "network", "provider"),
+which a turn's result carries next to the message. This module holds values and
 classification only; it does no I/O and imports nothing outside the stdlib.
 """
 
@@ -81,9 +87,11 @@ class MissingKeyError(UserError):
 
 
 class ProviderError(BridleError):
-    """A model call failed; `retryable` says whether trying again could help."""
+    """A model call failed; `retryable` says whether trying again could help, and
+    `kind` names the failure for a turn's result."""
 
     retryable = False
+    kind = "provider"
 
     def __init__(self, message: str, *, provider: str | None = None):
         self.provider = provider
@@ -93,6 +101,9 @@ class ProviderError(BridleError):
 
 
 class ProviderHTTPError(ProviderError):
+    # What the user can do, when the class alone says it (else chosen by status).
+    fix: str | None = None
+
     def __init__(
         self,
         message: str,
@@ -110,7 +121,7 @@ class ProviderHTTPError(ProviderError):
         detail = f"HTTP {status}" if status is not None else "error"
         if error_type:
             detail += f" {error_type}"
-        fix = _fix_for(status, error_type)
+        fix = self.fix if self.fix is not None else _fix_for(status, error_type)
         super().__init__(f"{detail}: {message}{fix}", provider=provider)
         self.message = message
 
@@ -137,7 +148,7 @@ def _fix_for(status: int | None, error_type: str | None = None) -> str:
 
 
 class AuthenticationError(ProviderHTTPError):
-    pass
+    kind = "auth"
 
 
 class NotFoundError(ProviderHTTPError):
@@ -148,9 +159,34 @@ class BadRequestError(ProviderHTTPError):
     pass
 
 
+class ContextWindowExceeded(BadRequestError):
+    """The request (conversation, tools and output budget) is longer than the
+    model's context window; compacting or a new session can help, retrying cannot."""
+
+    kind = "context_window"
+    fix = (
+        " (the conversation no longer fits the model's context window: start a new "
+        "session, or pick a --model with a larger window)"
+    )
+
+
 class RateLimitError(ProviderHTTPError):
     retryable = True
     exit_code = 75
+    kind = "rate_limit"
+
+
+class QuotaExceeded(RateLimitError):
+    """The account's quota or credit is used up: waiting will not help, so it is
+    never retried, and account rotation (which catches `RateLimitError`) switches
+    at once."""
+
+    retryable = False
+    kind = "quota"
+    fix = (
+        " (the account's quota or credit is used up: add credit or raise the quota, "
+        "or switch account with --account)"
+    )
 
 
 class OverloadedError(ProviderHTTPError):
@@ -172,10 +208,12 @@ class StreamError(ProviderHTTPError):
 
 class ConnectionFailed(ProviderError):
     retryable = True
+    kind = "network"
 
 
 class StreamTimeout(ProviderError):
     retryable = True
+    kind = "network"
 
 
 class ProtocolError(ProviderError):
@@ -187,6 +225,60 @@ class ToolError(BridleError):
 
 
 RETRYABLE_STATUSES = frozenset({408, 429, 500, 502, 503, 504, 529})
+
+
+# Error types (or codes) that mean the account's quota or credit is used up:
+# OpenAI and compatible servers, Anthropic, Moonshot, DeepSeek-style balances,
+# Z.ai GLM's code 1113, Alibaba's Arrearage.
+_QUOTA_TYPES = frozenset(
+    {
+        "insufficient_quota",
+        "billing_error",
+        "exceeded_current_quota_error",
+        "insufficient_balance",
+        "insufficient_credits",
+        "arrearage",
+        "1113",
+    }
+)
+_QUOTA_TEXT = (
+    "insufficient_quota",
+    "insufficient balance",
+    "insufficient account balance",
+    "insufficient credits",
+    "credit balance is too low",
+    "余额不足",
+)
+# Phrases (and codes) with which providers refuse a request longer than the window.
+_WINDOW_TEXT = (
+    "context_length_exceeded",
+    "maximum context length",
+    "context window",
+    "exceed context limit",
+    "prompt is too long",
+    "exceeds the maximum number of tokens",
+    "exceeded model token limit",
+    "exceeds the available context size",
+    "prompt exceeds max length",
+)
+
+
+def _special(
+    status: int | None, error_type: str | None, message: str, body: str | None
+) -> type[ProviderHTTPError] | None:
+    """QuotaExceeded or ContextWindowExceeded when the answer says so, else None.
+    Gemini says RESOURCE_EXHAUSTED for every quota and every one mentions billing;
+    only a per-day quota id means waiting minutes will not help."""
+    etype = (error_type or "").lower()
+    text = f"{message}\n{body or ''}".lower()
+    if status in (None, 400, 402, 403, 429):
+        if status == 402 or etype in _QUOTA_TYPES or any(t in text for t in _QUOTA_TEXT):
+            return QuotaExceeded
+        if etype == "resource_exhausted" and ("perday" in text or "per day" in text):
+            return QuotaExceeded
+    if status in (None, 400, 413, 422) and any(t in text for t in _WINDOW_TEXT):
+        return ContextWindowExceeded
+    return None
 
 
 def http_error_for(
@@ -201,7 +293,10 @@ def http_error_for(
     """The typed error for an HTTP status; the single place statuses are classified."""
     cls: type[ProviderHTTPError]
     quota = error_type in ("insufficient_quota", "RESOURCE_EXHAUSTED", "rate_limit_error")
-    if status in (401, 403):
+    special = _special(status, error_type, message, body)
+    if special is not None:
+        cls = special
+    elif status in (401, 403):
         cls = AuthenticationError
     elif status == 404:
         cls = NotFoundError
@@ -221,3 +316,12 @@ def http_error_for(
         retry_after=retry_after,
         body=body,
     )
+
+
+def stream_error_for(
+    status: int | None, error_type: str | None, message: str, *, provider: str | None = None
+) -> ProviderHTTPError:
+    """The typed error for an error reported inside a 200 stream: a used-up quota
+    or an overlong request keeps its class; anything else is a `StreamError`."""
+    cls = _special(status, error_type, message, None) or StreamError
+    return cls(message, provider=provider, status=status, error_type=error_type)

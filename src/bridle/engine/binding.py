@@ -51,12 +51,7 @@ def bind_model(
 
     resolved = resolve_model(spec, settings, env, account_keys=account_keys)
     endpoint = resolved.endpoint
-    retry_events: list[tuple[int, float, str]] = []
-
-    def observe(attempt: int, delay: float, error: BaseException) -> None:
-        retry_events.append((attempt, delay, str(error)))
-
-    client = ModelClient(endpoint, retry_observer=observe, env=env)
+    client = ModelClient(endpoint, env=env)
     info = resolved.info
 
     def price(usage: Usage) -> float:
@@ -71,7 +66,6 @@ def bind_model(
         client=client,
         cost=price,
         max_output_tokens=min(int(max_out), 32000),
-        retry_events=retry_events,
     )
 
 

@@ -6,11 +6,15 @@ requests and denials) and returns the tool results in the order the model asked
 for them. Consecutive concurrency-safe calls run in parallel in worker threads;
 everything else runs one at a time. Failures a model can fix (unknown tool, bad
 arguments, denied permission, a tool's own error) become error results; they
-never abort the run.
+never abort the run. Front ends and the loop steer it through a small API:
+`decide` answers a permission request, `interrupt` stops the running turn's
+tools (from any thread), `set_mode` switches the permission mode, and
+`begin_turn` clears a previous interrupt.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Generator
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -27,6 +31,7 @@ from bridle.engine.events import (
 )
 from bridle.engine.guard import LoopGuard
 from bridle.tools.base import Tool, ToolContext, ToolOutput
+from bridle.tools.names import FILE_PATH_TOOLS
 
 # Called with (call, decision reason) when the policy asks; returns allow?
 Approver = Callable[[ToolUsePart, str], bool]
@@ -39,7 +44,7 @@ def session_rule(call: ToolUsePart) -> str:
     if call.name == "Bash" and isinstance(args.get("command"), str):
         return f"Bash({args['command']})"
     path = args.get("file_path")
-    if call.name in ("Edit", "Write", "MultiEdit", "Read") and isinstance(path, str):
+    if call.name in FILE_PATH_TOOLS and isinstance(path, str):
         anchored = "/" + path if path.startswith("/") else path
         return f"{call.name}({anchored})"
     return call.name
@@ -61,9 +66,46 @@ class Dispatcher:
     guard: LoopGuard = field(default_factory=LoopGuard)
     denials: list[dict[str, Any]] = field(default_factory=list)
     changed_files: list[str] = field(default_factory=list)
-    # Decisions delivered by the front end for pending permission requests.
-    decisions: dict[str, ApprovalDecision] = field(default_factory=dict)
     max_workers: int = 8
+    # Decisions delivered by the front end for pending permission requests.
+    _decisions: dict[str, ApprovalDecision] = field(default_factory=dict, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.ctx.cancel is None:  # tools (Bash) watch it to stop what they run
+            self.ctx.cancel = threading.Event()
+        self._cancel: threading.Event = self.ctx.cancel
+
+    # ------------------------------------------------------------ public API
+    def decide(self, decision: ApprovalDecision) -> None:
+        """Answer a `PermissionRequest`; send it before pulling the next event."""
+        self._decisions[decision.tool_use_id] = decision
+
+    def interrupt(self) -> None:
+        """Stop the running turn's tools: a running Bash is killed and calls not
+        yet started do not run. Safe to call from another thread."""
+        self._cancel.set()
+
+    @property
+    def interrupted(self) -> bool:
+        return self._cancel.is_set()
+
+    def begin_turn(self) -> None:
+        """A new user turn starts: an earlier interrupt no longer applies."""
+        self._cancel.clear()
+
+    def set_mode(self, mode: str) -> str:
+        """Switch the permission mode for the next calls; returns its canonical
+        name. An unknown name is a `ConfigError` listing the valid ones."""
+        from bridle.policy.engine import normalize_mode
+
+        self.policy.mode = normalize_mode(mode)
+        return str(self.policy.mode)
+
+    @property
+    def mode(self) -> str:
+        return str(self.policy.mode)
+
+    # -------------------------------------------------------------- pipeline
 
     def run(self, calls: list[ToolUsePart]) -> Generator[Event, None, list[ToolResultPart]]:
         prepared: list[Prepared] = []
@@ -139,7 +181,7 @@ class Dispatcher:
         reason = decision.reason or "denied by permission rules"
         if behavior == "ask":
             yield PermissionRequest(p.call, decision.reason)
-            answer = self.decisions.pop(p.call.id, None)
+            answer = self._decisions.pop(p.call.id, None)
             behavior = "allow" if answer is not None and answer.allow else "deny"
             if answer is not None and answer.allow:
                 if answer.always:
@@ -189,7 +231,7 @@ class Dispatcher:
     def _execute(self, p: Prepared) -> tuple[ToolResultPart, list[str]]:
         if p.refusal is not None or p.tool is None:
             return ToolResultPart(p.call.id, [TextPart(p.refusal or "not run")], is_error=True), []
-        if self.ctx.cancel is not None and self.ctx.cancel.is_set():
+        if self._cancel.is_set():
             return (
                 ToolResultPart(
                     p.call.id, [TextPart("not run: the user interrupted the turn")], is_error=True

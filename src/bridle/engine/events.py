@@ -80,15 +80,20 @@ class SessionStarted:
 
 
 @dataclass(slots=True)
-class TextDelta:
+class TextChunk:
+    """A piece of the model's answer as it streams (`core.stream.TextDelta`, without
+    its block index). Drop the chunks shown so far on `Retrying`."""
+
     text: str
-    kind: str = "text_delta"
+    kind: str = "text_chunk"
 
 
 @dataclass(slots=True)
-class ThinkingDelta:
+class ThinkingChunk:
+    """A piece of the model's visible reasoning as it streams."""
+
     text: str
-    kind: str = "thinking_delta"
+    kind: str = "thinking_chunk"
 
 
 @dataclass(slots=True)
@@ -134,6 +139,9 @@ class PermissionDenied:
 
 @dataclass(slots=True)
 class Retrying:
+    """The request is sent again (by the client before any content, or by the loop
+    after a stream broke mid-response): chunks shown so far are void."""
+
     attempt: int
     delay: float
     error: str
@@ -153,7 +161,10 @@ class Notice:
 @dataclass(slots=True)
 class TurnResult:
     """The end of a user turn. `subtype` follows Claude Code's result subtypes:
-    success, error_max_turns, error_max_budget_usd, error_during_execution."""
+    success, error_max_turns, error_max_budget_usd, error_during_execution.
+    `error_kind` says what went wrong, for a front end to act on: "rate_limit",
+    "quota", "context_window", "auth", "network", "provider" (a model call
+    failed), "max_turns", "max_budget", "interrupted", "loop_guard"; None on success."""
 
     subtype: str
     result: str
@@ -166,9 +177,10 @@ class TurnResult:
     stop_reason: str | None
     permission_denials: list[dict[str, Any]]
     errors: list[str] = field(default_factory=list)
-    # Process exit code a headless front end should use (0, 1 or 75).
+    # Process exit code a headless front end should use (0, 1, 75 or 130).
     exit_code: int = 0
     changed_files: list[str] = field(default_factory=list)
+    error_kind: str | None = None
     kind: str = "turn_result"
 
     @property
@@ -178,8 +190,8 @@ class TurnResult:
 
 Event = (
     SessionStarted
-    | TextDelta
-    | ThinkingDelta
+    | TextChunk
+    | ThinkingChunk
     | AssistantMessage
     | ToolStarted
     | ToolFinished

@@ -1,11 +1,15 @@
 """The agent loop: the one place bridle runs a model against tools.
 
 `Engine.send(op)` takes an op (user turn, approval decision, interrupt, steer,
-set model, set permission mode) and returns an iterator of events. A user turn reads top to bottom:
-check limits, ask the model, run the tool calls it made, append the results,
-save, repeat until the model answers without tools. Limits (turn cap, cost
-budget, loop guard), dispatch, persistence and the model client are named
-collaborators the loop calls; none of them print, and neither does the loop.
+set model, set permission mode) and returns an iterator of events. A user turn
+reads top to bottom (`_steps`): check limits, ask the model, run the tool calls
+it made, append the results, save, repeat until the model answers without
+tools. It ends through one exit (`_turn`): the counters live in a `TurnState`,
+the way it ended is an `Ending`, and what the ending queued is written in one
+commit, even when the front end stops reading. Limits (turn cap, cost budget,
+loop guard), dispatch (through its public API), persistence and the model
+client are named collaborators the loop calls; none of them print, and neither
+does the loop.
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from bridle.core.errors import (
     ConnectionFailed,
@@ -33,7 +37,7 @@ from bridle.core.messages import (
     ToolUsePart,
     Usage,
 )
-from bridle.core.stream import StreamEvent
+from bridle.core.stream import RetryScheduled, StreamEvent
 from bridle.core.stream import TextDelta as WireText
 from bridle.core.stream import ThinkingDelta as WireThinking
 from bridle.engine import events as ev
@@ -46,6 +50,9 @@ from bridle.store.conversation import (
     tool_results_event,
     user_event,
 )
+
+if TYPE_CHECKING:
+    from bridle.wire import Assembler
 
 MAX_CONTINUATIONS = 3
 MID_STREAM_RETRIES = 2
@@ -80,8 +87,34 @@ class ModelBinding:
     max_output_tokens: int = 8192
     # Turns a request into the provider-ready one (e.g. Anthropic cache breakpoints).
     prepare: Callable[[ModelRequest], ModelRequest] | None = None
-    # Receives (attempt, delay, error) callbacks from the client's retry loop.
-    retry_events: list[tuple[int, float, str]] = field(default_factory=list)
+
+
+@dataclass
+class TurnState:
+    """A user turn's counters, kept together and read once, when the turn ends."""
+
+    started: float
+    turns: int = 0
+    api_seconds: float = 0.0
+    cost: float = 0.0
+    usage: Usage = field(default_factory=Usage)
+    continuations: int = 0
+    last_text: str = ""
+    stop_raw: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Ending:
+    """How a turn ended: its result subtype and, for an error, the message, its
+    kind (see `events.TurnResult.error_kind`) and the exit code."""
+
+    subtype: str = "success"
+    error: str | None = None
+    kind: str | None = None
+    exit_code: int = 1
+
+
+INTERRUPTED = Ending("error_during_execution", "interrupted by the user", "interrupted", 130)
 
 
 @dataclass
@@ -120,7 +153,6 @@ class Engine:
         # On an exhausted rate limit or quota: the next account's name and binding.
         self._rotate_account = rotate_account
         self._clock = clock
-        self._interrupted = False
         self._steer: list[str] = []
 
     # ------------------------------------------------------------------ ops
@@ -128,11 +160,9 @@ class Engine:
         if isinstance(op, ev.UserTurn):
             return self._turn(op)
         if isinstance(op, ev.ApprovalDecision):
-            self.dispatcher.decisions[op.tool_use_id] = op
+            self.dispatcher.decide(op)
         elif isinstance(op, ev.Interrupt):
-            self._interrupted = True
-            if self.dispatcher.ctx.cancel is not None:
-                self.dispatcher.ctx.cancel.set()  # kills a running Bash process group
+            self.dispatcher.interrupt()
         elif isinstance(op, ev.Steer):
             self._steer.append(op.text)
         elif isinstance(op, ev.SetModel):
@@ -143,10 +173,7 @@ class Engine:
             self.sink.commit()
             return iter([ev.Notice(f"model set to {op.spec}", "set_model")])
         elif isinstance(op, ev.SetPermissionMode):
-            from bridle.policy.engine import normalize_mode
-
-            mode = normalize_mode(op.mode)  # ConfigError names the valid modes
-            self.dispatcher.policy.mode = mode
+            mode = self.dispatcher.set_mode(op.mode)  # ConfigError names the valid modes
             self.sink.save(*system_event("permission_mode", mode=mode))
             self.sink.commit()
             return iter([ev.Notice(f"permission mode set to {mode}", "permission_mode")])
@@ -154,117 +181,80 @@ class Engine:
 
     # ----------------------------------------------------------------- turn
     def _turn(self, op: ev.UserTurn) -> Generator[ev.Event, None, None]:
-        started = self._clock()
-        self._interrupted = False
-        if self.dispatcher.ctx.cancel is not None:
-            self.dispatcher.ctx.cancel.clear()
-        turns, api_seconds, cost = 0, 0.0, 0.0
-        usage = Usage()
-        continuations = 0
-        last_text, stop_raw = "", None
+        state = TurnState(started=self._clock())
+        self.dispatcher.begin_turn()
         self._append(Message("user", [TextPart(op.text), *op.images]), "user")
         if len(self.messages) > 1 and self.messages[-2].role == "user":
             # A resumed session can end on tool results; providers want one user message.
             self.messages = repair_history(self.messages)
         self.sink.commit()  # the prompt is saved before anything can fail
+        try:
+            end = yield from self._steps(state)
+            if end.error:
+                self.sink.save(*system_event("error", message=end.error, kind=end.kind))
+        finally:
+            # The one exit: whatever the turn queued is written once, even when the
+            # front end stopped reading or something unexpected was raised.
+            self.sink.commit()
+        yield self._result(state, end)
 
-        def finish(
-            subtype: str, *, errors: list[str] | None = None, code: int = 0
-        ) -> ev.TurnResult:
-            return ev.TurnResult(
-                subtype=subtype,
-                result=last_text,
-                num_turns=turns,
-                usage=usage,
-                cost_usd=cost,
-                duration_ms=int((self._clock() - started) * 1000),
-                duration_api_ms=int(api_seconds * 1000),
-                session_id=self.session_id,
-                stop_reason=stop_raw,
-                permission_denials=list(self.dispatcher.denials),
-                errors=errors or [],
-                exit_code=code if code else (0 if subtype == "success" else 1),
-                changed_files=list(self.dispatcher.changed_files),
-            )
-
+    def _steps(self, st: TurnState) -> Generator[ev.Event, None, Ending]:
+        """Check limits, ask the model, run its tool calls, repeat; returns how the
+        turn ended. Saves as it goes; `_turn` writes what the ending queued."""
         while True:
-            if self._interrupted:
-                yield finish("error_during_execution", errors=["interrupted by the user"], code=130)
-                return
-            if turns >= self.limits.max_turns:
+            if self.dispatcher.interrupted:
+                return INTERRUPTED
+            if st.turns >= self.limits.max_turns:
                 msg = f"Reached maximum number of turns ({self.limits.max_turns})"
                 yield ev.Notice(msg, "max_turns")
-                yield finish("error_max_turns", errors=[msg])
-                return
+                return Ending("error_max_turns", msg, "max_turns")
             request = self._request()
             if self.budget.would_exceed(self._estimate(request)):
                 msg = f"The next request would exceed the budget of ${self.limits.max_cost_usd:.4f}"
-                yield finish("error_max_budget_usd", errors=[msg])
-                return
+                return Ending("error_max_budget_usd", msg, "max_budget")
 
             t0 = self._clock()
             try:
                 response = yield from self._call(request)
-            except RateLimitError as e:
-                api_seconds += self._clock() - t0
+            except RateLimitError as e:  # QuotaExceeded arrives at once, without retries
                 switched = self._rotate_account() if self._rotate_account else None
                 if switched is None:
-                    self.sink.save(*system_event("error", message=str(e)))
-                    self.sink.commit()
-                    yield finish("error_during_execution", errors=[str(e)], code=75)
-                    return
+                    return Ending("error_during_execution", str(e), e.kind, e.exit_code)
                 account, self.binding = switched
                 self.sink.save(*system_event("account_switch", account=account, reason=str(e)))
-                self.sink.commit()
-                yield ev.Notice(
-                    f"rate limit reached; continuing under account {account}", "account_switch"
-                )
+                what = "quota used up" if e.kind == "quota" else "rate limit reached"
+                yield ev.Notice(f"{what}; continuing under account {account}", "account_switch")
                 continue
             except ProviderError as e:
-                api_seconds += self._clock() - t0
-                self.sink.save(*system_event("error", message=str(e)))
-                self.sink.commit()
-                yield finish("error_during_execution", errors=[str(e)])
-                return
-            api_seconds += self._clock() - t0
-            turns += 1
-            turn_cost = self.binding.cost(response.usage)
-            usage = usage + response.usage
-            self.usage = self.usage + response.usage
-            cost += turn_cost
-            self.budget.charge(turn_cost)
-            stop_raw = response.raw_stop_reason or (
-                response.stop_reason and response.stop_reason.value
-            )
-            if response.text:
-                last_text = response.text
-            self._append(response.to_message(), "assistant", response)
-            self.sink.commit(response.usage, turn_cost, 1)
-            yield ev.AssistantMessage(response, turns, turn_cost)
+                return Ending("error_during_execution", str(e), e.kind, e.exit_code)
+            finally:
+                st.api_seconds += self._clock() - t0
+            turn_cost = self._record(st, response)
+            yield ev.AssistantMessage(response, st.turns, turn_cost)
 
             calls = response.tool_uses
-            if self._interrupted and calls:
+            if self.dispatcher.interrupted and calls:
                 self._close_calls(calls, "the user interrupted the turn")
-                yield finish("error_during_execution", errors=["interrupted by the user"], code=130)
-                return
+                return INTERRUPTED
             if self.budget.exceeded:
                 self._close_calls(calls, "the cost budget was used up")
-                msg = f"Reached the budget of ${self.limits.max_cost_usd:.4f} (spent ${self.budget.spent_usd:.4f})"
-                yield finish("error_max_budget_usd", errors=[msg])
-                return
+                msg = (
+                    f"Reached the budget of ${self.limits.max_cost_usd:.4f} "
+                    f"(spent ${self.budget.spent_usd:.4f})"
+                )
+                return Ending("error_max_budget_usd", msg, "max_budget")
             if not calls:
                 if (
                     response.stop_reason == StopReason.MAX_TOKENS
-                    and continuations < MAX_CONTINUATIONS
+                    and st.continuations < MAX_CONTINUATIONS
                 ):
-                    continuations += 1
+                    st.continuations += 1
                     yield ev.Notice(
                         "output limit reached; asking the model to continue", "continue"
                     )
                     self._append(Message("user", [TextPart(CONTINUE_PROMPT)]), "user")
                     continue
-                yield finish("success")
-                return
+                return Ending()
 
             results = yield from self.dispatcher.run(calls)
             parts: list[Any] = list(results)
@@ -279,8 +269,42 @@ class Engine:
                     "errors: the model is not making progress"
                 )
                 yield ev.Notice(msg, "loop_guard")
-                yield finish("error_during_execution", errors=[msg])
-                return
+                return Ending("error_during_execution", msg, "loop_guard")
+
+    def _record(self, st: TurnState, response: ModelResponse) -> float:
+        """Count a model response and save it (one write with its usage); its cost."""
+        turn_cost = self.binding.cost(response.usage)
+        st.turns += 1
+        st.usage = st.usage + response.usage
+        st.cost += turn_cost
+        self.usage = self.usage + response.usage
+        self.budget.charge(turn_cost)
+        st.stop_raw = response.raw_stop_reason or (
+            response.stop_reason and response.stop_reason.value
+        )
+        if response.text:
+            st.last_text = response.text
+        self._append(response.to_message(), "assistant", response)
+        self.sink.commit(response.usage, turn_cost, 1)
+        return turn_cost
+
+    def _result(self, st: TurnState, end: Ending) -> ev.TurnResult:
+        return ev.TurnResult(
+            subtype=end.subtype,
+            result=st.last_text,
+            num_turns=st.turns,
+            usage=st.usage,
+            cost_usd=st.cost,
+            duration_ms=int((self._clock() - st.started) * 1000),
+            duration_api_ms=int(st.api_seconds * 1000),
+            session_id=self.session_id,
+            stop_reason=st.stop_raw,
+            permission_denials=list(self.dispatcher.denials),
+            errors=[end.error] if end.error else [],
+            exit_code=end.exit_code if end.error else 0,
+            changed_files=list(self.dispatcher.changed_files),
+            error_kind=end.kind,
+        )
 
     # -------------------------------------------------------------- helpers
     def _request(self) -> ModelRequest:
@@ -305,35 +329,41 @@ class Engine:
         return self.binding.cost(Usage(input_tokens=estimate_tokens(chars)))
 
     def _call(self, request: ModelRequest) -> Generator[ev.Event, None, ModelResponse]:
-        """One model response. The client retries failures before any content; a
-        stream that breaks after content started (cut, stall, garbled chunk) is
-        sent again here, and front ends drop the partial text on `Retrying`."""
-        for attempt in range(1, MID_STREAM_RETRIES + 2):
-            try:
-                return (yield from self._stream_once(request))
-            except (ConnectionFailed, StreamTimeout, ProtocolError) as e:
-                if attempt > MID_STREAM_RETRIES:
-                    raise
-                yield ev.Retrying(
-                    attempt, 0.0, f"{e}; the stream broke mid-response, sending the request again"
-                )
-        raise AssertionError("unreachable")
-
-    def _stream_once(self, request: ModelRequest) -> Generator[ev.Event, None, ModelResponse]:
-        from bridle.wire._assembler import Assembler
+        """One model response. The client retries failures before any content (a
+        refused connection, an error status) and reports them as `Retrying`; a
+        stream that breaks after content started (cut, stall, garbled chunk), or
+        is garbled before it, is sent again here, and front ends drop the partial text on `Retrying`."""
+        from bridle.wire import Assembler
 
         assembler = Assembler(self.binding.wire, self.binding.provider)
-        retries = self.binding.retry_events
+        for attempt in range(1, MID_STREAM_RETRIES + 2):
+            assembler.reset()
+            try:
+                return (yield from self._stream_once(request, assembler))
+            except (ConnectionFailed, StreamTimeout, ProtocolError) as e:
+                # The client already retried what broke before content (a refused
+                # connection, a stall); a garbled chunk it does not retry, and
+                # resending is safe while nothing was shown.
+                garbled = isinstance(e, ProtocolError)
+                if not (assembler.started or garbled) or attempt > MID_STREAM_RETRIES:
+                    raise
+                how = "broke mid-response" if assembler.started else "was garbled"
+                yield ev.Retrying(attempt, 0.0, f"{e}; the stream {how}, sending the request again")
+        raise AssertionError("unreachable")
+
+    def _stream_once(
+        self, request: ModelRequest, assembler: Assembler
+    ) -> Generator[ev.Event, None, ModelResponse]:
         for event in self.binding.client.stream(request):
-            while retries:
-                attempt, delay, err = retries.pop(0)
-                assembler = Assembler(self.binding.wire, self.binding.provider)
-                yield ev.Retrying(attempt, delay, err)
+            if isinstance(event, RetryScheduled):  # the client sends the request again
+                assembler.reset()
+                yield ev.Retrying(event.attempt, event.delay, event.reason)
+                continue
             assembler.feed(event)
             if isinstance(event, WireText) and event.text:
-                yield ev.TextDelta(event.text)
+                yield ev.TextChunk(event.text)
             elif isinstance(event, WireThinking) and event.text:
-                yield ev.ThinkingDelta(event.text)
+                yield ev.ThinkingChunk(event.text)
         return assembler.result()
 
     def _append(self, message: Message, kind: str, response: ModelResponse | None = None) -> None:
@@ -352,4 +382,3 @@ class Engine:
                 ToolResultPart(c.id, [TextPart(f"not run: {why}")], is_error=True) for c in calls
             ]
             self._append(Message("user", list(results)), "tool_result")
-            self.sink.commit()

@@ -18,7 +18,7 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
-from bridle.core.errors import StreamError
+from bridle.core.errors import stream_error_for
 from bridle.core.messages import (
     ModelResponse,
     Part,
@@ -76,6 +76,10 @@ class Assembler:
     def __init__(self, wire: str | None = None, provider: str | None = None) -> None:
         self.wire = wire
         self.provider = provider
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget everything fed so far (the request is being sent again)."""
         self._blocks: dict[int, _Block] = {}
         self._usage = [0, 0, 0, 0, 0]
         self.id: str | None = None
@@ -137,7 +141,14 @@ class Assembler:
                 self.error = ev
         elif kind is MessageEnd:
             self.ended = True
-        # ToolCallEnd carries nothing the fold needs: arguments are parsed at the end.
+        # ToolCallEnd carries nothing the fold needs (arguments are parsed at the end);
+        # RetryScheduled is the client's, and its reader resets the fold (`reset`).
+
+    @property
+    def started(self) -> bool:
+        """Whether content (text, thinking, a tool call or the stop reason) has
+        arrived: a stream that breaks now has shown the user something."""
+        return bool(self._blocks) or self.raw_stop is not None or self.stop is not None
 
     def feed_all(self, events: Iterable[StreamEvent]) -> Assembler:
         for ev in events:
@@ -195,12 +206,11 @@ class Assembler:
         )
 
     def result(self) -> ModelResponse:
-        """The final response; raises `StreamError` if the provider reported one."""
+        """The final response; raises the in-stream error if the provider reported one
+        (`StreamError`, or `QuotaExceeded`/`ContextWindowExceeded` when it says so)."""
         if self.error is not None:
             e = self.error
-            raise StreamError(
-                e.message, provider=self.provider, status=e.status, error_type=e.error_type
-            )
+            raise stream_error_for(e.status, e.error_type, e.message, provider=self.provider)
         return self.partial()
 
 

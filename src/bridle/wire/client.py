@@ -65,9 +65,6 @@ from bridle.wire.transport import (
     proxy_applies,
 )
 
-# Deprecated: retries arrive as `RetryScheduled` events in the stream.
-RetryObserver = Callable[[int, float, ProviderError], None]
-
 # Events that show the user something: once one is out, a retry would repeat it.
 _CONTENT = frozenset(
     {TextDelta, ThinkingDelta, ToolCallStart, ToolCallDelta, ToolCallEnd, StopUpdate}
@@ -89,7 +86,6 @@ class ModelClient:
         sleep: Callable[[float], None] = time.sleep,
         rng: Callable[[], float] = random.random,
         clock: Callable[[], float] = time.time,
-        retry_observer: RetryObserver | None = None,
         max_retry_wait: float = 60.0,
         env: Mapping[str, str] | None = None,
     ) -> None:
@@ -99,7 +95,6 @@ class ModelClient:
         self._sleep = sleep
         self._rng = rng
         self._clock = clock
-        self._observer = retry_observer
         # A server asking for a longer wait than this is not waited for: the
         # error goes to the user, who can switch account or model instead.
         self.max_retry_wait = max_retry_wait
@@ -188,8 +183,6 @@ class ModelClient:
                         raise
                     raise final from e
                 attempt += 1
-                if self._observer is not None:
-                    self._observer(attempt, delay, e)
                 yield RetryScheduled(attempt, delay, str(e))
                 self._sleep(delay)
 
