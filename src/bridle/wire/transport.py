@@ -215,7 +215,7 @@ class StdlibTransport:
         with _http.translated_errors():
             if conn is not None:
                 try:
-                    _request(conn, method, target, body, fields, timeout)
+                    _http.send_request(conn, method, target, body, fields, timeout.read)
                 except ConnectionError:
                     # The server dropped the idle connection while the request was
                     # being written, so it cannot have acted on it: send it anew.
@@ -223,7 +223,7 @@ class StdlibTransport:
                     conn = None
             if conn is None:
                 conn = self._connect(origin, timeout)
-                _request(conn, method, target, body, fields, timeout)
+                _http.send_request(conn, method, target, body, fields, timeout.read)
             try:
                 resp = conn.getresponse()
             except BaseException:
@@ -270,30 +270,6 @@ class StdlibTransport:
             conn.close()
             raise
         return conn
-
-
-def _request(
-    conn: http.client.HTTPConnection,
-    method: str,
-    target: str,
-    body: bytes,
-    fields: dict[str, str],
-    timeout: Timeout,
-) -> None:
-    assert conn.sock is not None
-    conn.sock.settimeout(timeout.read)
-    try:
-        conn.request(method, target, body, fields)
-    except TimeoutError as e:
-        conn.close()
-        raise WriteTimeout(str(e) or "timed out") from e
-    except (ValueError, UnicodeEncodeError) as e:
-        conn.close()
-        # Not in the words of `e`, which quotes the value (often a key).
-        raise TransportError(
-            "a header cannot be sent: HTTP headers cannot carry line breaks or characters "
-            "outside Latin-1"
-        ) from e
 
 
 class _Exchange:
