@@ -17,6 +17,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -162,26 +163,43 @@ class SessionIndex:
                 if signature != self.meta("roots"):
                     writer.sync_access(found, known)
                     self.set_meta("roots", signature)
+            writer.close()  # what came before the files stands if one of them fails
             done = 0
-            for key, f, st in todo:
+            queue = deque(todo)
+            uncommitted: list[tuple[str, FoundFile, os.stat_result]] = []
+            while queue:
                 if budget_s is not None and self.clock() - start > budget_s:
                     stats.complete = False
                     break
+                item = queue.popleft()
+                key, f, st = item
+                commits = writer.commits
                 try:
-                    stats.bytes += writer.read_file(key, f, st)
+                    nbytes = writer.read_file(key, f, st)
                 except Exception as e:
                     if _database_trouble(e):
                         raise
-                    # One bad file must not take the history down: skip it, say why.
+                    # One bad file must not take the history down: undo what the
+                    # open transaction wrote, skip the file and say why, and read
+                    # again the files that transaction held.
+                    writer.rollback()
+                    if writer.commits != commits:
+                        uncommitted = []
                     reason = f"{type(e).__name__}: {e}"[:300]
                     writer.begin()
                     skip(self.db, key, st, reason)
+                    writer.close()
                     stats.skipped.append((display_path(key), reason))
+                    queue.extendleft(reversed(uncommitted))
+                    uncommitted = []
                     continue
+                # A commit inside this read leaves only its own rest uncommitted.
+                uncommitted = [item] if writer.commits != commits else [*uncommitted, item]
                 if bad:
                     self.db.execute(
                         "DELETE FROM history_skipped WHERE path = ?", (display_path(key),)
                     )
+                stats.bytes += nbytes
                 stats.read += 1
                 done = stats.bytes
                 if progress is not None:

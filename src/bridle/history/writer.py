@@ -51,8 +51,7 @@ class IndexWriter:
         self.open = False
         # Renames of sessions not indexed yet, by the file that holds them.
         self.unnamed: dict[int, dict[str, str]] = {}
-        self.reading = False  # inside read_file, whose work a savepoint can undo
-        self.fid = 0  # the file read_file is reading
+        self.commits = 0  # transactions committed so far
 
     def begin(self) -> None:
         if not self.open:
@@ -64,6 +63,7 @@ class IndexWriter:
             self.flush()
             self.db.execute("COMMIT")
             self.open = False
+            self.commits += 1
 
     def flush(self) -> None:
         if self.chunks:
@@ -110,8 +110,6 @@ class IndexWriter:
         # Session rows are re-read after each commit: another process may have written.
         self.sessions.clear()
         self.begin()
-        if self.reading:
-            self.db.execute("SAVEPOINT file")
 
     # -- files -------------------------------------------------------------------
 
@@ -183,32 +181,30 @@ class IndexWriter:
         )
         self.db.execute(f"DELETE FROM history_chunks WHERE {where}", args)
 
-    def read_file(self, key: str, f: FoundFile, st: os.stat_result) -> int:
-        """Index what was appended to one file; returns the bytes read. If reading
-        fails, what this call wrote since its last commit is rolled back and the
-        exception propagates (the caller skips the file)."""
-        self.begin()
-        # Earlier files' buffered rows go in first, so the savepoint holds this file only.
-        self.flush()
-        self.db.execute("SAVEPOINT file")
-        self.reading = True
-        try:
-            nbytes = self._read_file(key, f, st)
-        except BaseException:
-            self.chunks.clear()
-            self.dirty.clear()
-            self.sessions.clear()  # re-read from the rolled-back rows
-            self.unnamed.pop(self.fid, None)
-            if self.open:
-                self.db.execute("ROLLBACK TO file")
-                self.db.execute("RELEASE file")
-            raise
-        finally:
-            self.reading = False
-        self.db.execute("RELEASE file")
-        return nbytes
+    def rollback(self) -> None:
+        """Undo everything since the last commit, after a file could not be read.
+        The caller reads again the files that commit had not covered yet."""
+        if self.open:
+            self.db.execute("ROLLBACK")
+            self.open = False
+        self.chunks.clear()
+        self.dirty.clear()
+        self.sessions.clear()
+        self.pending = 0
+        if self.unnamed:
+            # Renames held by files whose rows were rolled back come again when
+            # those files are re-read (or not, for the file that failed).
+            marks = ",".join("?" * len(self.unnamed))
+            kept = {
+                r[0]
+                for r in self.db.execute(
+                    f"SELECT id FROM history_files WHERE id IN ({marks})", list(self.unnamed)
+                )
+            }
+            self.unnamed = {fid: v for fid, v in self.unnamed.items() if fid in kept}
 
-    def _read_file(self, key: str, f: FoundFile, st: os.stat_result) -> int:
+    def read_file(self, key: str, f: FoundFile, st: os.stat_result) -> int:
+        """Index what was appended to one file; returns the bytes read."""
         module = importer(f.tool)
         path = Path(f.path)
         rewrites = getattr(module, "rewrites", None)
@@ -228,10 +224,8 @@ class IndexWriter:
             ).fetchone()[0]
             self._set_access(fid, f.access)
             offset, state, session = 0, {}, None
-            self.fid = fid
         else:
             fid, session, offset, state = row[0], row[4], row[5], json.loads(row[6])
-            self.fid = fid
             if whole or row[1] != st.st_ino or st.st_size < offset:
                 self._forget_text(fid, session, state)
                 offset, state = 0, {}
