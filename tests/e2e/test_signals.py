@@ -43,6 +43,8 @@ SAVED = {
     signal.SIGINT: (130, "bridle: interrupted; the session is saved (resume with -c)\n"),
     signal.SIGTERM: (143, "bridle: terminated; the session is saved (resume with -c)\n"),
 }
+# What the result a json reader still gets says about the signal.
+REASON = {signal.SIGINT: "interrupted by the user", signal.SIGTERM: "terminated by SIGTERM"}
 
 
 def make_repo(where: Path) -> Path:
@@ -70,10 +72,10 @@ def run_env(home: Path, base_url: str) -> dict[str, str]:
     return env
 
 
-def argv(wire: str, prompt: str, *extra: str) -> list[str]:
+def argv(wire: str, prompt: str, *extra: str, fmt: str = "json") -> list[str]:
     return [
         sys.executable, "-c", LAUNCH, "-p", prompt, "--model", f"mock/{wire}",
-        "--dangerously-skip-permissions", "--output-format", "json", *extra,
+        "--dangerously-skip-permissions", "--output-format", fmt, *extra,
     ]  # fmt: skip
 
 
@@ -144,7 +146,7 @@ def kill_leftover_group(pidfile: Path) -> None:
 
 
 def interrupt_stalled_run(
-    tmp: Path, wire: str, stall: str, sig: signal.Signals
+    tmp: Path, wire: str, stall: str, sig: signal.Signals, fmt: str = "json"
 ) -> tuple[Path, Path, Path, subprocess.CompletedProcess[str]]:
     """Run until the stall, send `sig`; returns (repo, home, pidfile, finished run)."""
     repo = make_repo(tmp)
@@ -158,7 +160,7 @@ def interrupt_stalled_run(
         second = {"op": "grep", "pattern": "def mean", "delay_ms": 60_000}
     with MockServer(scenario(tmp / "stalled.json", second), workdir=repo) as srv:
         proc = subprocess.Popen(
-            argv(wire, "fix the failing test"),
+            argv(wire, "fix the failing test", fmt=fmt),
             cwd=repo, env=run_env(home, srv.base_url), text=True,
             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
         )  # fmt: skip
@@ -198,13 +200,24 @@ def test_signal_saves_the_session_and_continue_resumes_it(
     finally:
         kill_leftover_group(tmp_path / "bash.pid")
     code, message = SAVED[sig]
-    assert (run.returncode, run.stdout, run.stderr) == (code, "", message)
+    assert (run.returncode, run.stderr) == (code, message)
 
     sid, kinds, verdict = stored(home / "bridle.db")
     assert verdict == "ok"
     # The Bash call was saved before it ran; its result never came.
     saved = ["user", "assistant", "tool_result"] + (["assistant"] if stall == "tool" else [])
     assert kinds == saved
+    # A json reader still gets a result, with the session to resume and the usage so far.
+    cut = json.loads(run.stdout)
+    assert {k: cut[k] for k in ("type", "subtype", "is_error", "session_id", "num_turns")} == {
+        "type": "result",
+        "subtype": "error_during_execution",
+        "is_error": True,
+        "session_id": sid,
+        "num_turns": kinds.count("assistant"),
+    }
+    assert cut["errors"] == [REASON[sig]]
+    assert cut["usage"]["input_tokens"] > 0 and cut["usage"]["output_tokens"] > 0
 
     # Resume with a scenario that no longer stalls: the mock serves the turn that
     # matches the number of tool calls the resumed conversation carries.
@@ -243,3 +256,28 @@ def test_a_signal_during_bash_ends_its_process_group(tmp_path: Path) -> None:
         assert not group_alive(pgid), "the Bash command's process group outlived bridle"
     finally:
         kill_leftover_group(tmp_path / "bash.pid")
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["int", "term"])
+def test_stream_json_ends_with_a_result_line_after_a_signal(
+    tmp_path: Path, sig: signal.Signals
+) -> None:
+    _, home, _, run = interrupt_stalled_run(tmp_path, "anthropic", "model", sig, fmt="stream-json")
+    code, message = SAVED[sig]
+    assert (run.returncode, run.stderr) == (code, message)
+    sid, _, _ = stored(home / "bridle.db")
+    lines = [json.loads(line) for line in run.stdout.splitlines()]
+    assert [(x["type"], x.get("subtype")) for x in lines] == [
+        ("system", "init"),
+        ("assistant", None),
+        ("user", None),
+        ("result", "error_during_execution"),
+    ]
+    result = lines[-1]
+    assert (result["is_error"], result["session_id"], result["num_turns"], result["errors"]) == (
+        True,
+        sid,
+        1,
+        [REASON[sig]],
+    )
+    assert result["usage"]["output_tokens"] > 0

@@ -15,15 +15,15 @@ import json
 import os
 import signal
 import sys
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from bridle.core.errors import BridleError, UsageError
+from bridle.core.errors import UsageError
 from bridle.engine import events as ev
 from bridle.engine.options import SessionOptions
+from bridle.headless.progress import RunProgress
 
 
 class Terminated(BaseException):
@@ -149,7 +149,9 @@ def run_headless(req: RunRequest) -> int:
         report = (
             info.print_config
             if req.opts["print_config"]
-            else info.print_tools if req.opts["print_tools_list"] else info.doctor
+            else info.print_tools
+            if req.opts["print_tools_list"]
+            else info.doctor
         )
         return report(req.options, req.cwd, env, sys.stdout)
     if req.opts.get("setting_sources") is not None:
@@ -161,7 +163,9 @@ def run_headless(req: RunRequest) -> int:
             req.opts["setting_sources"], find_project_root(req.cwd), user_settings_path(env)
         )
     if req.batch_inputs:
-        return _run_batch(req, env)
+        from bridle.headless.batch import Batch
+
+        return Batch(req, env, _run_one).run()
     old = signal.signal(signal.SIGTERM, _raise_terminated)
     try:
         if req.opts["input_format"] == "stream-json":
@@ -182,7 +186,14 @@ def _raise_terminated(signum: int, frame: Any) -> None:
     raise Terminated()
 
 
-def _run_one(req: RunRequest, env: dict[str, str], prompt: str, out: IO[str], err: IO[str]) -> int:
+def _run_one(
+    req: RunRequest,
+    env: dict[str, str],
+    prompt: str,
+    out: IO[str],
+    err: IO[str],
+    progress: RunProgress | None = None,
+) -> int:
     from bridle.engine.setup import open_session
     from bridle.headless.gitdiff import WorkTreeSnapshot
     from bridle.headless.render import make_renderer
@@ -200,8 +211,11 @@ def _run_one(req: RunRequest, env: dict[str, str], prompt: str, out: IO[str], er
             err.write(f"bridle: {warning}\n")
     renderer = make_renderer(o["output_format"], out, err, verbose=o["verbose"], quiet=o["quiet"])
     result: ev.TurnResult | None = None
+    progress = progress if progress is not None else RunProgress()
     try:
+        progress.attach(session)
         for event in _drive(session, ev.UserTurn(text, images)):
+            event = progress.see(event)
             renderer.handle(event)
             if isinstance(event, ev.TurnResult):
                 result = event
@@ -209,6 +223,13 @@ def _run_one(req: RunRequest, env: dict[str, str], prompt: str, out: IO[str], er
         assert result is not None
         # Inside the try: the transcript is read from the still-open store.
         _after_run(req, session, result, snapshot, prompt, out, err)
+    except (KeyboardInterrupt, Terminated) as e:
+        if progress.result is None and o["output_format"] in ("json", "stream-json"):
+            # A reader of json still gets its result, with the session to resume.
+            signum = signal.SIGTERM if isinstance(e, Terminated) else signal.SIGINT
+            renderer.handle(progress.cut_short(signum))
+            renderer.close()
+        raise
     finally:
         session.close()
     return result.exit_code
@@ -278,62 +299,9 @@ def _after_run(
 
 
 def _write(path: str, text: str) -> None:
-    from bridle.tools._files import atomic_write
+    from bridle.store.atomic import atomic_write_text
 
-    atomic_write(Path(path), text.encode())
-
-
-def _run_batch(req: RunRequest, env: dict[str, str]) -> int:
-    """One fresh session per input line; outputs are printed whole, in input order
-    for text, and as each finishes for json/stream-json (one object per line)."""
-    import io
-
-    o = req.opts
-    assert req.prompt is not None
-    lock = threading.Lock()
-    stop = threading.Event()
-    codes: dict[int, int] = {}
-
-    def one(i: int, item: str) -> None:
-        if stop.is_set():
-            return
-        prompt = req.prompt.replace("{{input}}", item)  # type: ignore[union-attr]
-        code = 1
-        for _attempt in range(o["retry"] + 1):
-            buf_out, buf_err = io.StringIO(), io.StringIO()
-            try:
-                code = _run_one(req, env, prompt, buf_out, buf_err)
-            except BridleError as e:
-                buf_err.write(f"bridle: {e}\n")
-                code = e.exit_code
-            if code == 0:
-                break
-        with lock:
-            sys.stdout.write(buf_out.getvalue())
-            sys.stdout.flush()
-            sys.stderr.write(buf_err.getvalue())
-            codes[i] = code
-            if code != 0 and o["bail"]:
-                stop.set()
-
-    from concurrent.futures import ThreadPoolExecutor
-
-    from bridle.config.paths import database_path
-    from bridle.store.db import open_db
-
-    # Create and migrate the database once, before the workers race to.
-    open_db(database_path(env)).close()
-    workers = o["parallel"] or 1
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        list(pool.map(lambda a: one(*a), enumerate(req.batch_inputs)))
-    failed = [i for i, c in codes.items() if c != 0]
-    if len(codes) < len(req.batch_inputs):
-        sys.stderr.write(
-            f"bridle: --bail: stopped after a failure; {len(req.batch_inputs) - len(codes)} items not run\n"
-        )
-    if not failed and len(codes) == len(req.batch_inputs):
-        return 0
-    return 75 if any(codes[i] == 75 for i in failed) else 1
+    atomic_write_text(Path(path), text)
 
 
 def _run_stream_input(req: RunRequest, env: dict[str, str], stdin: IO[str], out: IO[str]) -> int:
