@@ -117,7 +117,7 @@ def test_files_are_fenced_and_images_attached(tmp_path: Path) -> None:
     assert images == [ImagePart("image/png", base64.b64encode(png.read_bytes()).decode())]
     bad = tmp_path / "notes.txt"
     bad.write_text("hi")
-    with pytest.raises(UsageError, match="not an image"):
+    with pytest.raises(UsageError, match="holds text; models accept PNG, JPEG, GIF or WebP"):
         _full_prompt(_request(tmp_path, prompt="x", images=[str(bad)]), "x")
 
 
