@@ -80,8 +80,9 @@ class Settings:
         return node
 
     def redacted(self) -> dict[str, Any]:
-        """The merged data with keys, tokens and secret-looking env values masked
-        (for `--print-config`)."""
+        """The merged data with keys, tokens and secret-looking env values masked,
+        and the password in any `scheme://user:password@host` URL (for
+        `--print-config`)."""
         return _redact(self.data)
 
 
@@ -248,4 +249,15 @@ def _redact(value: Any) -> Any:
         return out
     if isinstance(value, list):
         return [_redact(v) for v in value]
+    if isinstance(value, str) and "@" in value:
+        return _URL_USERINFO.sub(_mask_userinfo, value)
     return value
+
+
+# `scheme://user:password@host`: the password (or a lone token user) is a secret.
+_URL_USERINFO = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)(?P<info>[^/?#@\s]+)@")
+
+
+def _mask_userinfo(m: re.Match[str]) -> str:
+    user, sep, _password = m.group("info").partition(":")
+    return f"{m.group('scheme')}{user}:****@" if sep else f"{m.group('scheme')}****@"

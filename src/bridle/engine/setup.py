@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bridle.core.errors import UsageError
+from bridle.core.errors import UnknownModelError, UsageError, UserError
 from bridle.core.messages import Usage
 from bridle.engine import events as ev
 from bridle.engine.binding import (
@@ -30,6 +30,7 @@ from bridle.engine.binding import (
     choose_accounts,
     default_model,
     keys_of,
+    prices_known,
     rotation,
 )
 from bridle.engine.dispatch import Dispatcher
@@ -156,22 +157,37 @@ def _open(
     store: Any,
     undo: contextlib.ExitStack,
 ) -> OpenSession:
+    from bridle.config.paths import bridle_home
     from bridle.engine.context import build_system_prompt, git_info
+    from bridle.store.lease import acquire
 
     accounts = choose_accounts(options.accounts, settings, env)
     keys = keys_of(accounts[0], env) if accounts else None
     account = options.accounts[0] if options.accounts else None
     git = git_info(cwd)
     warnings = list(settings.warnings)
-    record, _ = _find_resumed(options, store, cwd, git, settings, env)
-    spec = options.model or default_model(settings, env)
+    record, recorded_model = _find_resumed(options, store, cwd, git, settings, env)
+    spec = options.model or recorded_model or default_model(settings, env)
     mock_server = None
     if spec.split("/", 1)[0] == "mock" and not env.get("BRIDLE_MOCK_BASE_URL"):
         mock_server = _start_mock(settings, env, cwd)
         undo.callback(mock_server.stop)
         env["BRIDLE_MOCK_BASE_URL"] = mock_server.base_url
-    binding = bind_model(spec, settings, env, keys)
+    try:
+        binding = bind_model(spec, settings, env, keys)
+    except UnknownModelError as e:
+        if options.model or recorded_model is None:
+            raise
+        raise UsageError(
+            f"the session was using the model {recorded_model!r}, which bridle cannot resolve "
+            f"({e}); pass --model provider/model to continue it with another model"
+        ) from e
     max_cost = options.max_cost_usd or settings.get("max_cost")
+    if max_cost is not None and not prices_known(spec, settings, env):
+        warnings.append(
+            f"prices for {spec} are unknown; --max-cost ${float(max_cost):g} "
+            "cannot be enforced (costs count as 0)"
+        )
 
     history = None
     if options.resume and options.resume.partition(":")[0] in _FOREIGN:
@@ -186,11 +202,17 @@ def _open(
     if record is not None:
         if options.fork:
             record = store.fork(record.id)
+        lease = acquire(bridle_home(env), record.id)
+        undo.callback(lease.release)
+        if (record.model, record.provider) != (binding.name, binding.provider):
+            record = store.update(record.id, model=binding.name, provider=binding.provider)
         history = store.rebuild_messages(record.id)
     else:
         record = store.create(
             binding.name, binding.provider, str(cwd), git_branch=git.branch, account=account
         )
+        lease = acquire(bridle_home(env), record.id)
+        undo.callback(lease.release)
 
     system = build_system_prompt(
         cwd, env, now=_dt.datetime.now().astimezone(), git=git,
@@ -222,7 +244,7 @@ def _open(
     )  # fmt: skip
     return OpenSession(
         engine, record, store, store.conn, binding.name, started, mock_server, warnings,
-        policy=policy, settings=settings,
+        lease=lease, policy=policy, settings=settings,
     )  # fmt: skip
 
 
@@ -239,17 +261,32 @@ def _find_resumed(
     if options.resume:
         ref = options.resume.strip()
         if ref.partition(":")[0] in _FOREIGN:
-            return None, None
-        record = store.get(ref)
+            return None, _foreign_model(store.conn, ref, env)
+        try:
+            record = store.get(ref)
+        except UserError as e:  # unknown or ambiguous: the argument is wrong
+            raise UsageError(str(e)) from e
         return record, record.model or None
     if options.continue_latest:
-        record = store.latest_for_cwd(str(cwd))
+        # The project's latest session, wherever in the project it was started.
+        root = git.root or settings.project_root or cwd
+        record = store.latest_within(str(root))
         if record is None:
             raise UsageError(
-                f"no earlier bridle session in {cwd} to continue; start one without -c"
+                f"no earlier bridle session in {root} to continue; start one without -c"
             )
         return record, record.model or None
     return None, None
+
+
+def _foreign_model(conn: sqlite3.Connection, ref: str, env: Mapping[str, str]) -> str | None:
+    """The model another tool's session recorded, if the index knows it."""
+    from bridle.history.fresh import Freshness, ensure_fresh
+    from bridle.history.search import find_session
+
+    ensure_fresh(conn, env, Freshness.from_env(env))
+    found = [s for s in find_session(conn, ref) if s.tool in _FOREIGN]
+    return found[0].model or None if len(found) == 1 else None
 
 
 def _tool_context(
@@ -277,7 +314,8 @@ def _remember_reads(history: list[Any], ctx: Any) -> None:
     successful Read/Write/Edit calls in the history (Edit's exact-match rule still
     guards against files that changed in between)."""
     from bridle.core.messages import ToolResultPart, ToolUsePart
-    from bridle.tools._files import record_read
+    from bridle.tools.files import record_read
+    from bridle.tools.names import FILE_PATH_TOOLS
 
     ok = {
         p.tool_use_id
@@ -290,7 +328,7 @@ def _remember_reads(history: list[Any], ctx: Any) -> None:
             if (
                 isinstance(p, ToolUsePart)
                 and p.id in ok
-                and p.name in ("Read", "Write", "Edit", "MultiEdit")
+                and p.name in FILE_PATH_TOOLS
                 and isinstance(p.input, dict)
                 and isinstance(p.input.get("file_path"), str)
             ):

@@ -21,6 +21,7 @@ from dataclasses import dataclass, fields
 from datetime import UTC, datetime
 from typing import Any
 
+from bridle.core import jsontext
 from bridle.core.errors import UserError
 from bridle.core.messages import Message, Usage
 from bridle.store.conversation import (
@@ -34,7 +35,8 @@ from bridle.store.conversation import (
 )
 from bridle.store.db import write_transaction
 
-_dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+# Lone surrogates (a file name that is not UTF-8) are stored as `\udcXX` escapes.
+_dumps = jsontext.dumps
 
 _EDITABLE = frozenset({"title", "status", "model", "provider", "git_branch", "account"})
 
@@ -164,6 +166,18 @@ class SessionStore:
             f"SELECT {_COLUMNS} FROM sessions WHERE cwd = ?"
             " ORDER BY updated_at DESC, rowid DESC LIMIT 1",
             (str(cwd),),
+        ).fetchone()
+        return SessionRecord(*row) if row else None
+
+    def latest_within(self, root: str) -> SessionRecord | None:
+        """The latest session whose cwd is `root` or any directory under it."""
+        root = str(root).rstrip("/") or "/"
+        prefix = root if root == "/" else root + "/"
+        # `/` sorts just before `0`: the range is every path under `prefix`.
+        row = self.conn.execute(
+            f"SELECT {_COLUMNS} FROM sessions WHERE cwd = ? OR (cwd >= ? AND cwd < ?)"
+            " ORDER BY updated_at DESC, rowid DESC LIMIT 1",
+            (root, prefix, prefix[:-1] + "0"),
         ).fetchone()
         return SessionRecord(*row) if row else None
 
