@@ -9,9 +9,11 @@ Grammar (as Codex's `apply-patch/src/parser.rs`):
     @@ [context line]          ` ctx`, `-old`, `+new` lines; `*** End of File`
     *** End Patch
 
-Parsing is lenient in the same ways as Codex: surrounding whitespace and a
-heredoc wrapper (`<<'EOF'` ... `EOF`) are ignored, the first chunk of an update
-may omit `@@`, and an empty line inside a chunk is an empty context line.
+Parsing is lenient in the same ways as Codex: whitespace around the markers and
+file headers, and a heredoc wrapper (`<<'EOF'` ... `EOF`, also after the
+`apply_patch` command word) are ignored; blank lines before an update's first
+chunk (and after `*** End of File`) separate chunks; the first chunk of an
+update may omit `@@`; an empty line inside a chunk is an empty context line.
 `seek_sequence` finds a chunk's lines with Codex's cascade: exact, then ignoring
 trailing whitespace, then surrounding whitespace, then with typographic
 punctuation normalised to ASCII. This module does no I/O; `apply_patch` does.
@@ -19,6 +21,7 @@ punctuation normalised to ASCII. This module does no I/O; `apply_patch` does.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -32,6 +35,10 @@ ADD, DELETE, UPDATE, MOVE = (
     "*** Move to: ",
 )
 EOF_MARK = "*** End of File"
+
+# `<<'EOF'`, as a model writes it for a shell, optionally after the command word
+# Codex's shell form uses (`apply_patch <<'EOF'`); group 1 is the delimiter.
+_HEREDOC = re.compile(r"(?:(?:apply_patch|applypatch)\s+)?<<-?\s*['\"]?(\w+)['\"]?")
 
 
 @dataclass
@@ -55,11 +62,8 @@ class Hunk:
 def parse_patch(text: str) -> list[Hunk]:
     lines = text.strip().split("\n")
     lines = [line.removesuffix("\r") for line in lines]
-    if (
-        len(lines) >= 2
-        and lines[0].startswith("<<")
-        and lines[-1].strip() == lines[0][2:].strip("'\" ")
-    ):
+    heredoc = _HEREDOC.fullmatch(lines[0].strip()) if len(lines) >= 2 else None
+    if heredoc and lines[-1].strip() == heredoc.group(1):
         lines = lines[1:-1]
     if not lines or lines[0].strip() != BEGIN:
         raise ToolError(f"the patch must start with '{BEGIN}'.")
@@ -108,6 +112,9 @@ def _parse_chunks(body: list[str], i: int, hunk: Hunk) -> int:
     chunk: Chunk | None = None
     while i < len(body):
         line = body[i]
+        if chunk is None and not line.strip():
+            i += 1  # a blank line between chunks, not an empty context line
+            continue
         if line.startswith("*** ") and line.strip() != EOF_MARK:
             break  # the next hunk header
         if line.strip() == EOF_MARK:
