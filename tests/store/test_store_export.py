@@ -172,3 +172,22 @@ def test_export_format_from_suffix_or_error(store: SessionStore, tmp_path: Path)
         "bridle.db-wal",
         "s.jsonl",
     ]
+
+
+@pytest.mark.parametrize(
+    ("model", "provider", "shown"),
+    [
+        ("mock/claude", "mock", "mock/claude"),  # the spec names the provider: once
+        ("anthropic/claude-sonnet-4-5", "anthropic", "anthropic/claude-sonnet-4-5"),
+        ("deepseek-chat", "deepseek", "deepseek/deepseek-chat"),  # a bare id gains it
+        ("openrouter/openai/gpt-5", "openrouter", "openrouter/openai/gpt-5"),
+    ],
+)
+def test_markdown_names_the_provider_once(
+    store: SessionStore, model: str, provider: str, shown: str
+) -> None:
+    sid = store.create(model, provider, "/w").id
+    md = render(store, sid, "markdown")
+    assert [line for line in md.splitlines() if line.startswith("| Model |")] == [
+        f"| Model | {shown} |"
+    ]

@@ -115,10 +115,18 @@ def _json_line(obj: dict[str, Any]) -> str:
     return jsontext.dumps(obj) + "\n"
 
 
+def model_label(provider: str, model: str) -> str:
+    """`provider/model`, once: a session records the model as it was asked for,
+    which usually names its provider already (`mock/claude`)."""
+    if not provider or model == provider or model.startswith(provider + "/"):
+        return model
+    return f"{provider}/{model}"
+
+
 def _metadata(r: SessionRecord) -> list[str]:
     rows = [
         ("Session", f"`{r.id}`"),
-        ("Model", f"{r.provider}/{r.model}"),
+        ("Model", model_label(r.provider, r.model)),
         ("Directory", f"`{r.cwd}`"),
         ("Branch", f"`{r.git_branch}`" if r.git_branch else None),
         ("Account", r.account),
