@@ -625,7 +625,7 @@ def test_default_account_keys_are_used_without_account_flag(tmp_path: Path) -> N
         args = ["-p", "fix", "--model", "lab/some-model", "--settings", settings, "--output-format", "json",
                 "--dangerously-skip-permissions"]  # fmt: skip
         missing = bridle(args, repo)
-        assert missing.returncode == 1 and "LAB_KEY" in missing.stderr
+        assert missing.returncode == 64 and "LAB_KEY" in missing.stderr
         # A custom provider whose key only the (default) account holds.
         assert bridle(["accounts", "add", "work"], repo).returncode == 0
         assert bridle(["accounts", "use", "work"], repo).returncode == 0

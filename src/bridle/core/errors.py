@@ -4,8 +4,8 @@
     ├── UserError                  the user must act: print the fix-it message, exit
     │   ├── UsageError             bad flags or arguments (exit 64)
     │   ├── ConfigError            a settings file or key is wrong (names file and key)
-    │   ├── UnknownModelError      a model string resolves to nothing (lists close matches)
-    │   └── MissingKeyError        no API key (names the env var and `bridle accounts keys set`)
+    │   ├── UnknownModelError      a model string resolves to nothing (close matches; exit 64)
+    │   └── MissingKeyError        no API key (the env var, `bridle accounts keys set`; exit 64)
     ├── ProviderError              a model call failed after retries; the turn aborts
     │   ├── ProviderHTTPError      a non-2xx answer (status, type, message)
     │   │   ├── AuthenticationError    401/403: never retried
@@ -63,6 +63,9 @@ class ConfigError(UserError):
 
 
 class UnknownModelError(UserError):
+    # The --model argument (or the "model" setting) is wrong: a usage error.
+    exit_code = 64
+
     def __init__(self, model: str, suggestions: list[str] | None = None):
         self.model = model
         self.suggestions = suggestions or []
@@ -74,6 +77,9 @@ class UnknownModelError(UserError):
 
 
 class MissingKeyError(UserError):
+    # Checked before any request is sent, like a bad flag: a usage error.
+    exit_code = 64
+
     def __init__(self, provider: str, env_vars: list[str]):
         self.provider = provider
         self.env_vars = env_vars
