@@ -255,7 +255,8 @@ def _redact(value: Any) -> Any:
 
 
 # `scheme://user:password@host`: the password (or a lone token user) is a secret.
-_URL_USERINFO = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)(?P<info>[^/?#@\s]+)@")
+# The userinfo runs to the authority's last `@`: a typed password may hold one.
+_URL_USERINFO = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)(?P<info>[^/?#\s]+)@")
 
 
 def _mask_userinfo(m: re.Match[str]) -> str:
