@@ -3,16 +3,20 @@
 The index is brought up to date first (as for `bridle sessions`); the picker
 (`bridle.tui.recall`) returns the chosen session once the terminal is restored,
 and it is resumed in its own tool, directory and account exactly as
-`bridle sessions resume` does. Textual is imported only here.
+`bridle sessions resume` does. Textual is imported only here. The picker needs
+a terminal on both stdin and stdout: without one it is refused (exit 64) before
+the index is touched, pointing at `bridle sessions list` and `sessions search`.
 """
 
 from __future__ import annotations
 
 import os
+import sys
 
 import click
 
 from bridle.cli.sessions import TOOL_CHOICES, _open, run_resume
+from bridle.core.errors import UsageError
 
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})
@@ -27,6 +31,12 @@ from bridle.cli.sessions import TOOL_CHOICES, _open, run_resume
 )
 def recall(tool: str | None, account: str | None, dry_run: bool) -> None:
     """Pick a past session (↑↓ Enter, / search, p preview, f tool, s sort, b star, q quit)."""
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        # Textual would draw into a pipe and wait forever for keys that never come.
+        raise UsageError(
+            "recall is an interactive picker and needs a terminal (stdin and stdout); "
+            "from a script or a pipe use `bridle sessions list` or `bridle sessions search WORDS`"
+        )
     from bridle.history.roots import account_names
     from bridle.tui.recall import TOOL_CYCLE, RecallApp
 
