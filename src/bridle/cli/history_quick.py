@@ -6,6 +6,8 @@ budget on a small machine), so the `bridle` entry point may hand
 command (query words, `--tool`, `--account`, `--project`, `--since`, `--until`,
 `--role`, `--starred`, `-n/--limit`, `--json`, in `--opt value` or `--opt=value`
 form), prints exactly what the Click command prints, and returns the exit code.
+A `-word` is a query word (an exclusion), as in the Click command; only `-n`
+(`-n 5`, `-n5`) and `-h` are short options.
 It returns None — and prints nothing — for anything it does not handle (help,
 an unknown or invalid option, no index built yet), so the caller falls back to
 the Click command, which owns usage errors and the first-index progress bar.
@@ -42,7 +44,12 @@ def parse(argv: list[str]) -> tuple[list[str], dict[str, str], set[str]] | None:
         if arg == "--":
             words.extend(args)
             break
-        if arg.startswith("-") and arg != "-":
+        if arg.startswith("-") and not arg.startswith("--") and arg not in ("-n", "-h"):
+            if arg.startswith("-n") and arg[2:].isdigit():
+                values["--limit"] = arg[2:]  # -n5
+            else:
+                words.append(arg)  # `-word` excludes a word; `-` alone is no word
+        elif arg.startswith("-"):
             name, eq, value = arg.partition("=")
             if name in _FLAGS and not eq:
                 flags.add(name)

@@ -153,8 +153,42 @@ def list_cmd(tool: str | None, account: str | None, project: str | None, since: 
         )
 
 
-@sessions.command("search")
-@click.argument("query", nargs=-1, required=True)
+class _SearchCommand(click.Command):
+    """A command whose `-word` arguments are query words (exclusions), not options.
+
+    Click alone reads `-approach` as the short options `-a -p -p …` (and the `h` in
+    it as `--help`); `ignore_unknown_options` does not help, since `-n`/`-h` are
+    known. So only the command's real options (`-n 5`, `-n5`, `-h`, `--tool x`,
+    `--limit=5`) stay options; every other argument is moved behind a `--`, in order.
+    An unknown `--option` stays an option, so Click names it as a usage error."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        takes_value: dict[str, bool] = {}
+        for param in self.get_params(ctx):
+            if isinstance(param, click.Option):
+                for name in (*param.opts, *param.secondary_opts):
+                    takes_value[name] = not (param.is_flag or param.count)
+        options: list[str] = []
+        words: list[str] = []
+        rest = iter(args)
+        for arg in rest:
+            if arg == "--":
+                words.extend(rest)
+                break
+            if arg.startswith("--") or arg in takes_value:
+                options.append(arg)
+                value = next(rest, None) if takes_value.get(arg) else None
+                if value is not None:
+                    options.append(value)
+            elif takes_value.get(arg[:2]) and arg[2:].isdigit():
+                options.append(arg)  # -n5
+            else:
+                words.append(arg)
+        return super().parse_args(ctx, [*options, "--", *words] if words else options)
+
+
+@sessions.command("search", cls=_SearchCommand)
+@click.argument("query", nargs=-1, required=True, type=click.UNPROCESSED)
 @_filter_options
 @click.option("--role", type=click.Choice(ROLES), help="Match only user, assistant or tool text.")
 def search_cmd(query: tuple[str, ...], tool: str | None, account: str | None, project: str | None,

@@ -1,8 +1,10 @@
 """Query the history index: full-text search with BM25 and snippets, lists, lookups.
 
-`fts_query` turns what a user typed into safe FTS5 syntax: bare words and
-`"quoted phrases"` match as phrases, `word*` is a prefix, `OR` and a leading `-`
-(NOT) pass through, and nothing the user types can be an FTS5 syntax error.
+`split_query` turns what a user typed into safe FTS5 syntax: bare words and
+`"quoted phrases"` match as phrases, `word*` is a prefix, `OR` passes through,
+and nothing the user types can be an FTS5 syntax error. A leading `-` excludes
+a word from the whole session: a session holding it in any chunk is left out
+(one `NOT IN` subquery over the excluded words' chunks, not a per-chunk `NOT`).
 `search` ranks chunks with `bm25()` (user text weighs most), keeps each
 session's best chunk, and cuts a snippet around the first match, marking every
 match in it (finding the words the way the unicode61 tokenizer split them, which
@@ -165,10 +167,10 @@ def _words(body: str) -> list[str]:
     return words
 
 
-def fts_query(text: str) -> str:
-    """User query → FTS5 MATCH expression; empty when nothing searchable is left."""
+def _split(text: str) -> tuple[list[str], list[str]]:
+    """The query's FTS5 terms (with `OR`s between them) and its excluded terms."""
     terms: list[str] = []
-    pending_not = False
+    excluded: list[str] = []
     for raw in _tokens(text):
         if raw == "OR":
             if terms and terms[-1] != "OR":
@@ -182,23 +184,46 @@ def fts_query(text: str) -> str:
         if not any(_is_word(c) for c in body):
             continue
         term = '"' + body.replace('"', '""') + '"' + ("*" if prefix else "")
-        if negate:
-            pending_not = True
-            terms.append("NOT " + term)
-        else:
-            terms.append(term)
+        (excluded if negate else terms).append(term)
     while terms and terms[-1] == "OR":
         terms.pop()
-    while terms and (terms[0] == "OR" or terms[0].startswith("NOT ")):
-        terms.pop(0)  # FTS5's NOT is binary: a query cannot start with it
-    if pending_not:
-        # `a NOT b c` must read as `(a c) NOT b`: put negations last.
-        positive = [t for t in terms if not t.startswith("NOT ")]
-        negative = [t for t in terms if t.startswith("NOT ")]
-        if not positive:
-            return ""
-        return "(" + " ".join(positive) + ") " + " ".join(negative)
+    while terms and terms[0] == "OR":
+        terms.pop(0)
+    return terms, excluded
+
+
+def split_query(text: str) -> tuple[str, str]:
+    """User query → (MATCH expression a session must hold, MATCH expression of the
+    excluded words: a session holding any of them anywhere is left out). Either
+    may be empty."""
+    terms, excluded = _split(text)
+    return " ".join(terms), " OR ".join(excluded)
+
+
+def fts_query(text: str) -> str:
+    """User query → one FTS5 MATCH expression (exclusions as a trailing `NOT`, which
+    FTS5 applies per chunk); empty when nothing searchable is left. `search`
+    excludes per session instead, through `split_query`."""
+    terms, excluded = _split(text)
+    if not terms:
+        return ""
+    if excluded:
+        # `a NOT b c` must read as `(a c) NOT b`: negations go last.
+        return "(" + " ".join(terms) + ") " + " ".join("NOT " + t for t in excluded)
     return " ".join(terms)
+
+
+def _excluding(column: str, exclude: str, args: list[object]) -> str:
+    """SQL keeping only rows whose `column` (a chunk id) belongs to no session
+    holding an excluded word: one subquery, evaluated once."""
+    if not exclude:
+        return ""
+    args.append(exclude)
+    return (
+        f" AND {column} NOT IN (SELECT id FROM history_chunks WHERE session IN"
+        " (SELECT session FROM history_chunks WHERE id IN"
+        " (SELECT rowid FROM history_fts WHERE history_fts MATCH ?)))"
+    )
 
 
 def _where(f: Filters, args: list[object]) -> str:
@@ -290,15 +315,18 @@ def search(
 ) -> list[Hit]:
     """Sessions matching `query`, best first, each with a snippet of its best chunk."""
     filters = filters or Filters()
-    match = fts_query(query)
+    match, exclude = split_query(query)
     if not match:
         return []
     if filters.role in ROLES:
         match = "{" + str(filters.role) + "} : (" + match + ")"
+        if exclude:
+            exclude = "{" + str(filters.role) + "} : (" + exclude + ")"
     args: list[object] = [match]
     where = _where(filters, args)
     ranking = f"bm25(history_fts, {WEIGHTS[0]}, {WEIGHTS[1]}, {WEIGHTS[2]})"
     if where:
+        where += _excluding("c.id", exclude, args)
         sql = (
             f"SELECT c.session, {ranking} AS score, c.id FROM history_fts"
             " JOIN history_chunks c ON c.id = history_fts.rowid JOIN history_sessions s ON s.id = c.session"
@@ -317,6 +345,7 @@ def search(
             args.append(cap[0])
         else:
             match_where = ""
+        match_where += _excluding("rowid", exclude, args)
         # Rank in the FTS table alone and look up only the winners' sessions:
         # joining every match first costs more than the ranking itself.
         sql = (
