@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -99,7 +100,7 @@ def test_serve_reports_a_bad_scenario_with_file_and_turn(tmp_path: Path) -> None
     assert done.returncode == 1
     assert done.stdout == ""
     assert done.stderr.strip() == (
-        f"bridle: {bad}: turns[1]: unknown op 'teleport'; use one of read, write, edit, bash, grep, glob, final"
+        f"bridle: {bad}: turns[1]: unknown op 'teleport'; use one of read, write, edit, bash, grep, glob, final, call"
     )
 
 
@@ -186,3 +187,21 @@ def test_serve_logs_a_violation_reason_on_stderr_and_in_the_log(tmp_path: Path) 
     assert err == f"bridle mock: 400 anthropic-messages /v1/messages: {reason}\n"
     [entry] = [json.loads(line) for line in log.read_text().splitlines()]
     assert (entry["status"], entry["violation"], entry["tools"]) == (400, reason, ["Glob"])
+
+
+@pytest.mark.parametrize(
+    ("turn", "message"),
+    [
+        ({"op": "call"}, "op 'call' needs a string field 'tool'"),
+        (
+            {"op": "call", "tool": "Skill", "input": "{nope"},
+            "`input` must be a JSON object as text",
+        ),
+        ({"op": "call", "tool": "Skill", "input": "[1]"}, "`input` must be a JSON object as text"),
+    ],
+)
+def test_a_call_turn_is_checked(tmp_path: Path, turn: dict[str, Any], message: str) -> None:
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"turns": [turn]}))
+    done = bridle("mock", "check", str(bad))
+    assert done.returncode == 1 and message in done.stderr

@@ -7,7 +7,9 @@ Precedence, highest first (ARCHITECTURE.md):
     local        <project>/.bridle/settings.local.json
     project      <project>/.bridle/settings.json
     user         $BRIDLE_HOME/settings.json (default ~/.bridle/settings.json)
-    claude       <project>/.claude/settings.json, only `permissions`, `hooks`, `env`
+    claude-local <project>/.claude/settings.local.json   (Claude Code's files: only
+    claude       <project>/.claude/settings.json          the keys in CLAUDE_KEYS,
+    claude-user  ~/.claude/settings.json                  such as permissions, hooks)
 
 `<project>` is the nearest ancestor of the cwd holding `.git`, else the cwd.
 
@@ -36,12 +38,23 @@ from pathlib import Path
 from typing import Any
 
 from bridle.config.jsonc import expand_vars, parse_jsonc
-from bridle.config.paths import managed_settings_path, user_settings_path
+from bridle.config.paths import managed_settings_path, user_home, user_settings_path
 from bridle.config.schema import validate
 from bridle.core.errors import ConfigError
 
 NO_EXPAND = frozenset({"hooks", "permissions", "verify", "statusLine", "apiKeyHelper"})
-CLAUDE_KEYS = ("permissions", "hooks", "env")
+CLAUDE_KEYS = (
+    "permissions",
+    "hooks",
+    "env",
+    "disableAllHooks",
+    "outputStyle",
+    "enabledPlugins",
+    "enableAllProjectMcpServers",
+    "enabledMcpjsonServers",
+    "disabledMcpjsonServers",
+    "statusLine",
+)
 _CONCAT = {("permissions", "allow"), ("permissions", "ask"), ("permissions", "deny")}
 _CONCAT.add(("permissions", "additionalDirectories"))
 _SECRET = re.compile(
@@ -54,7 +67,7 @@ _SECRET = re.compile(
 class Layer:
     """One settings source after parsing and expansion."""
 
-    name: str  # managed | cli | local | project | user | claude
+    name: str  # managed | cli | local | project | user | claude-local | claude | claude-user
     source: str  # the file path, or "cli"
     data: dict[str, Any]
 
@@ -144,10 +157,18 @@ def load_settings(
     warnings: list[str] = []
     layers: list[Layer] = []  # lowest first
 
-    claude = _read_layer("claude", root / ".claude" / "settings.json", env, expand=False)
-    if claude is not None:
-        picked = {k: v for k, v in claude.data.items() if k in CLAUDE_KEYS}
-        layers.append(Layer("claude", claude.source, picked))
+    # Claude Code's own files, lowest first: a user's hooks, rules and style apply.
+    for name, path in (
+        ("claude-user", user_home(env) / ".claude" / "settings.json"),
+        ("claude", root / ".claude" / "settings.json"),
+        ("claude-local", root / ".claude" / "settings.local.json"),
+    ):
+        if name == "claude-user" and _same_file(path, root / ".claude" / "settings.json"):
+            continue  # the project is $HOME itself
+        claude = _read_layer(name, path, env, expand=False)
+        if claude is not None:
+            picked = {k: v for k, v in claude.data.items() if k in CLAUDE_KEYS}
+            layers.append(Layer(name, claude.source, picked))
     for name, path in (
         ("user", user_file),
         ("project", root / ".bridle" / "settings.json"),

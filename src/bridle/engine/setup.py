@@ -73,6 +73,16 @@ class OpenSession:
     lease: Any = None  # store.lease.SessionLease, released on close
     policy: Any = None  # the running policy.engine.PermissionPolicy
     settings: Any = None  # the merged config.settings.Settings
+    extensions: Any = None  # engine.extensions.Extensions: skills, commands, style
+
+    def expand_prompt(self, text: str) -> str:
+        """A `/command args` prompt expanded (see `engine.extensions.expand_prompt`)."""
+        from bridle.engine.extensions import expand_prompt
+
+        if self.extensions is None or not text.startswith("/"):
+            return text
+        ctx = self.engine.dispatcher.ctx
+        return expand_prompt(text, self.extensions, policy=self.policy, ctx=ctx)
 
     def transcript_markdown(self) -> str:
         from bridle.store.export import render
@@ -159,6 +169,7 @@ def _open(
 ) -> OpenSession:
     from bridle.config.paths import bridle_home
     from bridle.engine.context import build_system_prompt, git_info
+    from bridle.engine.extensions import load_extensions, skill_tool, system_additions
     from bridle.store.lease import acquire
 
     accounts = choose_accounts(options.accounts, settings, env)
@@ -214,9 +225,16 @@ def _open(
         lease = acquire(bridle_home(env), record.id)
         undo.callback(lease.release)
 
+    ext = load_extensions(cwd, git.root or settings.project_root, env, settings)
+    warnings += ext.warnings()
+    style_base, additions = system_additions(ext, settings.get("context_window"))
+    skill = skill_tool(ext)
+    if skill is not None and (options.tools is None or "Skill" in options.tools):
+        tools = [*tools, skill]
     system = build_system_prompt(
         cwd, env, now=_dt.datetime.now().astimezone(), git=git,
-        system_prompt=options.system_prompt, append=list(options.append_system_prompt),
+        system_prompt=options.system_prompt if options.system_prompt is not None else style_base,
+        append=[*additions, *options.append_system_prompt],
     )  # fmt: skip
     ctx = _tool_context(cwd, env, settings, record.id, [Path(r) for r in policy.roots[1:]])
     if history:
@@ -244,7 +262,7 @@ def _open(
     )  # fmt: skip
     return OpenSession(
         engine, record, store, store.conn, binding.name, started, mock_server, warnings,
-        lease=lease, policy=policy, settings=settings,
+        lease=lease, policy=policy, settings=settings, extensions=ext,
     )  # fmt: skip
 
 

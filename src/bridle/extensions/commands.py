@@ -84,7 +84,8 @@ class Commands:
         hint = f"; did you mean {', '.join('/' + c for c in close)}?" if close else ""
         raise UsageError(
             f"/{name} is not a command{hint} Commands come from .claude/commands/*.md, "
-            "~/.claude/commands/*.md, skills and plugins"
+            "~/.claude/commands/*.md, skills and plugins; to send the text as it is, start "
+            "it with a space"
         )
 
 

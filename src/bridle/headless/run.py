@@ -209,6 +209,11 @@ def _run_one(
     if not o["quiet"]:
         for warning in session.warnings:
             err.write(f"bridle: {warning}\n")
+    try:
+        text = session.expand_prompt(text)  # `/command args`: the command's prompt
+    except BaseException:
+        session.close()
+        raise
     renderer = make_renderer(o["output_format"], out, err, verbose=o["verbose"], quiet=o["quiet"])
     result: ev.TurnResult | None = None
     progress = progress if progress is not None else RunProgress()

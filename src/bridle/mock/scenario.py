@@ -25,6 +25,8 @@ OPS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "grep": (("pattern",), ("path",)),
     "glob": (("pattern",), ()),
     "final": ((), ("text",)),
+    # Any tool the client offers, by its exact name (`input`: a JSON object as text).
+    "call": (("tool",), ("input",)),
 }
 FAULT_KINDS = ("429", "500", "529", "cut", "stall", "malformed")
 
@@ -149,6 +151,13 @@ def _parse_turn(raw: Any, index: int, source: str) -> Turn:
         args[key] = raw[key]
     if op in ("read", "write", "edit") and not args["path"]:
         raise fail("`path` must not be empty")
+    if op == "call":
+        try:
+            parsed = json.loads(args.get("input") or "{}")
+        except json.JSONDecodeError as e:
+            raise fail(f"`input` must be a JSON object as text ({e.msg})") from e
+        if not isinstance(parsed, dict):
+            raise fail('`input` must be a JSON object as text, e.g. "{\\"skill\\": \\"pdf\\"}"')
     if op == "edit" and not args["old"]:
         raise fail("`old` must not be empty: it is the text the edit replaces")
     say = raw.get("say")

@@ -112,10 +112,12 @@ class MockServer:
         replay: Cassette | str | Path | None = None,
         stall_seconds: float = 600.0,
         report: Callable[[str], None] | None = None,
+        keep_bodies: bool = False,
     ):
         """`report`, when given, is called with one line per invariant violation
         and per request the server itself failed on (`bridle mock serve` prints
-        them on stderr); every request also lands in `requests` and `log_path`."""
+        them on stderr); every request also lands in `requests` and `log_path`
+        (with its parsed JSON body under "body" when `keep_bodies`, for tests)."""
         if isinstance(scenario, str | Path):
             scenario = load_scenario(scenario)
         if record_url and not cassette:
@@ -138,6 +140,7 @@ class MockServer:
         self.stall_seconds = stall_seconds
         self._report = report
         self.requests: list[dict[str, Any]] = []
+        self.keep_bodies = keep_bodies
         self.violations: list[str] = []
         self._attempts: OrderedDict[tuple[int, str], int] = OrderedDict()
         self._http = HttpServer(self._handle, host, port)
@@ -258,6 +261,8 @@ class MockServer:
             body = json.loads(req.body or b"{}")
             if not isinstance(body, dict):
                 raise ValueError("top level is not an object")
+            if self.keep_bodies:
+                entry["body"] = body
         except ValueError as e:
             await self._fail(
                 resp, entry, wire, 400, f"request body is not a JSON object ({e})", violation=True

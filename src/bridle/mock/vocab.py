@@ -13,6 +13,7 @@ wire encoders turn the result into bytes.
 
 from __future__ import annotations
 
+import json
 import os
 import shlex
 from collections.abc import Callable
@@ -52,6 +53,12 @@ Builder = Callable[[dict[str, str], _Ctx], dict[str, Any] | None]
 def plan_call(turn: Turn, tools: dict[str, dict[str, Any]], cwd: str | None) -> ToolCall:
     """The tool call that performs `turn` with the client's tools."""
     ctx = _Ctx(tools, cwd)
+    if turn.op == "call":
+        name = turn.args["tool"]
+        if name not in tools:
+            offered = ", ".join(sorted(tools)) or "none"
+            raise NoToolError(f"the client offers no tool named {name!r} (offered: {offered})")
+        return ToolCall(name, json.loads(turn.args.get("input") or "{}"))
     for name, build in _CANDIDATES[turn.op]:
         if name in tools:
             args = build(turn.args, ctx)

@@ -1,0 +1,170 @@
+"""What Claude Code's extension files add to a session: skills, commands, styles.
+
+`load_extensions` gathers the skills, slash commands, agent definitions and the
+output style a session in `cwd` sees (see `bridle.extensions`), with every file
+that was skipped and why, for the front end to show. `system_additions` is what
+they add to the system prompt (the skill listing within its budget, the output
+style), and `skill_tool` the Skill tool when there is a skill the model may
+load. `expand_prompt` turns a `/name args` prompt into the command's expanded
+text before the turn starts; its `!` commands run in the project directory
+only when the permission rules, widened by the command's own `allowed-tools`,
+allow them, and a refusal stops the expansion with the reason. Nothing here
+prints, and a session with no extension folders costs only a few `stat` calls.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bridle.core.errors import UsageError
+
+# The prompt bridle's coding instructions give way to under a custom style
+# without `keep-coding-instructions` (as Claude Code's own styles do).
+STYLE_BASE = (
+    "You are bridle, an agent that helps the user with their tasks in this project, "
+    "using the tools available. Follow the output style below."
+)
+SHELL_TIMEOUT_S = 120
+DEFAULT_WINDOW = 200_000
+
+
+@dataclass
+class Extensions:
+    skills: dict[str, Any] = field(default_factory=dict)  # name -> extensions.skills.Skill
+    commands: Any = None  # extensions.commands.Commands
+    agents: Any = None  # extensions.agents.Agents
+    style: Any = None  # extensions.styles.OutputStyle | None
+    problems: list[str] = field(default_factory=list)  # skipped files, for the user
+
+    def warnings(self) -> list[str]:
+        return [f"skipped {p}" for p in self.problems]
+
+
+def load_extensions(
+    cwd: Path,
+    project_root: Path | None,
+    env: Mapping[str, str],
+    settings: Any,
+    *,
+    agents_json: str | None = None,
+    plugins: Sequence[tuple[str, Path]] = (),
+) -> Extensions:
+    from bridle.config.paths import bridle_home, user_home
+    from bridle.extensions.agents import agent_sources, find_agents
+    from bridle.extensions.commands import command_sources, find_commands
+    from bridle.extensions.skills import find_skills, skill_sources
+    from bridle.extensions.styles import find_styles, style_sources
+
+    home, root = user_home(env), project_root or cwd
+    skills = find_skills(skill_sources(cwd, root, home, bridle_home(env), plugins))
+    commands = find_commands(command_sources(root, home, plugins), skills.skills.values())
+    agents = find_agents(agent_sources(root, home, plugins), agents_json)
+    found = Extensions(skills.skills, commands, agents)
+    problems = [*skills.problems, *commands.problems, *agents.problems]
+    style_name = settings.get("outputStyle") if settings is not None else None
+    if style_name:
+        styles = find_styles(style_sources(root, home, plugins))
+        problems += styles.problems
+        found.style = styles.select(str(style_name))
+    found.problems = [str(p) for p in problems]
+    return found
+
+
+def system_additions(ext: Extensions, context_window: int | None) -> tuple[str | None, list[str]]:
+    """(a replacement for the base prompt or None, texts to append)."""
+    from bridle.extensions.skills import budget_for, listing
+
+    base: str | None = None
+    extra: list[str] = []
+    text = listing(ext.skills.values(), budget_for(context_window or DEFAULT_WINDOW))
+    if text:
+        extra.append(text)
+    if ext.style is not None:
+        if not ext.style.keep_coding_instructions:
+            base = STYLE_BASE
+        extra.append(f"# Output style: {ext.style.name}\n{ext.style.prompt}")
+    return base, extra
+
+
+def skill_tool(ext: Extensions) -> Any | None:
+    if not any(s.model_invocable for s in ext.skills.values()):
+        return None
+    from bridle.tools.skill import Skill
+
+    return Skill(ext.skills)
+
+
+def expand_prompt(text: str, ext: Extensions, *, policy: Any, ctx: Any) -> str:
+    """The prompt a `/name args` prompt stands for; any other prompt unchanged.
+    An unknown command, or a `!` command the rules refuse, is a `UsageError`.
+    `ctx` is the session's `tools.base.ToolContext`: `!` commands run as the Bash
+    tool runs them (project directory, scrubbed environment, process group)."""
+    from bridle.extensions.commands import parse_invocation
+    from bridle.extensions.expand import ExpansionDenied
+
+    parsed = parse_invocation(text)
+    if parsed is None or ext.commands is None:
+        return text
+    name, arguments = parsed
+    if not ext.commands.by_name:
+        raise UsageError(
+            f"/{name} is not a command: there are no commands here (.claude/commands/*.md, "
+            "~/.claude/commands/*.md or skills); to send the text as it is, start it with a space"
+        )
+    command = ext.commands.resolve(name)
+    runner = _shell_runner(command, policy, ctx)
+    try:
+        expansion = command.render(arguments, session_id=ctx.session_id, run_shell=runner)
+    except ExpansionDenied as e:
+        raise UsageError(f"/{command.name}: {e}") from e
+    return expansion.text
+
+
+def _shell_runner(command: Any, policy: Any, ctx: Any) -> Any:
+    from bridle.core.errors import ToolError
+    from bridle.extensions.expand import ExpansionDenied
+    from bridle.tools.bash import Bash
+
+    allowed = [r for r in (command.allowed_tools or ()) if r.startswith("Bash")]
+    root = str(command.skill_dir or command.path.parent)
+    bash = Bash()
+
+    def run(cmd: str) -> str:
+        cmd = cmd.replace("${CLAUDE_PLUGIN_ROOT}", root)
+        decision = policy.evaluate("Bash", {"command": cmd}, cwd=ctx.cwd)
+        if decision.behavior != "allow" and not _allowed_by(allowed, cmd, policy, ctx.cwd):
+            first = cmd.split()[0] if cmd.split() else cmd
+            raise ExpansionDenied(
+                f"`{cmd}` was not run: {decision.reason or 'not allowed'} (allow it with "
+                f'"allowed-tools: Bash({first}:*)" in the command\'s frontmatter, or a '
+                "permission rule)"
+            )
+        try:
+            out = bash.run({"command": cmd, "timeout": SHELL_TIMEOUT_S * 1000}, ctx)
+        except ToolError as e:
+            return str(e)
+        return "".join(getattr(p, "text", "") for p in out.content)
+
+    return run
+
+
+def _allowed_by(rules: list[str], cmd: str, policy: Any, cwd: Path) -> bool:
+    """Whether the command's own `allowed-tools` allow `cmd` (deny rules still win)."""
+    if not rules:
+        return False
+    from bridle.policy.engine import PermissionPolicy
+
+    widened = PermissionPolicy(
+        mode="default",
+        allow=[*policy.allow, *rules],
+        ask=policy.ask,
+        deny=policy.deny,
+        project_root=policy.root,
+        extra_roots=policy.roots[1:],
+        home=policy.home,
+        headless=True,
+    )
+    return bool(widened.evaluate("Bash", {"command": cmd}, cwd=cwd).behavior == "allow")
