@@ -142,6 +142,20 @@ BLOCKING_EVENTS = frozenset(
 )
 # Events where exit 2 shows stderr to the model although nothing is blocked.
 FEEDBACK_EVENTS = frozenset({"PostToolUse", "PostToolUseFailure"})
+# Events on which exit 2 and its stderr are ignored (other non-blocking events show
+# the stderr to the user as a hook error).
+EXIT2_IGNORED_EVENTS = frozenset(
+    {
+        "PermissionRequest",
+        "PermissionDenied",
+        "Notification",
+        "Setup",
+        "StopFailure",
+        "InstructionsLoaded",
+        "DirectoryAdded",
+        "MessageDisplay",
+    }
+)
 # Events whose JSON output fields Claude Code discards entirely.
 OUTPUT_IGNORED_EVENTS = frozenset(
     {"StopFailure", "Setup", "InstructionsLoaded", "SessionEnd", "WorktreeRemove"}
