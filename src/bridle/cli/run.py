@@ -231,6 +231,14 @@ def make_root(group_cls: type[click.Group], version: str) -> click.Group:
         if ctx.invoked_subcommand is not None:
             return None
         words: list[str] = ctx.meta.get("bridle.prompt", [])
+        if not words and (opts["continue_"] or opts["resume"]) and not _has_prompt_source(opts):
+            import sys
+            from pathlib import Path
+
+            from bridle.headless.flags import resume_prompt
+
+            cwd = Path(opts["cwd"]).resolve() if opts["cwd"] else Path.cwd()
+            words = [resume_prompt(opts, sys.stdin, cwd)]
         if not words and not _wants_run(opts):
             click.echo(ctx.get_help())
             return 0
@@ -253,6 +261,18 @@ def make_root(group_cls: type[click.Group], version: str) -> click.Group:
         return run_headless(request)
 
     return root
+
+
+def _has_prompt_source(opts: dict[str, Any]) -> bool:
+    """A prompt comes from somewhere other than PROMPT or stdin (or none is needed)."""
+    return bool(
+        opts["prompt_file"]
+        or opts["prompt_each"]
+        or opts["print_config"]
+        or opts["print_tools_list"]
+        or opts["doctor"]
+        or opts["input_format"] == "stream-json"
+    )
 
 
 def _wants_run(opts: dict[str, Any]) -> bool:

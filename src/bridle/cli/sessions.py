@@ -432,7 +432,8 @@ def import_cmd(ref: str, model: str | None, account: str | None) -> None:
     source = _one(db, ref)
     if source.tool == "bridle":
         raise click.UsageError(
-            f"{ref!r} is already a bridle session: continue it with `bridle -r {source.id}`."
+            f"{ref!r} is already a bridle session: continue it with "
+            f'`bridle -r {source.id} -p "what next"`.'
         )
     chosen = model or source.model or source.tool
     provider = chosen.split("/", 1)[0] if "/" in chosen else source.tool
@@ -441,7 +442,8 @@ def import_cmd(ref: str, model: str | None, account: str | None) -> None:
     )
     click.echo(new_id)
     click.echo(
-        f"imported {source.tool}:{source.id}; continue with: bridle -r {new_id[:8]}", err=True
+        f'imported {source.tool}:{source.id}; continue with: bridle -r {new_id[:8]} -p "what next"',
+        err=True,
     )
 
 

@@ -7,14 +7,16 @@ permissions` as a permission mode, file flags read into their text,
 `--settings` parsed into an overrides object, `--tools` into names. A bad value
 is a `UsageError` (exit 64) naming the flag, raised before any work starts.
 This module does not validate combinations that only matter to a headless run
-(`headless.run` does) and opens nothing.
+(`headless.run` does) and opens nothing. `resume_prompt` answers `-c`/`-r ID`
+given without a prompt: the prompt piped on stdin, else (until the interactive
+app exists) a `UsageError` naming the session and the command to type.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from bridle.core.errors import ConfigError, UsageError
 from bridle.engine.options import SessionOptions
@@ -77,3 +79,50 @@ def _read(path: str, flag: str) -> str:
         raise UsageError(f"{flag} {path}: not UTF-8 text ({e.reason} at byte {e.start})") from e
     except OSError as e:
         raise UsageError(f"{flag} {path}: cannot read it: {e.strerror or e}") from e
+
+
+def resume_prompt(o: Mapping[str, Any], stdin: IO[str], cwd: Path) -> str:
+    """The prompt for `-c`/`-r ID` given without one: what is piped on stdin. With
+    a terminal or an empty pipe there is nothing to send, and resuming into an
+    interactive session is not built yet: say which session it is and what to type."""
+    if not stdin.isatty():
+        from bridle.headless.inputs import read_stdin
+
+        text = read_stdin(stdin)
+        if text.strip():
+            return text
+    ref = (o.get("resume") or "").strip()
+    flag, which = (f"-r {ref}", f"session {ref}") if ref else ("-c", "the latest session")
+    if ref.partition(":")[0] not in ("claude", "codex", "gemini", "copilot"):
+        from bridle.config.paths import database_path
+        from bridle.config.settings import find_project_root
+        from bridle.core.errors import UserError
+        from bridle.store.db import open_db
+        from bridle.store.sessions import SessionStore
+
+        conn = open_db(database_path())
+        try:
+            store = SessionStore(conn)
+            if ref:
+                try:
+                    record = store.get(ref)
+                except UserError as e:  # unknown or ambiguous: that is the mistake
+                    raise UsageError(str(e)) from e
+            else:
+                root = find_project_root(cwd)
+                found = store.latest_within(str(root))
+                if found is None:
+                    raise UsageError(
+                        f"no earlier bridle session in {root} to continue; start one without -c"
+                    )
+                record = found
+        finally:
+            conn.close()
+        title = " ".join((record.title or "untitled").split())
+        title = title if len(title) <= 60 else title[:59] + "…"
+        flag = f"-r {record.id[:8]}" if ref else "-c"
+        which = f'session {record.id[:8]} ("{title}")'
+    raise UsageError(
+        f"{which} needs a prompt to continue (bridle has no interactive mode yet): "
+        f'run `bridle {flag} -p "what next"`, or pipe the prompt on stdin'
+    )
