@@ -285,7 +285,7 @@ def test_new_claude_json_is_private(proj: Path, home: Path) -> None:
 
 def test_importing_config_does_not_import_the_sdk() -> None:
     code = (
-        "import sys, bridle.mcp.config, bridle.mcp.scopes; "
+        "import sys, bridle.mcp.config, bridle.mcp.scopes, bridle.mcp.tools, bridle.mcp.client; "
         "bad = sorted(m for m in sys.modules if m == 'mcp' or m.startswith(('mcp.', 'mcp_types', "
         "'httpx2', 'anyio'))); print(bad); sys.exit(1 if bad else 0)"
     )
