@@ -10,6 +10,9 @@ hands a `RunRequest` to `headless.run`; it holds no logic of its own.
 
 from __future__ import annotations
 
+import difflib
+import shlex
+import sys
 from typing import Any
 
 import click
@@ -20,6 +23,8 @@ OUTPUT_FORMATS = ("text", "json", "stream-json", "diff")
 
 
 def _first_positional(cmd: click.Command, ctx: click.Context, args: list[str]) -> str | None:
+    """The first word that is not an option or an option's value; None after `-p`,
+    which says the words are a prompt (`bridle -p sessions` asks the model)."""
     takes_value: set[str] = set()
     for p in cmd.get_params(ctx):
         if isinstance(p, click.Option) and not p.is_flag and not p.count:
@@ -30,7 +35,7 @@ def _first_positional(cmd: click.Command, ctx: click.Context, args: list[str]) -
         if skip:
             skip = False
             continue
-        if tok == "--":
+        if tok in ("--", "-p", "--print"):
             return None
         if tok.startswith("-") and len(tok) > 1:
             if "=" not in tok and tok in takes_value:
@@ -231,8 +236,21 @@ def make_root(group_cls: type[click.Group], version: str) -> click.Group:
         if ctx.invoked_subcommand is not None:
             return None
         words: list[str] = ctx.meta.get("bridle.prompt", [])
+        meant = None if opts["print_mode"] else _mistyped_command(words, root.list_commands(ctx))
+        if meant is not None:
+            # Asked before anything else (the model lookup included): a typo must
+            # not become a paid run. -p says the words are meant as a prompt.
+            suggestion = "bridle " + " ".join(meant)
+            if not sys.stdin.isatty():
+                from bridle.core.errors import UsageError
+
+                raise UsageError(
+                    f"did you mean `{suggestion}`? To send {' '.join(words)!r} to the model "
+                    f"as a prompt, add -p: `bridle -p {shlex.join(words)}`"
+                )
+            if click.confirm(f"did you mean `{suggestion}`?", default=False, err=True):
+                return root.main(args=meant, prog_name="bridle", standalone_mode=False)
         if not words and (opts["continue_"] or opts["resume"]) and not _has_prompt_source(opts):
-            import sys
             from pathlib import Path
 
             from bridle.headless.flags import resume_prompt
@@ -261,6 +279,21 @@ def make_root(group_cls: type[click.Group], version: str) -> click.Group:
         return run_headless(request)
 
     return root
+
+
+def _mistyped_command(words: list[str], commands: list[str]) -> list[str] | None:
+    """The command line a one- or two-word prompt most likely meant, when its first
+    word is a subcommand's name or a near miss of one (`sesions list`); longer
+    prompts are sentences and are never second-guessed."""
+    tokens = " ".join(words).split()
+    if not 1 <= len(tokens) <= 2:
+        return None
+    first = tokens[0].lower()
+    # Strictly above 0.8: `hello` (0.8 against `shell`) is a greeting, not a typo.
+    best = max(commands, key=lambda c: difflib.SequenceMatcher(None, first, c).ratio())
+    if difflib.SequenceMatcher(None, first, best).ratio() <= 0.8:
+        return None
+    return [best, *tokens[1:]]
 
 
 def _has_prompt_source(opts: dict[str, Any]) -> bool:
