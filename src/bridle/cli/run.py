@@ -3,9 +3,13 @@
 `bridle -p "fix the failing tests" --model deepseek/deepseek-chat` runs one
 headless session. The prompt is positional (as in `claude -p PROMPT`), and options
 may come before or after it; when the first positional word names a subcommand
-(`bridle models`), the subcommand runs instead. This module only parses flags,
+(`bridle models`), the subcommand runs instead, unless `-p` came first (`bridle -p
+sessions` asks the model). A one- or two-word prompt that is a near miss of a
+subcommand (`bridle sesions list`) is asked about on a terminal and refused
+headless, so a typo never becomes a paid run; `-c`/`-r` without a prompt say what
+to type (`headless.flags.resume_prompt`). This module only parses flags,
 validates their combinations (usage errors exit 64 before any work starts) and
-hands a `RunRequest` to `headless.run`; it holds no logic of its own.
+hands a `RunRequest` to `headless.run`; it holds no run logic of its own.
 """
 
 from __future__ import annotations
@@ -207,7 +211,13 @@ def make_root(group_cls: type[click.Group], version: str) -> click.Group:
     @click.option(
         "--setting-sources", help="user,project,local (a left-out source must have no file)."
     )
-    @click.option("--mcp-config", multiple=True, help="MCP servers (only an empty set).")
+    @click.option(
+        "--mcp-config",
+        multiple=True,
+        metavar="JSON|FILE",
+        help="MCP config, JSON or a file. bridle does not run MCP servers yet: "
+        "a config that names one is refused.",
+    )
     # Claude Agent SDK flags bridle accepts and ignores (they only tune the model
     # or extra output) or refuses with a usage error (headless.sdk.check_sdk_flags).
     @click.option("--strict-mcp-config", is_flag=True, hidden=True)
