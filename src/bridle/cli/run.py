@@ -14,8 +14,6 @@ hands a `RunRequest` to `headless.run`; it holds no run logic of its own.
 
 from __future__ import annotations
 
-import difflib
-import shlex
 import sys
 from typing import Any
 
@@ -252,6 +250,8 @@ def make_root(group_cls: type[click.Group], version: str) -> click.Group:
             # not become a paid run. -p says the words are meant as a prompt.
             suggestion = "bridle " + " ".join(meant)
             if not sys.stdin.isatty():
+                import shlex
+
                 from bridle.core.errors import UsageError
 
                 raise UsageError(
@@ -298,6 +298,8 @@ def _mistyped_command(words: list[str], commands: list[str]) -> list[str] | None
     tokens = " ".join(words).split()
     if not 1 <= len(tokens) <= 2:
         return None
+    import difflib
+
     first = tokens[0].lower()
     # Strictly above 0.8: `hello` (0.8 against `shell`) is a greeting, not a typo.
     best = max(commands, key=lambda c: difflib.SequenceMatcher(None, first, c).ratio())
