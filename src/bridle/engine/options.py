@@ -68,9 +68,19 @@ class SessionOptions:
     settings: Mapping[str, Any] = field(default_factory=dict)
     # True when nobody can answer a permission ask (it is denied instead).
     headless: bool = True
+    # MCP servers given for this session (`--mcp-config`: a JSON text or a file
+    # path each); `strict_mcp_config` ignores every other MCP configuration.
+    mcp_configs: tuple[str, ...] = ()
+    strict_mcp_config: bool = False
 
     def __post_init__(self) -> None:
-        for name in ("accounts", "allow_rules", "deny_rules", "append_system_prompt"):
+        for name in (
+            "accounts",
+            "allow_rules",
+            "deny_rules",
+            "append_system_prompt",
+            "mcp_configs",
+        ):
             object.__setattr__(self, name, tuple(str(v) for v in _tuple(getattr(self, name))))
         object.__setattr__(self, "add_dirs", tuple(Path(d) for d in _tuple(self.add_dirs)))
         if self.tools is not None:

@@ -74,6 +74,7 @@ class OpenSession:
     policy: Any = None  # the running policy.engine.PermissionPolicy
     settings: Any = None  # the merged config.settings.Settings
     extensions: Any = None  # engine.extensions.Extensions: skills, commands, style
+    mcp: Any = None  # engine.mcp_setup.McpSession: its servers stop on close
 
     def expand_prompt(self, text: str) -> str:
         """A `/command args` prompt expanded (see `engine.extensions.expand_prompt`)."""
@@ -95,6 +96,8 @@ class OpenSession:
         finally:
             if self.lease is not None:
                 self.lease.release()
+            if self.mcp is not None:
+                self.mcp.close()
             if self.mock_server is not None:
                 self.mock_server.stop()
 
@@ -170,6 +173,7 @@ def _open(
     from bridle.config.paths import bridle_home
     from bridle.engine.context import build_system_prompt, git_info
     from bridle.engine.extensions import load_extensions, skill_tool, system_additions
+    from bridle.engine.mcp_setup import open_mcp
     from bridle.store.lease import acquire
 
     accounts = choose_accounts(options.accounts, settings, env)
@@ -231,6 +235,11 @@ def _open(
     skill = skill_tool(ext)
     if skill is not None and (options.tools is None or "Skill" in options.tools):
         tools = [*tools, skill]
+    mcp = open_mcp(options, git.root or settings.project_root or cwd, cwd, env, settings)
+    undo.callback(mcp.close)
+    warnings += mcp.warnings
+    visible = set(policy.visible_tools([t.name for t in mcp.tools]))
+    tools = [*tools, *(t for t in mcp.tools if t.name in visible)]
     system = build_system_prompt(
         cwd, env, now=_dt.datetime.now().astimezone(), git=git,
         system_prompt=options.system_prompt if options.system_prompt is not None else style_base,
@@ -262,7 +271,7 @@ def _open(
     )  # fmt: skip
     return OpenSession(
         engine, record, store, store.conn, binding.name, started, mock_server, warnings,
-        lease=lease, policy=policy, settings=settings, extensions=ext,
+        lease=lease, policy=policy, settings=settings, extensions=ext, mcp=mcp,
     )  # fmt: skip
 
 

@@ -1,0 +1,81 @@
+"""Connecting a session to its MCP servers (Claude Code's configuration).
+
+`open_mcp` reads the servers a session in the project sees (see `bridle.mcp`:
+`--mcp-config`, `~/.claude.json`, `.mcp.json`, settings `mcpServers`), keeps
+the project's `.mcp.json` servers only once the user approved them
+(`enableAllProjectMcpServers` or `enabledMcpjsonServers` in settings, and not
+`disabledMcpjsonServers`), as Claude Code does without a prompt to ask, starts
+the servers, and returns their tools (`mcp__server__tool`, plus the resource
+tools) with a warning for each server that was skipped or failed to start. With
+no server configured the `mcp` SDK is never imported and nothing starts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+
+@dataclass
+class McpSession:
+    manager: Any = None  # mcp.client.McpManager, closed with the session
+    tools: list[Any] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    def close(self) -> None:
+        if self.manager is not None:
+            self.manager.close()
+
+
+def open_mcp(
+    options: Any, project_root: Path, cwd: Path, env: Mapping[str, str], settings: Any
+) -> McpSession:
+    from bridle.mcp.config import load_servers
+
+    configured = settings.get("mcpServers") if settings is not None else None
+    found = load_servers(
+        project_root,
+        env=env,
+        settings_servers=configured if isinstance(configured, Mapping) else None,
+        cli_configs=options.mcp_configs,
+        strict=options.strict_mcp_config,
+    )
+    out = McpSession(warnings=[f"MCP: {w}" for w in found.warnings])
+    servers = dict(found.servers)
+    for name, cfg in list(servers.items()):
+        if cfg.scope == "project" and not _approved(name, settings):
+            del servers[name]
+            out.warnings.append(
+                f"MCP server {name!r} from {cfg.source} is not approved: add it to "
+                '"enabledMcpjsonServers" (or set "enableAllProjectMcpServers": true) in '
+                ".claude/settings.local.json"
+            )
+    if not servers:
+        return out
+    from bridle.mcp.client import McpManager
+    from bridle.mcp.tools import mcp_tools
+
+    out.manager = McpManager(servers, env=env, cwd=cwd)
+    try:
+        out.tools = mcp_tools(out.manager)
+        for name, status in out.manager.status().items():
+            if status.state == "failed":
+                out.warnings.append(f"MCP server {name!r} failed to start: {status.reason}")
+    except BaseException:
+        out.close()
+        raise
+    return out
+
+
+def _approved(name: str, settings: Any) -> bool:
+    if settings is None:
+        return False
+    disabled = settings.get("disabledMcpjsonServers") or []
+    if isinstance(disabled, list) and name in disabled:
+        return False
+    if settings.get("enableAllProjectMcpServers") is True:
+        return True
+    enabled = settings.get("enabledMcpjsonServers") or []
+    return isinstance(enabled, list) and name in enabled
