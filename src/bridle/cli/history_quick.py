@@ -94,8 +94,13 @@ def run(
         env.get("HOME") or os.path.expanduser("~"), ".bridle"
     )
     path = os.path.join(os.path.expanduser(home), "bridle.db")
-    if not os.path.isfile(path):
-        return None
+    if (
+        not os.path.isfile(path)
+        or os.path.exists(path + ".damaged")  # found damaged before: not even read here
+        or not os.access(path, os.R_OK | os.W_OK)
+        or not os.access(os.path.dirname(path), os.W_OK | os.X_OK)
+    ):
+        return None  # Click's path names the cause and the fix
     account = values.get("--account")
     filters = Filters(
         tool=tool,

@@ -64,3 +64,13 @@ def main(argv: list[str] | None = None) -> object:
         sys.exit(e.exit_code)
     except KeyboardInterrupt:
         sys.exit(130)
+    except Exception as e:
+        # An sqlite3.Error from bridle's database (damaged, read-only, disk full):
+        # its cause and fix, not a traceback.
+        from bridle.store.db import database_error
+
+        err = database_error(e)
+        if err is None:
+            raise
+        click.echo(f"bridle: {err}", err=True)
+        sys.exit(err.exit_code)

@@ -1,7 +1,10 @@
 """Open bridle's SQLite database, safely shared by several processes.
 
 `open_db` creates the parent directory, refuses any file that is not an SQLite
-database (naming the path and the fix, never touching the file), sets WAL mode,
+database (naming the path and the fix, never touching the file), a database
+found damaged before, and a read-only file or directory (`store.diagnose` names
+the cause and the fix; `database_error` does the same for an `sqlite3.Error` a
+command meets later, so a front end shows it instead of a traceback), sets WAL mode,
 `synchronous=NORMAL`, foreign keys and a busy timeout, then applies pending
 migrations. Connections (`Connection`, whose `executescript` keeps an open
 transaction) run in autocommit mode (`isolation_level=None`): every
@@ -21,12 +24,15 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from bridle.core.errors import UserError
+from bridle.store import diagnose
 from bridle.store.migrations import apply_all
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 
 # Writers wait this long for another process's transaction before giving up.
 DEFAULT_BUSY_TIMEOUT_S = 30.0
+
+_opened: list[Path] = []  # the database this process opened last (for database_error)
 
 
 class Connection(sqlite3.Connection):
@@ -59,7 +65,10 @@ def open_db(path: Path, *, busy_timeout_s: float = DEFAULT_BUSY_TIMEOUT_S) -> sq
     """Open (creating if needed) the database at `path`, migrated to the latest schema."""
     path = Path(path)
     _refuse_foreign_file(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    diagnose.refuse_known_damage(path)
+    _make_parent(path)
+    diagnose.check_writable(path)
+    _opened[:] = [path]
     deadline = time.monotonic() + busy_timeout_s
     while True:
         try:
@@ -70,7 +79,7 @@ def open_db(path: Path, *, busy_timeout_s: float = DEFAULT_BUSY_TIMEOUT_S) -> sq
             # handler being consulted, e.g. on the WAL switch: wait and retry.
             # A lock is not damage, so it never gets the "move it aside" advice.
             if not _is_busy(e):
-                raise _unreadable(path, str(e)) from e
+                raise diagnose.explain(e, path) from e
             if time.monotonic() >= deadline:
                 raise UserError(
                     f"bridle's database {path} stayed locked for {busy_timeout_s:.0f} s: "
@@ -78,7 +87,38 @@ def open_db(path: Path, *, busy_timeout_s: float = DEFAULT_BUSY_TIMEOUT_S) -> sq
                 ) from e
             time.sleep(0.05)
         except sqlite3.DatabaseError as e:
-            raise _unreadable(path, str(e)) from e
+            raise diagnose.explain(e, path) from e
+
+
+def database_error(e: BaseException) -> UserError | None:
+    """An `sqlite3.Error` met while using bridle's database, as a UserError that
+    names the cause and the fix (damage is remembered, so nothing writes to that
+    file again); None for any other exception."""
+    if not isinstance(e, sqlite3.Error):
+        return None
+    if _opened:
+        path = _opened[0]
+    else:
+        from bridle.config.paths import database_path
+
+        path = database_path()
+    try:
+        return diagnose.explain(e, path)
+    except UserError as err:  # check_writable found the cause
+        return err
+
+
+def _make_parent(path: Path) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        missing = path.parent
+        while not missing.parent.exists() and missing.parent != missing:
+            missing = missing.parent
+        raise UserError(
+            f"bridle cannot create its directory {missing} ({e.strerror}): make "
+            f"{missing.parent} writable, or set BRIDLE_HOME to a writable directory."
+        ) from e
 
 
 def _is_busy(e: sqlite3.OperationalError) -> bool:
@@ -150,13 +190,4 @@ def _refuse_foreign_file(path: Path) -> None:
     except OSError as e:
         raise UserError(f"cannot read bridle's database {path}: {e.strerror}") from e
     if header and header != SQLITE_MAGIC:
-        raise _unreadable(path, "the file is not an SQLite database")
-
-
-def _unreadable(path: Path, reason: str) -> UserError:
-    return UserError(
-        f"bridle's database {path} cannot be opened: {reason}. bridle left the file "
-        f"untouched. Move it aside (`mv '{path}' '{path}.broken'`) and bridle will start "
-        f"a fresh database there; to salvage its sessions, try "
-        f"`sqlite3 '{path}.broken' .recover | sqlite3 '{path}'`."
-    )
+        raise diagnose.unreadable(path, "the file is not an SQLite database")
