@@ -360,3 +360,177 @@ def test_real_agent_sdk_runs_bridle(tmp_path: Path) -> None:
     assert final.result.startswith("Fixed `mean()`")
     assert [name for name, _ in calls] == ["Bash", "Edit", "Bash"]
     assert suite_passes(repo)
+
+
+# --------------------------------------------------- updatedPermissions
+UNITTEST = "python -m unittest -q"
+
+
+def allow_with(request: dict[str, Any], updates: list[dict[str, Any]]) -> dict[str, Any]:
+    """PermissionResultAllow(updated_permissions=[...]) as the SDK writes it."""
+    answer = allow(request)
+    answer["response"]["response"]["updatedPermissions"] = updates
+    return answer
+
+
+def bash_rule(destination: str, content: str = UNITTEST) -> dict[str, Any]:
+    return {
+        "type": "addRules",
+        "rules": [{"toolName": "Bash", "ruleContent": content}],
+        "behavior": "allow",
+        "destination": destination,
+    }
+
+
+def run_answering(
+    bridle: Bridle, first_bash: Callable[[dict[str, Any]], dict[str, Any]]
+) -> list[str]:
+    """Run the bugfix; the first Bash ask gets `first_bash`'s answer, every
+    other ask a plain allow. Returns the asked tools in order."""
+    start(bridle)
+    asked: list[str] = []
+    while (line := bridle.next()) is not None and line["type"] != "result":
+        if is_permission(line):
+            name = line["request"]["tool_name"]
+            first = name == "Bash" and "Bash" not in asked
+            asked.append(name)
+            bridle.send(first_bash(line) if first else allow(line))
+    return asked
+
+
+def test_updated_permissions_for_the_session_stop_the_next_ask(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path)
+    bridle = Bridle(repo)
+    asked = run_answering(bridle, lambda r: allow_with(r, [bash_rule("session")]))
+    code, err = bridle.finish()
+    assert code == 0, err
+    # The scenario runs the tests twice: the second run is covered by the new rule.
+    assert asked == ["Bash", "Edit"]
+    assert bridle.seen[-1]["subtype"] == "success" and suite_passes(repo)
+    assert not (repo / ".claude").exists()
+    assert not (Path(os.environ["HOME"]) / ".claude").exists()
+
+
+@pytest.mark.parametrize(
+    ("destination", "where"),
+    [
+        ("localSettings", ".claude/settings.local.json"),
+        ("projectSettings", ".claude/settings.json"),
+        ("userSettings", "~/.claude/settings.json"),
+    ],
+)
+def test_updated_permissions_are_saved_where_the_destination_says(
+    tmp_path: Path, destination: str, where: str
+) -> None:
+    repo = make_repo(tmp_path)
+    path = Path(os.environ["HOME"]) / where[2:] if where.startswith("~/") else repo / where
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # Whatever else the file holds stays as it was.
+    path.write_text(json.dumps({
+        "env": {"KEEP": "1"},
+        "permissions": {"allow": ["Read", "Bash(git status)"], "deny": ["Bash(rm:*)"]},
+        "model": "sonnet",
+    }))  # fmt: skip
+    updates = [
+        bash_rule(destination, "git status"),
+        {**bash_rule(destination), "rules": [{"toolName": "Bash", "ruleContent": UNITTEST},
+                                             {"toolName": "Glob"}]},
+        {"type": "addRules", "rules": [{"toolName": "WebFetch"}], "behavior": "ask",
+         "destination": destination},
+    ]  # fmt: skip
+    bridle = Bridle(repo)
+    asked = run_answering(bridle, lambda r: allow_with(r, updates))
+    code, err = bridle.finish()
+    assert code == 0, err
+    assert err == ""
+    assert asked == ["Bash", "Edit"]  # the second test run is allowed by the new rule
+    assert json.loads(path.read_text()) == {
+        "env": {"KEEP": "1"},
+        "permissions": {
+            "allow": ["Read", "Bash(git status)", f"Bash({UNITTEST})", "Glob"],
+            "deny": ["Bash(rm:*)"],
+            "ask": ["WebFetch"],
+        },
+        "model": "sonnet",
+    }
+
+
+def test_a_saved_rule_holds_in_the_next_run(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path)
+    bridle = Bridle(repo)
+    asked = run_answering(bridle, lambda r: allow_with(r, [bash_rule("localSettings")]))
+    code, err = bridle.finish()
+    assert code == 0, err
+    assert asked == ["Bash", "Edit"]
+    saved = repo / ".claude" / "settings.local.json"
+    assert json.loads(saved.read_text()) == {"permissions": {"allow": [f"Bash({UNITTEST})"]}}
+    (repo / "stats.py").write_text((EXAMPLE / "stats.py").read_text())
+    again = Bridle(repo)
+    assert run_answering(again, allow) == ["Edit"]
+    code, err = again.finish()
+    assert code == 0, err
+
+
+def test_set_mode_and_a_malformed_update(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path)
+    bridle = Bridle(repo)
+    bad = [bash_rule("session"), {"type": "addRules", "rules": [], "behavior": "maybe"}]
+    # One malformed update: none of the answer's updates apply (as Claude Code
+    # does), the allow itself stands, and stderr says why.
+    asked = run_answering(bridle, lambda r: allow_with(r, bad))
+    code, err = bridle.finish()
+    assert code == 0, err
+    assert asked == ["Bash", "Edit", "Bash"]
+    assert err == (
+        "bridle: updatedPermissions[1]: addRules needs a behavior of allow, ask or deny, "
+        "not 'maybe'; none of this answer's permission updates apply\n"
+    )
+    (repo / "stats.py").write_text((EXAMPLE / "stats.py").read_text())
+    mode = [{"type": "setMode", "mode": "acceptEdits", "destination": "session"}]
+    again = Bridle(repo)
+    asked = run_answering(again, lambda r: allow_with(r, mode))
+    code, err = again.finish()
+    assert code == 0, err
+    assert asked == ["Bash", "Bash"]  # acceptEdits: the Edit runs without asking
+    assert not (repo / ".claude").exists()
+
+
+def test_real_agent_sdk_updated_permissions(tmp_path: Path) -> None:
+    sdk = pytest.importorskip("claude_agent_sdk")
+    import anyio
+    from claude_agent_sdk.types import PermissionRuleValue, PermissionUpdate
+
+    repo = make_repo(tmp_path)
+    calls: list[str] = []
+
+    async def can_use_tool(name: str, args: dict[str, Any], context: Any) -> Any:
+        calls.append(name)
+        rule = PermissionRuleValue(tool_name="Bash", rule_content=UNITTEST)
+        update = PermissionUpdate(
+            type="addRules", rules=[rule], behavior="allow", destination="localSettings"
+        )
+        return sdk.PermissionResultAllow(
+            updated_input=args, updated_permissions=[update] if name == "Bash" else None
+        )
+
+    options = sdk.ClaudeAgentOptions(
+        cli_path=str(Path(sys.executable).parent / "bridle"),
+        cwd=str(repo),
+        model="mock/anthropic",
+        can_use_tool=can_use_tool,
+        env={
+            "BRIDLE_MOCK_SCENARIO": str(SCENARIO),
+            "BRIDLE_HOME": os.environ["BRIDLE_HOME"],
+            "HOME": os.environ["HOME"],
+        },
+    )
+
+    async def collect() -> list[Any]:
+        return [m async for m in sdk.query(prompt="fix the failing test", options=options)]
+
+    final = anyio.run(collect)[-1]
+    assert isinstance(final, sdk.ResultMessage) and final.subtype == "success"
+    assert calls == ["Bash", "Edit"]
+    saved = json.loads((repo / ".claude" / "settings.local.json").read_text())
+    assert saved == {"permissions": {"allow": [f"Bash({UNITTEST})"]}}
+    assert suite_passes(repo)

@@ -6,7 +6,9 @@ stream-json --output-format stream-json`, writes NDJSON on stdin (a
 NDJSON on stdout. `StreamSession.serve` runs one turn per user message; with
 `--permission-prompt-tool stdio` every permission the policy asks for becomes a
 `can_use_tool` control request, and the run waits for its answer (allow, with
-`updatedInput` applied, or deny, whose message the model is told). A reader
+`updatedInput` applied and `updatedPermissions` kept for the session and saved
+where their destination says (`sdk_permissions`), or deny, whose message the
+model is told). A reader
 thread owns stdin: an `interrupt` takes effect at once, other lines are queued
 and handled at the next event, user messages arriving mid-turn run after it.
 Unknown control requests get an error response. `check_sdk_flags` and
@@ -19,13 +21,14 @@ from __future__ import annotations
 import json
 import os
 import queue
+import sys
 import threading
 import uuid
 from collections.abc import Mapping
 from pathlib import Path
 from typing import IO, Any
 
-from bridle.core.errors import BridleError, UsageError
+from bridle.core.errors import BridleError, ConfigError, UsageError
 from bridle.engine import events as ev
 
 # Flags the SDK may pass that would change what a run does in ways bridle cannot
@@ -181,6 +184,7 @@ class StreamSession:
         self.deferred: list[dict[str, Any]] = []
         self.eof = False
         self.interrupted = False
+        self._updates: Any = None  # sdk_permissions.PermissionUpdates, made when needed
 
     # ------------------------------------------------------------ reading
     def _read(self) -> None:
@@ -314,6 +318,7 @@ class StreamSession:
                 return deny(f"the permission callback failed: {response.get('error')}")
             answer = response.get("response") or {}
             if answer.get("behavior") == "allow":
+                self._update_permissions(answer.get("updatedPermissions"))
                 updated = answer.get("updatedInput")
                 return ev.ApprovalDecision(
                     tool_use_id, True, updated_input=updated if isinstance(updated, dict) else None
@@ -324,6 +329,29 @@ class StreamSession:
                     self.engine.send(ev.Interrupt())
                 return deny(str(answer.get("message") or "the user denied it"))
             return deny(f"the permission callback answered {answer.get('behavior')!r}")
+
+    def _update_permissions(self, raw: Any) -> None:
+        """An allow's `updatedPermissions`: in effect for the next calls of this
+        session, and saved to the settings file each destination names."""
+        if not raw:
+            return
+        if self._updates is None:
+            from bridle.headless.sdk_permissions import PermissionUpdates
+
+            settings = getattr(self.session, "settings", None)
+            root = getattr(settings, "project_root", None) or self.session.policy.root
+            self._updates = PermissionUpdates(
+                self.session.policy,
+                Path(root),
+                os.environ,
+                set_mode=lambda mode: self._apply(ev.SetPermissionMode(mode)),
+            )
+        try:
+            self._updates.apply(raw)
+        except UsageError as e:
+            sys.stderr.write(f"bridle: {e}; none of this answer's permission updates apply\n")
+        except (OSError, ConfigError) as e:
+            sys.stderr.write(f"bridle: a permission update could not be saved: {e}\n")
 
     # ----------------------------------------------------- control requests
     def _answer(self, msg: dict[str, Any]) -> None:

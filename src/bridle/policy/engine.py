@@ -104,6 +104,21 @@ class PermissionPolicy:
         """Allow `rule` for the rest of the session ("yes, don't ask again")."""
         self.allow.append(self._rule(rule))
 
+    def add_rule(self, behavior: str, rule: str) -> None:
+        """Add an allow, ask or deny `rule` for the rest of the session."""
+        self._rules(behavior).append(self._rule(rule))
+
+    def remove_rule(self, behavior: str, rule: str) -> None:
+        """Drop the `behavior` rules written exactly as `rule` (from now on)."""
+        rules = self._rules(behavior)
+        rules[:] = [r for r in rules if r.text != rule.strip()]
+
+    def _rules(self, behavior: str) -> list[PermissionRule]:
+        lists = {"allow": self.allow, "ask": self.ask, "deny": self.deny}
+        if behavior not in lists:
+            raise ValueError(f"a rule's behavior is allow, ask or deny, not {behavior!r}")
+        return lists[behavior]
+
     def evaluate(
         self, tool_name: str, tool_input: Mapping[str, Any], *, cwd: str | Path
     ) -> Decision:
