@@ -276,11 +276,14 @@ def show_cmd(ref: str, as_json: bool) -> None:
 @click.argument("refs", nargs=-1, required=True)
 @click.option("-y", "--yes", is_flag=True, help="Do not ask for confirmation.")
 def rm_cmd(refs: tuple[str, ...], yes: bool) -> None:
-    """Delete bridle sessions (by id or unique prefix). Other tools' sessions are
+    """Delete bridle sessions (by id or unique prefix) with everything bridle stored
+    for them: events, saved tool outputs, lock file. Other tools' sessions are
     their files: bridle lists and resumes them but never deletes them."""
     import sys
 
+    from bridle.config.paths import bridle_home
     from bridle.history.writer import IndexWriter
+    from bridle.store.purge import purge_session
     from bridle.store.sessions import SessionStore
 
     db = _open()
@@ -299,9 +302,10 @@ def rm_cmd(refs: tuple[str, ...], yes: bool) -> None:
             if not sys.stdin.isatty():
                 raise click.UsageError("not on a terminal: pass --yes to delete without asking")
             click.confirm(f"Delete session {record.id} ({record.title or 'untitled'})?", abort=True)
-        store.delete(record.id)
+        # Its rows, spilled tool outputs and lock file; refused while a run writes it.
+        purged = purge_session(db, bridle_home(), record.id)
         IndexWriter(db).drop_session("bridle", record.id)
-        click.echo(f"deleted {record.id}", err=True)
+        click.echo(purged.describe(), err=True)
 
 
 @sessions.command("export")
