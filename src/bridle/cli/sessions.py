@@ -369,7 +369,13 @@ def export_cmd(ref: str, fmt: str, output: str | None) -> None:
 
     from bridle.store.atomic import atomic_write
 
-    atomic_write(Path(output), text.encode("utf-8"))
+    try:
+        atomic_write(Path(output), text.encode("utf-8"))
+    except OSError as e:
+        raise click.UsageError(
+            f"cannot write {output}: {e.strerror or e}. Choose a file in a directory you can "
+            f"write to with -o, or leave out -o to print the export."
+        ) from None
     click.echo(f"wrote {output}", err=True)
 
 
