@@ -311,7 +311,8 @@ def test_sdk_flags_bridle_cannot_honour_are_usage_errors(tmp_path: Path) -> None
     cases = [
         ["--session-id=1b0c2c1e-0000-4000-8000-000000000000"],
         ["--json-schema", "{}"],
-        ["--mcp-config", '{"mcpServers": {"x": {"command": "x"}}}'],
+        ["--mcp-config", str(tmp_path / "no-such-mcp.json")],
+        ["--mcp-config", "{not json"],
         ["--permission-prompt-tool", "mcp__perm__ask"],
     ]
     for extra in cases:

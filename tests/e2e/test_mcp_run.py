@@ -82,3 +82,17 @@ def test_an_approved_server_that_cannot_start_is_named_and_the_run_goes_on(
     assert proc.returncode == 0, proc.stderr
     assert "MCP server 'project-fs' failed to start:" in proc.stderr
     assert "no-such-mcp-server-binary" in proc.stderr
+
+
+def test_mcp_config_flag_and_strict_mode(tmp_path: Path) -> None:
+    repo = repo_at(tmp_path)
+    flag = json.dumps({"mcpServers": {"time": TIME}})
+    with MockServer(scenario(tmp_path), workdir=repo, keep_bodies=True) as srv:
+        proc = run(
+            repo, tmp_path, srv, "--mcp-config", flag, "--strict-mcp-config",
+            "--allowedTools", "mcp__time__get_current_time",
+        )  # fmt: skip
+        bodies = [r["body"] for r in srv.requests if "body" in r]
+    assert proc.returncode == 0, proc.stderr
+    assert "datetime" in next(m for m in bodies[1]["messages"] if m["role"] == "tool")["content"]
+    assert "project-fs" not in proc.stderr  # strict: .mcp.json is not even read

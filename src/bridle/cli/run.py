@@ -213,12 +213,11 @@ def make_root(group_cls: type[click.Group], version: str) -> click.Group:
         "--mcp-config",
         multiple=True,
         metavar="JSON|FILE",
-        help="MCP config, JSON or a file. bridle does not run MCP servers yet: "
-        "a config that names one is refused.",
+        help='MCP servers for this run: JSON or a file with {"mcpServers": ...} (repeatable).',
     )
+    @click.option("--strict-mcp-config", is_flag=True, help="Use only the --mcp-config servers.")
     # Claude Agent SDK flags bridle accepts and ignores (they only tune the model
     # or extra output) or refuses with a usage error (headless.sdk.check_sdk_flags).
-    @click.option("--strict-mcp-config", is_flag=True, hidden=True)
     @click.option("--include-partial-messages", is_flag=True, hidden=True)
     @click.option("--include-hook-events", is_flag=True, hidden=True)
     @click.option("--fallback-model", hidden=True)
@@ -281,7 +280,6 @@ def make_root(group_cls: type[click.Group], version: str) -> click.Group:
             "append_system_prompt",
             "files",
             "images",
-            "mcp_config",
             "plugin_dir",
         ):
             opts[key] = csv(opts[key])

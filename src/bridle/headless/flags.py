@@ -62,6 +62,8 @@ def session_options(o: Mapping[str, Any], cwd: Path) -> SessionOptions:
         fork=bool(o.get("fork_session")),
         settings=settings,
         headless=o.get("permission_prompt_tool") != "stdio",
+        mcp_configs=tuple(o.get("mcp_config") or ()),
+        strict_mcp_config=bool(o.get("strict_mcp_config")),
     )
 
 

@@ -59,15 +59,22 @@ def check_sdk_flags(o: Mapping[str, Any]) -> None:
             )
         if o.get("input_format") != "stream-json":
             raise UsageError("--permission-prompt-tool stdio needs --input-format stream-json")
-    if any(_mcp_servers(raw) for raw in o.get("mcp_config") or []):
-        raise UsageError(
-            "--mcp-config: bridle does not connect to MCP servers in a run; "
-            "remove mcp_servers from the options"
-        )
+    for raw in o.get("mcp_config") or []:
+        _mcp_servers(raw)  # checked now: a bad flag is a usage error before any work
 
 
 def _mcp_servers(raw: str) -> dict[str, Any]:
-    text = raw if raw.lstrip().startswith("{") else Path(raw).read_text()
+    if raw.lstrip().startswith("{"):
+        text = raw
+    else:
+        try:
+            text = Path(raw).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as e:
+            why = e.strerror if isinstance(e, OSError) and e.strerror else str(e)
+            raise UsageError(
+                f"--mcp-config {raw}: cannot read it ({why}); pass a JSON file's path or "
+                "the JSON itself, e.g. '{\"mcpServers\": {}}'"
+            ) from e
     try:
         data = json.loads(text)
     except json.JSONDecodeError as e:
