@@ -82,6 +82,10 @@ def result_dict(r: ev.TurnResult) -> dict[str, Any]:
     }
     if r.errors:
         out["errors"] = r.errors
+        if r.error_kind:
+            # What went wrong, for a wrapper to act on: "quota" and "rate_limit"
+            # (switch account), "context_window", "auth", "network", "interrupted", ...
+            out["error_kind"] = r.error_kind
     return out
 
 
