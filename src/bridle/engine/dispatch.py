@@ -67,6 +67,9 @@ class Dispatcher:
     denials: list[dict[str, Any]] = field(default_factory=list)
     changed_files: list[str] = field(default_factory=list)
     max_workers: int = 8
+    # extensions.instructions.Instructions: rules and CLAUDE.md files for the paths
+    # file tools touch join those tools' results (Claude Code's path-scoped rules).
+    instructions: Any = None
     # Decisions delivered by the front end for pending permission requests.
     _decisions: dict[str, ApprovalDecision] = field(default_factory=dict, init=False, repr=False)
 
@@ -139,6 +142,8 @@ class Dispatcher:
                 self.changed_files.extend(c for c in changed if c not in self.changed_files)
                 results.append(result)
                 yield ToolFinished(p.call, result, changed)
+        if self.instructions is not None:
+            self.instructions.attach(calls, results)
         return results
 
     def _parallel_ok(self, p: Prepared) -> bool:
