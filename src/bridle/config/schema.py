@@ -36,7 +36,10 @@ KNOWN_UNCHECKED = frozenset(
     {
         "account",
         "apiKeyHelper",
+        "autoMemoryDirectory",
+        "autoMemoryEnabled",
         "bash",
+        "claudeMdExcludes",
         "cleanupPeriodDays",
         "compaction",
         "disabledMcpjsonServers",

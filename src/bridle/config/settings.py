@@ -54,6 +54,9 @@ CLAUDE_KEYS = (
     "enabledMcpjsonServers",
     "disabledMcpjsonServers",
     "statusLine",
+    "autoMemoryEnabled",
+    "autoMemoryDirectory",
+    "claudeMdExcludes",
 )
 _CONCAT = {("permissions", "allow"), ("permissions", "ask"), ("permissions", "deny")}
 _CONCAT.add(("permissions", "additionalDirectories"))
