@@ -20,6 +20,7 @@ from bridle.core.messages import TextPart
 from bridle.tools.base import ToolContext, ToolOutput
 
 MAX_CHARS = 30_000
+NOTE_ROOM = 1_000
 
 
 def output_dir(ctx: ToolContext) -> Path:
@@ -52,8 +53,11 @@ def cap_text(
     if len(text) <= limit:
         return text
     path = saved or save_full(text, ctx, label)
-    head_len = limit * 2 // 3
-    tail_len = limit - head_len
+    # Room for the note and what a tool adds around it (Bash's exit code), so the
+    # capped result is never capped (and saved) a second time by the engine.
+    budget = limit - min(NOTE_ROOM, limit // 10)
+    head_len = budget * 2 // 3
+    tail_len = budget - head_len
     head = text[:head_len]
     tail = text[-tail_len:]
     # Cut at line boundaries so the model never sees half a line.
