@@ -1,0 +1,8 @@
+"""bridle as an Agent Client Protocol agent (`bridle acp`), for Zed and other ACP editors.
+
+`agent` serves the protocol over stdio with the official `agent-client-protocol`
+SDK, `turn` drives one prompt through the engine, `updates` translates engine
+events to session updates, and `client_tools` routes Read/Write/Edit/Bash
+through the editor's buffers and terminals. A front end: it drives the engine
+through `engine.setup.open_session` and ops, and imports nothing above it.
+"""
