@@ -216,6 +216,12 @@ def make_root(group_cls: type[click.Group], version: str) -> click.Group:
         help='MCP servers for this run: JSON or a file with {"mcpServers": ...} (repeatable).',
     )
     @click.option("--strict-mcp-config", is_flag=True, help="Use only the --mcp-config servers.")
+    @click.option(
+        "--plugin-dir",
+        multiple=True,
+        metavar="DIR",
+        help="Load a Claude Code plugin from DIR for this run (repeatable).",
+    )
     # Claude Agent SDK flags bridle accepts and ignores (they only tune the model
     # or extra output) or refuses with a usage error (headless.sdk.check_sdk_flags).
     @click.option("--include-partial-messages", is_flag=True, hidden=True)
@@ -231,7 +237,6 @@ def make_root(group_cls: type[click.Group], version: str) -> click.Group:
     @click.option("--resume-session-at", hidden=True)
     @click.option("--resume-drops-turn", hidden=True)
     @click.option("--session-mirror", is_flag=True, hidden=True)
-    @click.option("--plugin-dir", multiple=True, hidden=True)
     @click.option("--json-schema", hidden=True)
     @click.pass_context
     def root(ctx: click.Context, **opts: Any) -> int | None:

@@ -1,8 +1,12 @@
 """What Claude Code's extension files add to a session: skills, commands, styles.
 
-`load_extensions` gathers the skills, slash commands, agent definitions and the
-output style a session in `cwd` sees (see `bridle.extensions`), with every file
-that was skipped and why, for the front end to show. `system_additions` is what
+`load_extensions` gathers the plugins a session uses (`--plugin-dir` folders and
+the installed plugins `enabledPlugins` turns on, see `extensions.plugins`), then
+the skills, slash commands, agent definitions and the output style a session in
+`cwd` sees, plugins' included (namespaced `plugin:name`, with
+`${CLAUDE_PLUGIN_ROOT}` and `${CLAUDE_PLUGIN_DATA}` expanded in their text), with
+every file that was skipped and why, for the front end to show. The plugins
+stay on `Extensions.plugins` for the hooks and MCP wiring to read. `system_additions` is what
 they add to the system prompt (the skill listing within its budget, the output
 style), and `skill_tool` the Skill tool when there is a skill the model may
 load. `expand_prompt` turns a `/name args` prompt into the command's expanded
@@ -38,6 +42,16 @@ class Extensions:
     agents: Any = None  # extensions.agents.Agents
     style: Any = None  # extensions.styles.OutputStyle | None
     problems: list[str] = field(default_factory=list)  # skipped files, for the user
+    plugins: list[Any] = field(default_factory=list)  # extensions.plugins.Plugin, in use
+
+    def plugin_mcp_files(self) -> list[tuple[Path, dict[str, str]]]:
+        """Each plugin's MCP files with its folders, for `mcp.config.load_servers`."""
+        return [
+            (f, {"CLAUDE_PLUGIN_ROOT": str(p.root), "CLAUDE_PLUGIN_DATA": str(p.data_dir)})
+            for p in self.plugins
+            for f in p.mcp_files
+            if f.is_file()
+        ]
 
     def warnings(self) -> list[str]:
         return [f"skipped {p}" for p in self.problems]
@@ -50,27 +64,87 @@ def load_extensions(
     settings: Any,
     *,
     agents_json: str | None = None,
-    plugins: Sequence[tuple[str, Path]] = (),
+    plugins: Sequence[Any] = (),
+    plugin_dirs: Sequence[Path] = (),
 ) -> Extensions:
+    """`plugins` are `extensions.plugins.Plugin`s given directly (tests, front ends);
+    `plugin_dirs` are `--plugin-dir` folders (one that is not a plugin is a
+    `UsageError`); installed plugins come in when `enabledPlugins` turns them on."""
     from bridle.config.paths import bridle_home, user_home
     from bridle.extensions.agents import agent_sources, find_agents
     from bridle.extensions.commands import command_sources, find_commands
-    from bridle.extensions.skills import find_skills, skill_sources
+    from bridle.extensions.skills import Source, find_skills, skill_sources
     from bridle.extensions.styles import find_styles, style_sources
 
     home, root = user_home(env), project_root or cwd
-    skills = find_skills(skill_sources(cwd, root, home, bridle_home(env), plugins))
-    commands = find_commands(command_sources(root, home, plugins), skills.skills.values())
-    agents = find_agents(agent_sources(root, home, plugins), agents_json)
-    found = Extensions(skills.skills, commands, agents)
-    problems = [*skills.problems, *commands.problems, *agents.problems]
+    found_plugins, problems = _plugins(root, env, settings, plugin_dirs)
+    in_use = [*plugins, *(p for p in found_plugins if p.name not in {q.name for q in plugins})]
+
+    def of(kind: str) -> list[Source]:
+        return [Source(path, "plugin", p.name) for p in in_use for path in getattr(p, kind)]
+
+    skills = find_skills([*skill_sources(cwd, root, home, bridle_home(env)), *of("skills")])
+    commands = find_commands(
+        [*command_sources(root, home), *of("commands")], skills.skills.values()
+    )
+    agents = find_agents([*agent_sources(root, home), *of("agents")], agents_json)
+    found = Extensions(skills.skills, commands, agents, plugins=in_use)
+    problems += [*skills.problems, *commands.problems, *agents.problems]
     style_name = settings.get("outputStyle") if settings is not None else None
-    if style_name:
-        styles = find_styles(style_sources(root, home, plugins))
+    if style_name or in_use:
+        styles = find_styles([*style_sources(root, home), *of("output_styles")])
         problems += styles.problems
-        found.style = styles.select(str(style_name))
+        if style_name:
+            found.style = styles.select(str(style_name))
+        else:  # a plugin's forced style applies while its plugin is on
+            found.style = next((s for s in styles.by_name.values() if s.force_for_plugin), None)
     found.problems = [str(p) for p in problems]
+    if in_use:
+        _expand_plugin_vars(found, {p.name: p for p in in_use})
     return found
+
+
+def _plugins(
+    root: Path, env: Mapping[str, str], settings: Any, dirs: Sequence[Path]
+) -> tuple[list[Any], list[Any]]:
+    """The plugins a session uses, and the problems for the user. An installed
+    plugin is read only when some settings layer enables plugins at all."""
+    from bridle.config.paths import bridle_home
+
+    enabled = settings.get("enabledPlugins") if settings is not None else None
+    if not dirs and not (isinstance(enabled, Mapping) and any(v is True for v in enabled.values())):
+        return [], []
+    from bridle.extensions.plugin_registry import installed
+    from bridle.extensions.plugins import find_plugins
+
+    items, warnings = installed(env, root) if enabled else ([], [])
+    data_home = bridle_home(env) / "plugins" / "data"
+    found = find_plugins(dirs=dirs, installed=items, enabled=enabled, data_home=data_home)
+    bad_dirs = [p for p in found.problems if p.message.startswith("--plugin-dir")]
+    if bad_dirs:
+        p = bad_dirs[0]
+        raise UsageError(f"--plugin-dir {p.path}: {p.message.removeprefix('--plugin-dir: ')}")
+    return found.plugins, [*warnings, *found.problems]
+
+
+def _expand_plugin_vars(ext: Extensions, by_name: Mapping[str, Any]) -> None:
+    """`${CLAUDE_PLUGIN_ROOT}`/`${CLAUDE_PLUGIN_DATA}` in plugin skills, commands and agents."""
+    from dataclasses import replace
+
+    def owner(name: str) -> Any:
+        return by_name.get(name.partition(":")[0]) if ":" in name else None
+
+    for name, skill in list(ext.skills.items()):
+        if (p := owner(name)) is not None:
+            ext.skills[name] = replace(skill, body=p.expand(skill.body))
+    if ext.commands is not None:
+        for name, command in list(ext.commands.by_name.items()):
+            if (p := owner(name)) is not None:
+                ext.commands.by_name[name] = replace(command, body=p.expand(command.body))
+    if ext.agents is not None:
+        for name, agent in list(ext.agents.by_name.items()):
+            if (p := owner(name)) is not None and agent.scope == "plugin":
+                ext.agents.by_name[name] = replace(agent, prompt=p.expand(agent.prompt))
 
 
 def system_additions(ext: Extensions, context_window: int | None) -> tuple[str | None, list[str]]:

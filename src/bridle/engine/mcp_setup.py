@@ -1,7 +1,8 @@
 """Connecting a session to its MCP servers (Claude Code's configuration).
 
 `open_mcp` reads the servers a session in the project sees (see `bridle.mcp`:
-`--mcp-config`, `~/.claude.json`, `.mcp.json`, settings `mcpServers`), keeps
+`--mcp-config`, `~/.claude.json`, `.mcp.json`, settings `mcpServers`, the
+plugins' `.mcp.json` files with `${CLAUDE_PLUGIN_ROOT}` set), keeps
 the project's `.mcp.json` servers only once the user approved them
 (`enableAllProjectMcpServers` or `enabledMcpjsonServers` in settings, and not
 `disabledMcpjsonServers`), as Claude Code does without a prompt to ask, starts
@@ -12,7 +13,7 @@ no server configured the `mcp` SDK is never imported and nothing starts.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,8 +31,15 @@ class McpSession:
 
 
 def open_mcp(
-    options: Any, project_root: Path, cwd: Path, env: Mapping[str, str], settings: Any
+    options: Any,
+    project_root: Path,
+    cwd: Path,
+    env: Mapping[str, str],
+    settings: Any,
+    plugin_files: Sequence[tuple[Path, Mapping[str, str]]] = (),
 ) -> McpSession:
+    """`plugin_files` are the session's plugins' MCP files with their folders
+    (`engine.extensions.Extensions.plugin_mcp_files`)."""
     from bridle.mcp.config import load_servers
 
     configured = settings.get("mcpServers") if settings is not None else None
@@ -41,6 +49,7 @@ def open_mcp(
         settings_servers=configured if isinstance(configured, Mapping) else None,
         cli_configs=options.mcp_configs,
         strict=options.strict_mcp_config,
+        plugin_files=plugin_files,
     )
     out = McpSession(warnings=[f"MCP: {w}" for w in found.warnings])
     servers = dict(found.servers)

@@ -72,6 +72,8 @@ class SessionOptions:
     # path each); `strict_mcp_config` ignores every other MCP configuration.
     mcp_configs: tuple[str, ...] = ()
     strict_mcp_config: bool = False
+    # Plugin folders for this session (`--plugin-dir`), before the installed ones.
+    plugin_dirs: tuple[Path, ...] = ()
 
     def __post_init__(self) -> None:
         for name in (
@@ -83,6 +85,7 @@ class SessionOptions:
         ):
             object.__setattr__(self, name, tuple(str(v) for v in _tuple(getattr(self, name))))
         object.__setattr__(self, "add_dirs", tuple(Path(d) for d in _tuple(self.add_dirs)))
+        object.__setattr__(self, "plugin_dirs", tuple(Path(d) for d in _tuple(self.plugin_dirs)))
         if self.tools is not None:
             object.__setattr__(self, "tools", tuple(str(t) for t in _tuple(self.tools)))
         if not isinstance(self.settings, Mapping):

@@ -229,13 +229,18 @@ def _open(
         lease = acquire(bridle_home(env), record.id)
         undo.callback(lease.release)
 
-    ext = load_extensions(cwd, git.root or settings.project_root, env, settings)
+    ext = load_extensions(
+        cwd, git.root or settings.project_root, env, settings, plugin_dirs=options.plugin_dirs
+    )
     warnings += ext.warnings()
     style_base, additions = system_additions(ext, settings.get("context_window"))
     skill = skill_tool(ext)
     if skill is not None and (options.tools is None or "Skill" in options.tools):
         tools = [*tools, skill]
-    mcp = open_mcp(options, git.root or settings.project_root or cwd, cwd, env, settings)
+    mcp = open_mcp(
+        options, git.root or settings.project_root or cwd, cwd, env, settings,
+        ext.plugin_mcp_files(),
+    )  # fmt: skip
     undo.callback(mcp.close)
     warnings += mcp.warnings
     visible = set(policy.visible_tools([t.name for t in mcp.tools]))

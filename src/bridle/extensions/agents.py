@@ -85,9 +85,13 @@ def find_agents(sources: Iterable[Source], cli_json: str | None = None) -> Agent
         for agent in parse_cli_agents(cli_json, found.problems):
             found.add(agent)
     for source in sources:
-        if not source.root.is_dir():
+        if source.root.is_file():  # a plugin may name single agent files
+            paths = [source.root]
+        elif source.root.is_dir():
+            paths = sorted(source.root.rglob("*.md"))
+        else:
             continue
-        for path in sorted(source.root.rglob("*.md")):
+        for path in paths:
             loaded = load_agent(path, source)
             if isinstance(loaded, Problem):
                 found.problems.append(loaded)

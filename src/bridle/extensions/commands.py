@@ -107,9 +107,13 @@ def find_commands(sources: Iterable[Source], skills: Iterable[Skill] = ()) -> Co
         if skill.user_invocable:
             found.by_name[skill.name] = _from_skill(skill)
     for source in sources:
-        if not source.root.is_dir():
+        if source.root.is_file():  # a plugin may name single command files
+            paths = [source.root]
+        elif source.root.is_dir():
+            paths = sorted(source.root.rglob("*.md"))
+        else:
             continue
-        for path in sorted(source.root.rglob("*.md")):
+        for path in paths:
             loaded = load_command(path, source)
             if isinstance(loaded, Problem):
                 found.problems.append(loaded)
@@ -129,7 +133,7 @@ def load_command(path: Path, source: Source) -> Command | Problem:
     name = path.stem
     if source.plugin:
         name = f"{source.plugin}:{name}"
-    sub = path.parent.relative_to(source.root).as_posix()
+    sub = "." if path == source.root else path.parent.relative_to(source.root).as_posix()
     try:
         description = text_field(f, "description") or _first_line(doc.body) or name
         if sub != ".":

@@ -126,7 +126,8 @@ def find_skills(sources: Iterable[Source]) -> Found:
     for source in sources:
         if not source.root.is_dir():
             continue
-        for path in sorted(source.root.glob("*/SKILL.md")):
+        single = source.root / "SKILL.md"  # a plugin may name one skill's own folder
+        for path in [single] if single.is_file() else sorted(source.root.glob("*/SKILL.md")):
             loaded = load_skill(path, source)
             if isinstance(loaded, Problem):
                 found.problems.append(loaded)

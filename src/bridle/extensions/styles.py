@@ -3,7 +3,9 @@
 A style is markdown whose body is added to the system prompt; its frontmatter
 gives `name` (default: the file name), `description` and
 `keep-coding-instructions` (default false: the style replaces bridle's coding
-instructions, as Claude Code's custom styles do). Files come from, highest
+instructions, as Claude Code's custom styles do); a plugin's style with
+`force-for-plugin: true` applies while its plugin is on, unless `outputStyle`
+names another. Files come from, highest
 precedence first, the project's `.claude/output-styles/`, `~/.claude/output-styles/`
 and plugins' `output-styles/`. `default` is no style. Names match without regard
 to case, as Claude Code's picker does; an unknown name is an error that lists
@@ -34,6 +36,7 @@ class OutputStyle:
     prompt: str
     source: str
     keep_coding_instructions: bool = False
+    force_for_plugin: bool = False  # a plugin's style applied while the plugin is on
 
 
 @dataclass
@@ -70,9 +73,13 @@ def style_sources(
 def find_styles(sources: Iterable[Source]) -> Styles:
     found = Styles()
     for source in sources:
-        if not source.root.is_dir():
+        if source.root.is_file():  # a plugin may name single style files
+            paths = [source.root]
+        elif source.root.is_dir():
+            paths = sorted(source.root.glob("*.md"))
+        else:
             continue
-        for path in sorted(source.root.glob("*.md")):
+        for path in paths:
             doc = read_document(path)
             if isinstance(doc, Problem):
                 found.problems.append(doc)
@@ -87,6 +94,8 @@ def find_styles(sources: Iterable[Source]) -> Styles:
                     keep_coding_instructions=bool_field(
                         doc.fields, "keep-coding-instructions", False
                     ),
+                    force_for_plugin=bool(source.plugin)
+                    and bool_field(doc.fields, "force-for-plugin", False),
                 )
             except FieldError as e:
                 found.problems.append(Problem(str(path), str(e), e.field))

@@ -39,7 +39,6 @@ _REFUSED = {
     "resume_session_at": "--resume-session-at",
     "resume_drops_turn": "--resume-drops-turn",
     "session_mirror": "--session-mirror (SessionStore mirroring)",
-    "plugin_dir": "--plugin-dir (plugins)",
     "json_schema": "--json-schema (structured output)",
 }
 _INTERRUPTED = object()  # queued by the reader thread when an interrupt arrives

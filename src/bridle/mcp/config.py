@@ -95,7 +95,7 @@ def load_servers(
     env: Mapping[str, str] | None = None,
     home: Path | None = None,
     settings_servers: Mapping[str, Any] | None = None,
-    plugin_files: Sequence[Path] = (),
+    plugin_files: Sequence[Path | tuple[Path, Mapping[str, str]]] = (),
     cli_configs: Sequence[str] = (),
     strict: bool = False,
 ) -> McpConfig:
@@ -148,13 +148,19 @@ def load_servers(
             )
         if isinstance(user_doc, dict):
             take("user", str(path), "mcpServers", user_doc.get("mcpServers"))
-        for plugin_file in plugin_files:
+        for item in plugin_files:
+            # A (file, {"CLAUDE_PLUGIN_ROOT": ..., "CLAUDE_PLUGIN_DATA": ...}) pair
+            # names the plugin's folders; a bare file's plugin is its folder.
+            plugin_file, plugin_vars = item if isinstance(item, tuple) else (item, {})
             doc = _read_json(Path(plugin_file), result.warnings, missing_ok=False)
             if doc is None:
                 continue
-            root = str(Path(plugin_file).parent)
+            root = plugin_vars.get("CLAUDE_PLUGIN_ROOT") or str(Path(plugin_file).parent)
             servers = doc.get("mcpServers", doc) if isinstance(doc, dict) else doc
-            take("plugin", str(plugin_file), "mcpServers", servers, plugin_root=root)
+            take(
+                "plugin", str(plugin_file), "mcpServers", servers,
+                plugin_root=root, plugin_vars=plugin_vars,
+            )  # fmt: skip
     result.servers = seen
     return result
 
@@ -167,6 +173,7 @@ def parse_entry(
     source: str,
     env: Mapping[str, str],
     plugin_root: str | None = None,
+    plugin_vars: Mapping[str, str] | None = None,
 ) -> ServerConfig:
     """One entry of an `mcpServers` object as a `ServerConfig`; `EntryError` if unusable."""
     if not name.strip():
@@ -175,7 +182,8 @@ def parse_entry(
         raise EntryError(f"must be an object, got {_kind(raw)}")
     lookup: Mapping[str, str] = env
     if plugin_root is not None:
-        lookup = ChainMap({"CLAUDE_PLUGIN_ROOT": plugin_root}, env)  # type: ignore[arg-type]
+        own = {**(plugin_vars or {}), "CLAUDE_PLUGIN_ROOT": plugin_root}
+        lookup = ChainMap(own, env)  # type: ignore[arg-type]
     kind = raw.get("type", raw.get("transport"))
     if kind is None:
         if "command" in raw:
