@@ -1,4 +1,5 @@
-"""Tool dispatch: lookup → validate → loop guard → policy → run → cap → verify.
+"""Tool dispatch: lookup → validate → loop guard → PreToolUse hooks → policy → run
+→ cap → verify → PostToolUse hooks.
 
 The dispatcher owns the pipeline so tools never check permissions themselves. It
 is a generator: it yields engine events (tool started/finished, permission
@@ -70,6 +71,10 @@ class Dispatcher:
     # extensions.instructions.Instructions: rules and CLAUDE.md files for the paths
     # file tools touch join those tools' results (Claude Code's path-scoped rules).
     instructions: Any = None
+    # engine.hooks_bridge.HookBridge when the session has hooks: PreToolUse runs
+    # before the policy, PermissionRequest answers its asks, PostToolUse(Failure)
+    # sees each result.
+    hooks: Any = None
     # Decisions delivered by the front end for pending permission requests.
     _decisions: dict[str, ApprovalDecision] = field(default_factory=dict, init=False, repr=False)
 
@@ -138,6 +143,8 @@ class Dispatcher:
             else:
                 outputs = [self._execute(batch[0])]
             for p, (result, changed) in zip(batch, outputs, strict=True):
+                if self.hooks is not None and p.refusal is None and p.tool is not None:
+                    result = yield from self.hooks.tool_done(p.call, result)
                 self.guard.record(result.is_error)
                 self.changed_files.extend(c for c in changed if c not in self.changed_files)
                 results.append(result)
@@ -179,11 +186,46 @@ class Dispatcher:
         return Prepared(call, tool)
 
     def _authorize(self, p: Prepared) -> Generator[Event, None, Prepared]:
-        decision = self.policy.evaluate(
-            p.call.name, p.call.input, cwd=self.ctx.shell_cwd or self.ctx.cwd
-        )
+        hook = None
+        if self.hooks is not None:
+            hook = yield from self.hooks.pre_tool(p.call)
+        if (
+            hook is not None
+            and hook.updated_input is not None
+            and hook.updated_input != p.call.input
+        ):
+            p = self._with_input(p, dict(hook.updated_input), by="a PreToolUse hook")
+            if p.refusal is not None:
+                return p
+        if hook is not None and (hook.blocked or hook.permission_decision == "deny"):
+            why = hook.permission_decision_reason or hook.block_reason or "no reason given"
+            return (yield from self._deny(p, f"PreToolUse:{p.call.name} hook denied it: {why}"))
+        decision = self._evaluate(p, hook.permission_decision if hook is not None else None)
         behavior = decision.behavior
         reason = decision.reason or "denied by permission rules"
+        if behavior == "ask" and self.hooks is not None:
+            answer = yield from self.hooks.permission_request(p.call)
+            if answer is not None:
+                if answer.behavior == "deny":
+                    why = answer.message or "no reason given"
+                    return (yield from self._deny(p, f"a PermissionRequest hook denied it: {why}"))
+                if answer.updated_input is not None:
+                    p = self._with_input(
+                        p, dict(answer.updated_input), by="a PermissionRequest hook"
+                    )
+                return p
+            yield from self.hooks.notify(
+                f"bridle needs your permission to use {p.call.name}", "permission_prompt"
+            )
+        headless = bool(getattr(self.policy, "headless", False))
+        if behavior == "ask" and (headless or self.mode == "dontAsk"):
+            # As the policy says it when no hook is involved (see policy.evaluate).
+            nobody = (
+                "a headless run has nobody to ask"
+                if headless
+                else "dontAsk mode denies what would ask"
+            )
+            return (yield from self._deny(p, f"{reason}; {nobody}"))
         if behavior == "ask":
             yield PermissionRequest(p.call, decision.reason)
             answer = self._decisions.pop(p.call.id, None)
@@ -205,6 +247,29 @@ class Dispatcher:
                 reason = answer.message
         if behavior == "allow":
             return p
+        return (yield from self._deny(p, reason, policy=True))
+
+    def _evaluate(self, p: Prepared, hook_says: str | None) -> Any:
+        """The policy's decision (a `policy.engine.Decision`). With hooks, asks are
+        left as asks for PermissionRequest hooks, and a PreToolUse hook's allow
+        skips the prompt and its ask forces one; deny and ask rules still hold,
+        as in Claude Code."""
+        cwd = self.ctx.shell_cwd or self.ctx.cwd
+        if self.hooks is None:
+            return self.policy.evaluate(p.call.name, p.call.input, cwd=cwd)
+        from bridle.policy.engine import Decision
+
+        d = self.policy.evaluate_rules(p.call.name, p.call.input, cwd=cwd)
+        if hook_says == "allow" and d.behavior != "deny" and not (d.behavior == "ask" and d.rule):
+            return Decision("allow", "allowed by a PreToolUse hook")
+        if hook_says == "ask" and d.behavior == "allow":
+            return Decision("ask", "a PreToolUse hook asks for approval")
+        return d
+
+    def _deny(
+        self, p: Prepared, reason: str, *, policy: bool = False
+    ) -> Generator[Event, None, Prepared]:
+        """Refuse the call: the model gets `reason` as its error result."""
         self.denials.append(
             {"tool_name": p.call.name, "tool_use_id": p.call.id, "tool_input": p.call.input}
         )
@@ -213,11 +278,20 @@ class Dispatcher:
             f"Permission to use {p.call.name} was denied: {reason}. "
             "Do not retry the same call; continue without it or explain what you need."
         )
+        if policy and self.hooks is not None:
+            retry = yield from self.hooks.permission_denied(p.call, reason)
+            if retry:
+                p.refusal = (
+                    f"Permission to use {p.call.name} was denied: {reason}. "
+                    "A PermissionDenied hook says you may retry the call."
+                )
         return p
 
-    def _with_input(self, p: Prepared, updated: dict[str, Any]) -> Prepared:
-        """The approver changed the arguments: run the call with those (the model's
-        own call stays in the history), after checking them as the model's are."""
+    def _with_input(
+        self, p: Prepared, updated: dict[str, Any], *, by: str = "the approver"
+    ) -> Prepared:
+        """The approver (or a hook) changed the arguments: run the call with those
+        (the model's own call stays in the history), checked as the model's are."""
         from bridle.tools.registry import coerce_args, validate_args
 
         assert p.tool is not None
@@ -228,7 +302,7 @@ class Dispatcher:
             return Prepared(
                 call,
                 p.tool,
-                refusal=f"invalid arguments for {call.name} (as changed by the approver): "
+                refusal=f"invalid arguments for {call.name} (as changed by {by}): "
                 + "; ".join(problems),
             )
         return Prepared(call, p.tool)

@@ -159,6 +159,19 @@ class Notice:
 
 
 @dataclass(slots=True)
+class HookMessage:
+    """What a hook says to the user: its `systemMessage` (`level` "info"), or why
+    it failed, timed out or could not run (`level` "error"). `hook_name` is
+    Claude Code's label for the firing, such as "PreToolUse:Bash"."""
+
+    event: str
+    text: str
+    level: str = "info"
+    hook_name: str = ""
+    kind: str = "hook_message"
+
+
+@dataclass(slots=True)
 class TurnResult:
     """The end of a user turn. `subtype` follows Claude Code's result subtypes:
     success, error_max_turns, error_max_budget_usd, error_during_execution.
@@ -199,5 +212,6 @@ Event = (
     | PermissionDenied
     | Retrying
     | Notice
+    | HookMessage
     | TurnResult
 )

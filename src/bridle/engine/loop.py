@@ -7,9 +7,10 @@ it made, append the results, save, repeat until the model answers without
 tools. It ends through one exit (`_turn`): the counters live in a `TurnState`,
 the way it ended is an `Ending`, and what the ending queued is written in one
 commit, even when the front end stops reading. Limits (turn cap, cost budget,
-loop guard), dispatch (through its public API), persistence and the model
-client are named collaborators the loop calls; none of them print, and neither
-does the loop.
+loop guard), dispatch (through its public API), persistence, the model client
+and the session's hooks (`engine.hooks_bridge`: the prompt's gate, Stop, the
+batch's end) are named collaborators the loop calls; none of them print, and
+neither does the loop.
 """
 
 from __future__ import annotations
@@ -52,6 +53,7 @@ from bridle.store.conversation import (
 )
 
 if TYPE_CHECKING:
+    from bridle.engine.hooks_bridge import HookBridge
     from bridle.wire import Assembler
 
 MAX_CONTINUATIONS = 3
@@ -101,6 +103,7 @@ class TurnState:
     continuations: int = 0
     last_text: str = ""
     stop_raw: str | None = None
+    stop_blocks: int = 0  # Stop hooks that kept the turn going, in a row
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,6 +141,7 @@ class Engine:
         bind_model: Callable[[str], ModelBinding] | None = None,
         rotate_account: Callable[[], tuple[str, ModelBinding] | None] | None = None,
         clock: Callable[[], float] = time.monotonic,
+        hooks: HookBridge | None = None,
     ) -> None:
         self.binding = binding
         self.dispatcher = dispatcher
@@ -154,6 +158,10 @@ class Engine:
         self._rotate_account = rotate_account
         self._clock = clock
         self._steer: list[str] = []
+        # Claude Code hooks (None: the session has none, and nothing is built for them).
+        self.hooks = hooks
+        if hooks is not None:
+            hooks.bind(lambda: self.messages, lambda: self.dispatcher.mode)
 
     # ------------------------------------------------------------------ ops
     def send(self, op: ev.Op) -> Iterator[ev.Event]:
@@ -183,20 +191,37 @@ class Engine:
     def _turn(self, op: ev.UserTurn) -> Generator[ev.Event, None, None]:
         state = TurnState(started=self._clock())
         self.dispatcher.begin_turn()
-        self._append(Message("user", [TextPart(op.text), *op.images]), "user")
-        if len(self.messages) > 1 and self.messages[-2].role == "user":
-            # A resumed session can end on tool results; providers want one user message.
-            self.messages = repair_history(self.messages)
-        self.sink.commit()  # the prompt is saved before anything can fail
         try:
-            end = yield from self._steps(state)
+            end = yield from self._prompt(op)
+            if end is None:
+                end = yield from self._steps(state)
             if end.error:
                 self.sink.save(*system_event("error", message=end.error, kind=end.kind))
         finally:
             # The one exit: whatever the turn queued is written once, even when the
             # front end stopped reading or something unexpected was raised.
             self.sink.commit()
+        if self.hooks is not None and end.error:
+            yield from self.hooks.turn_failed(end.kind, end.error, state.last_text)
         yield self._result(state, end)
+
+    def _prompt(self, op: ev.UserTurn) -> Generator[ev.Event, None, Ending | None]:
+        """Append the prompt (with what the hooks add) and save it; an `Ending`
+        when a UserPromptSubmit hook blocks it (it is then not sent or kept)."""
+        before: list[Any] = []
+        after: list[Any] = []
+        if self.hooks is not None:
+            gate = yield from self.hooks.open_turn(op.text)
+            if gate.blocked:
+                return Ending("error_during_execution", gate.blocked, "hook_blocked")
+            before, after = gate.before, gate.after
+        parts = [*before, TextPart(op.text), *op.images, *after]
+        self._append(Message("user", parts), "user")
+        if len(self.messages) > 1 and self.messages[-2].role == "user":
+            # A resumed session can end on tool results; providers want one user message.
+            self.messages = repair_history(self.messages)
+        self.sink.commit()  # the prompt is saved before anything can fail
+        return None
 
     def _steps(self, st: TurnState) -> Generator[ev.Event, None, Ending]:
         """Check limits, ask the model, run its tool calls, repeat; returns how the
@@ -254,15 +279,31 @@ class Engine:
                     )
                     self._append(Message("user", [TextPart(CONTINUE_PROMPT)]), "user")
                     continue
+                if self.hooks is not None:
+                    why = yield from self.hooks.stop(st.last_text, st.stop_blocks)
+                    if why is not None:  # a Stop hook keeps the turn going
+                        st.stop_blocks += 1
+                        self._append(
+                            Message("user", [TextPart(f"Stop hook feedback:\n{why}")]), "user"
+                        )
+                        continue
                 return Ending()
 
             results = yield from self.dispatcher.run(calls)
             parts: list[Any] = list(results)
+            stop_reason = None
+            if self.hooks is not None:
+                batch = yield from self.hooks.after_batch(calls, results)
+                parts.extend(batch.parts)
+                stop_reason = batch.stop
             if self._steer:
                 parts.extend(TextPart(t) for t in self._steer)
                 self._steer.clear()
             self._append(Message("user", parts), "tool_result")
             self.sink.commit()
+            if stop_reason is not None:  # a hook's `continue: false` ends the turn here
+                yield ev.Notice(f"a hook stopped the turn: {stop_reason}", "hook_stop")
+                return Ending()
             if self.dispatcher.guard.tripped:
                 msg = (
                     f"Stopped after {self.dispatcher.guard.consecutive_errors} consecutive tool "

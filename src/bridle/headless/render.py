@@ -89,6 +89,24 @@ def result_dict(r: ev.TurnResult) -> dict[str, Any]:
     return out
 
 
+def hook_line(event: ev.HookMessage, session_id: str) -> dict[str, Any]:
+    """A hook's message as Claude Code's stream-json `system/hook_response` line
+    (`outcome` "error" when the hook failed); bridle adds `system_message`, the
+    text Claude Code shows only in its app."""
+    return {
+        "type": "system",
+        "subtype": "hook_response",
+        "hook_id": f"hook_{uuid.uuid4().hex[:12]}",
+        "hook_name": event.hook_name or event.event,
+        "hook_event": event.event,
+        "output": event.text,
+        "outcome": "error" if event.level == "error" else "success",
+        "system_message": event.text if event.level != "error" else None,
+        "session_id": session_id,
+        "uuid": str(uuid.uuid4()),
+    }
+
+
 class Renderer:
     """Base: subclasses override the hooks they care about."""
 
@@ -105,6 +123,11 @@ class Renderer:
             self.err.write(f"bridle: {event.text}\n")
         elif isinstance(event, ev.PermissionDenied) and self.verbose:
             self.err.write(f"bridle: denied {event.call.name}: {event.reason}\n")
+        elif isinstance(event, ev.HookMessage) and not self.quiet and self.hooks_on_stderr:
+            self.err.write(f"bridle: hook: {event.text}\n")
+
+    # stream-json readers get hook messages as `system` lines instead.
+    hooks_on_stderr = True
 
     def close(self) -> None:
         self.out.flush()
@@ -133,6 +156,8 @@ class JsonRenderer(Renderer):
 
 
 class StreamJsonRenderer(Renderer):
+    hooks_on_stderr = False
+
     def _line(self, obj: dict[str, Any]) -> None:
         self.out.write(json.dumps(obj, ensure_ascii=False) + "\n")
         self.out.flush()
@@ -194,6 +219,8 @@ class StreamJsonRenderer(Renderer):
                     "timestamp": _dt.datetime.now(_dt.UTC).isoformat().replace("+00:00", "Z"),
                 }
             )
+        elif isinstance(event, ev.HookMessage):
+            self._line(hook_line(event, self.session_id))
         elif isinstance(event, ev.TurnResult):
             self._line(result_dict(event))
 

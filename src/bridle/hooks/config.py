@@ -264,6 +264,7 @@ class PluginHooks:
     name: str
     root: str
     data_dir: str | None = None
+    hooks_file: str | None = None  # plugin.json's `hooks` path; default hooks/hooks.json
 
 
 @dataclass(frozen=True)
@@ -287,7 +288,7 @@ class _Acc:
 
 
 def load_plugin_hooks(plugin: PluginHooks) -> tuple[list[HookEntry], list[str]]:
-    path = Path(plugin.root) / "hooks" / "hooks.json"
+    path = Path(plugin.hooks_file or Path(plugin.root) / "hooks" / "hooks.json")
     source = HookSource(
         str(path), "plugin", plugin.name, plugin.root, plugin.data_dir or _plugin_data(plugin.name)
     )

@@ -129,6 +129,13 @@ class PermissionPolicy:
             return Decision("deny", d.reason + "; a headless run has nobody to ask", d.rule)
         return d
 
+    def evaluate_rules(
+        self, tool_name: str, tool_input: Mapping[str, Any], *, cwd: str | Path
+    ) -> Decision:
+        """The decision before the mode turns an ask into a deny (dontAsk, a
+        headless run): what a PreToolUse or PermissionRequest hook may answer."""
+        return self._decide(tool_name, tool_input, os.path.realpath(cwd))
+
     def tool_allowed_in_plan(self, tool_name: str) -> bool:
         """False for tools plan mode can only refuse, so the engine can hide them."""
         if tool_name in EDIT_TOOLS:
