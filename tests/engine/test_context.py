@@ -14,6 +14,7 @@ from bridle.core.errors import UsageError
 from bridle.core.messages import ImagePart
 from bridle.engine import context
 from bridle.engine.context import GitInfo, build_system_prompt, git_info, load_instructions
+from bridle.extensions import instructions
 from bridle.headless.run import RunRequest, _full_prompt
 
 NOW = dt.datetime(2026, 12, 1, 12, 0, tzinfo=dt.UTC)
@@ -51,12 +52,12 @@ def test_cascade_root_to_cwd_with_imports(project: Path, tmp_path: Path) -> None
 def test_instruction_size_cap(
     project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(context, "INSTRUCTIONS_CAP", 100)
+    monkeypatch.setattr(instructions, "TOTAL_CAP", 300)
     (project / "CLAUDE.md").write_text("x" * 500)
     (project / "AGENTS.md").write_text("second file")
     text = load_instructions(project, env_for(tmp_path), project)
-    assert "truncated" in text and "second file" not in text
-    assert "size cap reached" in text
+    assert "x" * 500 not in text and "second file" in text
+    assert f"(not loaded: {project / 'CLAUDE.md'}; instructions passed 300 chars)" in text
 
 
 def test_environment_block_and_overrides(project: Path, tmp_path: Path) -> None:

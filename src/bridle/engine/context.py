@@ -1,29 +1,34 @@
-"""The system prompt: a short base prompt, the environment, and instruction files.
+"""The system prompt: a short base prompt, the environment, instructions and memory.
 
-Instruction files (`CLAUDE.md`, `AGENTS.md`, `GEMINI.md`, and `.bridle/AGENTS.md`)
-are cascaded from the repository root down to the cwd, after the user-level ones
-in `~/.claude/CLAUDE.md` and `$BRIDLE_HOME/AGENTS.md`, with `@path` imports
-expanded (relative to the importing file, depth-limited, cycles ignored) and the
-total held under a size cap so a huge file cannot crowd out the conversation.
-This module reads files and runs `git`; it does not decide what the model may do.
+`load_context` gathers what a session starts with from instruction files
+(Claude Code's CLAUDE.md cascade with rules and imports, Codex's AGENTS.md and
+GEMINI.md: see `extensions.instructions`) and the project's auto memory
+(`extensions.memory`), and lets the model write its memory folder without
+asking; `build_system_prompt` puts the base prompt, the environment block (cwd,
+platform, date, git state) and those sections together. This module reads files
+and runs `git`; it does not decide what the model may do beyond that folder.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
+import os
 import platform
 import re
 import subprocess
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from bridle.config.paths import bridle_home, user_home
+from bridle.extensions.instructions import Instructions, managed_path
 
-INSTRUCTION_NAMES = ("CLAUDE.md", "AGENTS.md", "GEMINI.md", ".bridle/AGENTS.md")
-INSTRUCTIONS_CAP = 40_000  # characters across all instruction files
-_IMPORT_RE = re.compile(r"(?m)(?<![\w`])@((?:~|\.{1,2})?/?[\w./-]+\.\w+)")
-_MAX_IMPORT_DEPTH = 5
+INSTRUCTIONS_PREAMBLE = (
+    "The files below hold the instructions of the user, their organisation and this project. "
+    "Follow them: they override the defaults above. Later files are more specific and win "
+    "when two disagree."
+)
 
 BASE_PROMPT = """\
 You are bridle, a coding agent working in the user's repository through tools.
@@ -82,78 +87,76 @@ def _git_status(cwd: Path) -> str:
     return "\n".join(lines)
 
 
-def _expand_imports(text: str, base: Path, seen: set[Path], depth: int, home: Path) -> str:
-    if depth >= _MAX_IMPORT_DEPTH:
-        return text
+@dataclass
+class SessionContext:
+    """What a session's system prompt and dispatcher get from instruction files
+    and auto memory (`extensions.instructions`, `extensions.memory`)."""
 
-    def repl(m: re.Match[str]) -> str:
-        raw = m.group(1)
-        target = (home / raw[2:]) if raw.startswith("~/") else (base / raw)
-        try:
-            target = target.resolve()
-        except OSError:
-            return m.group(0)
-        if target in seen or not target.is_file():
-            return m.group(0)
-        seen.add(target)
-        try:
-            body = target.read_text(errors="replace")
-        except OSError:
-            return m.group(0)
-        inner = _expand_imports(body, target.parent, seen, depth + 1, home)
-        return f"\n<!-- imported from {raw} -->\n{inner}\n"
+    instructions: Instructions
+    memory: Any = None  # extensions.memory.Memory, None when auto memory is off
 
-    return _IMPORT_RE.sub(repl, text)
+    @property
+    def problems(self) -> list[str]:
+        return self.instructions.problems
+
+    def sections(self) -> list[str]:
+        from bridle.extensions.memory import memory_prompt
+
+        out = []
+        text = self.instructions.render()
+        if text:
+            out.append(f"# Project instructions\n{INSTRUCTIONS_PREAMBLE}\n\n{text}")
+        if self.memory is not None:
+            out.append(memory_prompt(self.memory))
+        return out
 
 
-def instruction_files(cwd: Path, env: Mapping[str, str], repo_root: Path | None) -> list[Path]:
-    """User-level files first, then root → cwd, so nearer files come later and win."""
-    home = user_home(env)
-    found = [p for p in (home / ".claude" / "CLAUDE.md", bridle_home(env) / "AGENTS.md")]
-    top = repo_root if repo_root and cwd.is_relative_to(repo_root) else cwd
-    chain = [top]
-    if cwd != top:
-        for part in cwd.relative_to(top).parts:
-            chain.append(chain[-1] / part)
-    for d in chain:
-        found.extend(d / name for name in INSTRUCTION_NAMES)
-    seen: set[Path] = set()
-    out = []
-    for p in found:
-        try:
-            rp = p.resolve()
-        except OSError:
-            continue
-        if rp in seen or not rp.is_file():
-            continue
-        seen.add(rp)
-        out.append(p)
-    return out
+def load_context(
+    cwd: Path,
+    env: Mapping[str, str],
+    repo_root: Path | None,
+    settings: Any = None,
+    *,
+    policy: Any = None,
+    managed: Path | None = None,
+) -> SessionContext:
+    """Instruction files (the cascade in `extensions.instructions`) and the
+    project's memory. With `policy`, the memory folder becomes readable and
+    writable without asking (deny and ask rules, and plan mode, still hold)."""
+    from bridle.extensions import memory as mem
+
+    excludes = settings.get("claudeMdExcludes") if settings is not None else None
+    instructions = Instructions(
+        cwd, user_home(env), bridle_home(env), repo_root,
+        managed=managed if managed is not None else managed_path(env),
+        excludes=[str(x) for x in excludes] if isinstance(excludes, list) else (),
+    )  # fmt: skip
+    instructions.load()
+    found = SessionContext(instructions)
+    if mem.enabled(env, settings):
+        folder = mem.memory_dir(repo_root or cwd, env, settings)
+        found.memory = mem.load_memory(folder)
+        if policy is not None:
+            policy.allow.extend(memory_rules(folder))
+    return found
+
+
+def memory_rules(folder: Path) -> list[Any]:
+    """Allow rules for reading and editing inside `folder`, built from its real
+    path with every character literal (a folder name may hold `*` or `[`)."""
+    from bridle.policy.rules import PathPattern, PermissionRule
+
+    real = os.path.realpath(folder).lstrip("/")
+    pattern = PathPattern("abs", real + "/**", re.compile(re.escape(real) + "(?:/.*)?"))
+    return [
+        PermissionRule(f"{tool}(//{real}/**)", tool, f"//{real}/**", "path", path=pattern)
+        for tool in ("Read", "Edit")
+    ]
 
 
 def load_instructions(cwd: Path, env: Mapping[str, str], repo_root: Path | None) -> str:
-    home = user_home(env)
-    chunks: list[str] = []
-    total = 0
-    seen: set[Path] = set()
-    for path in instruction_files(cwd, env, repo_root):
-        try:
-            text = path.read_text(errors="replace")
-        except OSError:
-            continue
-        seen.add(path.resolve())
-        text = _expand_imports(text, path.parent, seen, 0, home).strip()
-        if not text:
-            continue
-        room = INSTRUCTIONS_CAP - total
-        if room <= 0:
-            chunks.append(f"(further instructions in {path} skipped: size cap reached)")
-            break
-        if len(text) > room:
-            text = text[:room] + f"\n... (truncated: {path} exceeds the instruction size cap)"
-        total += len(text)
-        chunks.append(f"Contents of {path}:\n{text}")
-    return "\n\n".join(chunks)
+    """The instruction files a session in `cwd` starts with, as the prompt shows them."""
+    return load_context(cwd, env, repo_root).instructions.render()
 
 
 def environment_block(cwd: Path, git: GitInfo, now: _dt.datetime) -> str:
@@ -179,14 +182,14 @@ def build_system_prompt(
     git: GitInfo | None = None,
     system_prompt: str | None = None,
     append: list[str] | None = None,
+    context: SessionContext | None = None,
 ) -> str:
-    """`system_prompt` replaces the base prompt (not the environment block or the
-    instruction files); `append` entries are added last, in order."""
+    """`system_prompt` replaces the base prompt (not the environment block, the
+    instruction files or memory); `append` entries are added last, in order."""
     git = git if git is not None else git_info(cwd)
+    context = context if context is not None else load_context(cwd, env, git.root)
     parts = [system_prompt if system_prompt is not None else BASE_PROMPT]
     parts.append(environment_block(cwd, git, now))
-    instructions = load_instructions(cwd, env, git.root)
-    if instructions:
-        parts.append("# Project instructions\n" + instructions)
+    parts.extend(context.sections())
     parts.extend(a for a in (append or []) if a)
     return "\n\n".join(parts)

@@ -76,6 +76,14 @@ class OpenSession:
     extensions: Any = None  # engine.extensions.Extensions: skills, commands, style
     mcp: Any = None  # engine.mcp_setup.McpSession: its servers stop on close
 
+    @property
+    def instruction_files(self) -> list[Any]:
+        """The instruction files loaded so far (`extensions.instructions.InstructionFile`,
+        with Claude Code's InstructionsLoaded fields); path-scoped rules and nested
+        CLAUDE.md files join when a file tool touches a matching path."""
+        instructions = self.engine.dispatcher.instructions
+        return list(instructions.files) if instructions is not None else []
+
     def expand_prompt(self, text: str) -> str:
         """A `/command args` prompt expanded (see `engine.extensions.expand_prompt`)."""
         from bridle.engine.extensions import expand_prompt
@@ -171,7 +179,7 @@ def _open(
     undo: contextlib.ExitStack,
 ) -> OpenSession:
     from bridle.config.paths import bridle_home
-    from bridle.engine.context import build_system_prompt, git_info
+    from bridle.engine.context import build_system_prompt, git_info, load_context
     from bridle.engine.extensions import load_extensions, skill_tool, system_additions
     from bridle.engine.mcp_setup import open_mcp
     from bridle.store.lease import acquire
@@ -245,15 +253,18 @@ def _open(
     warnings += mcp.warnings
     visible = set(policy.visible_tools([t.name for t in mcp.tools]))
     tools = [*tools, *(t for t in mcp.tools if t.name in visible)]
+    context = load_context(cwd, env, git.root, settings, policy=policy)  # memory: writable
+    warnings += context.problems
     system = build_system_prompt(
         cwd, env, now=_dt.datetime.now().astimezone(), git=git,
         system_prompt=options.system_prompt if options.system_prompt is not None else style_base,
-        append=[*additions, *options.append_system_prompt],
+        append=[*additions, *options.append_system_prompt], context=context,
     )  # fmt: skip
     ctx = _tool_context(cwd, env, settings, record.id, [Path(r) for r in policy.roots[1:]])
     if history:
         _remember_reads(history, ctx)
     dispatcher = Dispatcher({t.name: t for t in tools}, ctx, policy)
+    dispatcher.instructions = context.instructions
     limits = EngineLimits(
         max_turns=int(options.max_turns or settings.get("max_turns") or 50),
         max_cost_usd=float(max_cost) if max_cost is not None else None,
