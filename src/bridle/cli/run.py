@@ -217,6 +217,13 @@ def make_root(group_cls: type[click.Group], version: str) -> click.Group:
     )
     @click.option("--strict-mcp-config", is_flag=True, help="Use only the --mcp-config servers.")
     @click.option(
+        "--hook",
+        "hooks",
+        multiple=True,
+        metavar="EVENT:COMMAND",
+        help="Run COMMAND as a Claude Code hook on EVENT (EVENT[MATCHER]:COMMAND; repeatable).",
+    )
+    @click.option(
         "--plugin-dir",
         multiple=True,
         metavar="DIR",

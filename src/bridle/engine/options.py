@@ -74,6 +74,9 @@ class SessionOptions:
     strict_mcp_config: bool = False
     # Plugin folders for this session (`--plugin-dir`), before the installed ones.
     plugin_dirs: tuple[Path, ...] = ()
+    # Hooks given for this session (`--hook EVENT:COMMAND` or EVENT[MATCHER]:COMMAND),
+    # added to the hooks of every settings layer, plugin and skill.
+    hooks: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         for name in (
@@ -82,6 +85,7 @@ class SessionOptions:
             "deny_rules",
             "append_system_prompt",
             "mcp_configs",
+            "hooks",
         ):
             object.__setattr__(self, name, tuple(str(v) for v in _tuple(getattr(self, name))))
         object.__setattr__(self, "add_dirs", tuple(Path(d) for d in _tuple(self.add_dirs)))
@@ -106,6 +110,13 @@ class SessionOptions:
             raise UsageError(f"max_cost_usd must be more than 0, not {self.max_cost_usd}")
         if any(not a.strip() for a in self.accounts):
             raise UsageError("an account name is empty; name each account")
+        if self.hooks:
+            from bridle.hooks.config import parse_cli_hook
+
+            for spec in self.hooks:
+                problems = parse_cli_hook(spec)[1]
+                if problems:
+                    raise UsageError(problems[0].replace("; this hook is skipped", ""))
         self.permission_config()
 
     @property

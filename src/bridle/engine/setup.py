@@ -75,6 +75,7 @@ class OpenSession:
     settings: Any = None  # the merged config.settings.Settings
     extensions: Any = None  # engine.extensions.Extensions: skills, commands, style
     mcp: Any = None  # engine.mcp_setup.McpSession: its servers stop on close
+    hooks: Any = None  # engine.hooks_bridge.HookBridge: SessionEnd runs on close
 
     @property
     def instruction_files(self) -> list[Any]:
@@ -99,6 +100,8 @@ class OpenSession:
         return render(self.store, self.record.id, "markdown")
 
     def close(self) -> None:
+        if self.hooks is not None:
+            self.hooks.end("other")
         try:
             self.conn.close()
         finally:
@@ -181,6 +184,7 @@ def _open(
     from bridle.config.paths import bridle_home
     from bridle.engine.context import build_system_prompt, git_info, load_context
     from bridle.engine.extensions import load_extensions, skill_tool, system_additions
+    from bridle.engine.hooks_setup import open_hooks
     from bridle.engine.mcp_setup import open_mcp
     from bridle.store.lease import acquire
 
@@ -265,6 +269,13 @@ def _open(
         _remember_reads(history, ctx)
     dispatcher = Dispatcher({t.name: t for t in tools}, ctx, policy)
     dispatcher.instructions = context.instructions
+    hooks, hook_warnings = open_hooks(
+        options, settings, ext, project_dir=git.root or settings.project_root or cwd, cwd=cwd,
+        env=env, session_id=record.id, resumed=history is not None, git_branch=git.branch,
+        binding=binding, bind_model=lambda s: bind_model(s, settings, env, keys), mcp=mcp, ctx=ctx,
+    )  # fmt: skip
+    warnings += hook_warnings
+    dispatcher.hooks = hooks
     limits = EngineLimits(
         max_turns=int(options.max_turns or settings.get("max_turns") or 50),
         max_cost_usd=float(max_cost) if max_cost is not None else None,
@@ -280,6 +291,7 @@ def _open(
         limits=limits,
         bind_model=lambda s: bind_model(s, settings, env, keys),
         rotate_account=rotation(accounts, spec, settings, env),
+        hooks=hooks,
     )
     started = ev.SessionStarted(
         session_id=record.id, model=binding.name, provider=binding.provider, cwd=str(cwd),
@@ -287,7 +299,7 @@ def _open(
     )  # fmt: skip
     return OpenSession(
         engine, record, store, store.conn, binding.name, started, mock_server, warnings,
-        lease=lease, policy=policy, settings=settings, extensions=ext, mcp=mcp,
+        lease=lease, policy=policy, settings=settings, extensions=ext, mcp=mcp, hooks=hooks,
     )  # fmt: skip
 
 

@@ -64,6 +64,7 @@ def session_options(o: Mapping[str, Any], cwd: Path) -> SessionOptions:
         headless=o.get("permission_prompt_tool") != "stdio",
         mcp_configs=tuple(o.get("mcp_config") or ()),
         strict_mcp_config=bool(o.get("strict_mcp_config")),
+        hooks=tuple(o.get("hooks") or ()),
         plugin_dirs=tuple(Path(d).expanduser().resolve() for d in o.get("plugin_dir") or ()),
     )
 
