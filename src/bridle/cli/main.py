@@ -24,6 +24,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "recall": ("bridle.cli.recall", "recall", "Pick a past session and resume it."),
     "mcp": ("bridle.cli.mcp", "mcp", "Add, list and remove MCP servers; sync them to accounts."),
     "acp": ("bridle.cli.acp", "acp", "Serve the Agent Client Protocol for editors (Zed)."),
+    "plugins": ("bridle.cli.plugins", "plugins", "List, enable, install Claude Code plugins."),
 }
 
 
