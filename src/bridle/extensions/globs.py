@@ -43,7 +43,9 @@ def expand_braces(pattern: str) -> list[str]:
         return [pattern]
     out: list[str] = []
     for alt in m.group(1).split(","):
-        out.extend(expand_braces(pattern[: m.start()] + alt + pattern[m.end() :]))
+        for p in expand_braces(pattern[: m.start()] + alt + pattern[m.end() :]):
+            if p not in out:  # inner braces go first, so outer ones repeat
+                out.append(p)
         if len(out) >= _MAX_EXPANSIONS:
             break
     return out[:_MAX_EXPANSIONS]
