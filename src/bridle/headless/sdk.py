@@ -375,7 +375,10 @@ class StreamSession:
                 self._apply(ev.SetModel(str(request.get("model") or self.session.model_name)))
                 response = {}
             elif subtype == "mcp_status":
-                response = {"mcpServers": []}  # a run connects to no MCP servers
+                from bridle.mcp.status import sdk_statuses
+
+                mcp = getattr(self.session, "mcp", None)
+                response = {"mcpServers": sdk_statuses(getattr(mcp, "manager", None))}
             else:
                 raise UsageError(f"bridle does not support the control request {subtype!r}")
         except BridleError as e:

@@ -156,3 +156,10 @@ def report_from_manager(manager: Any) -> list[ServerReport]:
             ]
         out.append(ServerReport(manager.config(name), status.state, status.reason, tools))
     return out
+
+
+def sdk_statuses(manager: Any) -> list[dict[str, Any]]:
+    """The Agent SDK's `mcp_status` answer for a running session's servers."""
+    if manager is None:
+        return []
+    return [r.sdk_status() for r in report_from_manager(manager)]
