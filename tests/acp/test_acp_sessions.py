@@ -1,0 +1,133 @@
+"""`bridle acp` sessions: load (history replayed), model switch, refusals.
+
+A session run in one `bridle acp` process (bypassPermissions set with
+`session/set_mode`, so nothing asks) is loaded in a second process: the client
+sees the conversation again as updates (the user's prompt, the agent's words,
+the Read and the Edit with its diff and results) before `session/load`
+answers, then prompts on in the loaded session after switching the model with
+the `model` config option, and the next request reaches the mock on the
+OpenAI chat wire. Bad requests get JSON-RPC errors that say what to do.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from acp import RequestError, text_block
+from acp_client import EditorClient, agent, agent_env
+
+from bridle.mock.server import MockServer
+
+PROMPT = "make the greeting polite"
+
+
+def scenario(tmp: Path) -> Path:
+    path = tmp / "scenario.json"
+    turns: list[dict[str, Any]] = [
+        {"op": "read", "path": "hello.py", "say": "Reading it."},
+        {"op": "edit", "path": "hello.py", "old": "hi", "new": "good morning"},
+        {"op": "final", "text": "The greeting is polite now."},
+    ]
+    path.write_text(json.dumps({"name": "acp-load", "turns": turns}))
+    return path
+
+
+def test_a_loaded_session_replays_its_history_and_goes_on_with_another_model(
+    tmp_path: Path,
+) -> None:
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    (repo / "hello.py").write_text('print("hi")\n')
+    home = tmp_path / "home"
+    first, second = EditorClient(), EditorClient()
+
+    async def run(srv: MockServer) -> None:
+        env = agent_env(home, BRIDLE_MOCK_BASE_URL=srv.base_url)
+        async with agent(first, env, "--model", "mock/anthropic") as (conn, _):
+            new = await conn.new_session(cwd=str(repo), mcp_servers=[])
+            sid = new.session_id
+            await conn.set_session_mode(session_id=sid, mode_id="bypassPermissions")
+            reply = await conn.prompt(session_id=sid, prompt=[text_block(PROMPT)])
+            assert reply.stop_reason == "end_turn"
+        async with agent(second, env) as (conn, _):
+            loaded = await conn.load_session(cwd=str(repo), session_id=sid, mcp_servers=[])
+            replayed = list(second.updates)
+            assert loaded.config_options[0].current_value == "mock/anthropic"  # as recorded
+            choice = await conn.set_config_option(
+                config_id="model", session_id=sid, value="mock/openai-chat"
+            )
+            assert choice.config_options[0].current_value == "mock/openai-chat"
+            again = await conn.prompt(session_id=sid, prompt=[text_block("thanks")])
+            assert again.stop_reason == "end_turn"
+        check_replay(replayed, repo)
+
+    with MockServer(scenario(tmp_path), workdir=repo) as srv:
+        asyncio.run(asyncio.wait_for(run(srv), 120))
+        paths = [r["path"] for r in srv.requests]
+    assert (repo / "hello.py").read_text() == 'print("good morning")\n'
+    assert all(p == "/v1/messages" for p in paths[:3]), paths
+    assert paths[-1] == "/v1/chat/completions"
+    assert "The greeting is polite now." in second.text()
+
+
+def check_replay(updates: list[Any], repo: Path) -> None:
+    kinds = [u.session_update for u in updates]
+    assert kinds == [
+        "user_message_chunk",
+        "agent_message_chunk",
+        "tool_call",
+        "tool_call_update",
+        "tool_call",
+        "tool_call_update",
+        "agent_message_chunk",
+    ]
+    assert updates[0].content.text == PROMPT
+    assert updates[1].content.text == "Reading it."
+    read, edit = updates[2], updates[4]
+    assert (read.kind, read.title, read.locations[0].path) == (
+        "read",
+        "Read hello.py",
+        str(repo / "hello.py"),
+    )
+    assert 'print("hi")' in updates[3].content[0].content.text
+    assert updates[3].status == "completed"
+    diff = edit.content[0]
+    assert (diff.path, diff.old_text, diff.new_text) == (
+        str(repo / "hello.py"),
+        "hi",
+        "good morning",
+    )
+    assert updates[5].status == "completed"
+    assert updates[6].content.text == "The greeting is polite now."
+
+
+def test_bad_requests_get_errors_that_say_what_to_do(tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    client = EditorClient()
+
+    async def run() -> None:
+        # No --model, no settings, no key: a session needs authentication first.
+        async with agent(client, agent_env(tmp_path / "home")) as (conn, _):
+            with pytest.raises(RequestError) as no_model:
+                await conn.new_session(cwd=str(repo), mcp_servers=[])
+            assert no_model.value.code == -32000  # auth_required
+            assert "--model provider/model" in str(no_model.value.data)
+            with pytest.raises(RequestError) as auth:
+                await conn.authenticate(method_id="env")
+            assert "ANTHROPIC_API_KEY" in str(auth.value.data)
+            with pytest.raises(RequestError) as relative:
+                await conn.new_session(cwd="repo", mcp_servers=[])
+            assert "absolute directory" in str(relative.value.data)
+            with pytest.raises(RequestError) as unknown:
+                await conn.prompt(session_id="nope", prompt=[text_block("hi")])
+            assert "session/new" in str(unknown.value.data)
+            with pytest.raises(RequestError) as missing:
+                await conn.load_session(cwd=str(repo), session_id="nope", mcp_servers=[])
+            assert "bridle sessions list" in str(missing.value.data)
+
+    asyncio.run(asyncio.wait_for(run(), 60))
