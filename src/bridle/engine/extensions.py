@@ -128,7 +128,8 @@ def _plugins(
 
 
 def _expand_plugin_vars(ext: Extensions, by_name: Mapping[str, Any]) -> None:
-    """`${CLAUDE_PLUGIN_ROOT}`/`${CLAUDE_PLUGIN_DATA}` in plugin skills, commands and agents."""
+    """`${CLAUDE_PLUGIN_ROOT}`/`${CLAUDE_PLUGIN_DATA}` in plugin skills, commands,
+    agents and the plugin style in use."""
     from dataclasses import replace
 
     def owner(name: str) -> Any:
@@ -145,6 +146,8 @@ def _expand_plugin_vars(ext: Extensions, by_name: Mapping[str, Any]) -> None:
         for name, agent in list(ext.agents.by_name.items()):
             if (p := owner(name)) is not None and agent.scope == "plugin":
                 ext.agents.by_name[name] = replace(agent, prompt=p.expand(agent.prompt))
+    if ext.style is not None and (p := owner(ext.style.name)) is not None:
+        ext.style = replace(ext.style, prompt=p.expand(ext.style.prompt))
 
 
 def system_additions(ext: Extensions, context_window: int | None) -> tuple[str | None, list[str]]:
