@@ -230,6 +230,11 @@ CHECKS: dict[str, Callable[[Any, str | None], None]] = {
     "env_allow": lambda v, p: _str_list(v, p, "env_allow"),
     "accounts": lambda v, p: _accounts(v, p),
     "webfetch": lambda v, p: _webfetch(v, p),
+    "disableAllHooks": lambda v, p: _need(
+        isinstance(v, bool), f"must be true or false, got {v!r}", p, "disableAllHooks"
+    ),
+    "allowedHttpHookUrls": lambda v, p: _str_list(v, p, "allowedHttpHookUrls"),
+    "httpHookAllowedEnvVars": lambda v, p: _str_list(v, p, "httpHookAllowedEnvVars"),
 }
 
 

@@ -48,6 +48,8 @@ CLAUDE_KEYS = (
     "hooks",
     "env",
     "disableAllHooks",
+    "allowedHttpHookUrls",
+    "httpHookAllowedEnvVars",
     "outputStyle",
     "enabledPlugins",
     "enableAllProjectMcpServers",

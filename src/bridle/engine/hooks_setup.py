@@ -42,17 +42,16 @@ def _configured(settings: Any, options: Any, ext: Any) -> bool:
 
 
 def plugin_hooks(ext: Any, home: Path) -> list[Any]:
-    """The enabled plugins' hook files (`engine.extensions.Extensions.plugins`)."""
+    """The hooks of the plugins in use (`engine.extensions.Extensions.plugins`, each an
+    `extensions.plugins.Plugin`): its hook files and its manifest's inline hooks."""
     from bridle.hooks.config import PluginHooks
 
     out = []
     for plugin in getattr(ext, "plugins", None) or ():
-        name, root = getattr(plugin, "name", None), getattr(plugin, "root", None)
-        if not name or root is None:
-            continue
-        data = getattr(plugin, "data_dir", None) or home / "plugins" / "data" / str(name)
-        hooks = getattr(plugin, "hooks_file", None)
-        out.append(PluginHooks(str(name), str(root), str(data), str(hooks) if hooks else None))
+        name, root = str(plugin.name), str(plugin.root)
+        data = str(plugin.data_dir or home / "plugins" / "data" / name)
+        out += [PluginHooks(name, root, data, hooks_file=str(f)) for f in plugin.hook_files]
+        out += [PluginHooks(name, root, data, inline=h) for h in plugin.inline_hooks]
     return out
 
 

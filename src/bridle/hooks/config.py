@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -265,6 +265,7 @@ class PluginHooks:
     root: str
     data_dir: str | None = None
     hooks_file: str | None = None  # plugin.json's `hooks` path; default hooks/hooks.json
+    inline: Mapping[str, Any] | None = None  # plugin.json's inline `hooks` object instead
 
 
 @dataclass(frozen=True)
@@ -292,6 +293,11 @@ def load_plugin_hooks(plugin: PluginHooks) -> tuple[list[HookEntry], list[str]]:
     source = HookSource(
         str(path), "plugin", plugin.name, plugin.root, plugin.data_dir or _plugin_data(plugin.name)
     )
+    if plugin.inline is not None:
+        where = str(Path(plugin.root) / ".claude-plugin" / "plugin.json")
+        return parse_hooks_block(
+            plugin.inline.get("hooks", plugin.inline), replace(source, path=where)
+        )
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
