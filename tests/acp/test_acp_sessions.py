@@ -6,23 +6,36 @@ sees the conversation again as updates (the user's prompt, the agent's words,
 the Read and the Edit with its diff and results) before `session/load`
 answers, then prompts on in the loaded session after switching the model with
 the `model` config option, and the next request reaches the mock on the
-OpenAI chat wire. Bad requests get JSON-RPC errors that say what to do.
+OpenAI chat wire. An MCP server the client names (`mcp-server-time` over
+stdio) is started and its tool called after the client allows it, and a
+prompt's image and embedded file reach the model. Bad requests get JSON-RPC
+errors that say what to do.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
-from acp import RequestError, text_block
+from acp import (
+    RequestError,
+    embedded_text_resource,
+    image_block,
+    resource_block,
+    text_block,
+)
+from acp import schema as s
 from acp_client import EditorClient, agent, agent_env
 
 from bridle.mock.server import MockServer
 
 PROMPT = "make the greeting polite"
+# A 1x1 PNG.
+PIXEL = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
 
 
 def scenario(tmp: Path) -> Path:
@@ -131,3 +144,41 @@ def test_bad_requests_get_errors_that_say_what_to_do(tmp_path: Path) -> None:
             assert "bridle sessions list" in str(missing.value.data)
 
     asyncio.run(asyncio.wait_for(run(), 60))
+
+
+def test_client_mcp_servers_images_and_embedded_files_reach_the_model(tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    turns = [
+        {"op": "call", "tool": "mcp__time__get_current_time", "input": '{"timezone": "UTC"}'},
+        {"op": "final", "text": "done"},
+    ]
+    path = tmp_path / "scenario.json"
+    path.write_text(json.dumps({"name": "acp-mcp", "turns": turns}))
+    time_server = s.McpServerStdio(
+        name="time", command=sys.executable, args=["-m", "mcp_server_time",
+        "--local-timezone", "UTC"], env=[],
+    )  # fmt: skip
+    notes = embedded_text_resource(f"file://{repo}/notes.md", "the deadline is friday")
+    client = EditorClient(["allow_once"])
+
+    async def run(srv: MockServer) -> Any:
+        env = agent_env(tmp_path / "home", BRIDLE_MOCK_BASE_URL=srv.base_url)
+        async with agent(client, env, "--model", "mock/anthropic") as (conn, _):
+            new = await conn.new_session(cwd=str(repo), mcp_servers=[time_server])
+            prompt = [text_block("what time is it?"), image_block(PIXEL, "image/png"),
+                      resource_block(notes)]  # fmt: skip
+            return await conn.prompt(session_id=new.session_id, prompt=prompt)
+
+    with MockServer(path, workdir=repo, keep_bodies=True) as srv:
+        reply = asyncio.run(asyncio.wait_for(run(srv), 120))
+        bodies = [r["body"] for r in srv.requests if "body" in r]
+    assert reply.stop_reason == "end_turn"
+    assert [a.title for a in client.asks] == ["mcp__time__get_current_time"]
+    assert "mcp__time__get_current_time" in [t["name"] for t in bodies[0]["tools"]]
+    asked = bodies[0]["messages"][0]["content"]
+    assert asked[0]["text"].startswith("what time is it?\n<context ref=")
+    assert "the deadline is friday" in asked[0]["text"]
+    assert asked[1]["type"] == "image" and asked[1]["source"]["data"] == PIXEL
+    answer = json.dumps(bodies[1]["messages"][-1]["content"])
+    assert "UTC" in answer and "datetime" in answer
