@@ -198,3 +198,48 @@ def test_a_plugin_dir_that_is_not_a_plugin_is_a_usage_error(tmp_path: Path) -> N
         named.stderr
     )
     assert len(asked) == 1
+
+
+@needs_real
+def test_a_real_plugins_agent_definition_runs_the_main_thread(tmp_path: Path) -> None:
+    repo = project(tmp_path)
+    plugin = PLUGINS / "selfish-pipeline"
+    with MockServer(scenario(tmp_path), workdir=repo, keep_bodies=True) as srv:
+        proc = run(
+            repo, tmp_path, srv, "plan the auth module", "--plugin-dir", str(plugin),
+            "--agent", "selfish-architect",
+        )  # fmt: skip
+        bodies = [r["body"] for r in srv.requests if "body" in r]
+    assert proc.returncode == 0, proc.stderr
+    system = system_text(bodies[0])
+    # The agent's body is the main thread's instructions, in place of bridle's own.
+    assert system.startswith("You are an architecture analysis agent for the current project.")
+    assert "You are bridle" not in system
+    # Its `tools` list (Read, Write, Grep, Glob, Bash, Task, WebSearch) limits the tools.
+    assert sorted(t["name"] for t in bodies[0]["tools"]) == [
+        "Bash",
+        "Glob",
+        "Grep",
+        "Read",
+        "Write",
+    ]
+
+
+def test_a_plugins_settings_agent_applies_and_an_unknown_agent_is_named(tmp_path: Path) -> None:
+    repo = project(tmp_path)
+    plugin = make_plugin(tmp_path / "terse-plugin")
+    (plugin / "agents").mkdir()
+    (plugin / "agents/reader.md").write_text(
+        "---\nname: reader\ndescription: Reads only\ntools: Read, Grep\n---\n"
+        "You only read files under ${CLAUDE_PLUGIN_ROOT}.\n"
+    )
+    (plugin / "settings.json").write_text(json.dumps({"agent": "reader"}))
+    with MockServer(scenario(tmp_path), workdir=repo, keep_bodies=True) as srv:
+        proc = run(repo, tmp_path, srv, "look around", "--plugin-dir", str(plugin))
+        wrong = run(repo, tmp_path, srv, "hi", "--plugin-dir", str(plugin), "--agent", "writer")
+        bodies = [r["body"] for r in srv.requests if "body" in r]
+    assert proc.returncode == 0, proc.stderr
+    assert system_text(bodies[0]).startswith(f"You only read files under {plugin}.")
+    assert sorted(t["name"] for t in bodies[0]["tools"]) == ["Grep", "Read"]
+    assert wrong.returncode != 0 and len(bodies) == 1
+    assert "no agent definition named 'writer'; the agents are: terse:reader" in wrong.stderr

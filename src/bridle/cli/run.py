@@ -229,6 +229,7 @@ def make_root(group_cls: type[click.Group], version: str) -> click.Group:
         metavar="DIR",
         help="Load a Claude Code plugin from DIR for this run (repeatable).",
     )
+    @click.option("--agent", metavar="NAME", help="Run as this agent definition (settings agent).")
     # Claude Agent SDK flags bridle accepts and ignores (they only tune the model
     # or extra output) or refuses with a usage error (headless.sdk.check_sdk_flags).
     @click.option("--include-partial-messages", is_flag=True, hidden=True)

@@ -35,6 +35,7 @@ PERMISSION_KEYS = ("allow", "ask", "deny", "defaultMode", "additionalDirectories
 KNOWN_UNCHECKED = frozenset(
     {
         "account",
+        "agent",
         "apiKeyHelper",
         "autoMemoryDirectory",
         "autoMemoryEnabled",

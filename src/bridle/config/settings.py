@@ -44,6 +44,7 @@ from bridle.core.errors import ConfigError
 
 NO_EXPAND = frozenset({"hooks", "permissions", "verify", "statusLine", "apiKeyHelper"})
 CLAUDE_KEYS = (
+    "agent",
     "permissions",
     "hooks",
     "env",

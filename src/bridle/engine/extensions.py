@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bridle.core.errors import UsageError
+from bridle.core.errors import ConfigError, UsageError
 
 # The prompt bridle's coding instructions give way to under a custom style
 # without `keep-coding-instructions` (as Claude Code's own styles do).
@@ -43,6 +43,9 @@ class Extensions:
     style: Any = None  # extensions.styles.OutputStyle | None
     problems: list[str] = field(default_factory=list)  # skipped files, for the user
     plugins: list[Any] = field(default_factory=list)  # extensions.plugins.Plugin, in use
+    # The agent definition the main thread runs as (settings `agent`, `--agent`, or a
+    # plugin's settings.json `agent`): its prompt, tools and disallowedTools apply.
+    agent: Any = None
 
     def plugin_mcp_files(self) -> list[tuple[Path, dict[str, str]]]:
         """Each plugin's MCP files with its folders, for `mcp.config.load_servers`."""
@@ -101,7 +104,67 @@ def load_extensions(
     found.problems = [str(p) for p in problems]
     if in_use:
         _expand_plugin_vars(found, {p.name: p for p in in_use})
+    found.agent = _main_agent(found, settings)
     return found
+
+
+def _main_agent(ext: Extensions, settings: Any) -> Any:
+    """The agent definition settings `agent` names (else the first plugin whose
+    settings.json names one of its agents), as Claude Code runs the main thread."""
+    name = settings.get("agent") if settings is not None else None
+    plugin = None
+    if not name:
+        for p in ext.plugins:
+            value = _plugin_setting(p.root, "agent")
+            if isinstance(value, str) and value.strip():
+                name, plugin = value.strip(), p.name
+                break
+    if not name:
+        return None
+    agents = ext.agents.by_name if ext.agents is not None else {}
+    if not isinstance(name, str):
+        raise ConfigError("must be the name of an agent definition", key="agent")
+    for wanted in ([f"{plugin}:{name}"] if plugin else []) + [name]:
+        if wanted in agents:
+            return agents[wanted]
+    matches = [a for n, a in agents.items() if n.rpartition(":")[2] == name]
+    if len(matches) == 1:
+        return matches[0]
+    if matches:
+        which = ", ".join(a.name for a in matches)
+        raise ConfigError(f"{name!r} names several agents; say which: {which}", key="agent")
+    there = ", ".join(agents) or "none"
+    raise ConfigError(
+        f"no agent definition named {name!r}; the agents are: {there} (definitions go in "
+        ".claude/agents/*.md, ~/.claude/agents/*.md or a plugin's agents/)",
+        key="agent",
+    )
+
+
+def _plugin_setting(root: Path, key: str) -> Any:
+    """A key of a plugin's default `settings.json` (Claude Code reads only `agent`)."""
+    import json
+
+    try:
+        data = json.loads((root / "settings.json").read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        return None
+    return data.get(key) if isinstance(data, dict) else None
+
+
+def agent_tools(ext: Extensions, tools: list[Any]) -> list[Any]:
+    """The tools the main thread's agent may use: its `tools` (all when omitted),
+    less its `disallowedTools`; `Task` is the Agent tool's old name."""
+    if ext.agent is None:
+        return tools
+
+    def names(entries: Sequence[str]) -> set[str]:
+        bare = {e.split("(", 1)[0].strip() for e in entries}
+        return bare | ({"Agent"} if "Task" in bare else set())
+
+    allowed = None if ext.agent.tools is None else names(ext.agent.tools)
+    denied = names(ext.agent.disallowed_tools)
+    return [t for t in tools if (allowed is None or t.name in allowed) and t.name not in denied]
 
 
 def _plugins(
@@ -163,6 +226,8 @@ def system_additions(ext: Extensions, context_window: int | None) -> tuple[str |
         if not ext.style.keep_coding_instructions:
             base = STYLE_BASE
         extra.append(f"# Output style: {ext.style.name}\n{ext.style.prompt}")
+    if ext.agent is not None:  # the agent's prompt is the main thread's instructions
+        base = ext.agent.prompt
     return base, extra
 
 

@@ -183,7 +183,7 @@ def _open(
 ) -> OpenSession:
     from bridle.config.paths import bridle_home
     from bridle.engine.context import build_system_prompt, git_info, load_context
-    from bridle.engine.extensions import load_extensions, skill_tool, system_additions
+    from bridle.engine.extensions import agent_tools, load_extensions, skill_tool, system_additions
     from bridle.engine.hooks_setup import open_hooks
     from bridle.engine.mcp_setup import open_mcp
     from bridle.store.lease import acquire
@@ -256,7 +256,7 @@ def _open(
     undo.callback(mcp.close)
     warnings += mcp.warnings
     visible = set(policy.visible_tools([t.name for t in mcp.tools]))
-    tools = [*tools, *(t for t in mcp.tools if t.name in visible)]
+    tools = agent_tools(ext, [*tools, *(t for t in mcp.tools if t.name in visible)])
     context = load_context(cwd, env, git.root, settings, policy=policy)  # memory: writable
     warnings += context.problems
     system = build_system_prompt(

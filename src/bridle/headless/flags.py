@@ -42,6 +42,8 @@ def session_options(o: Mapping[str, Any], cwd: Path) -> SessionOptions:
             settings = parse_settings_arg(o["settings_json"], cwd)
         except ConfigError as e:
             raise UsageError(str(e)) from e
+    if o.get("agent"):
+        settings["agent"] = o["agent"]  # as Claude Code: the flag wins over the setting
     tools = o.get("tools")
     account = o.get("account") or ""
     return SessionOptions(
