@@ -194,6 +194,7 @@ def _run_one(
     err: IO[str],
     progress: RunProgress | None = None,
 ) -> int:
+    from bridle.engine.mentions import expand_mcp
     from bridle.engine.setup import open_session
     from bridle.headless.gitdiff import WorkTreeSnapshot
     from bridle.headless.render import make_renderer
@@ -210,6 +211,7 @@ def _run_one(
         for warning in session.warnings:
             err.write(f"bridle: {warning}\n")
     try:
+        text, images = expand_mcp(session, text, images)  # /mcp__s__prompt, @server:uri
         text = session.expand_prompt(text)  # `/command args`: the command's prompt
     except BaseException:
         session.close()
