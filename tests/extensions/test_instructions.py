@@ -245,3 +245,14 @@ def test_glob_helpers() -> None:
     assert any_match(["team-b/*"], "/w/mono/team-b/CLAUDE.md")
     assert not any_match(["/mono/**"], "/w/mono/CLAUDE.md")
     assert not PathGlobs(Path("/base"), ("**",)).matches(Path("/elsewhere/x"))
+
+
+def test_a_file_name_that_is_not_utf8_is_shown_with_a_replacement(tmp_path: Path) -> None:
+    t = tree(tmp_path)
+    folder = os.fsencode(t["repo"] / ".claude" / "rules")
+    with open(folder + b"/caf\xe9.md", "w") as f:
+        f.write("ODD-NAME rule")
+    text = load(t).render()
+    assert "ODD-NAME rule" in text
+    assert f"Contents of {t['repo'] / '.claude/rules'}/caf\ufffd.md (project rule):" in text
+    text.encode("utf-8")  # a request can carry it

@@ -66,3 +66,42 @@ def test_the_cascade_reaches_the_model(tmp_path: Path) -> None:
     assert "print('hi')" in text and "PYTHON-RULE" in text
     assert "project rule for files matching pkg/**/*.{py,pyi}" in text
     assert "PYTHON-RULE" not in system_text(second)
+
+
+def test_the_session_lists_its_files_and_reports_new_ones(tmp_path: Path) -> None:
+    """`OpenSession.instruction_files` (the InstructionsLoaded data) holds the
+    start-up files, then the rule a Read brought in; `on_load` hears about it."""
+    from bridle.engine import events as ev
+    from bridle.engine.options import SessionOptions
+    from bridle.engine.setup import open_session
+
+    t = tree(tmp_path)
+    (t["app"] / "tool.py").write_text("x = 1\n")
+    scenario = tmp_path / "scenario.json"
+    turns = [{"op": "read", "path": "tool.py"}, {"op": "final", "text": "done"}]
+    scenario.write_text(json.dumps({"name": "instructions", "turns": turns}))
+    with MockServer(scenario, workdir=t["app"]) as srv:
+        env = {
+            **os.environ, "HOME": str(t["home"]), "BRIDLE_HOME": str(t["home"] / ".bridle"),
+            "BRIDLE_MANAGED_CLAUDE_MD": str(t["managed"]), "BRIDLE_MOCK_BASE_URL": srv.base_url,
+        }  # fmt: skip
+        session = open_session(SessionOptions(model="mock/anthropic", headless=True), t["app"], env)
+        try:
+            start = [(Path(f.file_path).name, f.load_reason) for f in session.instruction_files]
+            heard: list[str] = []
+            session.engine.dispatcher.instructions.on_load = lambda files: heard.extend(
+                f"{Path(f.file_path).name}:{f.load_reason}" for f in files
+            )
+            events = list(session.engine.send(ev.UserTurn("look")))
+            after = session.instruction_files
+        finally:
+            session.close()
+    assert start[0] == ("CLAUDE.md", "session_start")  # the managed file comes first
+    assert ("hop4.md", "include") in start and ("py.md", "path_glob_match") not in start
+    assert isinstance(events[-1], ev.TurnResult)
+    assert heard == ["py.md:path_glob_match"]
+    assert after[-1].hook_fields() == {
+        "file_path": str(t["repo"] / ".claude/rules/py.md"), "memory_type": "Project",
+        "load_reason": "path_glob_match", "globs": ["pkg/**/*.{py,pyi}"],
+        "trigger_file_path": str(t["app"] / "tool.py"), "parent_file_path": None,
+    }  # fmt: skip

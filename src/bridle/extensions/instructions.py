@@ -78,8 +78,8 @@ class InstructionFile:
         if self.globs:
             what += " for files matching " + ", ".join(self.globs)
         if self.parent_file_path:
-            what += f", imported by {self.parent_file_path}"
-        return f"Contents of {self.file_path} ({what}):"
+            what += f", imported by {_shown(self.parent_file_path)}"
+        return f"Contents of {_shown(self.file_path)} ({what}):"
 
     def hook_fields(self) -> dict[str, Any]:
         """Keyword arguments for `hooks.events.instructions_loaded`."""
@@ -347,6 +347,11 @@ class Instructions:
             total += len(block)
             chunks.append(block)
         return "\n\n".join(chunks)
+
+
+def _shown(path: str) -> str:
+    """A path as text a request can carry: undecodable bytes in a name become U+FFFD."""
+    return path.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
 
 def imports(text: str, base: Path, home: Path) -> list[Path]:
