@@ -25,6 +25,8 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "mcp": ("bridle.cli.mcp", "mcp", "Add, list and remove MCP servers; sync them to accounts."),
     "acp": ("bridle.cli.acp", "acp", "Serve the Agent Client Protocol for editors (Zed)."),
     "plugins": ("bridle.cli.plugins", "plugins", "List, enable, install Claude Code plugins."),
+    "daemon": ("bridle.cli.daemon", "daemon", "Serve coding tasks over HTTP (token required)."),
+    "tasks": ("bridle.cli.tasks", "tasks", "Submit, follow, steer and stop daemon tasks."),
 }
 
 

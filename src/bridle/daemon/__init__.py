@@ -1,0 +1,1 @@
+"""The daemon: coding tasks over HTTP, run by worker processes from a task backend."""

@@ -1,0 +1,114 @@
+"""A daemon worker: a process that claims tasks from the backend and runs them.
+
+`python -m bridle.daemon.worker --data-dir DIR --lease SECONDS` loops: claim a
+task (a queued one, or a running one whose lease expired because its worker
+died), run its pipeline, finish it. While a task runs, a control thread renews
+the lease every `lease / 4` seconds and delivers what clients sent: a stop
+request interrupts the engine, steer texts go to the running phase. A worker
+that loses its lease (it stalled past the lease) interrupts the task and leaves
+it to the new holder without finishing it; SIGTERM releases the lease at once so
+another worker can resume the task from its last checkpoint. Workers are
+processes, not threads, so a crash or `kill -9` of one loses one task's
+progress since its last checkpoint and nothing else.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import socket
+import sys
+import threading
+from pathlib import Path
+from typing import Any
+
+from bridle.daemon.backend import FAILED, Task, TaskBackend
+from bridle.daemon.pipeline import LeaseLost, TaskRun
+
+DEFAULT_LEASE = 30.0
+
+
+def _control(backend: TaskBackend, run: TaskRun, lease: float, done: threading.Event) -> None:
+    while not done.wait(max(0.2, lease / 4)):
+        if not backend.heartbeat(run.task.id, run.worker, lease):
+            run.log.emit("lease_lost", worker=run.worker)
+            run.interrupt(lease_lost=True)
+            return
+        try:
+            task = backend.get(run.task.id)
+            if task.stop_requested and not run.stop.is_set():
+                run.log.emit("stop_requested")
+                run.interrupt()
+            for text in backend.take_steers(run.task.id):
+                run.deliver_steer(text)
+        except Exception as e:  # a busy database now and then: try again next tick
+            print(f"bridle worker {run.worker}: control check failed: {e}", file=sys.stderr)
+
+
+def run_task(
+    backend: TaskBackend, task: Task, worker: str, data_dir: Path, env: dict[str, str],
+    lease: float,
+) -> str | None:  # fmt: skip
+    """Run one claimed task to its end; the final state, or None when it was left
+    to another worker (lease lost, or this process is shutting down)."""
+    run = TaskRun(backend, task, worker, data_dir, env)
+    done = threading.Event()
+    control = threading.Thread(
+        target=_control, args=(backend, run, lease, done), daemon=True, name="task-control"
+    )
+    control.start()
+    try:
+        state, result, error = run.run()
+    except LeaseLost:
+        return None
+    except BaseException as e:
+        if not isinstance(e, Exception):  # SIGTERM/SIGINT: another worker resumes it
+            backend.release(task.id, worker)
+            raise
+        state, result, error = FAILED, {}, f"{type(e).__name__}: {e}"
+        run.log.emit("error", message=error)
+    finally:
+        done.set()
+        control.join(timeout=5)
+    return state if backend.finish(task.id, worker, state, result, error) else None
+
+
+def serve(data_dir: Path, lease: float, poll: float, env: dict[str, str]) -> None:
+    from bridle.daemon.sqlite_backend import SqliteBackend
+
+    worker = f"{socket.gethostname()}:{os.getpid()}"
+    backend = SqliteBackend(data_dir / "tasks.db")
+    parent = os.getppid()
+    try:
+        # A worker whose daemon is gone (killed with -9) stops taking tasks.
+        while os.getppid() == parent:
+            task = backend.claim(worker, lease)
+            if task is None:
+                threading.Event().wait(poll)
+                continue
+            run_task(backend, task, worker, data_dir, env, lease)
+    finally:
+        backend.close()
+
+
+def _terminated(signum: int, frame: Any) -> None:
+    raise SystemExit(143)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bridle.daemon.worker")
+    parser.add_argument("--data-dir", required=True, type=Path)
+    parser.add_argument("--lease", type=float, default=DEFAULT_LEASE)
+    parser.add_argument("--poll", type=float, default=0.2)
+    args = parser.parse_args(argv)
+    signal.signal(signal.SIGTERM, _terminated)
+    try:
+        serve(args.data_dir, args.lease, args.poll, dict(os.environ))
+    except (SystemExit, KeyboardInterrupt):
+        return 0
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
