@@ -8,7 +8,8 @@ answers, then prompts on in the loaded session after switching the model with
 the `model` config option, and the next request reaches the mock on the
 OpenAI chat wire. An MCP server the client names (`mcp-server-time` over
 stdio) is started and its tool called after the client allows it, and a
-prompt's image and embedded file reach the model. Bad requests get JSON-RPC
+prompt's image and embedded file reach the model. `authenticate` with a bridle
+account makes its stored key open sessions. Bad requests get JSON-RPC
 errors that say what to do.
 """
 
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -182,3 +184,36 @@ def test_client_mcp_servers_images_and_embedded_files_reach_the_model(tmp_path: 
     assert asked[1]["type"] == "image" and asked[1]["source"]["data"] == PIXEL
     answer = json.dumps(bodies[1]["messages"][-1]["content"])
     assert "UTC" in answer and "datetime" in answer
+
+
+def test_authenticate_with_a_bridle_account_uses_its_keys(tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    home = tmp_path / "home"
+    env = agent_env(home)
+    bridle = [sys.executable, "-m", "bridle", "accounts"]
+    for args, stdin in (
+        (["add", "work"], ""),
+        (["keys", "set", "work", "ANTHROPIC_API_KEY"], "sk-ant-test\n"),
+        (["use", "native"], ""),  # so only authenticate picks the account
+    ):
+        done = subprocess.run([*bridle, *args], input=stdin, env=env, capture_output=True,
+                              text=True, timeout=60)  # fmt: skip
+        assert done.returncode == 0, done.stderr
+    client = EditorClient()
+
+    async def run() -> None:
+        async with agent(client, env, "--model", "sonnet") as (conn, _):
+            init = await conn.initialize(protocol_version=1)
+            assert [m.id for m in init.auth_methods] == ["env", "account:work"]
+            with pytest.raises(RequestError) as no_key:
+                await conn.new_session(cwd=str(repo), mcp_servers=[])
+            assert no_key.value.code == -32000 and "ANTHROPIC_API_KEY" in str(no_key.value.data)
+            with pytest.raises(RequestError) as unknown:
+                await conn.authenticate(method_id="account:nobody")
+            assert "bridle accounts list" in str(unknown.value.data)
+            await conn.authenticate(method_id="account:work")
+            new = await conn.new_session(cwd=str(repo), mcp_servers=[])
+            assert new.config_options[0].current_value == "sonnet"
+
+    asyncio.run(asyncio.wait_for(run(), 60))
