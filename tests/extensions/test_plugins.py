@@ -252,3 +252,30 @@ def test_a_plugins_components_load_namespaced_with_its_variables(tmp_path: Path)
     assert list(ext.agents.by_name) == ["kit:checker"]
     with pytest.raises(UsageError, match=r"--plugin-dir .*no such folder"):
         load_extensions(repo, repo, env, None, plugin_dirs=[tmp_path / "missing"])
+
+
+def test_a_plugins_mcp_files_and_inline_servers_get_its_folders(tmp_path: Path) -> None:
+    from bridle.mcp.config import load_servers
+
+    server = {"command": "${CLAUDE_PLUGIN_ROOT}/bin/srv", "env": {"D": "${CLAUDE_PLUGIN_DATA}"}}
+    root = manifest(
+        tmp_path / "kit",
+        {
+            "name": "kit",
+            "mcpServers": ["./config/more.json", {"mcpServers": {"inline": server}}],
+        },
+    )
+    write(root / ".mcp.json", json.dumps({"mcpServers": {"main": server}}))
+    write(root / "config/more.json", json.dumps({"mcpServers": {"more": server}}))
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    env = {"HOME": str(tmp_path / "home"), "BRIDLE_HOME": str(tmp_path / "bh")}
+    ext = load_extensions(repo, repo, env, None, plugin_dirs=[root])
+    found = load_servers(repo, env=env, plugin_files=ext.plugin_mcp_files())
+    data = str(tmp_path / "bh/plugins/data/kit")
+    assert found.warnings == []
+    assert {n: (c.scope, c.command, dict(c.env), c.cwd) for n, c in found.servers.items()} == {
+        name: ("plugin", f"{root}/bin/srv", {"D": data}, str(root))
+        for name in ("main", "more", "inline")
+    }
+    assert found.servers["inline"].source == str(root / ".claude-plugin/plugin.json")

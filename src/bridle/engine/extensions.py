@@ -47,14 +47,17 @@ class Extensions:
     # plugin's settings.json `agent`): its prompt, tools and disallowedTools apply.
     agent: Any = None
 
-    def plugin_mcp_files(self) -> list[tuple[Path, dict[str, str]]]:
-        """Each plugin's MCP files with its folders, for `mcp.config.load_servers`."""
-        return [
-            (f, {"CLAUDE_PLUGIN_ROOT": str(p.root), "CLAUDE_PLUGIN_DATA": str(p.data_dir)})
-            for p in self.plugins
-            for f in p.mcp_files
-            if f.is_file()
-        ]
+    def plugin_mcp_files(self) -> list[tuple[Any, ...]]:
+        """Each plugin's MCP files (and its manifest's inline `mcpServers`) with its
+        folders, for `mcp.config.load_servers`."""
+        from bridle.extensions.plugins import MANIFEST
+
+        out: list[tuple[Any, ...]] = []
+        for p in self.plugins:
+            where = {"CLAUDE_PLUGIN_ROOT": str(p.root), "CLAUDE_PLUGIN_DATA": str(p.data_dir)}
+            out += [(f, where) for f in p.mcp_files if f.is_file()]
+            out += [(p.root / MANIFEST, where, doc) for doc in p.inline_mcp]
+        return out
 
     def warnings(self) -> list[str]:
         return [f"skipped {p}" for p in self.problems]

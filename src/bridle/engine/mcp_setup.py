@@ -36,7 +36,7 @@ def open_mcp(
     cwd: Path,
     env: Mapping[str, str],
     settings: Any,
-    plugin_files: Sequence[tuple[Path, Mapping[str, str]]] = (),
+    plugin_files: Sequence[tuple[Any, ...]] = (),
 ) -> McpSession:
     """`plugin_files` are the session's plugins' MCP files with their folders
     (`engine.extensions.Extensions.plugin_mcp_files`)."""

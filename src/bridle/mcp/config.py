@@ -95,7 +95,7 @@ def load_servers(
     env: Mapping[str, str] | None = None,
     home: Path | None = None,
     settings_servers: Mapping[str, Any] | None = None,
-    plugin_files: Sequence[Path | tuple[Path, Mapping[str, str]]] = (),
+    plugin_files: Sequence[Path | tuple[Any, ...]] = (),
     cli_configs: Sequence[str] = (),
     strict: bool = False,
 ) -> McpConfig:
@@ -150,9 +150,14 @@ def load_servers(
             take("user", str(path), "mcpServers", user_doc.get("mcpServers"))
         for item in plugin_files:
             # A (file, {"CLAUDE_PLUGIN_ROOT": ..., "CLAUDE_PLUGIN_DATA": ...}) pair
-            # names the plugin's folders; a bare file's plugin is its folder.
-            plugin_file, plugin_vars = item if isinstance(item, tuple) else (item, {})
-            doc = _read_json(Path(plugin_file), result.warnings, missing_ok=False)
+            # names the plugin's folders (a bare file's plugin is its folder); a
+            # third item is a manifest's inline object, `file` naming the manifest.
+            plugin_file, plugin_vars, *inline = item if isinstance(item, tuple) else (item, {})
+            doc = (
+                inline[0]
+                if inline
+                else _read_json(Path(plugin_file), result.warnings, missing_ok=False)
+            )
             if doc is None:
                 continue
             root = plugin_vars.get("CLAUDE_PLUGIN_ROOT") or str(Path(plugin_file).parent)
