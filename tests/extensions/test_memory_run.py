@@ -1,7 +1,7 @@
 """Auto memory across real headless runs: the scripted model writes a topic file
 and MEMORY.md in the project's memory folder with the Write tool, without a
 permission ask (a headless run would deny one), and the next session's system
-prompt holds the index; with CLAUDE_CODE_DISABLE_AUTO_MEMORY=1 the section is
+prompt holds the index's first 200 lines; with CLAUDE_CODE_DISABLE_AUTO_MEMORY=1 the section is
 gone and the folder is an ordinary place that needs approval."""
 
 from __future__ import annotations
@@ -17,6 +17,8 @@ from bridle.extensions.memory import memory_dir
 from bridle.mock.server import MockServer
 
 INDEX_LINE = "- [prefs](prefs.md): the user wants tabs, never spaces"
+# An index longer than the 200 lines a session loads.
+INDEX = INDEX_LINE + "\n" + "".join(f"- note {i}\n" for i in range(2, 251))
 
 
 def run(
@@ -50,21 +52,24 @@ def test_the_model_keeps_memory_for_the_next_session(tmp_path: Path) -> None:
 
     proc, bodies = run(repo, env, [
         {"op": "write", "path": str(folder / "prefs.md"), "content": "Tabs, never spaces.\n"},
-        {"op": "write", "path": str(folder / "MEMORY.md"), "content": INDEX_LINE + "\n"},
+        {"op": "write", "path": str(folder / "MEMORY.md"), "content": INDEX},
         {"op": "final", "text": "saved"},
     ], tmp_path)  # fmt: skip
     assert proc.returncode == 0, proc.stderr
     out = json.loads(proc.stdout)
     assert out["result"] == "saved" and out["permission_denials"] == []
     assert (folder / "prefs.md").read_text() == "Tabs, never spaces.\n"
-    assert (folder / "MEMORY.md").read_text() == INDEX_LINE + "\n"
+    assert (folder / "MEMORY.md").read_text() == INDEX
     first = system_text(bodies[0])
     assert f"You have a persistent memory folder for this project: {folder}/." in first
     assert "It does not exist yet" in first
 
     proc, bodies = run(repo, env, [{"op": "final", "text": "ok"}], tmp_path)
     assert proc.returncode == 0, proc.stderr
-    assert f"## Contents of {folder / 'MEMORY.md'}\n{INDEX_LINE}" in system_text(bodies[0])
+    second = system_text(bodies[0])
+    assert f"## Contents of {folder / 'MEMORY.md'}\n{INDEX_LINE}\n- note 2\n" in second
+    assert "- note 200\n" in second and "- note 201" not in second
+    assert "MEMORY.md has 250 lines; only the part above was loaded" in second
 
     off = {**env, "CLAUDE_CODE_DISABLE_AUTO_MEMORY": "1"}
     proc, bodies = run(repo, off, [
