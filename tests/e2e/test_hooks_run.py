@@ -385,3 +385,86 @@ def test_a_malformed_hook_flag_is_a_usage_error(tmp_path: Path) -> None:
         proc = run(repo, tmp_path, srv, "--hook", "echo hi")
     assert proc.returncode == 64
     assert "write EVENT:COMMAND" in proc.stderr
+
+
+def test_permission_request_hook_answers_a_headless_ask_and_notification_fires(
+    tmp_path: Path,
+) -> None:
+    repo = project(tmp_path)
+    notes = tmp_path / "notes"
+    approve = script(
+        tmp_path,
+        "approve.sh",
+        'case "$(cat)" in *\'"echo \'*) printf \'%s\' \'{"hookSpecificOutput": {"hookEventName": '
+        '"PermissionRequest", "decision": {"behavior": "allow"}}}\';; esac\n',
+    )
+    note = script(tmp_path, "note.sh", f"cat >> {notes}\necho >> {notes}\n")
+    settings(
+        repo,
+        {
+            "hooks": {
+                **hooks("PermissionRequest", str(approve), "Bash")["hooks"],
+                **hooks("Notification", str(note), "permission_prompt")["hooks"],
+            }
+        },
+    )
+    scen = scenario(
+        tmp_path,
+        {"op": "bash", "command": "echo approved-by-hook"},
+        {"op": "bash", "command": "touch made-by-model"},
+        {"op": "final", "text": "ok"},
+    )
+    with MockServer(scen, workdir=repo, keep_bodies=True) as srv:
+        proc = run(repo, tmp_path, srv)  # no allow rule: Bash asks, and nobody can answer
+        sent = bodies(srv)
+    assert proc.returncode == 0, proc.stderr
+    assert "approved-by-hook" in tool_results(sent[1])
+    assert not (repo / "made-by-model").exists()
+    assert "a headless run has nobody to ask" in tool_results(sent[2])
+    payloads = [json.loads(line) for line in notes.read_text().splitlines() if line.strip()]
+    assert [p["notification_type"] for p in payloads] == ["permission_prompt"]
+    assert payloads[0]["message"] == "bridle needs your permission to use Bash"
+
+
+def test_a_skills_hooks_apply_once_the_skill_is_loaded(tmp_path: Path) -> None:
+    repo = project(tmp_path)
+    skill = repo / ".claude" / "skills" / "careful" / "SKILL.md"
+    skill.parent.mkdir(parents=True)
+    skill.write_text(
+        "---\nname: careful\ndescription: Be careful with files\nhooks:\n  PreToolUse:\n"
+        "    - matcher: Bash\n      hooks:\n        - type: command\n"
+        '          command: "cat >/dev/null; echo careful skill says no >&2; exit 2"\n---\n'
+        "Never delete anything.\n"
+    )
+    scen = scenario(
+        tmp_path,
+        {"op": "bash", "command": "echo before"},
+        {"op": "call", "tool": "Skill", "input": json.dumps({"skill": "careful"})},
+        {"op": "bash", "command": "echo after"},
+        {"op": "final", "text": "ok"},
+    )
+    with MockServer(scen, workdir=repo, keep_bodies=True) as srv:
+        proc = run(repo, tmp_path, srv, "--allowedTools", "Bash,Skill")
+        sent = bodies(srv)
+    assert proc.returncode == 0, proc.stderr
+    results = [json.dumps(r["content"]) for r in json.loads(tool_results(sent[3]))]
+    assert "before" in results[0] and "careful" not in results[0]
+    assert "careful skill says no" in results[2] and "after" not in results[2]
+
+
+def test_a_run_without_hooks_imports_and_writes_nothing_for_them(tmp_path: Path) -> None:
+    repo = project(tmp_path)
+    with MockServer(scenario(tmp_path, {"op": "final", "text": "ok"}), workdir=repo) as srv:
+        proc = run(repo, tmp_path, srv)
+        env = dict(os.environ, BRIDLE_HOME=str(tmp_path / "b2"), HOME=str(tmp_path))
+        env["BRIDLE_MOCK_BASE_URL"] = srv.base_url
+        timed = subprocess.run(
+            [sys.executable, "-X", "importtime", "-m", "bridle", "-p", "go",
+             "--model", "mock/anthropic"],
+            cwd=repo, env=env, capture_output=True, text=True, timeout=90,
+        )  # fmt: skip
+    assert proc.returncode == 0 and timed.returncode == 0, timed.stderr[-2000:]
+    assert not (tmp_path / "bridle" / "transcripts").exists()
+    imported = [ln.rsplit("|", 1)[-1].strip() for ln in timed.stderr.splitlines() if "|" in ln]
+    assert "bridle.engine.hooks_setup" in imported  # the check itself is cheap
+    assert not [m for m in imported if m.startswith("bridle.hooks")]

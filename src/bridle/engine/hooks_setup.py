@@ -19,9 +19,10 @@ import json
 import re
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from bridle.engine.hooks_bridge import HookBridge
+if TYPE_CHECKING:
+    from bridle.engine.hooks_bridge import HookBridge
 
 JUDGE_SYSTEM = (
     "You judge a condition for an automated hook. Read the request and answer with "
@@ -76,6 +77,7 @@ def open_hooks(
         return None, []
     from bridle import __version__
     from bridle.config.paths import bridle_home
+    from bridle.engine.hooks_bridge import HookBridge
     from bridle.hooks.config import FrontmatterHooks, load_hooks
     from bridle.hooks.runner import HookRunner
     from bridle.hooks.transcript import TranscriptWriter
