@@ -468,3 +468,55 @@ def test_a_run_without_hooks_imports_and_writes_nothing_for_them(tmp_path: Path)
     imported = [ln.rsplit("|", 1)[-1].strip() for ln in timed.stderr.splitlines() if "|" in ln]
     assert "bridle.engine.hooks_setup" in imported  # the check itself is cheap
     assert not [m for m in imported if m.startswith("bridle.hooks")]
+
+
+def test_session_end_runs_on_close_within_its_budget(tmp_path: Path) -> None:
+    repo = project(tmp_path)
+    seen = tmp_path / "end.json"
+    settings(
+        repo,
+        {
+            "hooks": {
+                "SessionEnd": [
+                    {"hooks": [{"type": "command", "command": f"cat > {seen}"}]},
+                    {"hooks": [{"type": "command", "command": "sleep 60", "timeout": 120}]},
+                ]
+            }
+        },
+    )
+    with MockServer(scenario(tmp_path, {"op": "final", "text": "ok"}), workdir=repo) as srv:
+        started = time.monotonic()
+        proc = run(repo, tmp_path, srv)
+        took = time.monotonic() - started
+    assert proc.returncode == 0, proc.stderr
+    assert took < 30
+    payload = json.loads(seen.read_text())
+    assert payload["hook_event_name"] == "SessionEnd" and payload["reason"] == "other"
+    assert payload["session_id"] == json.loads(proc.stdout)["session_id"]
+
+
+def test_stop_failure_fires_when_a_model_error_ends_the_turn(tmp_path: Path) -> None:
+    repo = project(tmp_path)
+    seen = tmp_path / "failure.json"
+    stopped = tmp_path / "stop-ran"
+    settings(
+        repo,
+        {
+            "hooks": {
+                **hooks("StopFailure", f"cat > {seen}")["hooks"],
+                **hooks("Stop", f"touch {stopped}")["hooks"],
+            }
+        },
+    )
+    (repo / ".bridle").mkdir()
+    (repo / ".bridle" / "settings.json").write_text(
+        json.dumps({"providers": {"mock": {"max_retries": 0}}})
+    )
+    turn = {"op": "final", "text": "ok", "fault": {"kind": "500", "times": 9}}
+    with MockServer(scenario(tmp_path, turn), workdir=repo) as srv:
+        proc = run(repo, tmp_path, srv)
+    assert proc.returncode != 0
+    payload = json.loads(seen.read_text())
+    assert payload["hook_event_name"] == "StopFailure"
+    assert payload["error"] == "server_error" and payload["error_details"]
+    assert not stopped.exists()

@@ -177,7 +177,8 @@ class TurnResult:
     success, error_max_turns, error_max_budget_usd, error_during_execution.
     `error_kind` says what went wrong, for a front end to act on: "rate_limit",
     "quota", "context_window", "auth", "network", "provider" (a model call
-    failed), "max_turns", "max_budget", "interrupted", "loop_guard"; None on success."""
+    failed), "max_turns", "max_budget", "interrupted", "loop_guard", "hook_blocked" (a
+    UserPromptSubmit hook refused the prompt); None on success."""
 
     subtype: str
     result: str
