@@ -1,7 +1,7 @@
 """An ACP client for the tests, built on the official SDK's client side.
 
 `EditorClient` records every `session/update`, answers permission asks from a
-script (option ids in order), and, when made with `editor=True`, acts as an
+script (option ids in order, or "cancel" to cancel the turn instead), and, when made with `editor=True`, acts as an
 editor does: `fs/read_text_file` and `fs/write_text_file` use its buffers (a
 write is saved to disk, as Zed saves), and `terminal/*` runs commands as real
 processes. `agent(...)` spawns `python -m bridle acp` against the mock model and
@@ -47,6 +47,7 @@ class EditorClient:
         self.terminals: dict[str, Terminal] = {}
         # Called with each update as it arrives (a test cancels from here).
         self.on_update: Callable[[Any], Awaitable[None] | None] | None = None
+        self.conn: Any = None  # the connection to the agent, set by `agent`
 
     def capabilities(self) -> s.ClientCapabilities:
         fs = s.FileSystemCapabilities(read_text_file=self.editor, write_text_file=self.editor)
@@ -66,6 +67,9 @@ class EditorClient:
         self.asks.append(tool_call)
         assert [o.option_id for o in options] == ["allow_once", "allow_always", "reject_once"]
         choice = self.answers.pop(0) if self.answers else "reject_once"
+        if choice == "cancel":  # the user cancels the turn while asked (as ACP says)
+            await self.conn.cancel(session_id=session_id)
+            return s.RequestPermissionResponse(outcome=s.DeniedOutcome(outcome="cancelled"))
         return s.RequestPermissionResponse(
             outcome=s.AllowedOutcome(outcome="selected", option_id=choice)
         )
@@ -157,6 +161,7 @@ async def agent(
     async with spawn_agent_process(
         client, sys.executable, "-m", "bridle", "acp", *args, env=env
     ) as (conn, proc):
+        client.conn = conn
         init = await conn.initialize(
             protocol_version=PROTOCOL_VERSION, client_capabilities=client.capabilities()
         )

@@ -217,3 +217,25 @@ def test_authenticate_with_a_bridle_account_uses_its_keys(tmp_path: Path) -> Non
             assert new.config_options[0].current_value == "sonnet"
 
     asyncio.run(asyncio.wait_for(run(), 60))
+
+
+def test_cancelling_while_asked_denies_the_call_and_ends_the_turn(tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    (repo / "hello.py").write_text('print("hi")\n')
+    client = EditorClient(["cancel"])
+    env = agent_env(tmp_path / "home", scenario(tmp_path))
+
+    async def run() -> Any:
+        async with agent(client, env, "--model", "mock/anthropic") as (conn, _):
+            new = await conn.new_session(cwd=str(repo), mcp_servers=[])
+            return await conn.prompt(session_id=new.session_id, prompt=[text_block(PROMPT)])
+
+    reply = asyncio.run(asyncio.wait_for(run(), 60))
+    assert reply.stop_reason == "cancelled"
+    assert [a.title for a in client.asks] == ["Edit hello.py"]
+    assert (repo / "hello.py").read_text() == 'print("hi")\n'
+    edit = client.asks[0].tool_call_id
+    final = [u for u in client.of("tool_call_update") if u.tool_call_id == edit][-1]
+    assert final.status == "failed" and "cancelled" in final.content[0].content.text
+    assert "The greeting is polite now." not in client.text()
