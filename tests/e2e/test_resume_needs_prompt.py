@@ -1,6 +1,7 @@
 """Defect 3: `bridle -r ID` / `-c` without a prompt, `sessions resume` of a bridle
 session and the `sessions import` hint say how to give the prompt (exit 64)
-instead of printing the help and exiting 0; bare `bridle` still prints the help."""
+instead of printing the help and exiting 0; bare `bridle` without a terminal says
+to run headless with -p (exit 64)."""
 
 from __future__ import annotations
 
@@ -52,10 +53,15 @@ def test_resume_with_the_prompt_on_stdin_runs(tmp_path: Path) -> None:
     assert json.loads(done.stdout)["session_id"] == sid
 
 
-def test_bare_bridle_still_prints_help(tmp_path: Path) -> None:
-    done = bridle([], tmp_path)
-    assert done.returncode == 0
-    assert done.stdout.startswith("Usage: bridle")
+def test_bare_bridle_without_a_terminal_says_to_use_p(tmp_path: Path) -> None:
+    # On a terminal `bridle` opens the interactive app; from a pipe there is
+    # nothing to run, so it says how to run headless (and `--help` still helps).
+    for stdin in ("", None):
+        done = bridle([], tmp_path, stdin=stdin)
+        assert done.returncode == 64
+        assert "needs a terminal" in done.stderr
+        assert 'bridle -p "' in done.stderr
+    assert bridle(["--help"], tmp_path).stdout.startswith("Usage: bridle")
 
 
 def test_sessions_resume_of_a_bridle_session_gives_the_guidance(tmp_path: Path) -> None:

@@ -7,9 +7,12 @@ may come before or after it; when the first positional word names a subcommand
 sessions` asks the model). A one- or two-word prompt that is a near miss of a
 subcommand (`bridle sesions list`) is asked about on a terminal and refused
 headless, so a typo never becomes a paid run; `-c`/`-r` without a prompt say what
-to type (`headless.flags.resume_prompt`). This module only parses flags,
-validates their combinations (usage errors exit 64 before any work starts) and
-hands a `RunRequest` to `headless.run`; it holds no run logic of its own.
+to type (`headless.flags.resume_prompt`). Without `-p`, on a terminal (stdin
+and stdout), `bridle [PROMPT]` opens the interactive app (`tui.launch`) with the
+same run flags; without a terminal a prompt runs headless as with `-p`, and no
+prompt at all is refused (exit 64). This module only parses flags, validates
+their combinations (usage errors exit 64 before any work starts) and hands a
+`RunRequest` to `headless.run` or the options to the app; it holds no run logic.
 """
 
 from __future__ import annotations
@@ -250,8 +253,9 @@ def make_root(group_cls: type[click.Group], version: str) -> click.Group:
     def root(ctx: click.Context, **opts: Any) -> int | None:
         """bridle: one open coding harness for every model and every account.
 
-        Run `bridle -p "fix the failing tests" --model deepseek/deepseek-chat`,
-        or one of the commands below.
+        Run `bridle` for the interactive app (`bridle "fix the tests"` starts it
+        with a prompt), `bridle -p "fix the failing tests" --model
+        deepseek/deepseek-chat` to run headless, or one of the commands below.
         """
         if ctx.invoked_subcommand is not None:
             return None
@@ -272,6 +276,18 @@ def make_root(group_cls: type[click.Group], version: str) -> click.Group:
                 )
             if click.confirm(f"did you mean `{suggestion}`?", default=False, err=True):
                 return root.main(args=meant, prog_name="bridle", standalone_mode=False)
+        if not _wants_run(opts) and not _headless_only(opts):
+            # No -p: the interactive app, on a terminal; without one a prompt still
+            # runs headless (scripts rely on it), and nothing to run is refused.
+            if sys.stdin.isatty() and sys.stdout.isatty():
+                return _run_app(opts, words)
+            if not words and not (opts["continue_"] or opts["resume"]):
+                from bridle.core.errors import UsageError
+
+                raise UsageError(
+                    "the interactive app needs a terminal (stdin and stdout); to run headless "
+                    'pass a prompt with -p: `bridle -p "fix the failing tests"` (see bridle --help)'
+                )
         if not words and (opts["continue_"] or opts["resume"]) and not _has_prompt_source(opts):
             from pathlib import Path
 
@@ -329,6 +345,35 @@ def _has_prompt_source(opts: dict[str, Any]) -> bool:
         or opts["doctor"]
         or opts["input_format"] == "stream-json"
     )
+
+
+def _headless_only(opts: dict[str, Any]) -> bool:
+    """Flags that only mean something to a headless run (its output and files)."""
+    return bool(
+        opts["output_format"] != "text"
+        or opts["files"]
+        or opts["images"]
+        or opts["save_transcript"]
+        or opts["save_cost"]
+        or opts["save_diff"]
+        or opts["commit"]
+        or opts["commit_dirty"]
+        or opts["print_cost"]
+    )
+
+
+def _run_app(opts: dict[str, Any], words: list[str]) -> int:
+    """Open the interactive app with the run flags (`bridle "prompt"` sends it first)."""
+    import dataclasses
+    import os
+    from pathlib import Path
+
+    from bridle.headless.flags import session_options
+    from bridle.tui.launch import run_app
+
+    cwd = Path(opts["cwd"]).resolve() if opts["cwd"] else Path.cwd()
+    options = dataclasses.replace(session_options(opts, cwd), headless=False)
+    return run_app(options, " ".join(words) or None, cwd, os.environ)
 
 
 def _wants_run(opts: dict[str, Any]) -> bool:

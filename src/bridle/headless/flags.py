@@ -8,8 +8,9 @@ permissions` as a permission mode, file flags read into their text,
 is a `UsageError` (exit 64) naming the flag, raised before any work starts.
 This module does not validate combinations that only matter to a headless run
 (`headless.run` does) and opens nothing. `resume_prompt` answers `-c`/`-r ID`
-given without a prompt: the prompt piped on stdin, else (until the interactive
-app exists) a `UsageError` naming the session and the command to type.
+given without a prompt and without a terminal (on one, the interactive app
+opens): the prompt piped on stdin, else a `UsageError` naming the session and
+the command to type.
 """
 
 from __future__ import annotations
@@ -89,8 +90,8 @@ def _read(path: str, flag: str) -> str:
 
 def resume_prompt(o: Mapping[str, Any], stdin: IO[str], cwd: Path) -> str:
     """The prompt for `-c`/`-r ID` given without one: what is piped on stdin. With
-    a terminal or an empty pipe there is nothing to send, and resuming into an
-    interactive session is not built yet: say which session it is and what to type."""
+    an empty pipe (or stdin a terminal but stdout not) there is nothing to send and
+    no app to open: say which session it is and what to type."""
     if not stdin.isatty():
         from bridle.headless.inputs import read_stdin
 
@@ -129,6 +130,6 @@ def resume_prompt(o: Mapping[str, Any], stdin: IO[str], cwd: Path) -> str:
         flag = f"-r {record.id[:8]}" if ref else "-c"
         which = f'session {record.id[:8]} ("{title}")'
     raise UsageError(
-        f"{which} needs a prompt to continue (bridle has no interactive mode yet): "
+        f"{which} needs a prompt to continue without a terminal: "
         f'run `bridle {flag} -p "what next"`, or pipe the prompt on stdin'
     )

@@ -1,0 +1,325 @@
+"""The interactive app: a transcript, a prompt box and a HUD line over one engine session.
+
+`BridleApp(session, options)` drives an opened `engine.setup.OpenSession`
+through ops and events only: prompts become `UserTurn` ops on the engine's
+thread (`tui.runner`), events come back and are shown (streamed markdown,
+one expandable line per tool call, notices), permission asks open the modal
+(`tui.permission`) and go back as `ApprovalDecision` ops. Prompts typed while
+a turn runs are queued (▶ N queued) and sent in order. Keys: Enter sends,
+Shift+Enter/Ctrl+J add a line, ↑/↓ history, Esc interrupts the running turn,
+Shift+Tab cycles the permission mode, Ctrl+O expands the last tool call (a
+click expands any), Ctrl+C twice quits. `/help` lists them and the project's
+commands, `/quit` quits. Quitting interrupts a running turn and waits for the
+engine's thread, so the session is saved on every way out. When idle the only
+timer is the HUD's 1 s clock. `BRIDLE_AUTO_APPROVE=1` answers every ask with yes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from textual.app import App, ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.widgets import Static
+
+from bridle.engine import events as ev
+from bridle.tui.hud import HudState, render_hud
+from bridle.tui.permission import PermissionAnswer, PermissionScreen, save_allow_rule
+from bridle.tui.prompt_input import PromptInput
+from bridle.tui.runner import EngineRunner, GitState, TurnFailed
+from bridle.tui.transcript import Answer, Note, Prompt, ToolLine
+from bridle.tui.views import call_title, subject
+
+MODES = ("default", "acceptEdits", "plan")
+QUIT_WINDOW = 2.0  # seconds within which a second Ctrl+C quits
+APP_COMMANDS = {"/help": "keys and commands", "/quit": "quit (also /exit, Ctrl+C twice)"}
+KEYS = (
+    "Enter send · Shift+Enter/Ctrl+J new line · ↑/↓ history · Esc interrupt · "
+    "Shift+Tab permission mode · Ctrl+O expand tool call · Ctrl+C twice quit"
+)
+
+
+class BridleApp(App[int]):
+    CSS = """
+    Screen { layout: vertical; }
+    #transcript { height: 1fr; padding: 0 1; scrollbar-size-vertical: 1; }
+    #hud { height: 1; padding: 0 1; background: $boost; }
+    """
+    BINDINGS = [
+        Binding("ctrl+c", "ctrl_c", "Quit", priority=True, show=False),
+        Binding("shift+tab", "cycle_mode", "Mode", priority=True, show=False),
+        Binding("ctrl+o", "expand", "Expand", priority=True, show=False),
+        Binding("escape", "interrupt", "Interrupt", show=False),
+    ]
+
+    def __init__(
+        self,
+        session: Any,
+        *,
+        cwd: Path,
+        env: Mapping[str, str],
+        first_prompt: str | None = None,
+        account: str = "",
+        context_window: int = 200_000,
+    ) -> None:
+        super().__init__()
+        self.session = session
+        self.cwd = cwd
+        self.first_prompt = first_prompt
+        self.auto_approve = env.get("BRIDLE_AUTO_APPROVE", "") not in ("", "0")
+        self.runner = EngineRunner(session, cwd, self._from_engine)
+        self.hud = HudState(
+            model=session.model_name,
+            account=account,
+            project=cwd.name,
+            mode=session.started_event.permission_mode,
+            context_window=context_window,
+            idle_since=time.monotonic(),
+        )
+        self.queue: list[str] = []
+        self.running = False
+        self.answer: Answer | None = None
+        self.tool_lines: dict[str, ToolLine] = {}
+        self.denied: dict[str, str] = {}  # denied calls' reasons, until their line shows
+        self.session_tools: set[str] = set()  # `!`: asked no more this session
+        self.quitting = False
+        self._ctrl_c_at = 0.0
+
+    # ------------------------------------------------------------ layout
+    def compose(self) -> ComposeResult:
+        # Kept as attributes: `query_one` searches the top screen, the modal included.
+        self.transcript = VerticalScroll(id="transcript")
+        self.hud_line = Static(id="hud")
+        self.prompt = PromptInput(id="prompt")
+        yield self.transcript
+        yield self.hud_line
+        yield self.prompt
+
+    async def on_mount(self) -> None:
+        from bridle.engine.context import git_info
+
+        self.transcript.anchor()
+        started = self.session.started_event
+        what = "resumed" if started.resumed else "new"
+        await self.note(f"bridle · {what} session {started.session_id[:8]} · {KEYS}")
+        for warning in self.session.warnings:
+            await self.note(f"warning: {warning}", error=True)
+        git = git_info(self.cwd)
+        if git.root is not None:
+            self.hud.project = git.root.name
+            self.hud.branch = git.branch or ""
+            self.hud.dirty = bool(git.status.strip())
+        self.refresh_hud()
+        self.set_interval(1.0, self.refresh_hud)
+        self.prompt.focus()
+        self.runner.start()
+        if self.first_prompt:
+            await self.submit(self.first_prompt)
+
+    def on_unmount(self) -> None:
+        self.runner.stop()
+
+    def refresh_hud(self) -> None:
+        hud = self.hud_line
+        width = max(10, (hud.size.width or self.size.width) - 2)
+        self.hud.queued = len(self.queue)
+        hud.update(render_hud(self.hud, width, time.monotonic()))
+
+    async def mount_in_transcript(self, widget: Any) -> None:
+        await self.transcript.mount(widget)
+
+    async def note(self, text: str, error: bool = False) -> None:
+        await self.mount_in_transcript(Note(text, error))
+
+    # ----------------------------------------------------------- prompts
+    async def on_prompt_input_submitted(self, message: PromptInput.Submitted) -> None:
+        await self.submit(message.text)
+
+    async def submit(self, text: str) -> None:
+        command = text.strip()
+        if command in ("/quit", "/exit"):
+            await self.action_quit()
+            return
+        if command == "/help":
+            await self.show_help()
+            return
+        if self.running:
+            self.queue.append(text)
+            self.refresh_hud()
+            return
+        await self.start_turn(text)
+
+    async def start_turn(self, text: str) -> None:
+        self.running = True
+        self.hud.turn_started = time.monotonic()
+        self.hud.notice = ""
+        await self.mount_in_transcript(Prompt(text))
+        self.refresh_hud()
+        self.runner.turn(text)
+
+    async def show_help(self) -> None:
+        lines = [KEYS, *(f"{name}  {what}" for name, what in APP_COMMANDS.items())]
+        ext = getattr(self.session, "extensions", None)
+        commands = getattr(getattr(ext, "commands", None), "by_name", None) or {}
+        for name, command in sorted(commands.items()):
+            description = getattr(command, "description", "") or ""
+            lines.append(f"/{name}  {description}".rstrip())
+        await self.note("\n".join(lines))
+
+    # ------------------------------------------------------------ events
+    def _from_engine(self, item: Any, diff: list[str]) -> None:
+        """Called on the engine's thread: show `item` and wait until it is shown."""
+        self.call_from_thread(self.on_engine_event, item, diff)  # type: ignore[arg-type]
+
+    async def on_engine_event(self, item: Any, diff: list[str]) -> None:
+        if isinstance(item, ev.TextChunk):
+            if self.answer is None:
+                self.answer = Answer()
+                await self.mount_in_transcript(self.answer)
+            await self.answer.add(item.text)
+        elif isinstance(item, ev.AssistantMessage):
+            await self.end_answer()
+            usage = item.response.usage
+            self.hud.tokens_in += usage.total_input_tokens
+            self.hud.tokens_out += usage.output_tokens
+            self.hud.context_used = usage.total_input_tokens + usage.output_tokens
+            self.hud.cost_usd += item.cost_usd
+        elif isinstance(item, ev.Retrying):
+            if self.answer is not None:
+                await self.answer.reset()
+            await self.note(f"retrying (attempt {item.attempt}): {item.error}")
+        elif isinstance(item, ev.ToolStarted):
+            await self.end_answer()
+            line = ToolLine(item.call, call_title(item.call, self.cwd), diff)
+            self.tool_lines[item.call.id] = line
+            await self.mount_in_transcript(line)
+            if item.call.id in self.denied:
+                line.deny(self.denied.pop(item.call.id))
+        elif isinstance(item, ev.ToolFinished):
+            if item.call.id in self.tool_lines:
+                self.tool_lines[item.call.id].finish(item.result)
+        elif isinstance(item, ev.PermissionRequest):
+            await self.end_answer()
+            self.ask(item, diff)
+        elif isinstance(item, ev.PermissionDenied):
+            self.denied[item.call.id] = item.reason
+            await self.note(f"✗ {call_title(item.call, self.cwd)}: {item.reason}", error=True)
+        elif isinstance(item, ev.Notice):
+            if item.code == "permission_mode":
+                self.hud.mode = item.text.rsplit(" ", 1)[-1]
+            await self.note(item.text, error=item.code == "error")
+        elif isinstance(item, ev.TurnResult):
+            await self.end_turn(item)
+        elif isinstance(item, TurnFailed):
+            await self.note(item.message, error=True)
+            await self.end_turn(None)
+        elif isinstance(item, GitState):
+            self.hud.branch, self.hud.dirty = item.branch, item.dirty
+        self.refresh_hud()
+
+    async def end_answer(self) -> None:
+        if self.answer is not None:
+            await self.answer.finish()
+            self.answer = None
+
+    async def end_turn(self, result: ev.TurnResult | None) -> None:
+        await self.end_answer()
+        if result is not None and result.is_error:
+            why = "; ".join(result.errors) or result.subtype
+            await self.note(f"turn ended: {why}", error=result.error_kind != "interrupted")
+        self.running = False
+        self.hud.turn_started = None
+        self.hud.idle_since = time.monotonic()
+        if self.queue and not self.quitting:
+            await self.start_turn(self.queue.pop(0))
+
+    # ------------------------------------------------------- permissions
+    def ask(self, request: ev.PermissionRequest, diff: list[str]) -> None:
+        call = request.call
+        if self.quitting:
+            self.runner.answer(ev.ApprovalDecision(call.id, allow=False))
+        elif self.auto_approve or call.name in self.session_tools:
+            self.runner.answer(ev.ApprovalDecision(call.id, allow=True))
+        else:
+            screen = PermissionScreen(call, subject(call, self.cwd), request.reason, diff)
+            self.push_screen(screen, lambda answer: self.answered(call, answer))
+
+    def answered(self, call: Any, answer: PermissionAnswer | None) -> None:
+        from bridle.engine.dispatch import session_rule
+
+        answer = answer or PermissionAnswer("deny")
+        self.runner.answer(
+            ev.ApprovalDecision(
+                call.id,
+                allow=answer.allow,
+                always=answer.choice == "always",
+                message=answer.feedback,
+            )
+        )
+        if answer.choice == "session":
+            self.session_tools.add(call.name)
+            self.run_worker(self.note(f"{call.name} is allowed for the rest of this session"))
+        elif answer.choice == "always":
+            rule = session_rule(call)
+            root = getattr(self.session.settings, "project_root", None) or self.cwd
+            try:
+                path = save_allow_rule(Path(root), rule)
+                text, error = f"always allowed: {rule} (saved in {path})", False
+            except (OSError, ValueError) as e:
+                text, error = f"allowed {rule} for this session; not saved: {e}", True
+            self.run_worker(self.note(text, error))
+        elif answer.choice == "deny" and answer.feedback:
+            self.run_worker(self.note(f"denied; told the model: {answer.feedback}"))
+
+    # ----------------------------------------------------------- actions
+    def action_interrupt(self) -> None:
+        if self.running:
+            self.runner.interrupt()
+            self.hud.notice = "interrupting…"
+            self.refresh_hud()
+
+    def action_cycle_mode(self) -> None:
+        if isinstance(self.screen, PermissionScreen):
+            return
+        modes = list(MODES)
+        if self.hud.mode not in modes:
+            modes.append(self.hud.mode)  # bypassPermissions or dontAsk, when started so
+        self.runner.control(
+            ev.SetPermissionMode(modes[(modes.index(self.hud.mode) + 1) % len(modes)])
+        )
+
+    def action_expand(self) -> None:
+        if self.tool_lines:
+            list(self.tool_lines.values())[-1].toggle()
+
+    async def action_ctrl_c(self) -> None:
+        now = time.monotonic()
+        if now - self._ctrl_c_at <= QUIT_WINDOW:
+            await self.action_quit()
+            return
+        self._ctrl_c_at = now
+        self.prompt.clear()
+        self.hud.notice = "Ctrl+C again to quit"
+        self.refresh_hud()
+        self.set_timer(QUIT_WINDOW, self._clear_notice)
+
+    def _clear_notice(self) -> None:
+        self.hud.notice = ""
+        self.refresh_hud()
+
+    async def action_quit(self) -> None:
+        """Interrupt a running turn, let the engine's thread save and end, then exit."""
+        if self.quitting:
+            return
+        self.quitting = True
+        self.queue.clear()
+        if isinstance(self.screen, PermissionScreen):
+            self.screen.dismiss(PermissionAnswer("deny"))
+        self.runner.stop()
+        await asyncio.to_thread(self.runner.join, 15.0)
+        self.exit(0)

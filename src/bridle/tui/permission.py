@@ -1,0 +1,148 @@
+"""The permission modal ("Allow Edit to stats.py?") and the rules its `a` key saves.
+
+`PermissionScreen` shows the question, why the policy asks, and the call (the
+coloured diff for file changes, the command for Bash), and is dismissed with a
+`PermissionAnswer`: `y` once, `a` always (the rule is saved, see below), `!`
+this tool for the rest of the session, `n` deny with an optional line of
+feedback for the model (Enter sends it, an empty line just denies), Esc denies.
+`save_allow_rule` merges one allow rule into the project's
+`.bridle/settings.local.json` through the one atomic writer: other keys and
+rules stay, a file with comments is kept beside it as `.bak` first (JSON cannot
+keep them), and a file that is not a settings object is refused untouched. The
+app turns answers into `ApprovalDecision` ops; this module sends nothing.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Input, Static
+
+from bridle.core.errors import ConfigError
+from bridle.core.messages import ToolUsePart
+from bridle.tui.views import call_input_text, colour_diff
+
+KEYS_HINT = (
+    "y yes once · a always (saved) · ! this tool for the session · n no (tell the model why)"
+)
+
+
+@dataclass(frozen=True)
+class PermissionAnswer:
+    choice: str  # "once", "always", "session", "deny"
+    feedback: str = ""
+
+    @property
+    def allow(self) -> bool:
+        return self.choice != "deny"
+
+
+def question(call: ToolUsePart, subject: str) -> str:
+    if call.name == "Bash" and subject:
+        return f"Allow Bash to run `{subject}`?"
+    return f"Allow {call.name} to {subject}?" if subject else f"Allow {call.name}?"
+
+
+class PermissionScreen(ModalScreen[PermissionAnswer]):
+    DEFAULT_CSS = """
+    PermissionScreen { align: center middle; }
+    #box { width: 90%; max-width: 110; height: auto; max-height: 90%;
+           border: thick $warning; background: $surface; padding: 0 1; }
+    #question { text-style: bold; }
+    #reason { color: $text-muted; }
+    #call { height: auto; max-height: 20; margin: 1 0; }
+    #keys { color: $text-accent; }
+    #feedback { display: none; }
+    #feedback.shown { display: block; }
+    """
+
+    BINDINGS = [
+        Binding("y", "answer('once')", "Yes", show=False),
+        Binding("a", "answer('always')", "Always", show=False),
+        Binding("exclamation_mark", "answer('session')", "Session", show=False),
+        Binding("n", "deny", "No", show=False),
+        Binding("escape", "answer('deny')", "Deny", show=False),
+    ]
+
+    def __init__(self, call: ToolUsePart, subject: str, reason: str, diff: list[str]) -> None:
+        super().__init__()
+        self.call = call
+        self.subject = subject
+        self.reason = reason
+        self.diff = diff
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="box"):
+            yield Static(Text(question(self.call, self.subject)), id="question")
+            if self.reason:
+                yield Static(Text(self.reason), id="reason")
+            body = colour_diff(self.diff) if self.diff else Text(call_input_text(self.call))
+            with VerticalScroll(id="call"):
+                yield Static(body)
+            yield Static(Text(KEYS_HINT), id="keys")
+            yield Input(placeholder="what should the model do instead? (Enter)", id="feedback")
+
+    def on_mount(self) -> None:
+        self.query_one("#box").focus()
+
+    def _feedback_shown(self) -> bool:
+        return self.query_one("#feedback", Input).has_class("shown")
+
+    def action_answer(self, choice: str) -> None:
+        if self._feedback_shown() and choice != "deny":
+            return
+        self.dismiss(PermissionAnswer(choice))
+
+    def action_deny(self) -> None:
+        if self._feedback_shown():
+            return
+        box = self.query_one("#feedback", Input)
+        box.add_class("shown")
+        box.focus()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.dismiss(PermissionAnswer("deny", event.value.strip()))
+
+
+def save_allow_rule(project_root: Path, rule: str) -> Path:
+    """Add `rule` to `permissions.allow` of `<project>/.bridle/settings.local.json`."""
+    from bridle.config.jsonc import parse_jsonc
+    from bridle.store.atomic import atomic_write, atomic_write_text
+
+    path = project_root / ".bridle" / "settings.local.json"
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        text = ""
+    commented = False
+    try:
+        data = json.loads(text) if text.strip() else {}
+    except json.JSONDecodeError:
+        data = parse_jsonc(text, str(path))  # a ConfigError when it is not JSONC either
+        commented = True
+    perms = data.get("permissions") if isinstance(data, dict) else None
+    allow = perms.get("allow", []) if isinstance(perms, dict) else []
+    if (
+        not isinstance(data, dict)
+        or not isinstance(perms, dict | None)
+        or not isinstance(allow, list)
+    ):
+        raise ConfigError(
+            f"{path} is not a settings object with a permissions.allow list; fix it by hand",
+            path=str(path),
+        )
+    if rule not in allow:
+        data.setdefault("permissions", {})["allow"] = [*allow, rule]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if commented:
+        atomic_write(path.with_name(path.name + ".bak"), text.encode("utf-8"))
+    atomic_write_text(path, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+    return path

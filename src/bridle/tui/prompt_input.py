@@ -1,0 +1,87 @@
+"""The prompt box: a multiline text area where Enter sends and ↑/↓ walk the history.
+
+Enter posts `PromptInput.Submitted` with the text and clears the box;
+Shift+Enter (in terminals that report it) and Ctrl+J add a line; ↑ on the
+first line and ↓ on the last walk the prompts sent in this app (`sent`; `history` is the undo history) (the text being
+typed is kept and comes back after the newest). The cursor does not blink: a
+blinking cursor is a timer that wakes the app twice a second while it idles.
+"""
+
+from __future__ import annotations
+
+from textual import events
+from textual.message import Message
+from textual.widgets import TextArea
+
+
+class PromptInput(TextArea):
+    DEFAULT_CSS = """
+    PromptInput { height: auto; max-height: 10; min-height: 3; border: round $primary; }
+    PromptInput:focus { border: round $accent; }
+    """
+
+    class Submitted(Message):
+        def __init__(self, text: str) -> None:
+            super().__init__()
+            self.text = text
+
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(
+            soft_wrap=True,
+            show_line_numbers=False,
+            tab_behavior="focus",
+            **kwargs,  # type: ignore[arg-type]
+        )
+        self.cursor_blink = False
+        self.sent: list[str] = []
+        self._position: int | None = None  # index into history while walking it
+        self._draft = ""
+
+    async def _on_key(self, event: events.Key) -> None:
+        key = event.key
+        if key == "enter":
+            event.stop()
+            event.prevent_default()
+            text = self.text
+            if text.strip():
+                self.remember(text)
+                self.clear()
+                self.post_message(self.Submitted(text))
+            return
+        if key in ("shift+enter", "ctrl+j"):
+            event.stop()
+            event.prevent_default()
+            self.insert("\n")
+            return
+        if key == "up" and self.cursor_location[0] == 0 and self.sent:
+            event.stop()
+            event.prevent_default()
+            self.walk(-1)
+            return
+        last_row = self.cursor_location[0] == self.document.line_count - 1
+        if key == "down" and last_row and self._position is not None:
+            event.stop()
+            event.prevent_default()
+            self.walk(1)
+            return
+        await super()._on_key(event)
+
+    def remember(self, text: str) -> None:
+        if not self.sent or self.sent[-1] != text:
+            self.sent.append(text)
+        self._position = None
+        self._draft = ""
+
+    def walk(self, step: int) -> None:
+        if self._position is None:
+            if step > 0:
+                return
+            self._draft = self.text
+            self._position = len(self.sent)
+        self._position = max(0, self._position + step)
+        if self._position >= len(self.sent):
+            self._position = None
+            self.load_text(self._draft)
+        else:
+            self.load_text(self.sent[self._position])
+        self.move_cursor(self.document.end)

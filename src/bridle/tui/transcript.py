@@ -1,0 +1,153 @@
+"""The transcript's widgets: the user's prompts, streamed answers, tool calls and notices.
+
+`Answer` is a Markdown widget fed by Textual's `MarkdownStream` (fragments
+that arrive faster than it can render are joined, so a fast stream costs one
+update per frame, not one per chunk). `ToolLine` is one compact line per tool
+call (`⏺ Edit stats.py +1 −1 ✓ 0.1s`, Bash with its exit code and duration)
+that a click or Ctrl+O expands to the call's input (a coloured diff for file
+changes) and its output. `Note` is a one-line notice. The widgets only show
+what they are given; the app decides what goes where.
+"""
+
+from __future__ import annotations
+
+import time
+
+from rich.text import Text
+from textual.widgets import Markdown, Static
+from textual.widgets.markdown import MarkdownStream
+
+from bridle.core.messages import ToolResultPart, ToolUsePart
+from bridle.tui.views import bash_exit, call_input_text, colour_diff, diff_stats
+
+MAX_OUTPUT_LINES = 60
+
+
+class Prompt(Static):
+    DEFAULT_CSS = "Prompt { margin: 1 0 0 0; color: $text-primary; text-style: bold; }"
+
+    def __init__(self, text: str) -> None:
+        super().__init__(Text("› " + text), markup=False)
+
+
+class Note(Static):
+    DEFAULT_CSS = "Note { color: $text-muted; } Note.error { color: $text-error; }"
+
+    def __init__(self, text: str, error: bool = False) -> None:
+        super().__init__(Text(text), markup=False, classes="error" if error else "")
+
+
+class Answer(Markdown):
+    """A model answer, streamed."""
+
+    DEFAULT_CSS = "Answer { margin: 0; padding: 0 1 0 0; }"
+
+    def __init__(self) -> None:
+        super().__init__("")
+        self.text = ""
+        self._stream: MarkdownStream | None = None
+
+    async def add(self, fragment: str) -> None:
+        if self._stream is None:
+            self._stream = Markdown.get_stream(self)
+        self.text += fragment
+        await self._stream.write(fragment)
+
+    async def finish(self) -> None:
+        if self._stream is not None:
+            await self._stream.stop()
+            self._stream = None
+
+    async def reset(self) -> None:
+        """The response is sent again: what was shown is void."""
+        await self.finish()
+        self.text = ""
+        await self.update("")
+
+
+class ToolLine(Static):
+    """One tool call: a compact line; click or Ctrl+O for its input and output."""
+
+    DEFAULT_CSS = """
+    ToolLine { margin: 0 0 0 1; }
+    ToolLine:hover { background: $boost; }
+    """
+
+    def __init__(self, call: ToolUsePart, title: str, diff: list[str]) -> None:
+        super().__init__(markup=False)
+        self.call = call
+        self.title = title
+        self.diff = diff
+        self.result: ToolResultPart | None = None
+        self.denied = ""
+        self.started = time.monotonic()
+        self.seconds: float | None = None
+        self.expanded = False
+
+    def on_mount(self) -> None:
+        self.show()
+
+    def finish(self, result: ToolResultPart) -> None:
+        self.result = result
+        self.seconds = time.monotonic() - self.started
+        self.show()
+
+    def deny(self, reason: str) -> None:
+        self.denied = reason
+        self.show()
+
+    def toggle(self) -> None:
+        self.expanded = not self.expanded
+        self.show()
+
+    def on_click(self) -> None:
+        self.toggle()
+
+    def status(self) -> Text:
+        if self.denied:
+            return Text(" ✗ denied", style="red")
+        if self.result is None:
+            return Text(" …", style="dim")
+        took = f" {self.seconds:.1f}s" if self.seconds is not None else ""
+        if self.call.name == "Bash":
+            code = bash_exit(self.result)
+            what = f"exit {code}" if code is not None else "failed"
+            ok = code == 0
+            return Text(f" {'✓' if ok else '✗'} {what} ·{took}", style="green" if ok else "red")
+        if self.result.is_error:
+            return Text(f" ✗ error ·{took}", style="red")
+        return Text(f" ✓{took}", style="green")
+
+    def show(self) -> None:
+        line = Text("⏺ ", style="cyan")
+        line.append(self.title if len(self.title) <= 200 else self.title[:199] + "…")
+        stats = diff_stats(self.diff)
+        if stats:
+            line.append(f" {stats}", style="dim")
+        line.append_text(self.status())
+        if not self.expanded:
+            self.update(line)
+            return
+        parts = line
+        body = colour_diff(self.diff) if self.diff else Text(call_input_text(self.call) + "\n")
+        parts.append("\n").append_text(_indent(body))
+        if self.denied:
+            parts.append("\n").append_text(_indent(Text(self.denied, style="red")))
+        elif self.result is not None:
+            lines = self.result.text.splitlines()
+            out = "\n".join(lines[:MAX_OUTPUT_LINES])
+            if len(lines) > MAX_OUTPUT_LINES:
+                out += f"\n… {len(lines) - MAX_OUTPUT_LINES} more lines"
+            style = "red" if self.result.is_error else ""
+            parts.append("\n").append_text(_indent(Text(out, style=style)))
+        self.update(parts)
+
+
+def _indent(text: Text) -> Text:
+    out = Text()
+    for line in text.split("\n", allow_blank=True):
+        out.append("  │ ", style="dim")
+        out.append_text(line)
+        out.append("\n")
+    out.rstrip()
+    return out
