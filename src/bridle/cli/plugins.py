@@ -59,7 +59,11 @@ def list_(as_json: bool) -> None:
             "version": item.version,
         }
         loaded = load_plugin(
-            item.path, source=item.source, data_home=bridle_home(env), key=item.key, name=item.name
+            item.path,
+            source=item.source,
+            data_home=bridle_home(env) / "plugins" / "data",
+            key=item.key,
+            name=item.name,
         )
         if isinstance(loaded, Problem):
             row["problem"] = str(loaded) if item.path.exists() else f"{item.path}: missing"
