@@ -68,7 +68,13 @@ async def cancel_the_sleep(client: EditorClient, conn: Any, session_id: str) -> 
         if (
             update.session_update == "tool_call_update"
             and update.tool_call_id in sleep_id
-            and update.status == "in_progress"
+            # An editor shows its terminal once the command runs; bridle's own
+            # Bash starts right after the call is in progress.
+            and (
+                any(c.type == "terminal" for c in update.content or [])
+                if client.editor
+                else update.status == "in_progress"
+            )
         ):
             asyncio.get_running_loop().create_task(conn.cancel(session_id=session_id))
 
