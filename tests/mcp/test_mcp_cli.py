@@ -198,3 +198,24 @@ def test_claude_code_reads_what_bridle_wrote_and_the_other_way(project: Path) ->
     assert (cc_made["scope"], cc_made["target"]) == ("user", "cc-cmd --flag")
     assert bridle(project, "remove", "cc-made").returncode == 0
     assert "cc-made" not in cc("list").stdout
+
+
+def test_an_installed_plugins_server_is_listed(project: Path, tmp_path: Path) -> None:
+    plugin = tmp_path / "tp"
+    (plugin / ".claude-plugin").mkdir(parents=True)
+    (plugin / ".claude-plugin/plugin.json").write_text('{"name": "tp", "version": "1.0.0"}')
+    server = {"command": PY, "args": TIME[1:]}
+    (plugin / ".mcp.json").write_text(json.dumps({"mcpServers": {"ptime": server}}))
+    installed = subprocess.run(
+        [PY, "-m", "bridle", "plugins", "install", str(plugin)],
+        cwd=project, env=dict(os.environ), capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert installed.returncode == 0, installed.stderr
+    listed = json.loads(bridle(project, "list", "--json").stdout)
+    assert [(r["name"], r["scope"], r["status"]) for r in listed] == [
+        ("ptime", "plugin", "connected")
+    ]
+    assert listed[0]["source"].endswith("/tp/1.0.0/.mcp.json")
+    got = bridle(project, "get", "ptime")
+    assert "  Scope: Plugin (.mcp.json)" in got.stdout
+    assert "edit that to change or remove it" in got.stdout

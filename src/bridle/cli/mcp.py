@@ -220,11 +220,13 @@ def remove(scope: str | None, name: str) -> None:
 
 def _check(only: str | None = None) -> tuple[list[Any], list[str]]:
     from bridle.config.settings import load_settings
+    from bridle.engine.extensions import load_extensions
     from bridle.mcp.status import check_servers, load_for
 
     project, env = _where()
     settings = load_settings(Path.cwd(), env)
-    found = load_for(project, env, settings)
+    ext = load_extensions(Path.cwd(), project, env, settings)  # enabled plugins' servers
+    found = load_for(project, env, settings, plugin_files=ext.plugin_mcp_files())
     servers = found.servers
     if only is not None:
         servers = {only: servers[only]} if only in servers else {}

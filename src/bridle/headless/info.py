@@ -253,16 +253,15 @@ def _mcp_config(
 
 
 def _hooks(options: SessionOptions, env: Mapping[str, str], settings: Any, ext: Any) -> Any:
-    from bridle.hooks.config import PluginHooks, load_hooks
+    from bridle.config.paths import bridle_home
+    from bridle.engine.hooks_setup import plugin_hooks
+    from bridle.hooks.config import load_hooks
 
     layers = [(layer.source, layer.data, layer.name == "managed") for layer in settings.layers]
-    plugins = [
-        PluginHooks(p.name, str(p.root), str(p.data_dir), str(f) if f else None)
-        for p in (getattr(ext, "plugins", None) or ())
-        for f in (getattr(p, "hook_files", None) or (None,))
-    ]
     return load_hooks(
-        list(reversed(layers)), plugins=plugins, cli_hooks=tuple(getattr(options, "hooks", ()))
+        list(reversed(layers)),
+        plugins=plugin_hooks(ext, bridle_home(env)),
+        cli_hooks=tuple(getattr(options, "hooks", ())),
     )
 
 

@@ -15,7 +15,7 @@ a server is started.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -108,8 +108,10 @@ def load_for(
     *,
     cli_configs: tuple[str, ...] = (),
     strict: bool = False,
+    plugin_files: Sequence[Any] = (),
 ) -> McpConfig:
-    """Every server a session in `project_dir` sees (see `config.load_servers`)."""
+    """Every server a session in `project_dir` sees (see `config.load_servers`);
+    `plugin_files` are the plugins' (file, folders) pairs."""
     from bridle.mcp.config import load_servers
 
     configured = settings.get("mcpServers") if settings is not None else None
@@ -119,6 +121,7 @@ def load_for(
         settings_servers=configured if isinstance(configured, Mapping) else None,
         cli_configs=cli_configs,
         strict=strict,
+        plugin_files=plugin_files,
     )
 
 
