@@ -268,7 +268,8 @@ class BridleAgent:
         if sess.running:
             sess.ops.put(op)
             return
-        await asyncio.to_thread(lambda: list(sess.engine.send(op)))
+        async with sess.engine_lock:
+            await asyncio.to_thread(lambda: list(sess.engine.send(op)))
 
     # ---------------------------------------------------------------- turns
     async def prompt(self, session_id: str, prompt: list[Any], **kwargs: Any) -> s.PromptResponse:
@@ -282,7 +283,8 @@ class BridleAgent:
         try:
             if turn.text.startswith("/"):  # `/command args`: the command's prompt
                 turn.text = await asyncio.to_thread(sess.open.expand_prompt, turn.text)
-            result = await asyncio.to_thread(run_turn, sess, turn)
+            async with sess.engine_lock:  # an op applied just before has finished
+                result = await asyncio.to_thread(run_turn, sess, turn)
         except UserError as e:
             raise _request_error(e) from e
         finally:

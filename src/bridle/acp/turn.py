@@ -15,6 +15,7 @@ because the engine and its store are used by one thread at a time.
 
 from __future__ import annotations
 
+import asyncio
 import concurrent.futures
 import queue
 from dataclasses import dataclass, field
@@ -47,6 +48,8 @@ class AcpSession:
     cancelled: bool = False
     asking: concurrent.futures.Future[Any] | None = None  # a permission ask in flight
     ops: queue.SimpleQueue[ev.Op] = field(default_factory=queue.SimpleQueue)
+    # Held while a thread uses the engine outside a turn's own queue.
+    engine_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     last_usage: Usage = field(default_factory=Usage)
 
     @property
