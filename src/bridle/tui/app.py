@@ -174,6 +174,8 @@ class BridleApp(App[int]):
     # ------------------------------------------------------------ events
     def _from_engine(self, item: Any, diff: list[str]) -> None:
         """Called on the engine's thread: show `item` and wait until it is shown."""
+        if not self.is_running:
+            raise RuntimeError("the app has gone")
         self.call_from_thread(self.on_engine_event, item, diff)  # type: ignore[arg-type]
 
     async def on_engine_event(self, item: Any, diff: list[str]) -> None:

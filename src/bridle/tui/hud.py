@@ -3,8 +3,8 @@
 `HudState` holds what the line shows (the app updates it from engine events)
 and `render_hud(state, width, now)` lays it out as one line of rich `Text`:
 when the parts do not fit in `width` cells, the least useful ones are dropped
-first (idle clock, account, tokens, cost, branch, ...) and the model, the turn
-timer and the queue stay. The context bar turns yellow at 70% and red at 90%.
+first (idle clock, account, tokens, cost; then the branch and the model's
+provider, the project, ...) and the model, the turn timer and the queue stay. The context bar turns yellow at 70% and red at 90%.
 This module is pure: no Textual, no clock of its own (`now` is passed in), so
 the layout is tested without an app.
 """
@@ -17,20 +17,22 @@ from rich.text import Text
 
 SEPARATOR = " · "
 BAR_CELLS = 8
-# Higher stays longer: the first parts dropped when the line is too narrow are
-# the ones with the lowest number.
-KEEP = {
-    "idle": 0,
-    "account": 1,
-    "tokens": 2,
-    "cost": 3,
-    "project": 4,
-    "context": 5,
-    "mode": 6,
-    "queue": 8,
-    "timer": 8,
-    "model": 9,
-}
+# What goes, in order, while the line is too wide: the least useful parts are
+# dropped first, the project loses its branch and the model its provider before
+# they go; the model, the turn timer and the queue stay longest.
+SHRINK = (
+    ("idle", "drop"),
+    ("account", "drop"),
+    ("tokens", "drop"),
+    ("cost", "drop"),
+    ("project", "shorten"),
+    ("model", "shorten"),
+    ("project", "drop"),
+    ("context", "drop"),
+    ("mode", "drop"),
+    ("timer", "drop"),
+    ("queue", "drop"),
+)
 
 
 @dataclass
@@ -79,50 +81,63 @@ def context_part(used: int, window: int) -> Text:
     return bar
 
 
-def hud_parts(state: HudState, now: float) -> list[tuple[str, Text]]:
-    """Every part the state has, in display order, each under its name in `KEEP`."""
-    parts: list[tuple[str, Text]] = [("model", Text(state.model or "?", style="bold"))]
+def hud_parts(state: HudState, now: float) -> list[tuple[str, list[Text]]]:
+    """Every part the state has, in display order: its name and its forms,
+    longest first (a part that cannot be shortened has one)."""
+    model = Text(state.model or "?", style="bold")
+    parts: list[tuple[str, list[Text]]] = [("model", [model])]
+    if "/" in state.model:
+        parts[0][1].append(Text(state.model.split("/", 1)[1], style="bold"))
     if state.account:
-        parts.append(("account", Text(f"@{state.account}", style="cyan")))
+        parts.append(("account", [Text(f"@{state.account}", style="cyan")]))
     if state.project:
-        project = Text(state.project)
+        dirty = "*" if state.dirty else ""
+        full = Text(state.project)
         if state.branch:
-            project.append(f" ({state.branch}{'*' if state.dirty else ''})", style="magenta")
-        parts.append(("project", project))
+            full.append(f" ({state.branch}{dirty})", style="magenta")
+        parts.append(("project", [full, Text(state.project + dirty)]))
     if state.mode != "default":
-        parts.append(("mode", Text(f"⏵⏵ {state.mode}", style="bold yellow")))
-    parts.append(("context", context_part(state.context_used, state.context_window)))
-    parts.append(
-        ("tokens", Text(f"↑{tokens_text(state.tokens_in)} ↓{tokens_text(state.tokens_out)}"))
-    )
-    parts.append(
-        ("cost", Text(f"${state.cost_usd:.4f}" if state.cost_usd < 1 else f"${state.cost_usd:.2f}"))
-    )
+        parts.append(("mode", [Text(f"⏵⏵ {state.mode}", style="bold yellow")]))
+    parts.append(("context", [context_part(state.context_used, state.context_window)]))
+    tokens = f"↑{tokens_text(state.tokens_in)} ↓{tokens_text(state.tokens_out)}"
+    parts.append(("tokens", [Text(tokens)]))
+    cost = f"${state.cost_usd:.4f}" if state.cost_usd < 1 else f"${state.cost_usd:.2f}"
+    parts.append(("cost", [Text(cost)]))
     if state.turn_started is not None:
-        parts.append(("timer", Text(f"⟳ {clock_text(now - state.turn_started)}", style="bold")))
+        timer = Text(f"⟳ {clock_text(now - state.turn_started)}", style="bold")
+        parts.append(("timer", [timer]))
     elif state.notice:
-        parts.append(("timer", Text(state.notice, style="bold red")))
+        parts.append(("timer", [Text(state.notice, style="bold red")]))
     elif state.idle_since is not None:
-        parts.append(("idle", Text(f"⏱ {clock_text(now - state.idle_since)}", style="dim")))
+        idle = Text(f"⏱ {clock_text(now - state.idle_since)}", style="dim")
+        parts.append(("idle", [idle]))
     if state.queued:
-        parts.append(("queue", Text(f"▶ {state.queued} queued", style="bold cyan")))
+        parts.append(("queue", [Text(f"▶ {state.queued} queued", style="bold cyan")]))
     return parts
 
 
 def render_hud(state: HudState, width: int, now: float) -> Text:
     """The HUD as one line of at most `width` cells."""
-    parts = hud_parts(state, now)
+    parts = dict(hud_parts(state, now))
 
-    def size(items: list[tuple[str, Text]]) -> int:
-        return sum(t.cell_len for _, t in items) + len(SEPARATOR) * max(0, len(items) - 1)
+    def size() -> int:
+        cells = sum(forms[0].cell_len for forms in parts.values())
+        return cells + len(SEPARATOR) * max(0, len(parts) - 1)
 
-    while len(parts) > 1 and size(parts) > width:
-        weakest = min(range(len(parts)), key=lambda i: (KEEP[parts[i][0]], -i))
-        del parts[weakest]
+    for name, how in SHRINK:
+        if size() <= width:
+            break
+        forms = parts.get(name)
+        if forms is None:
+            continue
+        if how == "drop":
+            del parts[name]
+        elif len(forms) > 1:
+            forms.pop(0)
     line = Text(no_wrap=True, overflow="ellipsis")
-    for i, (_, text) in enumerate(parts):
+    for i, forms in enumerate(parts.values()):
         if i:
             line.append(SEPARATOR, style="dim")
-        line.append_text(text)
+        line.append_text(forms[0])
     line.truncate(width, overflow="ellipsis")
     return line
