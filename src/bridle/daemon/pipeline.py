@@ -118,12 +118,16 @@ class TaskRun:
             points.append(start)
             self.log.emit("task_started", attempt=self.task.attempts, branch=spec.branch,
                           base_commit=base_commit, worktree=str(tree))  # fmt: skip
+        for text in self.backend.take_steers(self.task.id):  # sent while it was queued
+            self.deliver_steer(text)
         try:
             while (step := next_step(spec.pipeline, points)) is not None:
                 if self.stop.is_set():
                     raise Stopped
                 phase, rnd = step
                 self.log.phase = phase
+                if not self.backend.progress(self.task.id, self.worker, phase=phase):
+                    raise LeaseLost
                 self.log.emit("phase_started", round=rnd)
                 if phase == "test":
                     ok, output, cost, turns = self._test(tree)
@@ -246,9 +250,10 @@ class TaskRun:
         text = PROMPTS[phase].format(
             task=spec.task, plan=plan, failure=failure, work=work, base=points[0].commit
         )
-        for extra in [*self.steers, *self.backend.take_steers(self.task.id)]:
-            text += f"\n\nGuidance from the user:\n{extra}"
-        self.steers.clear()
+        with self._lock:
+            for extra in self.steers:
+                text += f"\n\nGuidance from the user:\n{extra}"
+            self.steers.clear()
         return text
 
     def _test_command(self, tree: Path) -> str | None:

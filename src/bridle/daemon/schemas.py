@@ -104,6 +104,7 @@ class TaskOut(BaseModel):
     attempts: int = Field(description="How many times a worker took the task (2+: resumed).")
     queue_position: int | None = Field(description="1 = next to run; null unless queued.")
     stop_requested: bool
+    worker: str | None = Field(description="host:pid of the worker holding the task.")
     created_at: float
     started_at: float | None
     finished_at: float | None
@@ -153,7 +154,7 @@ def task_out(task: Task, queue_position: int | None) -> TaskOut:
         pipeline=list(s.pipeline), test_command=s.test_command, max_cost_usd=s.max_cost_usd,
         max_turns=s.max_turns, idempotency_key=s.idempotency_key, cost_usd=task.cost_usd,
         turns=task.turns, attempts=task.attempts, queue_position=queue_position,
-        stop_requested=task.stop_requested, created_at=task.created_at,
+        stop_requested=task.stop_requested, worker=task.worker, created_at=task.created_at,
         started_at=task.started_at, finished_at=task.finished_at,
         checkpoints=[CheckpointOut(**c.to_json()) for c in task.checkpoints],
         result=task.result, error=task.error,

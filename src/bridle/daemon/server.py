@@ -15,6 +15,7 @@ from __future__ import annotations
 import ipaddress
 import os
 import secrets
+import signal
 import socket
 import subprocess
 import sys
@@ -161,6 +162,10 @@ def run_daemon(
             ssl_keyfile=str(config.tls_key) if config.tls_key else None,
         )
     )  # fmt: skip
+    # uvicorn re-raises the signal that stopped it once it has shut down; with the
+    # default SIGTERM action that would kill this process before the workers are
+    # told to release their tasks.
+    signal.signal(signal.SIGTERM, lambda signum, frame: None)
     try:
         server.run(sockets=[sock])
     finally:

@@ -271,7 +271,8 @@ class SqliteBackend:
     def release(self, task_id: str, worker: str) -> bool:
         with self._tx() as db:
             cur = db.execute(
-                "UPDATE tasks SET lease_expires = 0 WHERE id = ? AND worker = ? AND state = ?",
+                "UPDATE tasks SET lease_expires = 0, worker = NULL"
+                " WHERE id = ? AND worker = ? AND state = ?",
                 (task_id, worker, RUNNING),
             )
             return cur.rowcount == 1

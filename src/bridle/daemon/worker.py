@@ -64,6 +64,8 @@ def run_task(
         return None
     except BaseException as e:
         if not isinstance(e, Exception):  # SIGTERM/SIGINT: another worker resumes it
+            done.set()  # no heartbeat may renew the lease after it is released
+            control.join(timeout=5)
             backend.release(task.id, worker)
             raise
         state, result, error = FAILED, {}, f"{type(e).__name__}: {e}"
