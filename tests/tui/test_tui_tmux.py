@@ -1,13 +1,15 @@
 """The real app in a real terminal: `python -m bridle` in a tmux pane against the
-mock model. A typed prompt is answered on screen, the idle app uses almost no
-CPU (sampled from /proc over 2 s and compared with a busy loop measured in the
-same test, so a slow machine does not fail it), and Ctrl+C twice quits with
-exit 0 and the resume command printed."""
+mock model. `bridle "prompt"` sends the prompt and a typed one is answered on
+screen, the idle app uses almost no CPU (sampled from /proc over 2 s and
+compared with a busy loop measured in the same test, so a slow machine does not
+fail it), Ctrl+C twice quits with exit 0 and the resume command printed, and
+`bridle -c` reopens the session with its conversation shown and quits on SIGTERM."""
 
 from __future__ import annotations
 
 import os
 import shutil
+import signal
 import sys
 import time
 import uuid
@@ -57,6 +59,38 @@ def tmux_server() -> Iterator[object]:
         server.kill()
 
 
+class Pane:
+    """`python -m bridle ARGS` run by a shell in a tmux window of 80×24; the shell
+    prints EXIT=<code> when bridle ends."""
+
+    def __init__(self, server: object, name: str, repo: Path, args: str, env: dict[str, str]):
+        command = (
+            f"cd {repo} && {sys.executable} -m bridle --model mock/anthropic {args}; "
+            'echo "EXIT=$?"; sleep 600'
+        )
+        session = server.new_session(  # type: ignore[attr-defined]
+            session_name=name, x=80, y=24, window_command=f"sh -c '{command}'", environment=env
+        )
+        self.pane = session.active_window.active_pane
+
+    def screen(self) -> str:
+        return "\n".join(self.pane.capture_pane())
+
+    def see(self, text: str, timeout: float = 60) -> None:
+        wait_until(lambda: text in self.screen(), repr(text), timeout)
+
+    def keys(self, *keys: str, literal: bool = False) -> None:
+        for key in keys:
+            self.pane.send_keys(key, enter=False, literal=literal)
+
+    def app_pid(self) -> int:
+        """The app's own process: the only child of the pane's shell."""
+        shell = int(self.pane.pane_pid)
+        children = Path(f"/proc/{shell}/task/{shell}/children").read_text().split()
+        assert len(children) == 1, children
+        return int(children[0])
+
+
 def test_the_app_answers_idles_quietly_and_quits_on_ctrl_c_twice(
     tmp_path: Path, tmux_server: object
 ) -> None:
@@ -69,40 +103,39 @@ def test_the_app_answers_idles_quietly_and_quits_on_ctrl_c_twice(
         "PATH": os.environ.get("PATH", ""),
         "TERM": "xterm-256color",
     }
-    command = (
-        f'cd {repo} && {sys.executable} -m bridle --model mock/anthropic; echo "EXIT=$?"; sleep 600'
-    )
-    session = tmux_server.new_session(  # type: ignore[attr-defined]
-        session_name="app", x=80, y=24, window_command=f"sh -c '{command}'", environment=env
-    )
-    pane = session.active_window.active_pane
+    # `bridle "prompt"` opens the app and sends the prompt.
+    app = Pane(tmux_server, "first", repo, '"say hi"', env)
+    app.see("› say hi")
+    app.see("hi from the mock model")
+    wait_until(lambda: "⏱" in app.screen(), "the turn's end")
+    app.keys("hello there", literal=True)
+    app.keys("Enter")
+    app.see("› hello there")
+    wait_until(lambda: app.screen().count("hi from the mock model") == 2, "the second answer")
 
-    def screen() -> str:
-        return "\n".join(pane.capture_pane())
-
-    wait_until(lambda: "Ctrl+C twice quit" in screen(), "the app ready for input")
-    pane.send_keys("hello there", enter=False, literal=True)
-    pane.send_keys("Enter", enter=False)
-    wait_until(lambda: "hi from the mock model" in screen(), "the answer")
-
-    # The app's own process: the child of the pane's shell.
-    shell = int(pane.pane_pid)
-    children = Path(f"/proc/{shell}/task/{shell}/children").read_text().split()
-    assert len(children) == 1, children
-    app_pid = int(children[0])
+    pid = app.app_pid()
     time.sleep(0.5)  # let the last repaint settle
     busy = busy_cpu_rate()
-    before, start = cpu_seconds(app_pid), time.monotonic()
+    before, start = cpu_seconds(pid), time.monotonic()
     time.sleep(2)
-    idle = (cpu_seconds(app_pid) - before) / (time.monotonic() - start)
+    idle = (cpu_seconds(pid) - before) / (time.monotonic() - start)
     print(f"idle app CPU: {idle:.4f} s/s; busy loop: {busy:.3f} s/s")
     # Under 1% is the goal; 5% of a busy core is the generous bound for a shared machine.
     assert idle < 0.05 * busy, (idle, busy)
 
-    pane.send_keys("C-c", enter=False)
-    wait_until(lambda: "Ctrl+C again to quit" in screen(), "the quit hint")
-    pane.send_keys("C-c", enter=False)
-    wait_until(lambda: "EXIT=" in screen(), "the app exiting")
-    text = screen()
-    assert "EXIT=0" in text
-    assert "saved; continue it with `bridle -r " in text
+    app.keys("C-c")
+    app.see("Ctrl+C again to quit")
+    app.keys("C-c")
+    app.see("EXIT=")
+    assert "EXIT=0" in app.screen()
+    assert "saved; continue it with `bridle -r " in app.screen()
+
+    # -c on a terminal opens the app on the session, its conversation shown;
+    # SIGTERM quits it as /quit does, saved.
+    again = Pane(tmux_server, "again", repo, "-c", env)
+    again.see("resumed session")
+    again.see("› hello there")
+    os.kill(again.app_pid(), signal.SIGTERM)
+    again.see("EXIT=")
+    assert "EXIT=0" in again.screen()
+    assert "saved; continue it with `bridle -r " in again.screen()

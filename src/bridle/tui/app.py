@@ -25,7 +25,7 @@ from typing import Any
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
-from textual.widgets import Static
+from textual.widgets import Markdown, Static
 
 from bridle.engine import events as ev
 from bridle.tui.hud import HudState, render_hud
@@ -36,6 +36,7 @@ from bridle.tui.transcript import Answer, Note, Prompt, ToolLine
 from bridle.tui.views import call_title, subject
 
 MODES = ("default", "acceptEdits", "plan")
+HISTORY_SHOWN = 40  # messages of a resumed session shown when the app opens
 QUIT_WINDOW = 2.0  # seconds within which a second Ctrl+C quits
 APP_COMMANDS = {"/help": "keys and commands", "/quit": "quit (also /exit, Ctrl+C twice)"}
 KEYS = (
@@ -107,6 +108,8 @@ class BridleApp(App[int]):
         started = self.session.started_event
         what = "resumed" if started.resumed else "new"
         await self.note(f"bridle · {what} session {started.session_id[:8]} · {KEYS}")
+        if started.resumed:
+            await self.show_history(self.session.engine.messages)
         for warning in self.session.warnings:
             await self.note(f"warning: {warning}", error=True)
         git = git_info(self.cwd)
@@ -161,6 +164,32 @@ class BridleApp(App[int]):
         await self.mount_in_transcript(Prompt(text))
         self.refresh_hud()
         self.runner.turn(text)
+
+    async def show_history(self, messages: list[Any]) -> None:
+        """A resumed session's last messages: prompts, answers and tool calls
+        (collapsed, with their results), before the engine's thread starts."""
+        from bridle.core.messages import ToolResultPart, ToolUsePart
+
+        shown = messages[-HISTORY_SHOWN:]
+        if len(messages) > len(shown):
+            await self.note(f"… {len(messages) - len(shown)} earlier messages")
+        results = {
+            p.tool_use_id: p for m in shown for p in m.parts if isinstance(p, ToolResultPart)
+        }
+        widgets: list[Any] = []
+        for message in shown:
+            if message.role == "user" and message.text.strip():
+                widgets.append(Prompt(message.text))
+            elif message.role == "assistant":
+                if message.text.strip():
+                    widgets.append(Markdown(message.text))
+                for call in (p for p in message.parts if isinstance(p, ToolUsePart)):
+                    line = ToolLine(call, call_title(call, self.cwd), [])
+                    if call.id in results:
+                        line.result = results[call.id]
+                    widgets.append(line)
+        if widgets:
+            await self.transcript.mount(*widgets)
 
     async def show_help(self) -> None:
         lines = [KEYS, *(f"{name}  {what}" for name, what in APP_COMMANDS.items())]

@@ -108,14 +108,14 @@ class ToolLine(Static):
             return Text(" ✗ denied", style="red")
         if self.result is None:
             return Text(" …", style="dim")
-        took = f" {self.seconds:.1f}s" if self.seconds is not None else ""
+        took = f" · {self.seconds:.1f}s" if self.seconds is not None else ""
         if self.call.name == "Bash":
             code = bash_exit(self.result)
             what = f"exit {code}" if code is not None else "failed"
             ok = code == 0
-            return Text(f" {'✓' if ok else '✗'} {what} ·{took}", style="green" if ok else "red")
+            return Text(f" {'✓' if ok else '✗'} {what}{took}", style="green" if ok else "red")
         if self.result.is_error:
-            return Text(f" ✗ error ·{took}", style="red")
+            return Text(f" ✗ error{took}", style="red")
         return Text(f" ✓{took}", style="green")
 
     def show(self) -> None:
