@@ -3,7 +3,7 @@
 `python -m bridle.daemon.worker --data-dir DIR --lease SECONDS` loops: claim a
 task (a queued one, or a running one whose lease expired because its worker
 died), run its pipeline, finish it. While a task runs, a control thread renews
-the lease every `lease / 4` seconds and delivers what clients sent: a stop
+the lease every half second (a quarter of the lease when shorter) and delivers what clients sent: a stop
 request interrupts the engine, steer texts go to the running phase. A worker
 that loses its lease (it stalled past the lease) interrupts the task and leaves
 it to the new holder without finishing it; SIGTERM releases the lease at once so
@@ -30,7 +30,8 @@ DEFAULT_LEASE = 30.0
 
 
 def _control(backend: TaskBackend, run: TaskRun, lease: float, done: threading.Event) -> None:
-    while not done.wait(max(0.2, lease / 4)):
+    # Stop and steer are answered within half a second, whatever the lease.
+    while not done.wait(min(0.5, lease / 4)):
         if not backend.heartbeat(run.task.id, run.worker, lease):
             run.log.emit("lease_lost", worker=run.worker)
             run.interrupt(lease_lost=True)
