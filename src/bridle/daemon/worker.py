@@ -3,8 +3,8 @@
 `python -m bridle.daemon.worker --data-dir DIR --lease SECONDS` loops: claim a
 task (a queued one, or a running one whose lease expired because its worker
 died), run its pipeline, finish it. While a task runs, a control thread renews
-the lease every half second (a quarter of the lease when shorter) and delivers what clients sent: a stop
-request interrupts the engine, steer texts go to the running phase. A worker
+the lease every half second (a quarter of the lease when shorter) and delivers
+what clients sent: a stop request interrupts the engine, steer texts go to the running phase. A worker
 that loses its lease (it stalled past the lease) interrupts the task and leaves
 it to the new holder without finishing it; SIGTERM releases the lease at once so
 another worker can resume the task from its last checkpoint. Workers are
