@@ -249,3 +249,32 @@ def test_ctrl_c_twice_quits_and_the_session_is_saved(tmp_path: Path) -> None:
 
     with app_over(repo, scenario, first_prompt="remember this") as (app, srv):
         asyncio.run(drive(app, srv))
+
+
+def test_help_lists_keys_and_project_commands_and_a_command_is_expanded(tmp_path: Path) -> None:
+    repo = buggy_project(tmp_path)
+    commands = repo / ".claude" / "commands"
+    commands.mkdir(parents=True)
+    (commands / "greet.md").write_text(
+        "---\ndescription: Greet someone\n---\nSay hi to $ARGUMENTS\n"
+    )
+    scenario = scenario_file(tmp_path, [{"op": "final", "text": "hi bob"}])
+
+    async def drive(app: Any, srv: Any) -> None:
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.press(*"/help", "enter")
+            await wait_for(pilot, lambda: "/greet  Greet someone" in notes(app), "the help")
+            assert "Esc interrupt" in notes(app) and "/quit" in notes(app)
+            await pilot.press(*"/greet bob", "enter")
+            await wait_for(pilot, lambda: app.query(Answer) and not app.running, "the answer")
+            assert "Say hi to bob\n" in user_texts(srv)
+            await pilot.press(*"/nosuch", "enter")
+            await wait_for(pilot, lambda: "/nosuch is not a command" in notes(app), "the error")
+            assert not app.running
+            await pilot.press(*"/quit", "enter")
+            await asyncio.to_thread(app.runner.join, 20)
+            await pilot.pause(0.2)
+        assert app.return_value == 0
+
+    with app_over(repo, scenario) as (app, srv):
+        asyncio.run(drive(app, srv))

@@ -130,11 +130,13 @@ def test_the_app_answers_idles_quietly_and_quits_on_ctrl_c_twice(
     assert "EXIT=0" in app.screen()
     assert "saved; continue it with `bridle -r " in app.screen()
 
-    # -c on a terminal opens the app on the session, its conversation shown;
+    # -c on a terminal opens the app on the session, its conversation shown, with
+    # the run flags applied;
     # SIGTERM quits it as /quit does, saved.
-    again = Pane(tmux_server, "again", repo, "-c", env)
+    again = Pane(tmux_server, "again", repo, "-c --permission-mode acceptEdits", env)
     again.see("resumed session")
     again.see("› hello there")
+    again.see("⏵⏵ acceptEdits")  # the run flags apply to the app
     os.kill(again.app_pid(), signal.SIGTERM)
     again.see("EXIT=")
     assert "EXIT=0" in again.screen()
