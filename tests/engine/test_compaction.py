@@ -57,9 +57,10 @@ def paired(messages: list[Message]) -> None:
 def test_window_threshold() -> None:
     assert Window.for_model(200_000, 32_000) == Window(200_000, 158_000)
     assert Window.for_model(16_000, 4_000).threshold == 10_000
+    assert Window.for_model(16_000, 32_000).threshold == 10_000  # output capped at 1/4
     assert Window.for_model(200_000, 32_000, threshold=50_000).threshold == 50_000
     assert Window.for_model(200_000, 32_000, percent=80).threshold == 160_000
-    assert Window.for_model(8_000, 8_000).threshold == 1_000  # never below a floor
+    assert Window.for_model(4_000, 8_000).threshold == 2_500
 
 
 def test_clearing_keeps_the_newest_outputs_and_names_the_saved_file(tmp_path: Path) -> None:

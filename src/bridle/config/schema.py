@@ -227,6 +227,12 @@ CHECKS: dict[str, Callable[[Any, str | None], None]] = {
     "verify": lambda v, p: _str_map(v, p, "verify"),
     "max_turns": _positive("max_turns"),
     "max_cost": _positive("max_cost"),
+    "context_window": _positive("context_window"),
+    "compact_threshold": _positive("compact_threshold"),
+    "autoCompactPct": _positive("autoCompactPct"),
+    "autoCompactEnabled": lambda v, p: _need(
+        isinstance(v, bool), "must be true or false", p, "autoCompactEnabled"
+    ),
     "mcpServers": lambda v, p: _need(isinstance(v, dict), "must be an object", p, "mcpServers"),
     "env_allow": lambda v, p: _str_list(v, p, "env_allow"),
     "accounts": lambda v, p: _accounts(v, p),

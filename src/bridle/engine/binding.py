@@ -66,7 +66,15 @@ def bind_model(
         client=client,
         cost=price,
         max_output_tokens=min(int(max_out), 32000),
+        context_window=_window(settings, getattr(info, "context_window", None)),
     )
+
+
+def _window(settings: Any, catalog: int | None) -> int | None:
+    """`context_window` from settings (for a model the catalog does not know, or to
+    compact earlier), else the catalog's."""
+    value = settings.get("context_window") if settings is not None else None
+    return int(value) if value else (int(catalog) if catalog else None)
 
 
 def prices_known(spec: str, settings: Any, env: Mapping[str, str]) -> bool:

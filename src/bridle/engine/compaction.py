@@ -9,7 +9,7 @@ and constraints, decisions, files read and changed, open errors, next steps;
 guided by `/compact <focus>` or a "Compact Instructions" section of the
 instructions) and `rebuild`s the conversation as that summary, the user's
 newest prompts verbatim, what must survive (skills loaded, the todo list,
-anchored facts) and the newest complete tool exchanges that fit. Either way
+anchored facts) and, when asked to, the newest whole tool exchanges that fit. Either way
 the result is valid for every provider: every tool call keeps its result and
 every result its call, roles alternate, no message is empty. A compaction that
 frees too little, or one right after another, raises `CompactionFailed`
@@ -93,12 +93,13 @@ class Window:
         percent: float | None = None,
     ) -> Window:
         """`threshold` (tokens) or `percent` of the window when set, else room for
-        the largest output plus a margin (5% of the window, at least 2,000)."""
+        the largest output (at most a quarter of the window) plus a margin (5% of
+        the window, at least 2,000 tokens, at most an eighth of it)."""
         if threshold is None and percent is not None:
             threshold = int(context_window * percent / 100)
         if threshold is None:
-            margin = max(2000, context_window // 20)
-            threshold = context_window - max_output_tokens - margin
+            margin = min(max(2000, context_window // 20), context_window // 8)
+            threshold = context_window - min(max_output_tokens, context_window // 4) - margin
         return cls(context_window, max(1000, min(threshold, context_window)))
 
 

@@ -149,6 +149,21 @@ class Retrying:
 
 
 @dataclass(slots=True)
+class Compacted:
+    """The conversation was compacted before the next request (`trigger` auto, or
+    `context_error` after the provider refused a too-long request; `step`
+    `clear` when clearing old tool outputs was enough, else `summary`). The
+    store keeps the whole history; this marks the boundary."""
+
+    trigger: str
+    step: str
+    pre_tokens: int
+    post_tokens: int
+    cleared: int = 0
+    kind: str = "compacted"
+
+
+@dataclass(slots=True)
 class Notice:
     """Something the user should know that is not an error (auto-continue,
     loop guard, account switch, model switch, ...)."""
@@ -213,6 +228,7 @@ Event = (
     | PermissionDenied
     | Retrying
     | Notice
+    | Compacted
     | HookMessage
     | TurnResult
 )

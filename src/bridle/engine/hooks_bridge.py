@@ -176,6 +176,32 @@ class HookBridge:
             gate.after += [reminder("UserPromptSubmit", t) for t in out.additional_context]
         return gate
 
+    # ------------------------------------------------------------- compaction
+    def pre_compact(
+        self, trigger: str, instructions: str | None
+    ) -> Generator[ev.Event, None, str | None]:
+        """PreCompact hooks; the reason a hook blocked the compaction, or None."""
+        if not self.has("PreCompact"):
+            return None
+        out = yield from self._fire(
+            "PreCompact", lambda c: hev.pre_compact(c, trigger, instructions)
+        )
+        if out.blocked or not out.continue_:
+            return out.block_reason or out.stop_reason or "no reason given"
+        return None
+
+    def post_compact(self, trigger: str, summary: str) -> Generator[ev.Event, None, list[str]]:
+        """PostCompact, then SessionStart with source `compact`; what the
+        SessionStart hooks add to the compacted conversation."""
+        if self.has("PostCompact"):
+            yield from self._fire("PostCompact", lambda c: hev.post_compact(c, trigger, summary))
+        if not self.has("SessionStart"):
+            return []
+        out = yield from self._fire(
+            "SessionStart", lambda c: hev.session_start(c, "compact", model=self.model)
+        )
+        return list(out.additional_context)
+
     def stop(self, last_text: str, blocks: int) -> Generator[ev.Event, None, str | None]:
         """Stop hooks; the reason the turn must go on, or None to end it."""
         if not self.has("Stop") or blocks >= MAX_STOP_BLOCKS:

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from bridle.core.errors import (
     ConnectionFailed,
+    ContextWindowExceeded,
     ProtocolError,
     ProviderError,
     RateLimitError,
@@ -42,6 +43,7 @@ from bridle.core.stream import RetryScheduled, StreamEvent
 from bridle.core.stream import TextDelta as WireText
 from bridle.core.stream import ThinkingDelta as WireThinking
 from bridle.engine import events as ev
+from bridle.engine.compaction import CompactionFailed
 from bridle.engine.dispatch import Dispatcher
 from bridle.engine.guard import Budget, estimate_tokens
 from bridle.store.conversation import (
@@ -53,6 +55,7 @@ from bridle.store.conversation import (
 )
 
 if TYPE_CHECKING:
+    from bridle.engine.compactor import Compactor
     from bridle.engine.hooks_bridge import HookBridge
     from bridle.wire import Assembler
 
@@ -89,6 +92,8 @@ class ModelBinding:
     max_output_tokens: int = 8192
     # Turns a request into the provider-ready one (e.g. Anthropic cache breakpoints).
     prepare: Callable[[ModelRequest], ModelRequest] | None = None
+    # The model's context window in tokens (catalog or settings); None: unknown.
+    context_window: int | None = None
 
 
 @dataclass
@@ -142,6 +147,7 @@ class Engine:
         rotate_account: Callable[[], tuple[str, ModelBinding] | None] | None = None,
         clock: Callable[[], float] = time.monotonic,
         hooks: HookBridge | None = None,
+        compactor: Compactor | None = None,
     ) -> None:
         self.binding = binding
         self.dispatcher = dispatcher
@@ -160,6 +166,8 @@ class Engine:
         self._steer: list[str] = []
         # Claude Code hooks (None: the session has none, and nothing is built for them).
         self.hooks = hooks
+        # Keeps the conversation inside the context window (None: compaction off).
+        self.compactor = compactor
         if hooks is not None:
             hooks.bind(lambda: self.messages, lambda: self.dispatcher.mode)
 
@@ -233,6 +241,11 @@ class Engine:
                 msg = f"Reached maximum number of turns ({self.limits.max_turns})"
                 yield ev.Notice(msg, "max_turns")
                 return Ending("error_max_turns", msg, "max_turns")
+            if self.compactor is not None:
+                try:
+                    yield from self.compactor.before_request(self, st)
+                except CompactionFailed as e:
+                    return Ending("error_during_execution", str(e), e.kind)
             request = self._request()
             if self.budget.would_exceed(self._estimate(request)):
                 msg = f"The next request would exceed the budget of ${self.limits.max_cost_usd:.4f}"
@@ -249,6 +262,14 @@ class Engine:
                 self.sink.save(*system_event("account_switch", account=account, reason=str(e)))
                 what = "quota used up" if e.kind == "quota" else "rate limit reached"
                 yield ev.Notice(f"{what}; continuing under account {account}", "account_switch")
+                continue
+            except ContextWindowExceeded as e:
+                if self.compactor is None:
+                    return Ending("error_during_execution", str(e), e.kind, e.exit_code)
+                try:  # compact and send again; a second refusal in a row fails
+                    yield from self.compactor.after_context_error(self, st)
+                except CompactionFailed as failed:
+                    return Ending("error_during_execution", str(failed), failed.kind)
                 continue
             except ProviderError as e:
                 return Ending("error_during_execution", str(e), e.kind, e.exit_code)
@@ -314,6 +335,8 @@ class Engine:
 
     def _record(self, st: TurnState, response: ModelResponse) -> float:
         """Count a model response and save it (one write with its usage); its cost."""
+        if self.compactor is not None:
+            self.compactor.answered()
         turn_cost = self.binding.cost(response.usage)
         st.turns += 1
         st.usage = st.usage + response.usage

@@ -182,6 +182,7 @@ def _open(
     undo: contextlib.ExitStack,
 ) -> OpenSession:
     from bridle.config.paths import bridle_home
+    from bridle.engine.compactor import compactor_for
     from bridle.engine.context import build_system_prompt, git_info, load_context
     from bridle.engine.extensions import agent_tools, load_extensions, skill_tool, system_additions
     from bridle.engine.hooks_setup import open_hooks
@@ -295,6 +296,7 @@ def _open(
         bind_model=lambda s: bind_model(s, settings, env, keys),
         rotate_account=rotation(accounts, spec, settings, env),
         hooks=hooks,
+        compactor=compactor_for(binding, settings, ctx.output_dir, context.instructions.render()),
     )
     started = ev.SessionStarted(
         session_id=record.id, model=binding.name, provider=binding.provider, cwd=str(cwd),

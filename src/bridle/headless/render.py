@@ -107,6 +107,23 @@ def hook_line(event: ev.HookMessage, session_id: str) -> dict[str, Any]:
     }
 
 
+def compact_line(event: ev.Compacted, session_id: str) -> dict[str, Any]:
+    """A compaction as Claude Code's stream-json `system/compact_boundary` line;
+    bridle adds the tokens after and the step that was enough."""
+    return {
+        "type": "system",
+        "subtype": "compact_boundary",
+        "session_id": session_id,
+        "uuid": str(uuid.uuid4()),
+        "compact_metadata": {
+            "trigger": "manual" if event.trigger == "manual" else "auto",
+            "pre_tokens": event.pre_tokens,
+            "post_tokens": event.post_tokens,
+            "step": event.step,
+        },
+    }
+
+
 class Renderer:
     """Base: subclasses override the hooks they care about."""
 
@@ -125,6 +142,12 @@ class Renderer:
             self.err.write(f"bridle: denied {event.call.name}: {event.reason}\n")
         elif isinstance(event, ev.HookMessage) and not self.quiet and self.hooks_on_stderr:
             self.err.write(f"bridle: hook: {event.text}\n")
+        elif isinstance(event, ev.Compacted) and not self.quiet and self.hooks_on_stderr:
+            how = "cleared old tool outputs" if event.step == "clear" else "summarised it"
+            self.err.write(
+                f"bridle: the conversation neared the context window; {how} "
+                f"({event.pre_tokens:,} -> {event.post_tokens:,} tokens)\n"
+            )
 
     # stream-json readers get hook messages as `system` lines instead.
     hooks_on_stderr = True
@@ -221,6 +244,8 @@ class StreamJsonRenderer(Renderer):
             )
         elif isinstance(event, ev.HookMessage):
             self._line(hook_line(event, self.session_id))
+        elif isinstance(event, ev.Compacted):
+            self._line(compact_line(event, self.session_id))
         elif isinstance(event, ev.TurnResult):
             self._line(result_dict(event))
 

@@ -32,6 +32,13 @@ _CWD_PATTERNS = (
 )
 
 
+# What the mock writes into a compaction summary, and reads back afterwards, so the
+# scenario goes on from the turn it had reached (it derives turns from tool calls).
+COMPACTED_MARK = re.compile(r"\[mock: (\d+) tool calls before this summary\]")
+# The asks with which a client wants its conversation summarised (bridle, Claude Code).
+COMPACTION_ASKS = ("will be replaced by a summary", "create a detailed summary of the conversation")
+
+
 @dataclass(slots=True)
 class RequestView:
     wire: str
@@ -44,6 +51,11 @@ class RequestView:
     json_schema: dict[str, Any] | None = None
     violations: list[str] = field(default_factory=list)
     fingerprint: str = ""
+
+    def compaction_ask(self) -> bool:
+        """Whether the client asks for a summary of its conversation (compaction)."""
+        last = self.text[-1].lower() if self.text else ""
+        return any(ask in last for ask in COMPACTION_ASKS)
 
     def cwd(self) -> str | None:
         """The client's working directory as its prompt states it, if it does."""
@@ -63,6 +75,9 @@ def parse_request(
     view = RequestView(wire=wire, model=str(body.get("model") or model), stream=stream)
     parse = {ANTHROPIC: _anthropic, CHAT: _chat, RESPONSES: _responses, GEMINI: _gemini}[wire]
     conversation = parse(body, view)
+    # A conversation compacted after a summary the mock wrote: the calls before it count.
+    marks = [int(m.group(1)) for chunk in view.text for m in COMPACTED_MARK.finditer(chunk)]
+    view.tool_calls += max(marks, default=0)
     view.fingerprint = hashlib.sha1(
         json.dumps(conversation, sort_keys=True, default=str).encode()
     ).hexdigest()[:24]

@@ -30,7 +30,15 @@ from bridle.core.errors import UserError
 from bridle.mock.cassette import Cassette, CassetteWriter, Interaction
 from bridle.mock.encode import ENCODERS, Reply, error_body
 from bridle.mock.http import HttpServer, Request, Response
-from bridle.mock.requests import ANTHROPIC, CHAT, GEMINI, RESPONSES, RequestView, parse_request
+from bridle.mock.requests import (
+    ANTHROPIC,
+    CHAT,
+    COMPACTED_MARK,
+    GEMINI,
+    RESPONSES,
+    RequestView,
+    parse_request,
+)
 from bridle.mock.scenario import Scenario, Turn, load_scenario
 from bridle.mock.vocab import NoToolError, plan_call
 
@@ -281,6 +289,11 @@ class MockServer:
             return
         # Ids derive from the conversation, so a retried request gets the same answer.
         reply = Reply(model=view.model or "mock", input_tokens=tokens, call_id=view.fingerprint)
+        if view.compaction_ask():
+            entry["side"] = entry["compaction"] = True
+            reply.text = compaction_summary(view)
+            await self._answer(resp, wire, view, reply, req, entry)
+            return
         if not view.tools or self.scenario is None:
             entry["side"] = True
             reply.text = (
@@ -480,3 +493,17 @@ class MockServer:
                 req.body,
             )
         )
+
+
+def compaction_summary(view: RequestView) -> str:
+    """The mock's hand-off summary: the first prompt as the goal, and the marker
+    that keeps the scenario's turn count across the compaction."""
+    goal = next((t for t in view.text[1:] if t.strip()), view.text[0] if view.text else "")
+    goal = COMPACTED_MARK.sub("", goal)
+    return (
+        f"Goal: {goal.strip()[:300]}\n"
+        "Instructions and constraints: as given by the user.\n"
+        "Decisions: follow the scripted scenario.\n"
+        f"State and next steps: continue the task. "
+        f"[mock: {view.tool_calls} tool calls before this summary]"
+    )
