@@ -278,3 +278,23 @@ def test_help_lists_keys_and_project_commands_and_a_command_is_expanded(tmp_path
 
     with app_over(repo, scenario) as (app, srv):
         asyncio.run(drive(app, srv))
+
+
+def test_the_hud_follows_a_model_switch(tmp_path: Path) -> None:
+    from bridle.engine import events as ev
+
+    repo = buggy_project(tmp_path)
+    scenario = scenario_file(tmp_path, [{"op": "final", "text": "from openai"}])
+
+    async def drive(app: Any, srv: Any) -> None:
+        async with app.run_test(size=SIZE) as pilot:
+            assert app.hud.model == "mock/anthropic"
+            app.runner.control(ev.SetModel("mock/openai"))
+            await wait_for(pilot, lambda: app.hud.model == "mock/openai", "the new model")
+            assert "model set to mock/openai" in notes(app)
+            await pilot.press(*"hi", "enter")
+            await wait_for(pilot, lambda: app.query(Answer) and not app.running, "the answer")
+            assert srv.requests[-1]["path"] == "/v1/responses"  # the OpenAI wire now
+
+    with app_over(repo, scenario) as (app, srv):
+        asyncio.run(drive(app, srv))

@@ -241,8 +241,10 @@ class BridleApp(App[int]):
             self.denied[item.call.id] = item.reason
             await self.note(f"✗ {call_title(item.call, self.cwd)}: {item.reason}", error=True)
         elif isinstance(item, ev.Notice):
-            if item.code == "permission_mode":
-                self.hud.mode = item.text.rsplit(" ", 1)[-1]
+            if item.code in ("permission_mode", "account_switch", "set_model"):
+                # "permission mode set to X", "...; continuing under account X", "model set to X"
+                field = {"permission_mode": "mode", "account_switch": "account"}
+                setattr(self.hud, field.get(item.code, "model"), item.text.rsplit(" ", 1)[-1])
             await self.note(item.text, error=item.code == "error")
         elif isinstance(item, ev.TurnResult):
             await self.end_turn(item)
