@@ -298,3 +298,34 @@ def test_the_hud_follows_a_model_switch(tmp_path: Path) -> None:
 
     with app_over(repo, scenario) as (app, srv):
         asyncio.run(drive(app, srv))
+
+
+def test_compaction_and_hook_messages_show_in_the_transcript(tmp_path: Path) -> None:
+    repo = buggy_project(tmp_path)
+    say = tmp_path / "say.sh"
+    say.write_text('cat >/dev/null\necho \'{"systemMessage": "lint is clean"}\'\n')
+    say.chmod(0o755)
+    note = "Looking at the numbers to see where the pattern breaks. " * 20
+    steps = [
+        {"op": "bash", "command": f"seq {i} {i + 2999}", "say": f"Step {i}. {note}"}
+        for i in range(12)
+    ]
+    scenario = scenario_file(tmp_path, [*steps, {"op": "final", "text": "all done"}])
+    options = SessionOptions(
+        model="mock/anthropic",
+        headless=False,
+        permission_mode="bypassPermissions",
+        settings={"context_window": 16000},
+        hooks=(f"Stop:{say}",),
+    )
+
+    async def drive(app: Any, srv: Any) -> None:
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.press(*"walk the logs", "enter")
+            await wait_for(pilot, lambda: not app.running and app.query(Answer), "the end", 120)
+            assert "context compacted (old tool outputs cleared): " in notes(app)
+            assert "hook Stop: lint is clean" in notes(app)
+            assert app.hud.context_used < 16000
+
+    with app_over(repo, scenario, options) as (app, srv):
+        asyncio.run(drive(app, srv))

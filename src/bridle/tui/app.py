@@ -246,6 +246,16 @@ class BridleApp(App[int]):
                 field = {"permission_mode": "mode", "account_switch": "account"}
                 setattr(self.hud, field.get(item.code, "model"), item.text.rsplit(" ", 1)[-1])
             await self.note(item.text, error=item.code == "error")
+        elif isinstance(item, ev.Compacted):
+            self.hud.context_used = item.post_tokens
+            how = "old tool outputs cleared" if item.step == "clear" else "summarised"
+            await self.note(
+                f"context compacted ({how}): {item.pre_tokens:,} → {item.post_tokens:,} tokens"
+            )
+        elif isinstance(item, ev.HookMessage):
+            await self.note(
+                f"hook {item.hook_name or item.event}: {item.text}", item.level == "error"
+            )
         elif isinstance(item, ev.TurnResult):
             await self.end_turn(item)
         elif isinstance(item, TurnFailed):
