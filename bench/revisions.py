@@ -167,10 +167,13 @@ def report(base_sha: str, head: str, r: dict, args: argparse.Namespace, took: fl
     lines = [
         SECTION,
         "",
-        f"`python bench/revisions.py --base {args.base} --reps {args.reps} --runs {args.runs} "
+        f"`python bench/revisions.py --base {args.base}"
+        + (f" --new {args.new}" if args.new else "")
+        + f" --reps {args.reps} --runs {args.runs} "
         f"--sessions {args.sessions}`, {time.strftime('%Y-%m-%d')}, took {took:.0f} s, "
         f"load average at the end {load} (2 cores).",
-        f"Base {base_sha} against the working tree at {head}; same interpreter and virtualenv, "
+        f"Base {base_sha} against {'revision' if args.new else 'the working tree at'} {head}; "
+        "same interpreter and virtualenv, "
         "runs interleaved. Ratios are new/base (below 1 is faster).",
         "",
         "| measure | base | new | new/base |",
@@ -213,13 +216,20 @@ def main() -> None:
     ap.add_argument("--reps", type=int, default=3, help="20-turn runs per wire and revision")
     ap.add_argument("--runs", type=int, default=21, help="start-up runs per revision")
     ap.add_argument("--sessions", type=int, default=2000, help="history corpus size")
+    ap.add_argument(
+        "--new", help="git revision to measure instead of the working tree (also a worktree)"
+    )
     ap.add_argument("--no-docs", action="store_true")
     args = ap.parse_args()
     started = time.perf_counter()
     base_sha, base_src = worktree(args.base)
-    head = subprocess.run(["git", "rev-parse", "--short=12", "HEAD"], cwd=ROOT,
-                          capture_output=True, text=True).stdout.strip()  # fmt: skip
-    srcs = {"base": base_src, "new": ROOT / "src"}
+    if args.new:
+        head, new_src = worktree(args.new)
+    else:
+        head = subprocess.run(["git", "rev-parse", "--short=12", "HEAD"], cwd=ROOT,
+                              capture_output=True, text=True).stdout.strip()  # fmt: skip
+        new_src = ROOT / "src"
+    srcs = {"base": base_src, "new": new_src}
     with tempfile.TemporaryDirectory(prefix="bridle-rev-") as tmp:
         work = Path(tmp)
         results = {

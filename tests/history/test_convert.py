@@ -149,5 +149,5 @@ def test_sessions_import_command(tmp_path: Path) -> None:
     )
     assert (
         out.stderr
-        == f"imported gemini:f02e90f0-4acb-4935-838b-42fcd8ceace8; continue with: bridle -r {new_id[:8]} -p \"what next\"\n"
+        == f'imported gemini:f02e90f0-4acb-4935-838b-42fcd8ceace8; continue with: bridle -r {new_id[:8]} -p "what next"\n'
     )

@@ -50,9 +50,11 @@ class Extensions:
     def plugin_mcp_files(self) -> list[tuple[Any, ...]]:
         """Each plugin's MCP files (and its manifest's inline `mcpServers`) with its
         folders, for `mcp.config.load_servers`."""
+        out: list[tuple[Any, ...]] = []
+        if not self.plugins:
+            return out
         from bridle.extensions.plugins import MANIFEST
 
-        out: list[tuple[Any, ...]] = []
         for p in self.plugins:
             where = {"CLAUDE_PLUGIN_ROOT": str(p.root), "CLAUDE_PLUGIN_DATA": str(p.data_dir)}
             out += [(f, where) for f in p.mcp_files if f.is_file()]
@@ -77,13 +79,19 @@ def load_extensions(
     `plugin_dirs` are `--plugin-dir` folders (one that is not a plugin is a
     `UsageError`); installed plugins come in when `enabledPlugins` turns them on."""
     from bridle.config.paths import bridle_home, user_home
+
+    home, root = user_home(env), project_root or cwd
+    found_plugins, problems = _plugins(root, env, settings, plugin_dirs)
+    if not (plugins or found_plugins or problems or agents_json) and _nothing_to_load(
+        cwd, root, home, bridle_home(env), settings
+    ):
+        return Extensions()  # the common case costs a few stat calls, no imports
+
     from bridle.extensions.agents import agent_sources, find_agents
     from bridle.extensions.commands import command_sources, find_commands
     from bridle.extensions.skills import Source, find_skills, skill_sources
     from bridle.extensions.styles import find_styles, style_sources
 
-    home, root = user_home(env), project_root or cwd
-    found_plugins, problems = _plugins(root, env, settings, plugin_dirs)
     in_use = [*plugins, *(p for p in found_plugins if p.name not in {q.name for q in plugins})]
 
     def of(kind: str) -> list[Source]:
@@ -109,6 +117,22 @@ def load_extensions(
         _expand_plugin_vars(found, {p.name: p for p in in_use})
     found.agent = _main_agent(found, settings)
     return found
+
+
+def _nothing_to_load(cwd: Path, root: Path, home: Path, bridle: Path, settings: Any) -> bool:
+    """No extension folder exists and no setting asks for one (the folders the
+    loaders read, checked without importing them)."""
+    if settings is not None and (settings.get("outputStyle") or settings.get("agent")):
+        return False
+    here = cwd.resolve()
+    chain = [here, *here.parents]
+    top = root.resolve()
+    within = chain[: chain.index(top) + 1] if top in chain else [here]
+    folders = [home / ".claude" / n for n in ("skills", "commands", "agents")]
+    folders += [root / ".claude" / n for n in ("commands", "agents")]
+    folders += [d / sub for d in within for sub in (".claude/skills", ".agents/skills")]
+    folders.append(bridle / "skills")
+    return not any(f.is_dir() for f in folders)
 
 
 def _main_agent(ext: Extensions, settings: Any) -> Any:
@@ -218,13 +242,14 @@ def _expand_plugin_vars(ext: Extensions, by_name: Mapping[str, Any]) -> None:
 
 def system_additions(ext: Extensions, context_window: int | None) -> tuple[str | None, list[str]]:
     """(a replacement for the base prompt or None, texts to append)."""
-    from bridle.extensions.skills import budget_for, listing
-
     base: str | None = None
     extra: list[str] = []
-    text = listing(ext.skills.values(), budget_for(context_window or DEFAULT_WINDOW))
-    if text:
-        extra.append(text)
+    if ext.skills:
+        from bridle.extensions.skills import budget_for, listing
+
+        text = listing(ext.skills.values(), budget_for(context_window or DEFAULT_WINDOW))
+        if text:
+            extra.append(text)
     if ext.style is not None:
         if not ext.style.keep_coding_instructions:
             base = STYLE_BASE
@@ -251,10 +276,10 @@ def expand_prompt(text: str, ext: Extensions, *, policy: Any, ctx: Any) -> str:
     from bridle.extensions.expand import ExpansionDenied
 
     parsed = parse_invocation(text)
-    if parsed is None or ext.commands is None:
+    if parsed is None:
         return text
     name, arguments = parsed
-    if not ext.commands.by_name:
+    if ext.commands is None or not ext.commands.by_name:
         raise UsageError(
             f"/{name} is not a command: there are no commands here (.claude/commands/*.md, "
             "~/.claude/commands/*.md or skills); to send the text as it is, start it with a space"

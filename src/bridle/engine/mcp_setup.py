@@ -40,9 +40,14 @@ def open_mcp(
 ) -> McpSession:
     """`plugin_files` are the session's plugins' MCP files with their folders
     (`engine.extensions.Extensions.plugin_mcp_files`)."""
+    configured = settings.get("mcpServers") if settings is not None else None
+    if not (options.mcp_configs or configured or plugin_files) and not _config_files(
+        project_root, env
+    ):
+        return McpSession()  # nothing configured: no import, no file parsed
+
     from bridle.mcp.config import load_servers
 
-    configured = settings.get("mcpServers") if settings is not None else None
     found = load_servers(
         project_root,
         env=env,
@@ -88,3 +93,17 @@ def _approved(name: str, settings: Any) -> bool:
         return True
     enabled = settings.get("enabledMcpjsonServers") or []
     return isinstance(enabled, list) and name in enabled
+
+
+def _config_files(project_root: Path, env: Mapping[str, str]) -> bool:
+    """Whether a file that can define MCP servers exists: the project's `.mcp.json`
+    or Claude Code's `~/.claude.json` (`$CLAUDE_CONFIG_DIR/.claude.json`)."""
+    from bridle.config.paths import user_home
+
+    config_dir = env.get("CLAUDE_CONFIG_DIR")
+    claude_json = (
+        Path(config_dir).expanduser() / ".claude.json"
+        if config_dir
+        else user_home(env) / ".claude.json"
+    )
+    return (project_root / ".mcp.json").is_file() or claude_json.is_file()

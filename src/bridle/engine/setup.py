@@ -187,7 +187,6 @@ def _open(
     from bridle.engine.extensions import agent_tools, load_extensions, skill_tool, system_additions
     from bridle.engine.hooks_setup import open_hooks
     from bridle.engine.mcp_setup import open_mcp
-    from bridle.mcp.search import defer_tools
     from bridle.store.lease import acquire
 
     accounts = choose_accounts(options.accounts, settings, env)
@@ -269,7 +268,12 @@ def _open(
     ctx = _tool_context(cwd, env, settings, record.id, [Path(r) for r in policy.roots[1:]])
     if history:
         _remember_reads(history, ctx)
-    tools, specs, note = defer_tools(tools, env, settings.get("context_window"), history=history)
+    specs, note = [t.spec() for t in tools], None
+    if mcp.tools:  # only MCP tools are ever deferred to ToolSearch
+        from bridle.mcp.search import defer_tools
+
+        window = settings.get("context_window")
+        tools, specs, note = defer_tools(tools, env, window, history=history)
     warnings += [note] if note else []  # a bad ENABLE_TOOL_SEARCH
     dispatcher = Dispatcher({t.name: t for t in tools}, ctx, policy)
     dispatcher.instructions = context.instructions
