@@ -1,5 +1,7 @@
-"""Fixtures for daemon tests: a bare origin holding examples/buggy-project, and a
-real `python -m bridle daemon` on a free loopback port with the mock model."""
+"""Fixtures for daemon tests: a bare origin holding examples/buggy-project, a
+real `python -m bridle daemon` on a free loopback port with the mock model, and a
+throwaway PostgreSQL cluster (`pg_cluster`, one per test session; `pg_url`, a fresh
+database per test) that skips only when PostgreSQL's binaries are missing."""
 
 from __future__ import annotations
 
@@ -16,6 +18,8 @@ from typing import Any
 
 import httpx
 import pytest
+
+from tests.daemon.pgcluster import PgCluster, find_bin_dir
 
 ROOT = Path(__file__).resolve().parents[2]
 BUGGY = ROOT / "examples" / "buggy-project"
@@ -138,3 +142,18 @@ def submit(client: httpx.Client, origin: Path, **fields: Any) -> dict[str, Any]:
     r = client.post("/tasks", json=body)
     assert r.status_code == 201, r.text
     return r.json()
+
+
+@pytest.fixture(scope="session")
+def pg_cluster() -> Iterator[PgCluster]:
+    bin_dir = find_bin_dir()
+    if bin_dir is None:
+        pytest.skip("PostgreSQL is not installed (no /usr/lib/postgresql/*/bin/initdb)")
+    cluster = PgCluster(bin_dir).start()
+    yield cluster
+    cluster.stop()
+
+
+@pytest.fixture
+def pg_url(pg_cluster: PgCluster) -> str:
+    return pg_cluster.database()

@@ -1,7 +1,8 @@
 """The task backend conformance suite: every `TaskBackend` implementation must pass it.
 
-The `backend` fixture is parametrised over the implementations (SQLite today;
-PostgreSQL joins the list when it lands). Tests use only the protocol.
+The `backend` fixture is parametrised over the implementations: SQLite, and
+PostgreSQL (procrastinate's queue) in a fresh database of the throwaway cluster
+that `pg_cluster` starts. Tests use only the protocol.
 """
 
 from __future__ import annotations
@@ -28,16 +29,22 @@ from bridle.daemon.backend import (
 from bridle.daemon.sqlite_backend import SqliteBackend
 
 
-def _sqlite(tmp_path: Path) -> TaskBackend:
+def _sqlite(tmp_path: Path, request: pytest.FixtureRequest) -> TaskBackend:
     return SqliteBackend(tmp_path / "tasks.db")
 
 
-IMPLEMENTATIONS = {"sqlite": _sqlite}
+def _postgres(tmp_path: Path, request: pytest.FixtureRequest) -> TaskBackend:
+    from bridle.daemon.postgres_backend import PostgresBackend
+
+    return PostgresBackend(request.getfixturevalue("pg_url"))
+
+
+IMPLEMENTATIONS = {"sqlite": _sqlite, "postgresql": _postgres}
 
 
 @pytest.fixture(params=sorted(IMPLEMENTATIONS))
 def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[TaskBackend]:
-    b = IMPLEMENTATIONS[request.param](tmp_path)
+    b = IMPLEMENTATIONS[request.param](tmp_path, request)
     yield b
     b.close()
 
