@@ -3,7 +3,9 @@
 The loop and the dispatcher call the bridge where Claude Code fires its events:
 the first turn (SessionStart), every prompt (UserPromptSubmit), each tool call
 (PreToolUse, PermissionRequest, Notification, PermissionDenied, PostToolUse,
-PostToolUseFailure), each batch (PostToolBatch), the end of a turn (Stop, or
+PostToolUseFailure), each instruction file (InstructionsLoaded: the start-up
+files on the first turn, those a touched path brings in after its batch), each
+batch (PostToolBatch), the end of a turn (Stop, or
 StopFailure when an error ended it) and the end of the session (SessionEnd,
 within a time budget). Each method is a generator: it yields an
 `events.HookMessage` for every `systemMessage` and every hook that failed, and
@@ -46,6 +48,11 @@ _FAILURE = {
 _FILE_KEYS = ("file_path", "notebook_path")
 
 Fired = Generator[ev.Event, None, HookOutcome]
+
+
+def _instructions_payload(f: Any) -> Callable[[hev.HookContext], dict[str, Any]]:
+    """InstructionsLoaded's stdin JSON for one `extensions.instructions.InstructionFile`."""
+    return lambda c: hev.instructions_loaded(c, **f.hook_fields())
 
 
 def reminder(event: str, text: str) -> TextPart:
@@ -111,6 +118,20 @@ class HookBridge:
         self._mode: Callable[[], str] = lambda: "default"
         self._started = False
         self._stop: str | None = None  # a hook's `continue: false` for this batch
+        self._instructions: Any = None  # extensions.instructions.Instructions
+        self._late: list[ev.Event] = []  # what hooks fired outside a generator said
+
+    def watch_instructions(self, instructions: Any) -> None:
+        """InstructionsLoaded: the files loaded at start fire it on the first turn,
+        the files a touched path brings in (`Instructions.on_load`) as they come."""
+        self._instructions = instructions
+        if instructions is not None:
+            instructions.on_load = self._loaded
+
+    def _loaded(self, files: Sequence[Any]) -> None:
+        # Called from inside the dispatcher: what the hooks say waits for after_batch.
+        for f in files if self.has("InstructionsLoaded") else ():
+            self._late += list(self._fire("InstructionsLoaded", _instructions_payload(f)))
 
     def bind(self, messages: Callable[[], Sequence[Message]], mode: Callable[[], str]) -> None:
         """Where the bridge reads the conversation (for the transcript) and the mode."""
@@ -165,6 +186,9 @@ class HookBridge:
                     gate.before.append(TextPart(out.initial_user_message))
                 if out.env and self._on_env is not None:
                     self._on_env(dict(out.env))
+            if self._instructions is not None:
+                self._loaded(self._instructions.files)
+                yield from self._late_events()
         if self.has("UserPromptSubmit"):
             out = yield from self._fire(
                 "UserPromptSubmit", lambda c: hev.user_prompt_submit(c, prompt)
@@ -268,7 +292,7 @@ class HookBridge:
         """PostToolUse or PostToolUseFailure for a call that ran; the result the
         model sees (its output replaced, feedback and context added)."""
         if call.name == "Skill" and not result.is_error:
-            self._activate_skill((call.input or {}).get("skill"))
+            self.activate_skill((call.input or {}).get("skill"))
         args = call.input or {}
         if result.is_error:
             if not self.has("PostToolUseFailure"):
@@ -304,6 +328,7 @@ class HookBridge:
         """PostToolBatch; what joins the results, and whether the turn stops."""
         end = BatchEnd(stop=self._stop)
         self._stop = None
+        yield from self._late_events()
         if not self.has("PostToolBatch"):
             return end
         by_id = {r.tool_use_id: r for r in results}
@@ -322,12 +347,22 @@ class HookBridge:
             end.stop = end.stop or out.block_reason or out.stop_reason or "a PostToolBatch hook"
         return end
 
-    def _activate_skill(self, name: Any) -> None:
-        """A loaded skill's frontmatter hooks apply from now on (as in Claude Code)."""
-        entries = self._skill_hooks.pop(name, None) if isinstance(name, str) else None
+    def _late_events(self) -> Generator[ev.Event, None, None]:
+        late, self._late = self._late, []
+        yield from late
+
+    def activate_skill(self, name: Any) -> None:
+        """A loaded skill's frontmatter hooks apply from now on (as in Claude Code),
+        whether the Skill tool loaded it or the user ran it as `/name`; a plugin
+        skill may be named without its `plugin:` prefix when that is unambiguous."""
+        if not isinstance(name, str):
+            return
+        if name not in self._skill_hooks:
+            bare = [n for n in self._skill_hooks if n.rpartition(":")[2] == name]
+            name = bare[0] if len(bare) == 1 else name
+        entries = self._skill_hooks.pop(name, None)
         if entries:
-            config = self.runner.config
-            self.runner.config = replace(config, entries=(*config.entries, *entries))
+            self.runner.add(entries)
 
     # ---------------------------------------------------------------- session
     def end(self, reason: str = "other") -> None:

@@ -8,7 +8,9 @@ turns them off. Bad hooks come back as warnings naming the file and key. The
 bridge gets a Claude Code-format transcript under `$BRIDLE_HOME/transcripts/`,
 a judge for prompt hooks (the session's model, or the hook's `model`), the
 session's MCP servers for mcp_tool hooks, and a way to hand SessionStart's
-`CLAUDE_ENV_FILE` exports to later Bash calls. When nothing configures a hook
+`CLAUDE_ENV_FILE` exports to later Bash calls. `add_hooks` adds hooks to an
+open session (an Agent SDK application's callbacks), building its bridge then
+if it had none. When nothing configures a hook
 this returns None after a dictionary lookup per settings layer: no import, no
 file, no cost.
 """
@@ -17,7 +19,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -75,12 +77,9 @@ def open_hooks(
     """The session's bridge (None when no hook is configured) and load warnings."""
     if not _configured(settings, options, ext):
         return None, []
-    from bridle import __version__
     from bridle.config.paths import bridle_home
-    from bridle.engine.hooks_bridge import HookBridge
     from bridle.hooks.config import FrontmatterHooks, load_hooks
     from bridle.hooks.runner import HookRunner
-    from bridle.hooks.transcript import TranscriptWriter
 
     home = bridle_home(env)
     layers = [(layer.source, layer.data, layer.name == "managed") for layer in settings.layers]
@@ -101,12 +100,6 @@ def open_hooks(
                 skill_hooks[skill.name] = found.entries
     if not config.entries and not skill_hooks:
         return None, warnings
-    path = home / "transcripts" / f"{session_id}.jsonl"
-    path.unlink(missing_ok=True)  # a resumed session is written again from its history
-    transcript = TranscriptWriter(
-        path, session_id=session_id, cwd=str(cwd), version=f"bridle {__version__}",
-        git_branch=git_branch or "", model=binding.name,
-    )  # fmt: skip
     runner = HookRunner(
         config,
         project_dir=project_dir,
@@ -116,18 +109,84 @@ def open_hooks(
         mcp_call=_mcp_call(mcp.manager) if mcp is not None and mcp.manager is not None else None,
         base_env=env,
     )
+    bridge = _bridge(
+        runner, home, cwd=cwd, env=env, session_id=session_id, resumed=resumed,
+        git_branch=git_branch, model=binding.name, ctx=ctx, skill_hooks=skill_hooks,
+    )  # fmt: skip
+    return bridge, warnings
+
+
+def _bridge(
+    runner: Any,
+    home: Path,
+    *,
+    cwd: Path,
+    env: Mapping[str, str],
+    session_id: str,
+    resumed: bool,
+    git_branch: str | None,
+    model: str,
+    ctx: Any,
+    skill_hooks: Mapping[str, Any],
+) -> HookBridge:
+    from bridle import __version__
+    from bridle.engine.hooks_bridge import HookBridge
+    from bridle.hooks.transcript import TranscriptWriter
+
+    path = home / "transcripts" / f"{session_id}.jsonl"
+    path.unlink(missing_ok=True)  # a resumed session is written again from its history
+    transcript = TranscriptWriter(
+        path, session_id=session_id, cwd=str(cwd), version=f"bridle {__version__}",
+        git_branch=git_branch or "", model=model,
+    )  # fmt: skip
 
     def take_env(exported: dict[str, str]) -> None:
         # The hook wrote them on purpose: they pass the Bash secret scrubber too.
         ctx.env = {**(ctx.env if ctx.env is not None else env), **exported}
         ctx.env_allow = [*ctx.env_allow, *exported]
 
-    bridge = HookBridge(
+    return HookBridge(
         runner, transcript, cwd=str(cwd), session_id=session_id,
-        source="resume" if resumed else "startup", model=binding.name,
+        source="resume" if resumed else "startup", model=model,
         skill_hooks=skill_hooks, on_env=take_env, end_budget=_end_budget(env),
     )  # fmt: skip
-    return bridge, warnings
+
+
+def add_hooks(session: Any, entries: Sequence[Any], *, sdk_call: Any = None) -> Any:
+    """Hooks that arrive once a session is open (an Agent SDK application's
+    callbacks, sent with its `initialize` request), in effect from the next event.
+    `session` is an `engine.setup.OpenSession`; a session that had no hooks gets
+    its bridge now (SessionStart still fires on its first turn). Returns the bridge."""
+    import os
+
+    from bridle.config.paths import bridle_home
+    from bridle.hooks.config import HookConfig
+    from bridle.hooks.runner import HookRunner
+
+    engine = session.engine
+    bridge = session.hooks
+    if bridge is None:
+        ctx = engine.dispatcher.ctx
+        env = dict(ctx.env if ctx.env is not None else os.environ)
+        home = bridle_home(env)
+        started = session.started_event
+        root = getattr(session.settings, "project_root", None) or started.cwd
+        runner = HookRunner(
+            HookConfig(), project_dir=root, session_id=started.session_id,
+            spill_dir=home / "tool-output" / started.session_id, base_env=env,
+        )  # fmt: skip
+        bridge = _bridge(
+            runner, home, cwd=Path(started.cwd), env=env, session_id=started.session_id,
+            resumed=started.resumed, git_branch=getattr(session.record, "git_branch", None),
+            model=session.model_name, ctx=ctx, skill_hooks={},
+        )  # fmt: skip
+        bridge.bind(lambda: engine.messages, lambda: engine.dispatcher.mode)
+        bridge.watch_instructions(engine.dispatcher.instructions)
+        session.hooks = engine.hooks = engine.dispatcher.hooks = bridge
+    bridge.runner.add(entries)
+    if sdk_call is not None:
+        bridge.runner.sdk_call = sdk_call
+    return bridge
 
 
 def _end_budget(env: Mapping[str, str]) -> float:

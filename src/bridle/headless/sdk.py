@@ -8,7 +8,8 @@ NDJSON on stdout. `StreamSession.serve` runs one turn per user message; with
 `can_use_tool` control request, and the run waits for its answer (allow, with
 `updatedInput` applied and `updatedPermissions` kept for the session and saved
 where their destination says (`sdk_permissions`), or deny, whose message the
-model is told). A reader
+model is told). The SDK's hook callbacks, named in `initialize`, become the
+session's hooks and are called back with `hook_callback` requests (`sdk_hooks`). A reader
 thread owns stdin: an `interrupt` takes effect at once, other lines are queued
 and handled at the next event, user messages arriving mid-turn run after it.
 Unknown control requests get an error response. `check_sdk_flags` and
@@ -191,6 +192,7 @@ class StreamSession:
         self.eof = False
         self.interrupted = False
         self._updates: Any = None  # sdk_permissions.PermissionUpdates, made when needed
+        self.hook_channel: Any = None  # sdk_hooks.HookChannel once initialize sends hooks
 
     # ------------------------------------------------------------ reading
     def _read(self) -> None:
@@ -217,10 +219,16 @@ class StreamSession:
             ):
                 self.interrupted = True
                 self.engine.send(ev.Interrupt())
+                if self.hook_channel is not None:
+                    self.hook_channel.interrupt()
                 self.writer.send(control_response(msg.get("request_id"), {}))
                 self.lines.put(_INTERRUPTED)
                 continue
+            if self.hook_channel is not None and self.hook_channel.route(msg):
+                continue  # a hook callback's answer: its hook is waiting on it
             self.lines.put(msg)
+        if self.hook_channel is not None:
+            self.hook_channel.close()
         self.lines.put(None)
 
     def _take(self, block: bool) -> Any:
@@ -391,15 +399,18 @@ class StreamSession:
             self.renderer.handle(event)
 
     def _initialize(self, request: dict[str, Any]) -> dict[str, Any]:
-        if request.get("hooks"):
-            raise UsageError(
-                "bridle does not run SDK hook callbacks; remove hooks from ClaudeAgentOptions"
-            )
         if request.get("agents"):
             raise UsageError(
                 "bridle has no subagents (Task tool); remove agents from ClaudeAgentOptions"
             )
         model = self.session.model_name
+        hooks: dict[str, Any] = {}
+        if request.get("hooks"):
+            from bridle.headless.sdk_hooks import attach
+
+            self.hook_channel = attach(self.session, request["hooks"], self.writer)
+            # bridle honours a matcher's onFailure "block" (the SDK checks this).
+            hooks = {"hook_on_failure_supported": True, "hooks_applied": True}
         return {
             "commands": [],
             "agents": [],
@@ -407,4 +418,5 @@ class StreamSession:
             "available_output_styles": ["default"],
             "models": [{"value": model, "displayName": model, "description": "bridle model"}],
             "pid": os.getpid(),
+            **hooks,
         }

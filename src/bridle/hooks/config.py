@@ -26,7 +26,9 @@ from typing import Any, Literal
 from bridle.hooks.events import HANDLER_TYPES, KNOWN_EVENTS, TOOL_EVENTS, supports_type
 from bridle.hooks.matchers import Matcher, check_if_rule, compile_matcher
 
-SourceKind = Literal["settings", "managed", "plugin", "skill", "agent", "cli"]
+SourceKind = Literal["settings", "managed", "plugin", "skill", "agent", "cli", "sdk"]
+# Claude Agent SDK callbacks time out after this many seconds unless their matcher says.
+SDK_CALLBACK_TIMEOUT = 60.0
 
 
 @dataclass(frozen=True)
@@ -73,6 +75,7 @@ class HookHandler:
     prompt: str | None = None
     model: str | None = None
     continue_on_block: bool = False
+    callback_id: str | None = None  # type "callback": the SDK's hookCallbackIds entry
 
     def identity(self) -> tuple[Any, ...]:
         """Equal for the same handler from two settings files (it runs once);
@@ -89,6 +92,7 @@ class HookHandler:
             else " ".join([self.command or "", *self.args]),
             "http": self.url,
             "mcp_tool": f"{self.server}/{self.tool}",
+            "callback": self.callback_id,
         }.get(self.type, (self.prompt or "")[:60])
         return f"{self.type} hook {what!r} ({self.source.label})"
 
@@ -327,6 +331,49 @@ def parse_cli_hook(spec: str) -> tuple[list[HookEntry], list[str]]:
     if matcher_text is not None:
         group["matcher"] = matcher_text
     return parse_hooks_block({head.strip(): [group]}, source, where="--hook")
+
+
+_NO_FAILURE_BLOCK = frozenset({"Stop", "SubagentStop", "TaskCompleted", "TeammateIdle"})
+
+
+def parse_sdk_hooks(hooks: Any) -> tuple[list[HookEntry], list[str]]:
+    """The Agent SDK's `initialize` hooks, `{EVENT: [{"matcher", "hookCallbackIds",
+    "timeout"?, "onFailure"?}]}`, as `callback` handlers (answered over the control
+    channel); a bad part is a warning and is skipped."""
+    source = HookSource("the SDK's initialize request", "sdk")
+    entries: list[HookEntry] = []
+    warnings: list[str] = []
+    if not isinstance(hooks, Mapping):
+        return [], ["SDK hooks: must be an object mapping event names to matchers; ignored"]
+    for event, groups in hooks.items():
+        if event not in KNOWN_EVENTS:
+            warnings.append(f"SDK hooks: unknown hook event {event!r}; its callbacks never run")
+            continue
+        for i, group in enumerate(groups if isinstance(groups, list) else [groups]):
+            where = f"SDK hooks: {event}[{i}]"
+            ids = group.get("hookCallbackIds") if isinstance(group, Mapping) else None
+            if not isinstance(ids, list) or not all(isinstance(x, str) for x in ids):
+                warnings.append(f"{where}: needs a hookCallbackIds list; skipped")
+                continue
+            text = group.get("matcher")
+            try:
+                matcher = compile_matcher(text if isinstance(text, str) else None, event)
+            except ValueError as exc:
+                warnings.append(f"{where}.matcher: {exc}; skipped")
+                continue
+            timeout = group.get("timeout")
+            if isinstance(timeout, bool) or not isinstance(timeout, int | float) or timeout <= 0:
+                timeout = SDK_CALLBACK_TIMEOUT
+            # The SDK's rule: an unknown value blocks; these events ignore it.
+            block = "block" if group.get("onFailure") not in (None, "continue") else None
+            block = None if event in _NO_FAILURE_BLOCK else block
+            for callback_id in ids:
+                handler = HookHandler(
+                    "callback", source, timeout=float(timeout), on_failure=block,
+                    callback_id=callback_id,
+                )  # fmt: skip
+                entries.append(HookEntry(event, matcher, handler))
+    return entries, warnings
 
 
 def load_hooks(

@@ -7,7 +7,9 @@ group, gets the event JSON on stdin and the hook environment
 `CLAUDE_ENV_FILE`, `BRIDLE_SESSION_ID`); at its timeout the whole group is
 killed. An http hook POSTs the same JSON with urllib, expanding `$VAR`/`${VAR}`
 in headers only for names in `allowedEnvVars`. A prompt hook asks the judge the
-engine passes in, an mcp_tool hook calls the engine's MCP client. Every failure
+engine passes in, an mcp_tool hook calls the engine's MCP client, and a callback
+hook (a Claude Agent SDK application's Python function) is asked over the SDK's
+control channel, its answer read as JSON output. Every failure
 (missing script, crash, garbage, time-out, refused connection, exception) comes
 back as a `HandlerResult` with the reason; nothing here raises.
 """
@@ -34,6 +36,9 @@ from bridle.hooks.outcome import HandlerResult, interpret
 
 Judge = Callable[[str, str | None], tuple[bool, str]]
 McpCall = Callable[[str, str, dict[str, Any]], Any]
+# (callback_id, hook input, timeout) -> the callback's JSON output; raises when the
+# callback failed, TimeoutError when it did not answer in time.
+SdkCall = Callable[[str, Mapping[str, Any], float], Any]
 
 _PLACEHOLDER = re.compile(r"\$\{(CLAUDE_PROJECT_DIR|CLAUDE_PLUGIN_ROOT|CLAUDE_PLUGIN_DATA)\}")
 _ENV_REF = re.compile(r"\$(?:\{([A-Za-z_][A-Za-z0-9_]*)\}|([A-Za-z_][A-Za-z0-9_]*))")
@@ -53,6 +58,7 @@ class Invocation:
     http_allowed_env_vars: Sequence[str] | None = None
     judge: Judge | None = None
     mcp_call: McpCall | None = None
+    sdk_call: SdkCall | None = None
     on_spawn: Callable[[subprocess.Popen[bytes]], None] | None = None
     body: bytes = field(init=False, default=b"")
 
@@ -72,6 +78,8 @@ def run_handler(handler: HookHandler, inv: Invocation) -> HandlerResult:
             result = _prompt(handler, inv)
         elif handler.type == "mcp_tool":
             result = _mcp(handler, inv)
+        elif handler.type == "callback":
+            result = _callback(handler, inv)
         else:
             result = _failed(handler, f"{handler.type} hooks are not supported")
     except Exception as exc:
@@ -357,3 +365,21 @@ def _mcp(handler: HookHandler, inv: Invocation) -> HandlerResult:
     if is_error:
         return _failed(handler, f"{server}/{tool} returned an error: {text[:200]}")
     return interpret(inv.event, handler, 0, text, "")
+
+
+# -- Agent SDK callbacks -------------------------------------------------------------
+
+
+def _callback(handler: HookHandler, inv: Invocation) -> HandlerResult:
+    assert handler.callback_id is not None
+    if inv.sdk_call is None:
+        return _failed(handler, "no Agent SDK connection in this session to call it back")
+    try:
+        output = inv.sdk_call(handler.callback_id, inv.payload, inv.timeout)
+    except TimeoutError:
+        return _failed(handler, f"timed out after {inv.timeout:g}s", status="timeout")
+    except Exception as exc:
+        return _failed(handler, f"the SDK callback failed: {exc}")
+    if not isinstance(output, Mapping):
+        return _failed(handler, "the SDK callback did not answer with a JSON object")
+    return interpret(inv.event, handler, 0, json.dumps(output, ensure_ascii=False), "")

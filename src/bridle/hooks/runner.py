@@ -35,7 +35,7 @@ from bridle.hooks.events import (
     default_timeout,
     matcher_value,
 )
-from bridle.hooks.handlers import Invocation, Judge, McpCall, kill_group, run_handler
+from bridle.hooks.handlers import Invocation, Judge, McpCall, SdkCall, kill_group, run_handler
 from bridle.hooks.matchers import if_matches
 from bridle.hooks.outcome import HandlerResult, HookOutcome, aggregate
 
@@ -62,6 +62,8 @@ class HookRunner:
         self.spill_dir = str(spill_dir) if spill_dir is not None else None
         self.judge = judge
         self.mcp_call = mcp_call
+        # Answers `callback` hooks (an Agent SDK application's), set by the front end.
+        self.sdk_call: SdkCall | None = None
         self.base_env = dict(os.environ if base_env is None else base_env)
         self._done_once: set[tuple[Any, ...]] = set()
         self._async: queue.Queue[HookOutcome] = queue.Queue()
@@ -70,6 +72,10 @@ class HookRunner:
         self._async_threads: list[threading.Thread] = []
 
     # -- selection ---------------------------------------------------------------------
+
+    def add(self, entries: Sequence[HookEntry]) -> None:
+        """More hooks from now on (a loaded skill's, an SDK application's)."""
+        self.config = replace(self.config, entries=(*self.config.entries, *entries))
 
     def has(self, event: str) -> bool:
         """Whether any hook is configured for `event` (cheap; lets callers skip payloads)."""
@@ -170,6 +176,7 @@ class HookRunner:
             http_allowed_env_vars=self.config.http_allowed_env_vars,
             judge=self.judge,
             mcp_call=self.mcp_call,
+            sdk_call=self.sdk_call,
             on_spawn=self._track,
         )
         try:
