@@ -15,6 +15,7 @@ neither does the loop.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field
@@ -170,6 +171,27 @@ class Engine:
         self.compactor = compactor
         if hooks is not None:
             hooks.bind(lambda: self.messages, lambda: self.dispatcher.mode)
+        # Subagents (engine.agents) charge their cost and tokens here from their
+        # threads; background ones (`agents.Background`) report when done.
+        self.background: Any = None
+        self._children_lock = threading.Lock()
+        self._children: tuple[Usage, float] = (Usage(), 0.0)
+
+    def charge_child(self, usage: Usage, cost: float) -> None:
+        """A subagent's spend: it counts against this session's budget and totals."""
+        with self._children_lock:
+            self.budget.charge(cost)
+            self.usage = self.usage + usage
+            self._children = (self._children[0] + usage, self._children[1] + cost)
+
+    def _children_spent(self, st: TurnState) -> tuple[Usage | None, float]:
+        """What subagents spent since the last call, added to the turn's totals."""
+        with self._children_lock:
+            (usage, cost), self._children = self._children, (Usage(), 0.0)
+        if not cost and usage == Usage():
+            return None, 0.0
+        st.usage, st.cost = st.usage + usage, st.cost + cost
+        return usage, cost
 
     # ------------------------------------------------------------------ ops
     def send(self, op: ev.Op) -> Iterator[ev.Event]:
@@ -208,7 +230,7 @@ class Engine:
         finally:
             # The one exit: whatever the turn queued is written once, even when the
             # front end stopped reading or something unexpected was raised.
-            self.sink.commit()
+            self.sink.commit(*self._children_spent(state))
         if self.hooks is not None and end.error:
             yield from self.hooks.turn_failed(end.kind, end.error, state.last_text)
         yield self._result(state, end)
@@ -223,6 +245,8 @@ class Engine:
             if gate.blocked:
                 return Ending("error_during_execution", gate.blocked, "hook_blocked")
             before, after = gate.before, gate.after
+        if self.background is not None:  # background subagents that finished meanwhile
+            after = [*after, *(TextPart(t) for t in self.background.drain())]
         parts = [*before, TextPart(op.text), *op.images, *after]
         self._append(Message("user", parts), "user")
         if len(self.messages) > 1 and self.messages[-2].role == "user":
@@ -300,6 +324,14 @@ class Engine:
                     )
                     self._append(Message("user", [TextPart(CONTINUE_PROMPT)]), "user")
                     continue
+                if self.background is not None and self.background.pending:
+                    # Background subagents report before the turn ends (a headless
+                    # run waits for them; an interactive one gets them next turn).
+                    headless = getattr(self.dispatcher.policy, "headless", True)
+                    reports = self.background.wait() if headless else self.background.drain()
+                    if reports:
+                        self._append(Message("user", [TextPart(r) for r in reports]), "user")
+                        continue
                 if self.hooks is not None:
                     why = yield from self.hooks.stop(st.last_text, st.stop_blocks)
                     if why is not None:  # a Stop hook keeps the turn going
@@ -320,8 +352,10 @@ class Engine:
             if self._steer:
                 parts.extend(TextPart(t) for t in self._steer)
                 self._steer.clear()
+            if self.background is not None:
+                parts.extend(TextPart(t) for t in self.background.drain())
             self._append(Message("user", parts), "tool_result")
-            self.sink.commit()
+            self.sink.commit(*self._children_spent(st))
             if stop_reason is not None:  # a hook's `continue: false` ends the turn here
                 yield ev.Notice(f"a hook stopped the turn: {stop_reason}", "hook_stop")
                 return Ending()

@@ -143,7 +143,7 @@ def offered_tools(options: SessionOptions, policy: Any) -> list[Any]:
     tools = builtin_tools()
     if options.tools is not None:
         known = [t.name for t in tools]
-        missing = [n for n in options.tools if n not in known]
+        missing = [n for n in options.tools if n not in [*known, "Agent", "Task"]]
         if missing:
             raise UsageError(
                 f"--tools: unknown tool {missing[0]!r}; bridle has: {', '.join(known)}"
@@ -259,6 +259,15 @@ def _open(
     visible = set(policy.visible_tools([t.name for t in mcp.tools]))
     tools = agent_tools(ext, [*tools, *(t for t in mcp.tools if t.name in visible)])
     context = load_context(cwd, env, git.root, settings, policy=policy)  # memory: writable
+    agents = None  # engine.agents.AgentHost: the Agent tool's runner
+    if options.tools is None or {"Agent", "Task"} & set(options.tools):
+        from bridle.engine.agents import host_for
+
+        agents = host_for(
+            options, cwd, env, settings, ext, tools, policy, binding, context, record.id,
+            account, bind=lambda s: bind_model(s, settings, env, keys),
+        )  # fmt: skip
+        tools = agent_tools(ext, [*tools, agents.tool()])
     warnings += context.problems
     system = build_system_prompt(
         cwd, env, now=_dt.datetime.now().astimezone(), git=git,
@@ -284,6 +293,8 @@ def _open(
     )  # fmt: skip
     warnings += hook_warnings
     dispatcher.hooks = hooks
+    if agents is not None:
+        agents.hooks = hooks  # SubagentStart / SubagentStop
     limits = EngineLimits(
         max_turns=int(options.max_turns or settings.get("max_turns") or 50),
         max_cost_usd=float(max_cost) if max_cost is not None else None,
@@ -302,6 +313,8 @@ def _open(
         hooks=hooks,
         compactor=compactor_for(binding, settings, ctx.output_dir, context.instructions.render()),
     )
+    if agents is not None:
+        agents.engine, engine.background = engine, agents.background
     started = ev.SessionStarted(
         session_id=record.id, model=binding.name, provider=binding.provider, cwd=str(cwd),
         tools=[t.name for t in tools], permission_mode=policy.mode, resumed=history is not None,

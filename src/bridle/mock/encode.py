@@ -52,6 +52,9 @@ class Reply:
     model: str
     text: str = ""
     call: ToolCall | None = None
+    # Further calls in the same response (a `calls` turn; the Anthropic wire
+    # carries them, the others send the first call only).
+    more: list[ToolCall] = field(default_factory=list)
     input_tokens: int = 0
     call_id: str = field(default_factory=lambda: uuid.uuid4().hex[:24])
 
@@ -83,14 +86,15 @@ class AnthropicEncoder:
         if r.text:
             content.append({"type": "text", "text": r.text})
         if r.call:
-            content.append(
+            content += [
                 {
                     "type": "tool_use",
-                    "id": "toolu_" + r.call_id,
-                    "name": r.call.name,
-                    "input": r.call.arguments,
+                    "id": "toolu_" + r.call_id + (f"_{i}" if i else ""),
+                    "name": call.name,
+                    "input": call.arguments,
                 }
-            )
+                for i, call in enumerate([r.call, *r.more])
+            ]
         return {
             "id": "msg_" + r.call_id,
             "type": "message",
@@ -132,11 +136,11 @@ class AnthropicEncoder:
                 out.append(_sse(delta, "content_block_delta"))
             out.append(_sse({"type": "content_block_stop", "index": 0}, "content_block_stop"))
             index = 1
-        if r.call:
+        for i, call in enumerate([r.call, *r.more] if r.call else []):
             block = {
                 "type": "tool_use",
-                "id": "toolu_" + r.call_id,
-                "name": r.call.name,
+                "id": "toolu_" + r.call_id + (f"_{i}" if i else ""),
+                "name": call.name,
                 "input": {},
             }
             out.append(
@@ -145,7 +149,7 @@ class AnthropicEncoder:
                     "content_block_start",
                 )
             )
-            for piece in _pieces(_dump(r.call.arguments), 64):
+            for piece in _pieces(_dump(call.arguments), 64):
                 delta = {"type": "input_json_delta", "partial_json": piece}
                 out.append(
                     _sse(
@@ -154,6 +158,7 @@ class AnthropicEncoder:
                     )
                 )
             out.append(_sse({"type": "content_block_stop", "index": index}, "content_block_stop"))
+            index += 1
         stop = {"stop_reason": "tool_use" if r.call else "end_turn", "stop_sequence": None}
         usage = {"output_tokens": r.output_tokens}
         out.append(_sse({"type": "message_delta", "delta": stop, "usage": usage}, "message_delta"))

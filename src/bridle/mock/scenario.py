@@ -1,8 +1,10 @@
 """Mock scenarios: the JSON script a `bridle mock` server plays, parsed and validated.
 
 A scenario is `{"name", "prompt", "final", "turns": [...]}`, each turn one canonical
-operation (read, write, edit, bash, grep, glob, final) with optional `say`,
-`delay_ms` and `fault`. Unknown keys are ignored so scenarios can carry notes.
+operation (read, write, edit, bash, grep, glob, call, calls, final) with optional
+`say`, `delay_ms` and `fault`. `"agents": {"MARKER": {"turns", "final"}}` scripts
+the conversations whose prompt contains MARKER (a subagent's, or another CLI's run
+by one) with their own turns. Unknown keys are ignored so scenarios can carry notes.
 Validation errors name the file, the turn index and the fix. This module only
 holds values and parsing; mapping ops onto a client's tools is `mock.vocab`'s job.
 """
@@ -27,6 +29,9 @@ OPS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "final": ((), ("text",)),
     # Any tool the client offers, by its exact name (`input`: a JSON object as text).
     "call": (("tool",), ("input",)),
+    # Several calls of one tool in one response (`inputs`: a JSON list of objects as
+    # text); such a turn counts as one turn per call.
+    "calls": (("tool", "inputs"), ()),
 }
 FAULT_KINDS = ("429", "500", "529", "cut", "stall", "malformed")
 
@@ -50,6 +55,14 @@ class Turn:
     delay_ms: int = 0
     fault: Fault | None = None
 
+    @property
+    def width(self) -> int:
+        """How many places of the call count the turn takes (one, as a turn's
+        index is the number of calls before it; a `calls` turn one per call)."""
+        if self.op == "calls":
+            return len(json.loads(self.args["inputs"]))
+        return 1
+
 
 @dataclass(frozen=True, slots=True)
 class Scenario:
@@ -57,12 +70,26 @@ class Scenario:
     prompt: str
     final: str
     turns: tuple[Turn, ...] = field(default_factory=tuple)
+    # (marker, scenario): conversations whose text contains the marker play these.
+    agents: tuple[tuple[str, Scenario], ...] = ()
 
     def turn(self, index: int) -> Turn:
-        """The turn at `index`; past the end the scenario keeps giving its final text."""
-        if index < len(self.turns):
-            return self.turns[index]
+        """The turn reached after `index` tool calls (each turn takes one index, a
+        `calls` turn one per call); past the end the scenario keeps giving its final
+        text."""
+        seen = 0
+        for turn in self.turns:
+            if seen >= index:
+                return turn if seen == index else Turn(op="final", args={"text": self.final})
+            seen += turn.width
         return Turn(op="final", args={"text": self.final})
+
+    def for_texts(self, texts: list[str]) -> Scenario:
+        """The agent scenario whose marker one of `texts` holds, else this one."""
+        for marker, sub in self.agents:
+            if any(marker in t for t in texts):
+                return sub
+        return self
 
     def final_text(self, turn: Turn) -> str:
         return turn.args.get("text") or self.final
@@ -120,11 +147,24 @@ def parse_scenario(raw: Any, *, source: str = "<scenario>") -> Scenario:
     if final is None:
         last_final = [t for t in turns if t.op == "final" and t.args.get("text")]
         final = last_final[-1].args["text"] if last_final else "Done."
+    agents_raw = raw.get("agents") or {}
+    if not isinstance(agents_raw, dict):
+        raise ConfigError(
+            'must be an object: {"MARKER": {"turns": [...], "final": "..."}}',
+            path=source, key="agents",
+        )  # fmt: skip
+    agents = tuple(
+        (str(marker), parse_scenario({"name": str(marker), **sub}, source=f"{source}#{marker}"))
+        if isinstance(sub, dict)
+        else (str(marker), parse_scenario(sub, source=f"{source}#{marker}"))
+        for marker, sub in agents_raw.items()
+    )
     return Scenario(
         name=raw.get("name") or Path(source).stem,
         prompt=raw.get("prompt") or "",
         final=final,
         turns=turns,
+        agents=agents,
     )
 
 
@@ -158,6 +198,13 @@ def _parse_turn(raw: Any, index: int, source: str) -> Turn:
             raise fail(f"`input` must be a JSON object as text ({e.msg})") from e
         if not isinstance(parsed, dict):
             raise fail('`input` must be a JSON object as text, e.g. "{\\"skill\\": \\"pdf\\"}"')
+    if op == "calls":
+        try:
+            many = json.loads(args["inputs"])
+        except json.JSONDecodeError as e:
+            raise fail(f"`inputs` must be a JSON list of objects as text ({e.msg})") from e
+        if not isinstance(many, list) or not many or not all(isinstance(i, dict) for i in many):
+            raise fail('`inputs` must be a non-empty JSON list of objects, e.g. "[{}, {}]"')
     if op == "edit" and not args["old"]:
         raise fail("`old` must not be empty: it is the text the edit replaces")
     say = raw.get("say")

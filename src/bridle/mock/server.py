@@ -302,23 +302,38 @@ class MockServer:
             await self._answer(resp, wire, view, reply, req, entry)
             return
         index = view.tool_calls
-        turn = self.scenario.turn(index)
+        script = self.scenario.for_texts(view.text)
+        turn = script.turn(index)
         entry.update(turn=index, op=turn.op)
+        if script is not self.scenario:
+            entry["agent"] = script.name
         if turn.fault and self._attempt(index, view.fingerprint) < turn.fault.times:
             entry["fault"] = turn.fault.kind
-            await self._fault(resp, wire, view, self._reply(turn, view, reply, entry), turn, entry)
+            reply = self._reply(script, turn, view, reply, entry)
+            await self._fault(resp, wire, view, reply, turn, entry)
             return
         if turn.delay_ms:
             await asyncio.sleep(turn.delay_ms / 1000)
-        await self._answer(resp, wire, view, self._reply(turn, view, reply, entry), req, entry)
+        reply = self._reply(script, turn, view, reply, entry)
+        await self._answer(resp, wire, view, reply, req, entry)
+        entry["end"] = time.time()
 
-    def _reply(self, turn: Turn, view: RequestView, reply: Reply, entry: dict[str, Any]) -> Reply:
-        assert self.scenario is not None
+    def _reply(
+        self, script: Scenario, turn: Turn, view: RequestView, reply: Reply, entry: dict[str, Any]
+    ) -> Reply:
         if turn.op == "final":
-            reply.text = self.scenario.final_text(turn)
+            reply.text = script.final_text(turn)
             return reply
         try:
-            reply.call = plan_call(turn, view.tools, view.cwd() or self.workdir)
+            if turn.op == "calls":
+                one = turn.args["tool"]
+                calls = [
+                    plan_call(Turn("call", {"tool": one, "input": json.dumps(i)}), view.tools, None)
+                    for i in json.loads(turn.args["inputs"])
+                ]
+                reply.call, reply.more = calls[0], calls[1:]
+            else:
+                reply.call = plan_call(turn, view.tools, view.cwd() or self.workdir)
             reply.text = turn.say or ""
             entry["tool"] = reply.call.name
         except NoToolError as e:
