@@ -12,7 +12,9 @@ style), and `skill_tool` the Skill tool when there is a skill the model may
 load. `expand_prompt` turns a `/name args` prompt into the command's expanded
 text before the turn starts; its `!` commands run in the project directory
 only when the permission rules, widened by the command's own `allowed-tools`,
-allow them, and a refusal stops the expansion with the reason. Nothing here
+allow them, and a refusal stops the expansion with the reason; the files its
+text mentions (`@path`) are attached unless the rules deny reading them; a
+skill run as `/name` turns on its frontmatter hooks. Nothing here
 prints, and a session with no extension folders costs only a few `stat` calls.
 """
 
@@ -267,11 +269,15 @@ def skill_tool(ext: Extensions) -> Any | None:
     return Skill(ext.skills)
 
 
-def expand_prompt(text: str, ext: Extensions, *, policy: Any, ctx: Any) -> str:
+def expand_prompt(text: str, ext: Extensions, *, policy: Any, ctx: Any, hooks: Any = None) -> str:
     """The prompt a `/name args` prompt stands for; any other prompt unchanged.
     An unknown command, or a `!` command the rules refuse, is a `UsageError`.
     `ctx` is the session's `tools.base.ToolContext`: `!` commands run as the Bash
-    tool runs them (project directory, scrubbed environment, process group)."""
+    tool runs them (project directory, scrubbed environment, process group).
+    The files the expanded text mentions (`@path`) are attached as Claude Code
+    attaches them, read with the Read tool; one the rules deny for Read is not.
+    A skill run this way activates its frontmatter hooks (`hooks`, the session's
+    `engine.hooks_bridge.HookBridge`, if any)."""
     from bridle.extensions.commands import parse_invocation
     from bridle.extensions.expand import ExpansionDenied
 
@@ -290,7 +296,42 @@ def expand_prompt(text: str, ext: Extensions, *, policy: Any, ctx: Any) -> str:
         expansion = command.render(arguments, session_id=ctx.session_id, run_shell=runner)
     except ExpansionDenied as e:
         raise UsageError(f"/{command.name}: {e}") from e
-    return expansion.text
+    if hooks is not None and command.scope == "skill":
+        hooks.activate_skill(command.name)
+    attached = [a for a in (_attach(m, policy, ctx) for m in expansion.mentions) if a]
+    if not attached:
+        return expansion.text
+    return "\n\n".join([expansion.text.rstrip("\n"), *attached])
+
+
+def _attach(mention: str, policy: Any, ctx: Any) -> str | None:
+    """A mentioned file as Claude Code adds it to the prompt (the Read tool's call
+    and result); None when the mention names no file (an e-mail, a decorator)."""
+    import json
+
+    from bridle.core.errors import ToolError
+    from bridle.tools.read import Read
+
+    path = Path(mention).expanduser()
+    path = path if path.is_absolute() else Path(ctx.cwd) / path
+    if not path.is_file():
+        return None
+    args = {"file_path": str(path)}
+    # The user typed the mention, so only a deny rule stops it (an ask does not).
+    decision = policy.evaluate_rules("Read", args, cwd=ctx.cwd)
+    if decision.behavior == "deny":
+        return f"(@{mention} is not attached: {decision.reason or 'the rules deny reading it'})"
+    try:
+        out = Read().run(args, ctx)
+        result = "".join(getattr(p, "text", "") for p in out.content)
+    except ToolError as e:
+        result = f"Error: {e}"
+    call = json.dumps(args, ensure_ascii=False)
+    return (
+        f"<system-reminder>\nCalled the Read tool with the following input: {call}\n"
+        f"</system-reminder>\n<system-reminder>\nResult of calling the Read tool:\n{result}\n"
+        "</system-reminder>"
+    )
 
 
 def _shell_runner(command: Any, policy: Any, ctx: Any) -> Any:
