@@ -193,7 +193,8 @@ class TurnResult:
     `error_kind` says what went wrong, for a front end to act on: "rate_limit",
     "quota", "context_window", "auth", "network", "provider" (a model call
     failed), "max_turns", "max_budget", "interrupted", "loop_guard", "hook_blocked" (a
-    UserPromptSubmit hook refused the prompt); None on success."""
+    UserPromptSubmit hook refused the prompt), "structured_output" (no valid
+    answer for `--json-schema`); None on success."""
 
     subtype: str
     result: str
@@ -210,6 +211,8 @@ class TurnResult:
     exit_code: int = 0
     changed_files: list[str] = field(default_factory=list)
     error_kind: str | None = None
+    # `--json-schema`: the value the model gave the StructuredOutput tool (None: none).
+    structured_output: Any = None
     kind: str = "turn_result"
 
     @property

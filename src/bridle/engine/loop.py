@@ -58,6 +58,7 @@ from bridle.store.conversation import (
 if TYPE_CHECKING:
     from bridle.engine.compactor import Compactor
     from bridle.engine.hooks_bridge import HookBridge
+    from bridle.engine.structured import StructuredAnswer
     from bridle.wire import Assembler
 
 MAX_CONTINUATIONS = 3
@@ -169,6 +170,8 @@ class Engine:
         self.hooks = hooks
         # Keeps the conversation inside the context window (None: compaction off).
         self.compactor = compactor
+        # `--json-schema`: the StructuredOutput tool's answer (None: no schema).
+        self.structured: StructuredAnswer | None = None
         if hooks is not None:
             hooks.bind(lambda: self.messages, lambda: self.dispatcher.mode)
         # Subagents (engine.agents) charge their cost and tokens here from their
@@ -332,6 +335,9 @@ class Engine:
                     if reports:
                         self._append(Message("user", [TextPart(r) for r in reports]), "user")
                         continue
+                if self.structured is not None and (ask := self.structured.reminder()):
+                    self._append(Message("user", [TextPart(ask)]), "user")
+                    continue
                 if self.hooks is not None:
                     why = yield from self.hooks.stop(st.last_text, st.stop_blocks)
                     if why is not None:  # a Stop hook keeps the turn going
@@ -359,6 +365,9 @@ class Engine:
             if stop_reason is not None:  # a hook's `continue: false` ends the turn here
                 yield ev.Notice(f"a hook stopped the turn: {stop_reason}", "hook_stop")
                 return Ending()
+            done = self.structured.after_batch(calls, results) if self.structured else None
+            if done is not None:  # --json-schema: answered, or out of attempts
+                return Ending(*done)
             if self.dispatcher.guard.tripped:
                 msg = (
                     f"Stopped after {self.dispatcher.guard.consecutive_errors} consecutive tool "
@@ -387,7 +396,7 @@ class Engine:
         return turn_cost
 
     def _result(self, st: TurnState, end: Ending) -> ev.TurnResult:
-        return ev.TurnResult(
+        result = ev.TurnResult(
             subtype=end.subtype,
             result=st.last_text,
             num_turns=st.turns,
@@ -403,6 +412,7 @@ class Engine:
             changed_files=list(self.dispatcher.changed_files),
             error_kind=end.kind,
         )
+        return self.structured.finish(result) if self.structured is not None else result
 
     # -------------------------------------------------------------- helpers
     def _request(self) -> ModelRequest:

@@ -77,6 +77,12 @@ class SessionOptions:
     # Hooks given for this session (`--hook EVENT:COMMAND` or EVENT[MATCHER]:COMMAND),
     # added to the hooks of every settings layer, plugin and skill.
     hooks: tuple[str, ...] = ()
+    # The new session's id (a UUID; `--session-id`), else bridle makes one. With
+    # resume or continue it names the fork, so it needs `fork`.
+    session_id: str | None = None
+    # A JSON Schema (an object) the turn's answer must fit (`--json-schema`): the
+    # model gets a StructuredOutput tool, see `engine.structured`.
+    json_schema: Mapping[str, Any] | None = None
 
     def __post_init__(self) -> None:
         for name in (
@@ -95,6 +101,10 @@ class SessionOptions:
         if not isinstance(self.settings, Mapping):
             raise UsageError("SessionOptions.settings must be a mapping of settings keys")
         object.__setattr__(self, "settings", MappingProxyType(dict(self.settings)))
+        if self.json_schema is not None:
+            if not isinstance(self.json_schema, Mapping):
+                raise UsageError("SessionOptions.json_schema must be a JSON Schema object")
+            object.__setattr__(self, "json_schema", MappingProxyType(dict(self.json_schema)))
         self._validate()
 
     def _validate(self) -> None:
@@ -108,6 +118,21 @@ class SessionOptions:
             raise UsageError(f"max_turns must be 1 or more, not {self.max_turns}")
         if self.max_cost_usd is not None and not self.max_cost_usd > 0:
             raise UsageError(f"max_cost_usd must be more than 0, not {self.max_cost_usd}")
+        if self.session_id is not None:
+            import uuid
+
+            try:
+                if str(uuid.UUID(self.session_id)) != self.session_id.lower():
+                    raise ValueError("not in the 8-4-4-4-12 form")
+            except ValueError:
+                raise UsageError(
+                    f"session id {self.session_id!r} is not a UUID; pass one such as "
+                    f"{uuid.uuid4()} (or leave it out and bridle makes one)"
+                ) from None
+            if self.resuming and not self.fork:
+                raise UsageError(
+                    "a session id with resume or continue names the fork: add --fork-session"
+                )
         if any(not a.strip() for a in self.accounts):
             raise UsageError("an account name is empty; name each account")
         if self.hooks:

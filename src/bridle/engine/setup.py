@@ -229,7 +229,7 @@ def _open(
         record = store.get(new_id)
     if record is not None:
         if options.fork:
-            record = store.fork(record.id)
+            record = store.fork(record.id, options.session_id)
         lease = acquire(bridle_home(env), record.id)
         undo.callback(lease.release)
         if (record.model, record.provider) != (binding.name, binding.provider):
@@ -237,8 +237,9 @@ def _open(
         history = store.rebuild_messages(record.id)
     else:
         record = store.create(
-            binding.name, binding.provider, str(cwd), git_branch=git.branch, account=account
-        )
+            binding.name, binding.provider, str(cwd), git_branch=git.branch, account=account,
+            session_id=options.session_id,
+        )  # fmt: skip
         lease = acquire(bridle_home(env), record.id)
         undo.callback(lease.release)
 
@@ -277,6 +278,12 @@ def _open(
     ctx = _tool_context(cwd, env, settings, record.id, [Path(r) for r in policy.roots[1:]])
     if history:
         _remember_reads(history, ctx)
+    structured = None
+    if options.json_schema is not None:  # the model answers through a StructuredOutput tool
+        from bridle.engine.structured import StructuredAnswer, check_schema
+
+        structured = StructuredAnswer(check_schema(options.json_schema))
+        tools = [*tools, structured.tool]
     specs, note = [t.spec() for t in tools], None
     if mcp.tools:  # only MCP tools are ever deferred to ToolSearch
         from bridle.mcp.search import defer_tools
@@ -317,6 +324,7 @@ def _open(
     )
     if agents is not None:
         agents.engine, engine.background = engine, agents.background
+    engine.structured = structured
     started = ev.SessionStarted(
         session_id=record.id, model=binding.name, provider=binding.provider, cwd=str(cwd),
         tools=[t.name for t in tools], permission_mode=policy.mode, resumed=history is not None,

@@ -80,6 +80,8 @@ def result_dict(r: ev.TurnResult) -> dict[str, Any]:
         "permission_denials": r.permission_denials,
         "uuid": str(uuid.uuid4()),
     }
+    if r.structured_output is not None:  # --json-schema: the validated answer
+        out["structured_output"] = r.structured_output
     if r.errors:
         out["errors"] = r.errors
         if r.error_kind:
@@ -179,7 +181,18 @@ class JsonRenderer(Renderer):
 
 
 class StreamJsonRenderer(Renderer):
+    """With `partial` (`--include-partial-messages`) the answer also streams as
+    `stream_event` lines (`headless.partial`) ahead of its `assistant` lines."""
+
     hooks_on_stderr = False
+
+    def __init__(self, out: IO[str], err: IO[str], *, partial: bool = False, **kw: Any):
+        super().__init__(out, err, **kw)
+        self.partial: Any = None
+        if partial:
+            from bridle.headless.partial import PartialMessages
+
+            self.partial = PartialMessages()
 
     def _line(self, obj: dict[str, Any]) -> None:
         self.out.write(json.dumps(obj, ensure_ascii=False) + "\n")
@@ -187,6 +200,17 @@ class StreamJsonRenderer(Renderer):
 
     def handle(self, event: ev.Event) -> None:
         super().handle(event)
+        if self.partial is not None:
+            for stream_event in self.partial.see(event):
+                self._line(
+                    {
+                        "type": "stream_event",
+                        "event": stream_event,
+                        "session_id": self.session_id,
+                        "parent_tool_use_id": None,
+                        "uuid": str(uuid.uuid4()),
+                    }
+                )
         if isinstance(event, ev.SessionStarted):
             self.session_id = event.session_id
             self._line(
@@ -272,7 +296,11 @@ def _brief(args: dict[str, Any] | None) -> str:
     return ""
 
 
-def make_renderer(fmt: str, out: IO[str], err: IO[str], **kw: Any) -> Renderer:
+def make_renderer(
+    fmt: str, out: IO[str], err: IO[str], *, partial: bool = False, **kw: Any
+) -> Renderer:
+    if fmt == "stream-json":
+        return StreamJsonRenderer(out, err, partial=partial, **kw)
     cls: type[Renderer] = {
         "text": TextRenderer,
         "json": JsonRenderer,

@@ -94,6 +94,10 @@ class RunRequest:
         # Bad rules in --allowedTools & co., a bad --settings: exit 64 here.
         options = session_options(o, Path(o["cwd"]).resolve() if o["cwd"] else Path.cwd())
         check_sdk_flags(o)
+        if o.get("session_id") or o.get("json_schema") or o.get("include_partial_messages"):
+            from bridle.headless.sdk_flags import with_sdk_flags
+
+            options = with_sdk_flags(options, o)  # --session-id, --json-schema
 
         from bridle.headless.inputs import check_attachments, read_stdin, read_text_file
 
@@ -216,7 +220,10 @@ def _run_one(
     except BaseException:
         session.close()
         raise
-    renderer = make_renderer(o["output_format"], out, err, verbose=o["verbose"], quiet=o["quiet"])
+    renderer = make_renderer(
+        o["output_format"], out, err, verbose=o["verbose"], quiet=o["quiet"],
+        partial=bool(o.get("include_partial_messages")),
+    )  # fmt: skip
     result: ev.TurnResult | None = None
     progress = progress if progress is not None else RunProgress()
     try:
@@ -327,8 +334,9 @@ def _run_stream_input(req: RunRequest, env: dict[str, str], stdin: IO[str], out:
     try:
         writer = LineWriter(out)
         renderer = StreamJsonRenderer(
-            cast(IO[str], writer), sys.stderr, verbose=req.opts["verbose"], quiet=req.opts["quiet"]
-        )
+            cast(IO[str], writer), sys.stderr, verbose=req.opts["verbose"], quiet=req.opts["quiet"],
+            partial=bool(req.opts.get("include_partial_messages")),
+        )  # fmt: skip
         renderer.handle(session.started_event)
         return StreamSession(session, renderer, writer, stdin, ask=ask).serve()
     finally:

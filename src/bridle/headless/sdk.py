@@ -35,12 +35,9 @@ from bridle.engine import events as ev
 # Flags the SDK may pass that would change what a run does in ways bridle cannot
 # provide: refused (exit 64) rather than silently ignored.
 _REFUSED = {
-    "session_id": "--session-id (bridle names its own sessions; resume with the id "
-    "from the result instead)",
     "resume_session_at": "--resume-session-at",
     "resume_drops_turn": "--resume-drops-turn",
     "session_mirror": "--session-mirror (SessionStore mirroring)",
-    "json_schema": "--json-schema (structured output)",
 }
 _INTERRUPTED = object()  # queued by the reader thread when an interrupt arrives
 

@@ -40,6 +40,7 @@ from bridle.mock.requests import (
     parse_request,
 )
 from bridle.mock.scenario import Scenario, Turn, load_scenario
+from bridle.mock.structured import structured_reply
 from bridle.mock.vocab import NoToolError, plan_call
 
 _GEMINI_PATH = re.compile(r"/models/([^/:]+):(generateContent|streamGenerateContent|countTokens)$")
@@ -323,7 +324,7 @@ class MockServer:
     ) -> Reply:
         if turn.op == "final":
             reply.text = script.final_text(turn)
-            return reply
+            return structured_reply(view, reply, entry)  # --json-schema's tool, if offered
         try:
             if turn.op == "calls":
                 one = turn.args["tool"]

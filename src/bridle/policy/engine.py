@@ -39,7 +39,10 @@ def _names(text: str) -> frozenset[str]:
 
 Behavior = Literal["allow", "ask", "deny"]
 _ORDER: dict[str, int] = {"allow": 0, "ask": 1, "deny": 2}
-_ALWAYS_ALLOWED = frozenset({"TodoWrite", "Task", "Agent", "ExitPlanMode", "ToolSearch"})
+# StructuredOutput (--json-schema) only hands the session its answer.
+_ALWAYS_ALLOWED = frozenset(
+    {"TodoWrite", "Task", "Agent", "ExitPlanMode", "ToolSearch", "StructuredOutput"}
+)
 _PROTECTED_DIRS = (".git", ".bridle", ".claude")
 _WRAPPERS_KEEP_PRIVILEGE = _names(
     "env timeout nice nohup time stdbuf command exec xargs sh bash zsh dash ksh ash"

@@ -117,9 +117,12 @@ class SessionStore:
         parent_id: str | None = None,
         *,
         account: str | None = None,
+        session_id: str | None = None,
     ) -> SessionRecord:
-        sid, ts = self._new_id(), self._timestamp()
+        """A new session, with `session_id` when given (a `UsageError` if it is taken)."""
+        sid, ts = session_id or self._new_id(), self._timestamp()
         with write_transaction(self.conn):
+            self._refuse_taken(session_id)
             self.conn.execute(
                 "INSERT INTO sessions (id, title, model, provider, cwd, git_branch, created_at,"
                 " updated_at, parent_id, account) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -224,11 +227,13 @@ class SessionStore:
             if cur.rowcount == 0:
                 raise _missing(session_id)
 
-    def fork(self, session_id: str) -> SessionRecord:
-        """A new session (new id, zero totals) whose history is a copy of this one's."""
+    def fork(self, session_id: str, new_id: str | None = None) -> SessionRecord:
+        """A new session (new id, or `new_id`; zero totals) whose history is a copy
+        of this one's."""
         src = self._by_id(session_id)
-        sid, ts = self._new_id(), self._timestamp()
+        sid, ts = new_id or self._new_id(), self._timestamp()
         with write_transaction(self.conn):
+            self._refuse_taken(new_id)
             self.conn.execute(
                 "INSERT INTO sessions (id, title, model, provider, cwd, git_branch, created_at,"
                 " updated_at, parent_id, account) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -296,6 +301,21 @@ class SessionStore:
         return repair_history(fold_messages(self.events(session_id)))
 
     # -- internals --------------------------------------------------------------
+
+    def _refuse_taken(self, session_id: str | None) -> None:
+        if session_id is None:
+            return
+        row = self.conn.execute(
+            "SELECT title, cwd FROM sessions WHERE id = ?", (session_id,)
+        ).fetchone()
+        if row is not None:
+            from bridle.core.errors import UsageError
+
+            title = " ".join((row[0] or "untitled").split())[:60]
+            raise UsageError(
+                f'session id {session_id} is already in use ("{title}" in {row[1]}); '
+                f"continue it with -r {session_id}, or pass a new UUID"
+            )
 
     def _by_id(self, session_id: str) -> SessionRecord:
         row = self.conn.execute(
