@@ -2,7 +2,7 @@
 doctor names a hook whose program is missing or not executable, a skill with bad
 frontmatter, and each MCP server as connected (a real `mcp-server-time`), failed
 with the reason, or waiting for approval; `--print-config` lists what a session
-loads and from where (settings files, skills, commands, agents, output style, MCP
+loads and from where (settings files, plugins, skills, commands, agents, output style, MCP
 servers with scope and file, hooks), with secrets masked."""
 
 from __future__ import annotations
@@ -141,3 +141,19 @@ def test_print_config_shows_what_was_loaded_and_from_where(project: Path) -> Non
     ] * 4
     assert any("skills/bad/SKILL.md" in w for w in doc["warnings"])
     assert "hunter2" not in proc.stdout and "sk-very-secret" not in proc.stdout
+
+
+def test_print_config_and_doctor_list_the_plugins_in_use(project: Path) -> None:
+    plugin = Path(__file__).parent.parent / "fixtures" / "hooks" / "env-protection"
+    proc = bridle(project, "--print-config", "--plugin-dir", str(plugin))
+    assert proc.returncode == 0, proc.stderr
+    doc = json.loads(proc.stdout)
+    assert doc["plugins"] == [
+        {"name": "env-protection", "version": "1.0.0", "source": "--plugin-dir", "key": None,
+         "root": str(plugin)}
+    ]  # fmt: skip
+    assert {h["file"] for h in doc["hooks"]} == {str(plugin / "hooks" / "hooks.json")}
+    proc = bridle(project, "--doctor", "--plugin-dir", str(plugin))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert f"ok   plugin env-protection 1.0.0 (--plugin-dir) at {plugin}" in proc.stdout
+    assert json.loads(bridle(project, "--print-config").stdout)["plugins"] == []

@@ -6,11 +6,11 @@ options would see (`engine.setup.session_settings`, `session_policy`,
 `offered_tools`, `engine.binding.bind_model`, `engine.extensions.load_extensions`,
 `mcp.status`), so the report cannot disagree with a run. `--print-config` is one
 JSON document: the merged settings and every settings file, then what was loaded
-and from where (skills, commands, agents, output style, MCP servers with their
-scope and file, hooks), secrets masked. `--doctor` also checks hooks (each
-command's program exists), MCP servers (they start and list tools within
-`MCP_TIMEOUT`, 10 s by default here) and skill, command and agent files (valid
-frontmatter). This module does not run the agent.
+and from where (plugins, skills, commands, agents, output style, MCP servers
+with their scope and file, hooks), secrets masked. `--doctor` also lists the
+plugins in use and checks hooks (each command's program exists), MCP servers
+(they start and list tools within `MCP_TIMEOUT`, 10 s by default here) and
+skill, command and agent files (valid frontmatter). This module does not run the agent.
 """
 
 from __future__ import annotations
@@ -65,6 +65,16 @@ def loaded(
     servers = _mcp_config(options, cwd, env, settings, ext)
     hooks = _hooks(options, env, settings, ext)
     return {
+        "plugins": [
+            {
+                "name": p.name,
+                "version": p.version,
+                "source": p.source,
+                "key": p.key or None,
+                "root": str(p.root),
+            }
+            for p in ext.plugins
+        ],
         "skills": [
             {"name": s.name, "scope": s.scope, "file": str(s.path)} for s in ext.skills.values()
         ],
@@ -188,6 +198,9 @@ def _extension_checks(
     if ext.skills or (ext.commands and ext.commands.by_name) or (ext.agents and ext.agents.by_name):
         checks.append((True, f"extensions: {counts}", ""))
     checks += [(False, f"skipped {p}", "fix the field it names") for p in ext.problems]
+    for p in ext.plugins:
+        what = f"{p.name} {p.version}" if p.version else p.name
+        checks.append((True, f"plugin {what} ({p.source}) at {p.root}", ""))
     hooks = _hooks(options, env, settings, ext)
     checks += [(False, w, "") for w in hooks.warnings]
     project = settings.project_root or cwd
