@@ -119,3 +119,182 @@ def test_parallel_explore_agents_overlap_and_answer_in_order(tmp_path: Path) -> 
     assert {c["parent_id"] for c in children} == {parent[0]["id"]}
     assert {c["status"] for c in children} == {"subagent"}
     assert parent[0]["turns"] == 2 and all(c["turns"] == 2 for c in children)
+
+
+def test_parent_usage_counts_the_children_and_tree_shows_them(tmp_path: Path) -> None:
+    repo = repo_at(tmp_path)
+    doc = {
+        "turns": [
+            {"op": "call", "tool": "Agent", "input": json.dumps(agent_call("[kid] look at a"))},
+            {"op": "final", "text": "parent done"},
+        ],
+        "agents": {"[kid]": {"turns": [{"op": "read", "path": "a.txt"}, {"op": "final"}]}},
+    }
+    with MockServer(write_scenario(tmp_path, doc), workdir=repo) as srv:
+        proc = run(repo, tmp_path, srv, "--output-format", "json")
+        log = list(srv.requests)
+    assert proc.returncode == 0, proc.stderr
+    result = json.loads(proc.stdout)
+    # The mock bills len(body) // 4 input tokens per request: parent and child alike.
+    billed = sum(max(1, r["body_bytes"] // 4) for r in log if r.get("wire"))
+    assert result["usage"]["input_tokens"] == billed
+    assert len([r for r in log if r.get("agent")]) == 2
+    rows = sessions(tmp_path)
+    parent = next(r for r in rows if r["parent_id"] is None)
+    assert parent["input_tokens"] == billed
+    env = {**os.environ, "BRIDLE_HOME": str(tmp_path / "bridle"), "HOME": str(tmp_path)}
+    shown = subprocess.run(
+        [sys.executable, "-m", "bridle", "sessions", "show", parent["id"], "--tree"],
+        cwd=repo, env=env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert shown.returncode == 0, shown.stderr
+    lines = shown.stdout.splitlines()
+    assert lines[0].startswith(parent["id"])
+    child = next(r for r in rows if r["parent_id"] == parent["id"])
+    assert lines[1].startswith(f"  └ subagent {child['id']}  [Explore] [kid] look at a")
+
+
+def test_definition_tools_model_and_prompt_apply(tmp_path: Path) -> None:
+    repo = repo_at(tmp_path)
+    agents = repo / ".claude" / "agents"
+    agents.mkdir(parents=True)
+    (agents / "reviewer.md").write_text(
+        "---\nname: reviewer\ndescription: reviews code\ntools: Read, Grep\n"
+        "model: mock/openai-chat\n---\nYou are the REVIEWER persona. Review carefully.\n"
+    )
+    doc = {
+        "turns": [
+            {
+                "op": "call",
+                "tool": "Agent",
+                "input": json.dumps(agent_call("[rev] review a.txt", "reviewer")),
+            },
+            {"op": "final", "text": "reviewed"},
+        ],
+        "agents": {"[rev]": {"turns": [{"op": "read", "path": "a.txt"}, {"op": "final"}]}},
+    }
+    with MockServer(write_scenario(tmp_path, doc), workdir=repo, keep_bodies=True) as srv:
+        proc = run(repo, tmp_path, srv, "--output-format", "json")
+        log = list(srv.requests)
+    assert proc.returncode == 0, proc.stderr
+    child = [r for r in log if r.get("agent")]
+    assert child and {r["wire"] for r in child} == {"openai-chat"}
+    assert {tuple(r["tools"]) for r in child} == {("Grep", "Read")}
+    system = child[0]["body"]["messages"][0]
+    assert system["role"] == "system" and "REVIEWER persona" in system["content"]
+    parent = [r for r in log if not r.get("agent") and r.get("wire")]
+    assert {r["wire"] for r in parent} == {"anthropic-messages"}
+    assert "Agent" in parent[0]["tools"]
+
+
+def test_nesting_stops_at_the_depth_limit(tmp_path: Path) -> None:
+    repo = repo_at(tmp_path)
+    nest = json.dumps(agent_call("[nest] go deeper", "general-purpose"))
+    doc = {
+        "turns": [{"op": "call", "tool": "Agent", "input": nest}, {"op": "final", "text": "top"}],
+        "agents": {
+            "[nest]": {
+                "turns": [
+                    {"op": "call", "tool": "Agent", "input": nest},
+                    {"op": "final", "text": "level done"},
+                ]
+            }
+        },
+    }
+    with MockServer(write_scenario(tmp_path, doc), workdir=repo, keep_bodies=True) as srv:
+        proc = run(repo, tmp_path, srv, "--output-format", "json")
+        log = list(srv.requests)
+    assert proc.returncode == 0, proc.stderr
+    rows = sessions(tmp_path)
+    by_id = {r["id"]: r for r in rows}
+    depth = {r["id"]: 0 for r in rows}
+    for r in rows:
+        p, d = r["parent_id"], 0
+        while p is not None:
+            d, p = d + 1, by_id[p]["parent_id"]
+        depth[r["id"]] = d
+    assert sorted(depth.values()) == [0, 1, 2, 3]
+    refused = [
+        t for r in log if "body" in r for t in tool_results(r["body"]) if "nest only 3 deep" in t
+    ]
+    assert refused, "the deepest agent's Agent call was not refused"
+
+
+def test_background_agent_reports_before_the_run_ends(tmp_path: Path) -> None:
+    repo = repo_at(tmp_path)
+    call = {"description": "slow check", "prompt": "[bg] check b", "run_in_background": True}
+    doc = {
+        "turns": [
+            {"op": "call", "tool": "Agent", "input": json.dumps(call)},
+            {"op": "final", "text": "waiting for it"},
+        ],
+        "agents": {
+            "[bg]": {
+                "turns": [
+                    {"op": "read", "path": "b.txt", "delay_ms": 300},
+                    {"op": "final", "text": "background says beta"},
+                ]
+            }
+        },
+    }
+    with MockServer(write_scenario(tmp_path, doc), workdir=repo, keep_bodies=True) as srv:
+        proc = run(repo, tmp_path, srv, "--output-format", "json")
+        log = list(srv.requests)
+    assert proc.returncode == 0, proc.stderr
+    parent = [r["body"] for r in log if not r.get("agent") and "body" in r]
+    first_result = tool_results(parent[1])[0]
+    assert first_result.startswith("Agent agent-") and "started in the background" in first_result
+    last_user = parent[-1]["messages"][-1]
+    texts = "".join(b.get("text", "") for b in last_user["content"])
+    assert "background says beta" in texts and "status='finished'" in texts
+
+
+def test_worktree_isolation_leaves_a_branch_and_hooks_fire(tmp_path: Path) -> None:
+    repo = repo_at(tmp_path)
+    call = agent_call("[wt] add a file", "general-purpose", isolation="worktree")
+    log_file = tmp_path / "hooks.jsonl"
+    hook = f"cat >> {log_file}; echo >> {log_file}"
+    settings = {
+        "hooks": {
+            e: [{"hooks": [{"type": "command", "command": hook}]}]
+            for e in ("SubagentStart", "SubagentStop")
+        }
+    }
+    doc = {
+        "turns": [
+            {"op": "call", "tool": "Agent", "input": json.dumps(call)},
+            {"op": "final", "text": "merged later"},
+        ],
+        "agents": {
+            "[wt]": {
+                "turns": [
+                    {"op": "write", "path": "new.txt", "content": "from the agent\n"},
+                    {"op": "final", "text": "wrote new.txt"},
+                ]
+            }
+        },
+    }
+    with MockServer(write_scenario(tmp_path, doc), workdir=repo, keep_bodies=True) as srv:
+        proc = run(
+            repo, tmp_path, srv, "--output-format", "json", "--dangerously-skip-permissions",
+            "--settings", json.dumps(settings),
+        )  # fmt: skip
+        log = list(srv.requests)
+    assert proc.returncode == 0, proc.stderr
+    assert not (repo / "new.txt").exists()
+    branches = subprocess.run(
+        ["git", "-C", str(repo), "branch", "--format=%(refname:short)", "--list", "bridle/agent-*"],
+        capture_output=True, text=True, check=True,
+    ).stdout.split()  # fmt: skip
+    assert len(branches) == 1
+    shown = subprocess.run(
+        ["git", "-C", str(repo), "show", f"{branches[0]}:new.txt"],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    assert shown.stdout == "from the agent\n"
+    result = tool_results([r["body"] for r in log if not r.get("agent") and "body" in r][-1])[0]
+    assert f"branch {branches[0]}" in result
+    fired = [json.loads(x) for x in log_file.read_text().splitlines() if x.strip()]
+    assert [f["hook_event_name"] for f in fired] == ["SubagentStart", "SubagentStop"]
+    assert {f["agent_type"] for f in fired} == {"general-purpose"}
+    assert fired[1]["last_assistant_message"] == "wrote new.txt"

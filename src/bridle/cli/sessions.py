@@ -250,7 +250,8 @@ def _entries(db: Any, s: Any) -> list[Any]:
 @sessions.command("show")
 @click.argument("ref")
 @click.option("--json", "as_json", is_flag=True, help="Metadata and messages as one JSON object.")
-def show_cmd(ref: str, as_json: bool) -> None:
+@click.option("--tree", is_flag=True, help="The session's subagents and forks, nested.")
+def show_cmd(ref: str, as_json: bool, tree: bool) -> None:
     """Show a session's metadata and conversation (by id, id prefix or tool:id)."""
     import json
 
@@ -258,6 +259,16 @@ def show_cmd(ref: str, as_json: bool) -> None:
 
     db = _open()
     s = _one(db, ref)
+    if tree:
+        if s.tool != "bridle":
+            raise click.UsageError(
+                f"--tree shows the subagents of bridle sessions; {s.tool}:{s.id} is not one"
+            )
+        from bridle.store.sessions import SessionStore
+
+        for line in _tree(SessionStore(db), s.id):
+            click.echo(line)
+        return
     entries = _entries(db, s)
     if as_json:
         doc = s.to_json()
@@ -270,6 +281,29 @@ def show_cmd(ref: str, as_json: bool) -> None:
     click.echo(f"accounts: {', '.join(a or 'default' for a in s.accounts) or '-'}\n")
     for e in entries:
         click.echo(f"[{e.role}] {e.text}\n")
+
+
+def _tree(store: Any, root: str) -> list[str]:
+    """One line per session, children indented under their parent (subagents
+    marked), with each session's model, turns and cost."""
+
+    def line(r: Any, depth: int) -> str:
+        kind = "subagent " if r.status == "subagent" else ("fork " if depth else "")
+        title = " ".join((r.title or "(untitled)").split())[:70]
+        return (
+            f"{'  ' * depth}{'└ ' if depth else ''}{kind}{r.id}  {title}  "
+            f"[{r.model}, {r.turns} turns, ${r.cost_usd:.4f}]"
+        )
+
+    out: list[str] = []
+
+    def walk(r: Any, depth: int) -> None:
+        out.append(line(r, depth))
+        for child in store.children(r.id):
+            walk(child, depth + 1)
+
+    walk(store.get(root), 0)
+    return out
 
 
 @sessions.command("rm")

@@ -67,6 +67,7 @@ class ChildSpec:
     model: str
     mode: str
     max_turns: int | None = None
+    may_delegate: bool = True  # offered the Agent tool itself
 
 
 @dataclass
@@ -172,8 +173,11 @@ class AgentHost:
         mode = self.policy.mode
         if kind in ("general-purpose", "Explore", "Plan"):
             prompt = {"Explore": _EXPLORE_PROMPT, "Plan": _PLAN_PROMPT}.get(kind, _GENERAL_PROMPT)
-            tools = self.tools if kind == "general-purpose" else readonly
-            return ChildSpec(kind, prompt, tools, self._model(model or "inherit"), mode)
+            general = kind == "general-purpose"
+            tools = self.tools if general else readonly
+            return ChildSpec(
+                kind, prompt, tools, self._model(model or "inherit"), mode, None, general
+            )
         defs = self.ext.agents.by_name if self.ext is not None and self.ext.agents else {}
         found = defs.get(kind) or next(
             (d for n, d in defs.items() if n.rpartition(":")[2] == kind), None
@@ -187,9 +191,10 @@ class AgentHost:
             wanted = None  # only a bypassing parent may hand bypass down
         if mode in ("plan", "bypassPermissions"):
             wanted = mode  # plan stays plan; bypass is already the widest
+        delegates = "Agent" in {t.name for t in _definition_tools(found, [_Named("Agent")])}
         return ChildSpec(
             found.name, found.prompt, tools, self._model(model or found.model),
-            wanted or mode, found.max_turns,
+            wanted or mode, found.max_turns, delegates,
         )  # fmt: skip
 
     def _model(self, model: str) -> str:
@@ -211,6 +216,11 @@ class AgentHost:
         if self.engine is None or self.engine.limits.max_cost_usd is None:
             return None
         return max(0.0, self.engine.limits.max_cost_usd - self.engine.budget.spent_usd)
+
+
+@dataclass
+class _Named:
+    name: str
 
 
 def _definition_tools(agent: Any, tools: list[Any]) -> list[Any]:
@@ -335,7 +345,7 @@ def open_child(host: AgentHost, spec: ChildSpec, description: str, store: Any, c
         model=binding.name, provider=binding.provider, hooks=None, engine=None,
         background=Background(), slots=host.slots,
     )  # fmt: skip
-    tools = [*tools, child_host.tool()]
+    tools = [*tools, child_host.tool()] if spec.may_delegate else tools
     dispatcher = Dispatcher({t.name: t for t in tools}, ctx, policy)
     budget = host.remaining_budget()
     engine = Engine(

@@ -166,20 +166,21 @@ class SessionStore:
 
     def latest_for_cwd(self, cwd: str) -> SessionRecord | None:
         row = self.conn.execute(
-            f"SELECT {_COLUMNS} FROM sessions WHERE cwd = ?"
+            f"SELECT {_COLUMNS} FROM sessions WHERE cwd = ? AND status != 'subagent'"
             " ORDER BY updated_at DESC, rowid DESC LIMIT 1",
             (str(cwd),),
         ).fetchone()
         return SessionRecord(*row) if row else None
 
     def latest_within(self, root: str) -> SessionRecord | None:
-        """The latest session whose cwd is `root` or any directory under it."""
+        """The latest session whose cwd is `root` or any directory under it (a
+        subagent's session is part of its parent's, never the latest)."""
         root = str(root).rstrip("/") or "/"
         prefix = root if root == "/" else root + "/"
         # `/` sorts just before `0`: the range is every path under `prefix`.
         row = self.conn.execute(
-            f"SELECT {_COLUMNS} FROM sessions WHERE cwd = ? OR (cwd >= ? AND cwd < ?)"
-            " ORDER BY updated_at DESC, rowid DESC LIMIT 1",
+            f"SELECT {_COLUMNS} FROM sessions WHERE (cwd = ? OR (cwd >= ? AND cwd < ?))"
+            " AND status != 'subagent' ORDER BY updated_at DESC, rowid DESC LIMIT 1",
             (root, prefix, prefix[:-1] + "0"),
         ).fetchone()
         return SessionRecord(*row) if row else None
@@ -196,6 +197,11 @@ class SessionStore:
             )
             args = (str(cwd), limit)
         return [SessionRecord(*row) for row in self.conn.execute(sql, args)]
+
+    def children(self, session_id: str) -> builtins.list[SessionRecord]:
+        """The sessions whose parent this is (forks and subagents), oldest first."""
+        sql = f"SELECT {_COLUMNS} FROM sessions WHERE parent_id = ? ORDER BY created_at, rowid"
+        return [SessionRecord(*row) for row in self.conn.execute(sql, (session_id,))]
 
     def update(self, session_id: str, **changes: str | None) -> SessionRecord:
         """Set metadata: any of title, status, model, provider, git_branch, account."""
