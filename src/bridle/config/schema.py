@@ -50,7 +50,6 @@ KNOWN_UNCHECKED = frozenset(
         "includeCoAuthoredBy",
         "mock",
         "outputStyle",
-        "sandbox",
         "statusLine",
         "theme",
     }
@@ -242,7 +241,70 @@ CHECKS: dict[str, Callable[[Any, str | None], None]] = {
     ),
     "allowedHttpHookUrls": lambda v, p: _str_list(v, p, "allowedHttpHookUrls"),
     "httpHookAllowedEnvVars": lambda v, p: _str_list(v, p, "httpHookAllowedEnvVars"),
+    "sandbox": lambda v, p: _sandbox(v, p),
 }
+
+
+SANDBOX_BOOLS = (
+    "enabled",
+    "failIfUnavailable",
+    "autoAllowBashIfSandboxed",
+    "allowUnsandboxedCommands",
+    "ignoreViolations",  # Claude Code's; accepted, not used
+    "enableWeakerNestedSandbox",  # Claude Code's; accepted, not used
+)
+SANDBOX_KEYS = (*SANDBOX_BOOLS, "mode", "excludedCommands", "filesystem", "network", "bwrapPath",
+                "maxProcesses")  # fmt: skip
+SANDBOX_FS = ("allowWrite", "denyWrite", "denyRead", "allowRead")
+SANDBOX_NET_LISTS = ("allowedDomains", "deniedDomains", "allowUnixSockets")
+SANDBOX_NET_BOOLS = ("allowLocalBinding", "allowAllUnixSockets", "allowManagedDomainsOnly")
+
+
+def _keys(value: Any, valid: tuple[str, ...], path: str | None, key: str) -> None:
+    _need(isinstance(value, dict), f"must be an object, got {_type_name(value)}", path, key)
+    for k in value:
+        _need(k in valid, f"unknown key {k!r}; valid keys are {', '.join(valid)}", path, f"{key}.{k}")  # fmt: skip
+
+
+def _bool(value: Any, path: str | None, key: str) -> None:
+    _need(isinstance(value, bool), f"must be true or false, got {value!r}", path, key)
+
+
+def _sandbox(value: Any, path: str | None) -> None:
+    """Claude Code's `sandbox` shape, plus bridle's `mode` and `maxProcesses`."""
+    _keys(value, SANDBOX_KEYS, path, "sandbox")
+    for k in SANDBOX_BOOLS:
+        if k in value:
+            _bool(value[k], path, f"sandbox.{k}")
+    if "mode" in value:
+        _need(
+            value["mode"] in ("read-only", "workspace-write", "off"),
+            f"must be read-only, workspace-write or off, got {value['mode']!r}",
+            path,
+            "sandbox.mode",
+        )
+    if "excludedCommands" in value:
+        _str_list(value["excludedCommands"], path, "sandbox.excludedCommands")
+    if "bwrapPath" in value:
+        _need(isinstance(value["bwrapPath"], str), "must be a path string", path, "sandbox.bwrapPath")  # fmt: skip
+    if "maxProcesses" in value:
+        n = value["maxProcesses"]
+        _need(isinstance(n, int) and not isinstance(n, bool) and n > 0,
+              f"must be a positive whole number, got {n!r}", path, "sandbox.maxProcesses")  # fmt: skip
+    if "filesystem" in value:
+        fs = value["filesystem"]
+        _keys(fs, SANDBOX_FS, path, "sandbox.filesystem")
+        for k in fs:
+            _str_list(fs[k], path, f"sandbox.filesystem.{k}")
+    if "network" in value:
+        net = value["network"]
+        valid = (*SANDBOX_NET_LISTS, *SANDBOX_NET_BOOLS, "httpProxyPort", "socksProxyPort")
+        _keys(net, valid, path, "sandbox.network")
+        for k in net:
+            if k in SANDBOX_NET_LISTS:
+                _str_list(net[k], path, f"sandbox.network.{k}")
+            elif k in SANDBOX_NET_BOOLS:
+                _bool(net[k], path, f"sandbox.network.{k}")
 
 
 def _accounts(value: Any, path: str | None) -> None:

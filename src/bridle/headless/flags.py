@@ -45,6 +45,9 @@ def session_options(o: Mapping[str, Any], cwd: Path) -> SessionOptions:
             raise UsageError(str(e)) from e
     if o.get("agent"):
         settings["agent"] = o["agent"]  # as Claude Code: the flag wins over the setting
+    if o.get("sandbox"):  # Codex's names; the flag wins over settings sandbox.enabled
+        settings["sandbox.mode"] = o["sandbox"]
+        settings["sandbox.enabled"] = o["sandbox"] != "off"
     tools = o.get("tools")
     account = o.get("account") or ""
     return SessionOptions(

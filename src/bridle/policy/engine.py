@@ -30,6 +30,7 @@ from bridle.config.schema import MODE_ALIASES, MODES
 from bridle.core.errors import ConfigError
 from bridle.policy.commands import classify
 from bridle.policy.rules import EDIT_TOOLS, READ_TOOLS, PermissionRule, parse_rule
+from bridle.policy.sandbox_gate import SandboxGate
 from bridle.policy.shell import SimpleCommand, Unparseable, Word, parse_command
 
 
@@ -97,6 +98,7 @@ class PermissionPolicy:
         self.allow = [self._rule(r) for r in allow]
         self.ask = [self._rule(r) for r in ask]
         self.deny = [self._rule(r) for r in deny]
+        self.sandbox: SandboxGate | None = None  # set when shell commands run sandboxed
 
     def _rule(self, rule: str | PermissionRule) -> PermissionRule:
         return rule if isinstance(rule, PermissionRule) else parse_rule(rule, root=self.root)
@@ -125,7 +127,7 @@ class PermissionPolicy:
     def evaluate(
         self, tool_name: str, tool_input: Mapping[str, Any], *, cwd: str | Path
     ) -> Decision:
-        d = self._decide(tool_name, tool_input, os.path.realpath(cwd))
+        d = self.evaluate_rules(tool_name, tool_input, cwd=cwd)
         if d.behavior == "ask" and self.mode == "dontAsk":
             return Decision("deny", d.reason + "; dontAsk mode denies what would ask", d.rule)
         if d.behavior == "ask" and self.headless:
@@ -137,7 +139,10 @@ class PermissionPolicy:
     ) -> Decision:
         """The decision before the mode turns an ask into a deny (dontAsk, a
         headless run): what a PreToolUse or PermissionRequest hook may answer."""
-        return self._decide(tool_name, tool_input, os.path.realpath(cwd))
+        d = self._decide(tool_name, tool_input, os.path.realpath(cwd))
+        if tool_name == "Bash" and self.sandbox is not None:
+            return self.sandbox.judge(d, tool_input, self.mode)
+        return d
 
     def tool_allowed_in_plan(self, tool_name: str) -> bool:
         """False for tools plan mode can only refuse, so the engine can hide them."""

@@ -3,7 +3,9 @@ stdin from /dev/null, its own process group, output spooled to a file (stdout an
 stderr merged in order), and the whole group killed on timeout or cancellation.
 
 Spooling to a file rather than a pipe means a background grandchild that keeps
-the output open never blocks us, and huge output never sits in memory. This
+the output open never blocks us, and huge output never sits in memory; a
+command whose output passes `MAX_SPOOL_BYTES` (checked as it runs, so it may
+overshoot by what it writes in a quarter second) is killed like a timeout. This
 module does not interpret the output or decide where a command may run.
 """
 
@@ -16,7 +18,7 @@ import signal
 import subprocess
 import tempfile
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,6 +26,7 @@ from bridle.tools.base import ToolContext
 
 SECRET_NAME = re.compile(r"KEY|TOKEN|SECRET|PASSWORD|PASSWD|CREDENTIAL", re.IGNORECASE)
 READ_LIMIT = 4 * 1024 * 1024  # bytes of spooled output read back into memory
+MAX_SPOOL_BYTES = 64 * 1024 * 1024  # runaway output: the command is killed past this
 GRACE_SECONDS = 2.0
 
 
@@ -43,6 +46,7 @@ class Finished:
     size: int  # bytes in the spool
     timed_out: bool = False
     cancelled: bool = False
+    overflowed: bool = False  # killed for writing more than MAX_SPOOL_BYTES
 
 
 def run_group(
@@ -53,8 +57,11 @@ def run_group(
     timeout: float,
     cancel: threading.Event | None = None,
     spool_dir: Path | None = None,
+    on_start: Callable[[int], None] | None = None,
+    max_output: int = MAX_SPOOL_BYTES,
 ) -> Finished:
-    """Run `argv` in a new session; kill its process group on timeout/cancel."""
+    """Run `argv` in a new session; kill its process group on timeout, cancel or
+    runaway output. `on_start(pid)` runs right after the child starts."""
     fd, name = tempfile.mkstemp(prefix="bridle-out-", suffix=".txt", dir=spool_dir)
     spool = Path(name)
     with os.fdopen(fd, "wb") as out:
@@ -67,10 +74,12 @@ def run_group(
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-    timed_out = cancelled = False
+    timed_out = cancelled = overflowed = False
     waited = 0.0
     step = 0.05
     try:
+        if on_start is not None:
+            on_start(proc.pid)
         while True:
             try:
                 proc.wait(timeout=step)
@@ -82,7 +91,9 @@ def run_group(
                     cancelled = True
                 elif waited >= timeout:
                     timed_out = True
-                if cancelled or timed_out:
+                elif spool.stat().st_size > max_output:
+                    overflowed = True
+                if cancelled or timed_out or overflowed:
                     _kill_group(proc)
                     break
     except BaseException:
@@ -97,8 +108,10 @@ def run_group(
     text = data.decode("utf-8", "replace")
     if size > READ_LIMIT:
         text += f"\n[... output continues: {size} bytes in total]"
-    code = None if (timed_out or cancelled) else proc.returncode
-    return Finished(code, text, spool, size, timed_out=timed_out, cancelled=cancelled)
+    code = None if (timed_out or cancelled or overflowed) else proc.returncode
+    return Finished(
+        code, text, spool, size, timed_out=timed_out, cancelled=cancelled, overflowed=overflowed
+    )
 
 
 def _kill_group(proc: subprocess.Popen[bytes]) -> None:

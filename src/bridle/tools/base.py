@@ -47,6 +47,8 @@ class ToolContext:
     todos: list[dict[str, Any]] = field(default_factory=list)
     # Set by the engine on interrupt; long-running tools (Bash) poll it and stop.
     cancel: threading.Event | None = None
+    # The OS sandbox shell commands run in (`policy.sandbox.Sandbox`); None: unsandboxed.
+    sandbox: Any = None
 
     @property
     def roots(self) -> list[Path]:

@@ -8,7 +8,12 @@ reports a non-zero exit code. On timeout (default 2 minutes, max 10) or
 cancellation the whole group is killed, grandchildren included. The working
 directory persists between calls: the command runs via `eval` and a trailer
 writes `pwd` to a side file, and the new directory is kept only while it stays
-inside the project roots. Sandboxing and permission checks belong to `policy/`.
+inside the project roots. With a sandbox in the context (`policy.sandbox`) the
+command runs inside it unless it is in `excludedCommands` or the call sets
+`dangerouslyDisableSandbox` (which the permission policy has already made ask);
+what the sandbox blocked is named after the output so the model can ask for that
+or change course. Runaway output is killed (see `_process`). The sandbox's rules
+and the permission checks belong to `policy/`.
 """
 
 from __future__ import annotations
@@ -52,6 +57,11 @@ class Bash(Tool):
             "command": {"type": "string"},
             "timeout": {"type": "integer", "minimum": 1, "maximum": MAX_TIMEOUT_MS},
             "description": {"type": "string", "description": "5-10 words on what it does"},
+            "dangerouslyDisableSandbox": {
+                "type": "boolean",
+                "description": "Run outside the OS sandbox (needs the user's approval); only "
+                "after the sandbox blocked something the task really needs.",
+            },
         },
         "required": ["command"],
         "additionalProperties": False,
@@ -67,22 +77,34 @@ class Bash(Tool):
         if not cwd.is_dir():
             notes.append(f"[previous directory {cwd} is gone; ran in {ctx.cwd}]")
             cwd = ctx.shell_cwd = ctx.cwd
-        fd, pwd_name = tempfile.mkstemp(prefix="bridle-pwd-")
+        sandbox = ctx.sandbox
+        if args.get("dangerouslyDisableSandbox") and sandbox is not None:
+            if not sandbox.config.allow_unsandboxed:
+                raise ToolError("sandbox.allowUnsandboxedCommands is false; run it sandboxed.")
+            sandbox = None
+        if sandbox is not None and sandbox.excluded(command):
+            sandbox = None
+        fd, pwd_name = tempfile.mkstemp(
+            prefix="bridle-pwd-", dir=sandbox.tmp_dir if sandbox is not None else None
+        )
         os.close(fd)
         pwd_file = Path(pwd_name)
         env = child_env(ctx)
         env["__BRIDLE_CMD"] = command
-        env["__BRIDLE_PWD"] = pwd_name
+        env["__BRIDLE_PWD"] = sandbox.inside(pwd_file) if sandbox is not None else pwd_name
+        argv = ["bash", "-c", SCRIPT]
+        launch = sandbox.wrap(argv, cwd=cwd, env=env) if sandbox is not None else None
         spool_dir = output_dir(ctx)
         spool_dir.mkdir(parents=True, exist_ok=True)
         try:
             done = run_group(
-                ["bash", "-c", SCRIPT],
+                launch.argv if launch is not None else argv,
                 cwd=cwd,
-                env=env,
+                env=launch.env if launch is not None else env,
                 timeout=timeout_ms / 1000,
                 cancel=ctx.cancel,
                 spool_dir=spool_dir,
+                on_start=launch.started if launch is not None else None,
             )
         except OSError as e:
             pwd_file.unlink(missing_ok=True)
@@ -90,6 +112,8 @@ class Bash(Tool):
         except BaseException:
             pwd_file.unlink(missing_ok=True)
             raise
+        finally:
+            blocked = launch.finish() if launch is not None else []
         try:
             new_cwd = pwd_file.read_text().strip()
         except OSError:
@@ -112,8 +136,16 @@ class Bash(Tool):
         elif done.cancelled:
             notes.append("[interrupted; the command and its children were killed]")
             is_error = True
+        elif done.overflowed:
+            notes.append(
+                f"[output passed {done.size // (1024 * 1024)} MB; the command and its "
+                "children were killed]"
+            )
+            is_error = True
         elif done.exit_code:
             notes.append(f"[exit code {done.exit_code}]")
+        if launch is not None:
+            notes.extend(launch.sandbox.explain(command, raw, blocked))
         body = "\n".join(s for s in [text or "(no output)", *notes] if s)
         return ToolOutput.text(body, is_error=is_error, metadata={"exit_code": done.exit_code})
 

@@ -1,0 +1,159 @@
+"""The Linux sandbox: the bubblewrap command line, and a cap on processes.
+
+`bwrap_argv` mounts the whole file system read-only, a fresh /dev and /proc, the
+session's private temp dir at /tmp, the writable roots read-write, and then the
+protected paths inside them (`.git/hooks`, `.bridle`, `.claude`, `.mcp.json`,
+`denyWrite`) read-only again; denied reads are covered with an empty tmpfs (a
+directory) or /dev/null (a file), and `allowRead` binds the real path back on
+top. The command gets new user (all capabilities dropped), pid, ipc and network
+namespaces, its own session (no TIOCSTI into our terminal) and dies with bridle;
+when its first process exits the pid namespace ends and every process it left
+behind (`nohup`, `setsid`, `&`) dies with it. With allowed domains the network
+namespace stays empty and `sandbox_bridge` forwards a loopback port inside to
+the host proxy's unix socket. A protected path that does not exist yet gets a
+read-only /dev/null mount point, which bubblewrap leaves behind as an empty
+file; `remove_ghosts` deletes those after the command. `ProcessLimit` puts each
+command in a pids cgroup (v1 or v2, when this user may create one) so a fork
+bomb hits `maxProcesses` instead of the machine. This module builds argv and
+manages the cgroup; it starts no process itself.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from bridle.policy.sandbox import Layout, SandboxConfig
+
+PROXY_PORT = 3128  # inside the sandbox's own network namespace
+BRIDGE = Path(__file__).with_name("sandbox_bridge.py")
+
+
+def bwrap_argv(
+    bwrap: str, layout: Layout, config: SandboxConfig, argv: Sequence[str], *, cwd: Path
+) -> list[str]:
+    out = [
+        bwrap,
+        "--new-session",
+        "--die-with-parent",
+        "--unshare-user",
+        "--unshare-pid",
+        "--unshare-ipc",
+        "--unshare-net",
+        "--cap-drop",
+        "ALL",
+        "--ro-bind",
+        "/",
+        "/",
+        "--dev",
+        "/dev",
+        "--proc",
+        "/proc",
+        "--bind",
+        layout.tmp,
+        "/tmp",
+    ]
+    covered = ["/tmp"]  # already replaced: hiding paths under it again is moot
+    for path in layout.deny_read:
+        if any(_under(path, c) for c in covered) or not os.path.lexists(path):
+            continue
+        out += ["--tmpfs", path] if os.path.isdir(path) else ["--ro-bind", "/dev/null", path]
+    for path in layout.writable:
+        if os.path.isdir(path):
+            out += ["--bind", path, path]
+    for path in layout.read_only:
+        if os.path.lexists(path):
+            out += ["--ro-bind", path, path]
+    for path in layout.missing_protected:
+        out += ["--ro-bind", "/dev/null", path]
+    for path in layout.allow_read:
+        if os.path.lexists(path) and any(_under(path, d) for d in layout.deny_read):
+            out += ["--ro-bind", path, path]
+    if layout.proxy_socket is not None:
+        net = os.path.dirname(layout.proxy_socket)
+        inside = "/tmp" + net[len(layout.tmp) :]
+        out += ["--ro-bind", net, inside, "--chdir", str(cwd), "--"]
+        sock = inside + "/" + os.path.basename(layout.proxy_socket)
+        return [*out, sys.executable, "-I", "-S", str(BRIDGE), sock, str(PROXY_PORT), *argv]
+    return [*out, "--chdir", str(cwd), "--", *argv]
+
+
+def _under(path: str, parent: str) -> bool:
+    return path == parent or path.startswith(parent.rstrip("/") + "/")
+
+
+def remove_ghosts(layout: Layout) -> None:
+    """Delete the empty mount-point files bubblewrap left for missing protected paths."""
+    for path in layout.missing_protected:
+        with contextlib.suppress(OSError):
+            st = os.lstat(path)
+            if st.st_size == 0 and not os.path.islink(path) and os.path.isfile(path):
+                os.unlink(path)
+
+
+@dataclass
+class ProcessLimit:
+    """A pids cgroup that every sandboxed command of the session joins."""
+
+    path: Path
+
+    @classmethod
+    def create(cls, max_processes: int) -> ProcessLimit | None:
+        """A new cgroup capped at `max_processes`, or None where we may not make one."""
+        name = f"bridle-sandbox-{os.getpid()}-{id(object()):x}"
+        for parent in _cgroup_parents():
+            path = parent / name
+            try:
+                path.mkdir()
+            except OSError:
+                continue
+            try:
+                (path / "pids.max").write_text(str(max_processes))
+                return cls(path)
+            except OSError:
+                with contextlib.suppress(OSError):
+                    path.rmdir()
+        return None
+
+    def attach(self, pid: int) -> None:
+        with contextlib.suppress(OSError):
+            (self.path / "cgroup.procs").write_text(str(pid))
+
+    def reap(self) -> None:
+        """Kill whatever the last command left in the cgroup."""
+        kill = self.path / "cgroup.kill"
+        if kill.exists():
+            with contextlib.suppress(OSError):
+                kill.write_text("1")
+            return
+        with contextlib.suppress(OSError):
+            for line in (self.path / "cgroup.procs").read_text().split():
+                with contextlib.suppress(ProcessLookupError, PermissionError, ValueError):
+                    os.kill(int(line), signal.SIGKILL)
+
+    def close(self) -> None:
+        self.reap()
+        with contextlib.suppress(OSError):
+            self.path.rmdir()
+
+
+def _cgroup_parents() -> list[Path]:
+    """Where a pids cgroup could go: cgroup v1's pids hierarchy, else our own v2 group."""
+    out = []
+    v1 = Path("/sys/fs/cgroup/pids")
+    if (v1 / "pids.max").exists() or (v1 / "cgroup.procs").exists():
+        out.append(v1)
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/self/cgroup").read_text().splitlines():
+            if line.startswith("0::"):
+                own = Path("/sys/fs/cgroup") / line[3:].lstrip("/")
+                if "pids" in (own / "cgroup.subtree_control").read_text():
+                    out.append(own)
+    return out
