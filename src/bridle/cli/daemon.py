@@ -32,9 +32,14 @@ import click
     "--insecure-bind", is_flag=True,
     help="Allow a non-loopback --host without TLS (e.g. behind a TLS proxy).",
 )  # fmt: skip
+@click.option(
+    "--database", metavar="URL", help="postgresql://… to share tasks with other daemons and "
+    "`bridle worker` machines (default: SQLite in the data dir).",
+)  # fmt: skip
 def daemon(
     host: str, port: int, data_dir: Path | None, workers: int, auth_token: str | None,
     lease: float, tls_cert: Path | None, tls_key: Path | None, insecure_bind: bool,
+    database: str | None,
 ) -> int:  # fmt: skip
     """Run coding tasks from an HTTP queue (bearer token required)."""
     from bridle.daemon.server import DaemonConfig, default_data_dir, resolve_token, run_daemon
@@ -43,7 +48,7 @@ def daemon(
     config = DaemonConfig(
         host=host, port=port, data_dir=(data_dir or default_data_dir(env)).absolute(),
         workers=workers, lease=lease, tls_cert=tls_cert, tls_key=tls_key,
-        insecure_bind=insecure_bind,
+        insecure_bind=insecure_bind, database=database,
     )  # fmt: skip
     config.check()
     token, source = resolve_token(auth_token, env, config.data_dir)

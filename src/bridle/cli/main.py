@@ -27,6 +27,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "plugins": ("bridle.cli.plugins", "plugins", "List, enable, install Claude Code plugins."),
     "daemon": ("bridle.cli.daemon", "daemon", "Serve coding tasks over HTTP (token required)."),
     "tasks": ("bridle.cli.tasks", "tasks", "Submit, follow, steer and stop daemon tasks."),
+    "worker": ("bridle.cli.worker", "worker", "Run daemon workers against a shared PostgreSQL."),
 }
 
 

@@ -8,6 +8,9 @@ takes the token from the flag, `BRIDLE_DAEMON_TOKEN`, or `<data dir>/token`
 `workers` worker processes (`daemon.worker`) and restarts any that die, then
 serves the API until SIGINT/SIGTERM, when workers get SIGTERM (each releases
 its task's lease, so the next start resumes it from its last checkpoint).
+With `database` (a PostgreSQL URL) the tasks live there, shared with other
+daemons, and `run_workers` (`bridle worker`) runs worker processes alone on
+another machine against the same database.
 """
 
 from __future__ import annotations
@@ -37,8 +40,12 @@ class DaemonConfig:
     tls_cert: Path | None = None
     tls_key: Path | None = None
     insecure_bind: bool = False
+    database: str | None = None
 
     def check(self) -> None:
+        from bridle.daemon.backends import check_database
+
+        check_database(self.database)
         if self.workers < 0:
             raise UsageError(f"--workers must be 0 or more, not {self.workers}")
         if self.lease <= 0:
@@ -101,7 +108,11 @@ class Workers:
             sys.executable, "-m", "bridle.daemon.worker", "--data-dir", str(self.config.data_dir),
             "--lease", str(self.config.lease),
         ]  # fmt: skip
-        return subprocess.Popen(cmd, env=self.env, stdin=subprocess.DEVNULL)
+        env = dict(self.env)
+        env.pop("BRIDLE_DAEMON_DATABASE", None)
+        if self.config.database:
+            env["BRIDLE_DAEMON_DATABASE"] = self.config.database
+        return subprocess.Popen(cmd, env=env, stdin=subprocess.DEVNULL)
 
     def start(self) -> None:
         self.procs = [self._spawn() for _ in range(self.config.workers)]
@@ -134,11 +145,11 @@ def run_daemon(
     import uvicorn
 
     from bridle.daemon.app import build_app
-    from bridle.daemon.sqlite_backend import SqliteBackend
+    from bridle.daemon.backends import describe, open_backend
 
     config.check()
     config.data_dir.mkdir(parents=True, exist_ok=True)
-    backend = SqliteBackend(config.data_dir / "tasks.db")
+    backend = open_backend(config.database, config.data_dir)
     family = socket.AF_INET6 if ":" in config.host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -152,7 +163,8 @@ def run_daemon(
     print(f"PORT={port}", flush=True)
     scheme = "https" if config.tls_cert else "http"
     say(f"bridle daemon on {scheme}://{config.host}:{port} with {config.workers} worker(s)")
-    say(f"data in {config.data_dir}; bearer token from {token_source}")
+    say(f"tasks in {describe(config.database, config.data_dir)}; data in {config.data_dir}; "
+        f"bearer token from {token_source}")  # fmt: skip
     workers = Workers(config, env, say)
     workers.start()
     server = uvicorn.Server(
@@ -171,4 +183,34 @@ def run_daemon(
     finally:
         workers.stop()
         backend.close()
+    return 0
+
+
+def run_workers(config: DaemonConfig, env: Mapping[str, str], say: Callable[[str], None]) -> int:
+    """`bridle worker`: worker processes against a shared PostgreSQL database, until
+    SIGINT/SIGTERM (each worker then releases its task for another to resume)."""
+    from bridle.daemon.backends import describe, open_backend
+
+    config.check()
+    if not config.database:
+        raise UsageError(
+            "bridle worker needs --database postgresql://… (the database the daemons use); "
+            "with the embedded SQLite store, workers run inside `bridle daemon --workers N`"
+        )
+    if config.workers < 1:
+        raise UsageError(f"--workers must be 1 or more, not {config.workers}")
+    config.data_dir.mkdir(parents=True, exist_ok=True)
+    open_backend(config.database, config.data_dir).close()  # reachable, schema in place
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda signum, frame: stop.set())
+    workers = Workers(config, env, say)
+    workers.start()
+    say(f"{config.workers} worker(s) on tasks in {describe(config.database, config.data_dir)}; "
+        f"clones and worktrees in {config.data_dir}")  # fmt: skip
+    try:
+        while not stop.wait(0.5):
+            pass
+    finally:
+        workers.stop()
     return 0

@@ -1,6 +1,8 @@
 """A daemon worker: a process that claims tasks from the backend and runs them.
 
-`python -m bridle.daemon.worker --data-dir DIR --lease SECONDS` loops: claim a
+`python -m bridle.daemon.worker --data-dir DIR --lease SECONDS` (the store is the
+data dir's SQLite file, or the PostgreSQL URL in `BRIDLE_DAEMON_DATABASE`, kept
+out of argv so `ps` shows no password) loops: claim a
 task (a queued one, or a running one whose lease expired because its worker
 died), run its pipeline, finish it. While a task runs, a control thread renews
 the lease every half second (a quarter of the lease when shorter) and delivers
@@ -77,11 +79,13 @@ def run_task(
     return state if backend.finish(task.id, worker, state, result, error) else None
 
 
-def serve(data_dir: Path, lease: float, poll: float, env: dict[str, str]) -> None:
-    from bridle.daemon.sqlite_backend import SqliteBackend
+def serve(
+    data_dir: Path, lease: float, poll: float, env: dict[str, str], database: str | None = None
+) -> None:
+    from bridle.daemon.backends import open_backend
 
     worker = f"{socket.gethostname()}:{os.getpid()}"
-    backend = SqliteBackend(data_dir / "tasks.db")
+    backend = open_backend(database, data_dir)
     parent = os.getppid()
     try:
         # A worker whose daemon is gone (killed with -9) stops taking tasks.
@@ -107,7 +111,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     signal.signal(signal.SIGTERM, _terminated)
     try:
-        serve(args.data_dir, args.lease, args.poll, dict(os.environ))
+        env = dict(os.environ)
+        serve(args.data_dir, args.lease, args.poll, env, env.get("BRIDLE_DAEMON_DATABASE"))
     except (SystemExit, KeyboardInterrupt):
         return 0
     return 0
