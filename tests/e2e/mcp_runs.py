@@ -85,9 +85,10 @@ def bridle(
     proc)` runs while the process is alive, for tests that act mid-run."""
     scenario = write_scenario(repo.parent, turns)
     with MockServer(scenario, workdir=repo, keep_bodies=True) as srv:
-        full = dict(os.environ, BRIDLE_MOCK_BASE_URL=srv.base_url, **(env or {}))
+        full = dict(os.environ, BRIDLE_MOCK_BASE_URL=srv.base_url)
         full.pop("BRIDLE_MOCK_SCENARIO", None)
         full.pop("ENABLE_TOOL_SEARCH", None)
+        full.update(env or {})
         cmd = [sys.executable, "-m", "bridle", "-p", "use the MCP tools", "--model",
                "mock/anthropic", "--output-format", "json", *flags]  # fmt: skip
         proc = subprocess.Popen(

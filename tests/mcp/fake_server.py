@@ -1,5 +1,6 @@
 """A tiny hand-written stdio MCP server for the cases the reference servers cannot
-show on demand: `grow` adds a tool and sends `tools/list_changed`; `big` returns
+show on demand: `grow` adds a tool (`extra`, which answers "extra ran") and
+sends `tools/list_changed`; `big` returns
 a long text; started with `garbage` it answers every line with text that is not
 JSON-RPC. It speaks newline-delimited JSON-RPC on stdin/stdout, nothing else."""
 
@@ -52,6 +53,8 @@ for line in sys.stdin:
             tools.append({"name": "extra", "inputSchema": {"type": "object", "properties": {}}})
             send({"jsonrpc": "2.0", "method": "notifications/tools/list_changed"})
             result = {"content": [{"type": "text", "text": "grown"}]}
+        elif name == "extra" and any(t["name"] == "extra" for t in tools):
+            result = {"content": [{"type": "text", "text": "extra ran"}]}
         elif name == "big":
             n = int(msg["params"].get("arguments", {}).get("n", 10))
             result = {"content": [{"type": "text", "text": ("0123456789" * (n // 10 + 1))[:n]}]}

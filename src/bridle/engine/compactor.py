@@ -10,6 +10,8 @@ skills, the todo list, anchored facts, SessionStart `compact` context), saves
 the new conversation as a compaction event (the store keeps everything before
 it) and emits `events.Compacted`; PostCompact follows. Two compactions with no
 model answer in between raise `CompactionFailed` instead of looping.
+`compact_now` is the `Compact` op (`/compact [focus]`: always a summary, and a
+PreCompact hook's block is a notice), `clear_conversation` the `Clear` op.
 """
 
 from __future__ import annotations
@@ -70,17 +72,25 @@ class Compactor:
         yield from self.compact(engine, st, "context_error", tokens)
 
     def compact(
-        self, engine: Engine, st: TurnState, trigger: str, before: int, focus: str | None = None
+        self,
+        engine: Engine,
+        st: TurnState,
+        trigger: str,
+        before: int,
+        focus: str | None = None,
+        force: bool = False,
     ) -> Generator[ev.Event, None, None]:
-        if self._waiting:
+        """Compact `engine`'s conversation; `force` (a manual compaction) always
+        summarises and does not check what it freed."""
+        if self._waiting and not force:
             check_freed(before, before, self.window, repeated=True)
         hooks = engine.hooks
         if hooks is not None:
             blocked = yield from hooks.pre_compact(
-                "manual" if focus else "auto", focus or self.instructions
+                "manual" if focus or force else "auto", focus or self.instructions
             )
             if blocked is not None:
-                if trigger == "auto" and before < self.window.context_window:
+                if force or (trigger == "auto" and before < self.window.context_window):
                     yield ev.Notice(f"a PreCompact hook held off compaction: {blocked}", "hook")
                     return
                 raise CompactionFailed(
@@ -92,7 +102,7 @@ class Compactor:
         cleared = clear_tool_outputs(engine.messages, self.save, keep_tokens=keep)
         messages, step, summary = cleared.messages, "clear", ""
         after = self._tokens(engine, messages)
-        if after > self.window.threshold * 0.9:
+        if force or after > self.window.threshold * 0.9:
             summary = self._summarize(engine, st, messages, focus)
             survivors = self._survivors(engine, messages)
             messages = rebuild(
@@ -100,9 +110,10 @@ class Compactor:
             )
             step = "summary"
             after = self._tokens(engine, messages)
-        check_freed(before, after, self.window, repeated=False)
+        if not force:
+            check_freed(before, after, self.window, repeated=False)
         if hooks is not None:
-            extra = yield from hooks.post_compact("manual" if focus else "auto", summary)
+            extra = yield from hooks.post_compact("manual" if focus or force else "auto", summary)
             if extra and messages and messages[0].role == "user":
                 head = messages[0]
                 messages[0] = Message("user", [*head.parts, *(TextPart(t) for t in extra)])
@@ -172,6 +183,49 @@ class Compactor:
         if self.anchors:
             out.append("Facts the user pinned:\n" + "\n".join(f"- {a}" for a in self.anchors))
         return out
+
+
+def compact_now(engine: Engine, focus: str = "") -> Generator[ev.Event, None, None]:
+    """The `Compact` op: a summary now, whatever the size; a failure is a notice."""
+    import time
+
+    from bridle.core.errors import BridleError
+    from bridle.engine.loop import TurnState
+
+    compactor = engine.compactor
+    if compactor is None:
+        yield ev.Notice(
+            "compaction is off for this session (autoCompactEnabled is false, or the "
+            "model's context window is unknown: set context_window in settings)",
+            "error",
+        )
+        return
+    if not any(m.role == "assistant" for m in engine.messages):
+        yield ev.Notice("nothing to compact yet", "compact")
+        return
+    st = TurnState(started=time.monotonic())
+    before = compactor._tokens(engine, engine.messages)
+    try:
+        yield from compactor.compact(engine, st, "manual", before, focus=focus or None, force=True)
+    except BridleError as e:
+        yield ev.Notice(f"compaction failed: {e}", "error")
+
+
+def clear_conversation(engine: Engine) -> Generator[ev.Event, None, None]:
+    """The `Clear` op: the conversation starts again empty (saved as a compaction
+    to nothing, so `-c` resumes empty too); the todo list goes with it."""
+    from bridle.store.conversation import compaction_event
+
+    before = request_tokens(engine.messages, engine.system, engine.tool_specs)
+    engine.messages = []
+    ctx = engine.dispatcher.ctx
+    if getattr(ctx, "todos", None):
+        ctx.todos = []
+    engine.sink.save(
+        *compaction_event([], trigger="clear", step="clear", pre_tokens=before, post_tokens=0)
+    )
+    engine.sink.commit()
+    yield ev.Notice("conversation cleared", "clear")
 
 
 def _loaded_skills(messages: Sequence[Message]) -> list[str]:

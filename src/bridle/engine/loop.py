@@ -1,10 +1,10 @@
 """The agent loop: the one place bridle runs a model against tools.
 
 `Engine.send(op)` takes an op (user turn, approval decision, interrupt, steer,
-set model, set permission mode) and returns an iterator of events. A user turn
-reads top to bottom (`_steps`): check limits, ask the model, run the tool calls
-it made, append the results, save, repeat until the model answers without
-tools. It ends through one exit (`_turn`): the counters live in a `TurnState`,
+set model, set permission mode, compact, clear) and returns an iterator of
+events. A user turn reads top to bottom (`_steps`): check limits, ask the
+model, run the tool calls it made, append the results, save, repeat until the
+model answers without tools. It ends through one exit (`_turn`): the counters live in a `TurnState`,
 the way it ended is an `Ending`, and what the ending queued is written in one
 commit, even when the front end stops reading. Limits (turn cap, cost budget,
 loop guard), dispatch (through its public API), persistence, the model client
@@ -170,6 +170,9 @@ class Engine:
         self.hooks = hooks
         # Keeps the conversation inside the context window (None: compaction off).
         self.compactor = compactor
+        # Runs before each model request; may update `tool_specs` and the
+        # dispatcher's tools, and yields notices (engine.mcp_setup: MCP servers).
+        self.before_request: Callable[[], Iterator[ev.Event]] | None = None
         # `--json-schema`: the StructuredOutput tool's answer (None: no schema).
         self.structured: StructuredAnswer | None = None
         if hooks is not None:
@@ -218,6 +221,14 @@ class Engine:
             self.sink.save(*system_event("permission_mode", mode=mode))
             self.sink.commit()
             return iter([ev.Notice(f"permission mode set to {mode}", "permission_mode")])
+        elif isinstance(op, ev.Compact):
+            from bridle.engine.compactor import compact_now
+
+            return compact_now(self, op.focus)
+        elif isinstance(op, ev.Clear):
+            from bridle.engine.compactor import clear_conversation
+
+            return clear_conversation(self)
         return iter(())
 
     # ----------------------------------------------------------------- turn
@@ -268,6 +279,8 @@ class Engine:
                 msg = f"Reached maximum number of turns ({self.limits.max_turns})"
                 yield ev.Notice(msg, "max_turns")
                 return Ending("error_max_turns", msg, "max_turns")
+            if self.before_request is not None:
+                yield from self.before_request()
             if self.compactor is not None:
                 try:
                     yield from self.compactor.before_request(self, st)

@@ -9,14 +9,23 @@ the project's `.mcp.json` servers only once the user approved them
 the servers, and returns their tools (`mcp__server__tool`, plus the resource
 tools) with a warning for each server that was skipped or failed to start. With
 no server configured the `mcp` SDK is never imported and nothing starts.
+
+`McpSession.bind(engine, keep)` makes the engine check its servers before each
+model request: what the user should see (a server that crashed mid-call, or was
+restarted) becomes a `Notice`, and a server whose tools changed
+(`tools/list_changed`, or different tools after a restart) has its tools
+replaced in the dispatcher and in the request's tool list (or in ToolSearch's
+deferred list while tool search is on), filtered by `keep` as at start-up.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from bridle.engine import events as ev
 
 
 @dataclass
@@ -28,6 +37,61 @@ class McpSession:
     def close(self) -> None:
         if self.manager is not None:
             self.manager.close()
+
+    def bind(self, engine: Any, keep: Callable[[list[Any]], list[Any]]) -> None:
+        """Check the servers before each of `engine`'s requests (see the module doc)."""
+        if self.manager is not None:
+            engine.before_request = lambda: self._sync(engine.dispatcher, engine.tool_specs, keep)
+
+    def _sync(
+        self, dispatcher: Any, specs: list[Any], keep: Callable[[list[Any]], list[Any]]
+    ) -> Iterator[ev.Event]:
+        manager = self.manager
+        manager.settle()
+        notes, changed = manager.take_updates()
+        for note in notes:
+            yield ev.Notice(note, "mcp_server")
+        if changed:
+            refresh_tools(manager, sorted(changed), dispatcher.tools, specs, keep)
+
+
+def refresh_tools(
+    manager: Any,
+    servers: Sequence[str],
+    tools: dict[str, Any],
+    specs: list[Any],
+    keep: Callable[[list[Any]], list[Any]],
+) -> None:
+    """Replace `servers`' tools in the dispatcher's `tools` and the request's
+    `specs` (in place) with what the servers offer now."""
+    from bridle.mcp.search import ToolSearch
+    from bridle.mcp.tools import McpServerTool, adapt
+
+    fresh = keep([adapt(manager, t) for server in servers for t in manager.list_tools(server)])
+    new = {t.name: t for t in fresh}
+    gone = {
+        name
+        for name, tool in tools.items()
+        if isinstance(tool, McpServerTool) and tool.server in servers and name not in new
+    }
+    for name in gone:
+        del tools[name]
+    tools.update(new)
+    search = tools.get("ToolSearch")
+    offered = {s.name for s in specs}
+    updated = [s for s in specs if s.name not in gone]
+    for name, tool in new.items():
+        if name in offered:
+            updated = [tool.spec() if s.name == name else s for s in updated]
+        elif isinstance(search, ToolSearch):
+            search.deferred[name] = tool.spec()
+        else:
+            updated.append(tool.spec())
+    if isinstance(search, ToolSearch):
+        for name in gone:
+            search.deferred.pop(name, None)
+        updated = [search.spec() if s.name == search.name else s for s in updated]
+    specs[:] = updated
 
 
 def open_mcp(

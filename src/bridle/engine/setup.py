@@ -259,8 +259,7 @@ def _open(
     )  # fmt: skip
     undo.callback(mcp.close)
     warnings += mcp.warnings
-    visible = set(policy.visible_tools([t.name for t in mcp.tools]))
-    tools = agent_tools(ext, [*tools, *(t for t in mcp.tools if t.name in visible)])
+    tools = agent_tools(ext, [*tools, *_visible(policy, mcp.tools)])
     context = load_context(cwd, env, git.root, settings, policy=policy)  # memory: writable
     agents = None  # engine.agents.AgentHost: the Agent tool's runner
     if options.tools is None or {"Agent", "Task"} & set(options.tools):
@@ -278,6 +277,8 @@ def _open(
         append=[*additions, *options.append_system_prompt], context=context,
     )  # fmt: skip
     ctx = _tool_context(cwd, env, settings, record.id, [Path(r) for r in policy.roots[1:]])
+    for reader in ("Read", "Grep"):  # capped outputs say "read the rest in <file>"
+        policy.add_allow(f"{reader}(/{ctx.output_dir}/**)")
     if settings.get("sandbox") is not None:  # the sandbox modules load only when configured
         from bridle.engine.sandbox_setup import attach_sandbox
 
@@ -330,6 +331,7 @@ def _open(
     )
     if agents is not None:
         agents.engine, engine.background = engine, agents.background
+    mcp.bind(engine, lambda ts: agent_tools(ext, _visible(policy, ts)))  # list_changed, crashes
     engine.structured = structured
     started = ev.SessionStarted(
         session_id=record.id, model=binding.name, provider=binding.provider, cwd=str(cwd),
@@ -380,6 +382,12 @@ def _foreign_model(conn: sqlite3.Connection, ref: str, env: Mapping[str, str]) -
     ensure_fresh(conn, env, Freshness.from_env(env))
     found = [s for s in find_session(conn, ref) if s.tool in _FOREIGN]
     return found[0].model or None if len(found) == 1 else None
+
+
+def _visible(policy: Any, tools: list[Any]) -> list[Any]:
+    """`tools` the model may see in the policy's mode."""
+    visible = set(policy.visible_tools([t.name for t in tools]))
+    return [t for t in tools if t.name in visible]
 
 
 def _tool_context(

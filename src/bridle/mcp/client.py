@@ -8,7 +8,10 @@ milliseconds (default 30 s); a call waits at most the server's `timeout` or
 answers garbage raises `McpServerError` (a `ToolError`: the model sees which
 server failed and why), is marked failed in `status()`, and is started again on
 the next call to it. A server's `tools/list_changed` notification refreshes its
-cached tools and tells the listeners. Importing this module costs nothing: the
+cached tools and tells the listeners. What the user should hear about between
+two model requests (a server that failed or was restarted, servers whose tools
+changed) is collected for `take_updates()`; `settle()` first waits briefly for
+tool-list refreshes still in flight. Importing this module costs nothing: the
 `mcp` SDK is imported with `connection` when the first server starts. This module
 neither adapts tools to bridle's `Tool` contract (`mcp.tools` does) nor reads
 configuration files (`mcp.config` does).
@@ -97,6 +100,8 @@ class McpManager:
         self.tool_timeout = timeout_ms(self._env, "MCP_TOOL_TIMEOUT", DEFAULT_TOOL_MS) / 1000
         self._slots = {name: _Slot(cfg) for name, cfg in servers.items()}
         self._listeners: list[Callable[[str], None]] = []
+        self._notes: list[str] = []  # for the user, drained by take_updates()
+        self._changed: set[str] = set()  # servers whose tools changed since then
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._guard = threading.Lock()
@@ -219,6 +224,31 @@ class McpManager:
         )
         return result.model_dump(mode="json", exclude_none=True)
 
+    def settle(self, timeout: float = 5.0) -> None:
+        """Wait (at most `timeout` seconds) for the tool-list refreshes that
+        `tools/list_changed` notifications started; returns at once when none is."""
+        loop = self._loop
+        if loop is None or self._closed:
+            return
+        tasks = [t for s in self._slots.values() if s.conn is not None for t in s.conn.refreshing]
+        if not tasks:
+            return
+
+        async def wait() -> None:
+            await asyncio.wait(tasks, timeout=timeout)
+
+        try:
+            self._run(wait(), timeout + 1)
+        except (FutureTimeout, McpServerError):
+            pass
+
+    def take_updates(self) -> tuple[list[str], set[str]]:
+        """(notes for the user, servers whose tools changed) since the last call."""
+        with self._guard:
+            notes, self._notes = self._notes, []
+            changed, self._changed = self._changed, set()
+        return notes, changed
+
     def close(self) -> None:
         """Stop every server and the loop thread. Safe to call twice."""
         with self._guard:
@@ -278,11 +308,12 @@ class McpManager:
                 ) from None
             except ConnectionLost as e:
                 await self._fail(server, str(e))
-                raise McpServerError(
-                    server,
+                message = (
                     f"MCP server {server!r} failed during {what}: {e}. "
-                    "It will be restarted on the next call.",
-                ) from e
+                    "It will be restarted on the next call."
+                )
+                self._note(message)
+                raise McpServerError(server, message) from e
 
         return self._run(run(), None)
 
@@ -295,7 +326,9 @@ class McpManager:
         async with slot.lock:
             if slot.conn is not None and slot.conn.alive:
                 return slot.conn
-            if slot.conn is not None:
+            restarting = slot.state == "failed" or slot.conn is not None
+            if slot.conn is not None:  # it exited while idle
+                slot.reason = slot.conn.stop_reason()
                 await slot.conn.close()
                 slot.conn = None
             conn = Connection(
@@ -310,9 +343,21 @@ class McpManager:
             except Exception as e:
                 reason = str(e) if isinstance(e, ConnectionLost) else f"{type(e).__name__}: {e}"
                 slot.state, slot.reason = "failed", reason
-                raise McpServerError(name, f"MCP server {name!r} failed to start: {reason}") from e
+                message = f"MCP server {name!r} failed to start: {reason}"
+                if restarting:
+                    self._note(message.replace("failed to start", "could not be restarted"))
+                raise McpServerError(name, message) from e
+            if restarting:
+                why = f" (it had stopped: {slot.reason})" if slot.reason else ""
+                self._note(f"MCP server {name!r} was restarted{why}")
+            before = [(t.name, t.input_schema, t.description) for t in slot.tools]
             slot.conn, slot.state, slot.reason = conn, "connected", None
             slot.tools = list(conn.tools)
+            if restarting and before != [
+                (t.name, t.input_schema, t.description) for t in conn.tools
+            ]:
+                with self._guard:
+                    self._changed.add(name)
             return conn
 
     async def _fail(self, name: str, reason: str) -> None:
@@ -326,11 +371,17 @@ class McpManager:
         slot = self._slot(name)
         if slot.conn is not None:
             slot.tools = list(slot.conn.tools)
+        with self._guard:
+            self._changed.add(name)
         for callback in list(self._listeners):
             try:
                 callback(name)
             except Exception:
                 pass  # a listener's bug must not break the server's session
+
+    def _note(self, text: str) -> None:
+        with self._guard:
+            self._notes.append(text)
 
     def _slot(self, name: str) -> _Slot:
         try:

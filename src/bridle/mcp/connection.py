@@ -229,6 +229,15 @@ class Connection:
             self._background.add(task)
             task.add_done_callback(self._background.discard)
 
+    def stop_reason(self) -> str:
+        """Why a connection that is no longer alive stopped."""
+        return self._explain(self.error) + self._stderr_tail()
+
+    @property
+    def refreshing(self) -> set[asyncio.Task[Any]]:
+        """The tool-list refreshes `tools/list_changed` started and not yet done."""
+        return set(self._background)
+
     async def _refresh_tools(self) -> None:
         if self.session is None:
             return

@@ -6,7 +6,8 @@ is read-only (and concurrency-safe) only when the server marks it
 `readOnlyHint`, otherwise mutating. A result's text, images (`ImagePart`),
 embedded resources and structured content go back to the model; text over
 `MAX_MCP_OUTPUT_TOKENS` (default 25,000 tokens, about 4 characters each) keeps
-its head and tail and the whole of it is saved to a file the model can Read.
+its head and tail and the whole of it is saved to a file the model can Read,
+`mcp-<server>-<tool>-<n>.txt` in the session's tool-output folder (n counts up).
 `ListMcpResourcesTool` and `ReadMcpResourceTool` list and read servers'
 resources. Calls go through a `client.McpManager`; this module never imports the
 `mcp` SDK and does not decide permissions (rules like `mcp__server__*` are
@@ -20,6 +21,7 @@ import json
 import os
 import re
 import uuid
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bridle.core.messages import ImagePart, TextPart
@@ -212,13 +214,29 @@ def _cap(
     total = sum(len(t) for t in texts)
     if total <= limit:
         return parts
-    capped = cap_text("\n".join(texts), ctx, label=label, limit=limit)
+    full = "\n".join(texts)
+    capped = cap_text(full, ctx, label=label, limit=limit, saved=_spill(full, ctx, label))
     note = (
         f"[MCP output is {total} characters, over MAX_MCP_OUTPUT_TOKENS "
         f"({limit // CHARS_PER_TOKEN} tokens); raise it to see more at once]\n"
     )
     images = [p for p in parts if isinstance(p, ImagePart)]
     return [TextPart(note + capped), *images]
+
+
+def _spill(text: str, ctx: ToolContext, label: str) -> Path:
+    """Save `text` as `<label>-<n>.txt` (the first free n) in the output folder."""
+    d = output_dir(ctx)
+    d.mkdir(parents=True, exist_ok=True)
+    for n in range(1, 100_000):
+        path = d / f"{label}-{n}.txt"
+        try:
+            with open(path, "x", encoding="utf-8", errors="surrogateescape") as f:
+                f.write(text)
+            return path
+        except FileExistsError:
+            continue
+    raise OSError(f"no free file name for {label} in {d}")
 
 
 def _already_shown(structured: Any, parts: list[TextPart | ImagePart]) -> bool:

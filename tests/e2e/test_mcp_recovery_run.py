@@ -1,0 +1,177 @@
+"""MCP servers misbehaving, big, guarded or changing, in real `bridle -p` runs
+driven by the mock model: a server killed mid-call gives the model a tool error
+naming it, the user a line on stderr, and the next call restarts it; output over
+`MAX_MCP_OUTPUT_TOKENS` is capped and spilled to a file the model then Reads in
+the same run; `mcp__server`, `mcp__server__*` and exact names allow, an
+unallowed MCP tool is denied and reported in `permission_denials`; a
+`tools/list_changed` notification changes the tools offered in the next request
+of the same run. The crash uses `server-everything` (skipped only when
+BRIDLE_TEST_MCP is unset); the others use the small server in tests/mcp."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+from mcp_runs import FAKE, bridle, call, everything_stdio, needs_npm
+
+from bridle.mock.server import MockServer
+
+FAKE_SERVER = {"command": sys.executable, "args": [FAKE]}
+FAKE_CONFIG = json.dumps({"mcpServers": {"fake": FAKE_SERVER}})
+
+
+def pids_with(marker: str) -> list[int]:
+    """Processes whose environment holds `BRIDLE_TEST_MARK=<marker>`."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            environ = Path(f"/proc/{entry}/environ").read_bytes()
+        except OSError:
+            continue
+        if f"BRIDLE_TEST_MARK={marker}".encode() in environ.split(b"\0"):
+            found.append(int(entry))
+    return found
+
+
+@needs_npm
+def test_a_server_killed_mid_call_is_reported_and_restarted(project: Path) -> None:
+    marker = uuid.uuid4().hex
+    server = {**everything_stdio(), "env": {"BRIDLE_TEST_MARK": marker}}
+    config = json.dumps({"mcpServers": {"ev": server}})
+    turns = [
+        call("mcp__ev__trigger-long-running-operation", duration=20, steps=4),
+        call("mcp__ev__echo", message="back again"),
+        {"op": "final", "text": "recovered"},
+    ]
+    killed: list[int] = []
+
+    def kill_during_the_call(srv: MockServer, proc: subprocess.Popen[str]) -> None:
+        deadline = time.monotonic() + 60
+        while not srv.requests and time.monotonic() < deadline and proc.poll() is None:
+            time.sleep(0.05)  # the model asks for the long call in its first answer
+        time.sleep(1.5)  # the call is running now (it takes 20 s)
+        for pid in pids_with(marker):
+            os.kill(pid, signal.SIGKILL)
+            killed.append(pid)
+
+    started = time.monotonic()
+    run = bridle(
+        project, turns, "--mcp-config", config, "--allowedTools", "mcp__ev",
+        during=kill_during_the_call,
+    )  # fmt: skip
+    assert killed, "the server process was not found"
+    assert run.result["result"] == "recovered"
+    assert time.monotonic() - started < 18  # the call did not wait out its 20 s
+    (error,) = run.tool_results(1)
+    assert error["is_error"] is True
+    failed = "MCP server 'ev' failed during the call to trigger-long-running-operation"
+    assert failed in run.result_text(1) and "restarted on the next call" in run.result_text(1)
+    assert f"bridle: {failed}" in run.proc.stderr  # the user sees it too
+    assert "bridle: MCP server 'ev' was restarted" in run.proc.stderr
+    assert run.result_text(2) == "Echo: back again"
+    assert not run.tool_results(2)[0].get("is_error")
+    assert not set(pids_with(marker)) & set(killed)
+
+
+def test_output_over_the_cap_is_spilled_and_read_back_in_the_same_run(project: Path) -> None:
+    first = bridle(project, [{"op": "final", "text": "hello"}], "--mcp-config", FAKE_CONFIG)
+    session = first.result["session_id"]
+    spill = Path(os.environ["BRIDLE_HOME"]) / "tool-output" / session / "mcp-fake-big-1.txt"
+    turns = [
+        call("mcp__fake__big", n=5000),
+        {"op": "read", "path": str(spill)},
+        {"op": "final", "text": "read it"},
+    ]
+    run = bridle(
+        project, turns, "-r", session, "--mcp-config", FAKE_CONFIG,
+        "--allowedTools", "mcp__fake__big", env={"MAX_MCP_OUTPUT_TOKENS": "100"},
+    )  # fmt: skip
+    assert run.result["result"] == "read it"
+    capped = run.result_text(1)
+    assert "over MAX_MCP_OUTPUT_TOKENS (100 tokens)" in capped and str(spill) in capped
+    assert len(capped) < 1500
+    assert spill.read_text() == ("0123456789" * 501)[:5000]
+    (read,) = run.tool_results(2)
+    assert not read.get("is_error"), run.result_text(2)
+    assert "0123456789" * 50 in run.result_text(2).replace("\n", "")
+
+
+@pytest.mark.parametrize("rule", ["mcp__fake", "mcp__fake__*", "mcp__fake__big"])
+def test_rules_allow_an_mcp_tool(project: Path, rule: str) -> None:
+    turns = [call("mcp__fake__big", n=12), {"op": "final", "text": "allowed"}]
+    run = bridle(project, turns, "--mcp-config", FAKE_CONFIG, "--allowedTools", rule)
+    assert run.result["result"] == "allowed"
+    assert run.result["permission_denials"] == []
+    assert run.result_text(1) == "012345678901"
+
+
+@pytest.mark.parametrize("flags", [[], ["--allowedTools", "mcp__other,mcp__fake__grow"]])
+def test_an_unallowed_mcp_tool_is_denied_in_a_headless_run(project: Path, flags: list[str]) -> None:
+    turns = [call("mcp__fake__big", n=12), {"op": "final", "text": "denied"}]
+    run = bridle(project, turns, "--mcp-config", FAKE_CONFIG, *flags)
+    assert run.result["result"] == "denied"
+    (denial,) = run.result["permission_denials"]
+    assert denial["tool_name"] == "mcp__fake__big" and denial["tool_input"] == {"n": 12}
+    (result,) = run.tool_results(1)
+    assert result["is_error"] is True
+    assert "012345678901" not in run.result_text(1)
+
+
+def test_a_denying_rule_beats_an_allowing_server_rule(project: Path) -> None:
+    turns = [call("mcp__fake__big", n=12), {"op": "final", "text": "denied"}]
+    run = bridle(
+        project, turns, "--mcp-config", FAKE_CONFIG, "--allowedTools", "mcp__fake",
+        "--disallowedTools", "mcp__fake__big",
+    )  # fmt: skip
+    assert [d["tool_name"] for d in run.result["permission_denials"]] == ["mcp__fake__big"]
+
+
+def test_list_changed_refreshes_the_offered_tools_within_a_run(project: Path) -> None:
+    turns = [
+        call("mcp__fake__grow"),
+        call("mcp__fake__extra"),
+        {"op": "final", "text": "grew"},
+    ]
+    run = bridle(project, turns, "--mcp-config", FAKE_CONFIG, "--allowedTools", "mcp__fake")
+    assert run.result["result"] == "grew", run.proc.stderr
+    assert "mcp__fake__extra" not in run.tool_names(0)
+    assert run.result_text(1) == "grown"
+    assert "mcp__fake__extra" in run.tool_names(1)
+    assert "mcp__fake__grow" in run.tool_names(1) and "mcp__fake__big" in run.tool_names(1)
+    (extra,) = run.tool_results(2)
+    assert not extra.get("is_error"), run.result_text(2)
+
+
+def test_list_changed_with_tool_search_defers_the_new_tool(project: Path) -> None:
+    turns = [
+        call("ToolSearch", query="select:mcp__fake__grow"),
+        call("mcp__fake__grow"),
+        call("ToolSearch", query="select:mcp__fake__extra"),
+        call("mcp__fake__extra"),
+        {"op": "final", "text": "found"},
+    ]
+    run = bridle(
+        project, turns, "--mcp-config", FAKE_CONFIG, "--allowedTools", "mcp__fake",
+        env={"ENABLE_TOOL_SEARCH": "true"},
+    )  # fmt: skip
+    assert run.result["result"] == "found", run.proc.stderr
+
+    def search_text(index: int) -> str:
+        tool = next(t for t in run.bodies[index]["tools"] if t["name"] == "ToolSearch")
+        return str(tool["description"])
+
+    assert "mcp__fake__extra" not in search_text(0) + search_text(1)
+    assert "mcp__fake__extra" in search_text(2)  # grown: deferred, named by ToolSearch
+    assert "mcp__fake__extra" not in run.tool_names(2)
+    assert "mcp__fake__extra" in run.tool_names(3)
+    assert not run.tool_results(4)[0].get("is_error"), run.result_text(4)
