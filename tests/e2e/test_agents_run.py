@@ -298,3 +298,41 @@ def test_worktree_isolation_leaves_a_branch_and_hooks_fire(tmp_path: Path) -> No
     assert [f["hook_event_name"] for f in fired] == ["SubagentStart", "SubagentStop"]
     assert {f["agent_type"] for f in fired} == {"general-purpose"}
     assert fired[1]["last_assistant_message"] == "wrote new.txt"
+
+
+def test_a_cli_agent_that_cannot_run_is_a_tool_error_naming_the_fix(tmp_path: Path) -> None:
+    repo = repo_at(tmp_path)
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    fake = bin_dir / "claude"
+    fake.write_text("#!/bin/sh\necho should not run >&2\nexit 3\n")
+    fake.chmod(0o755)
+    calls = [
+        {"description": "x", "prompt": "fix", "subagent_type": "claude@work"},
+        {"description": "y", "prompt": "fix", "subagent_type": "codex@nobody"},
+        {"description": "z", "prompt": "fix", "subagent_type": "gemini"},
+    ]
+    doc = {
+        "turns": [
+            {"op": "calls", "tool": "Agent", "inputs": json.dumps(calls)},
+            {"op": "final", "text": "could not delegate"},
+        ]
+    }
+    env = {**os.environ, "BRIDLE_HOME": str(tmp_path / "bridle"), "HOME": str(tmp_path)}
+    added = subprocess.run(
+        [sys.executable, "-m", "bridle", "accounts", "add", "work", "--provider", "claude"],
+        env=env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert added.returncode == 0, added.stderr
+    os.environ["BRIDLE_CLI_PATH"] = str(bin_dir)  # the fake claude; no gemini anywhere
+    try:
+        with MockServer(write_scenario(tmp_path, doc), workdir=repo, keep_bodies=True) as srv:
+            proc = run(repo, tmp_path, srv, "--output-format", "json")
+            log = list(srv.requests)
+    finally:
+        del os.environ["BRIDLE_CLI_PATH"]
+    assert proc.returncode == 0, proc.stderr
+    results = tool_results([r["body"] for r in log if "body" in r][-1])
+    assert "not logged in: run `bridle launch work claude`" in results[0]
+    assert "`bridle accounts add nobody --provider codex`" in results[1]
+    assert "Gemini CLI (`gemini`) is not on PATH" in results[2]

@@ -102,7 +102,7 @@ def run_cli(host: Any, tool: str, account: str | None, prompt: str, cwd: Path) -
     try:
         prep = accounts.prepare_launch(Request(account=name, tool=tool, args=argv))
     except UserError as e:
-        fix = f"`bridle accounts add {name} {tool}`" if account else f"install {spec.display}"
+        fix = f"`bridle accounts add {name} --provider {tool}`" if account else "install it"
         raise ToolError(f"cannot run {spec.display} as an agent: {e} ({fix})") from e
     if not _logged_in(tool, prep, host.env):
         raise ToolError(
