@@ -2,7 +2,9 @@
 mock model): InstructionsLoaded fires for each instruction file loaded at start
 and for a path-scoped rule a Read brings in later; a skill run as `/name`
 turns on its frontmatter hooks as the Skill tool does; a command's `@file`
-mentions attach the files (Read's output) unless a deny rule covers them."""
+mentions attach the files (Read's output) unless a deny rule covers them; a
+skill the model loads runs its `!` commands under the rules and its
+`allowed-tools` (a refused one fails the load)."""
 
 from __future__ import annotations
 
@@ -109,3 +111,33 @@ def test_a_commands_file_mentions_are_attached_unless_denied(tmp_path: Path) -> 
     assert "secret.txt is denied by rule Read(./secret.txt))" in prompt
     # An attached file counts as read: the Edit needs no Read first.
     assert (repo / "src" / "app.py").read_text() == "def add(a, b):\n    return a + b\n"
+
+
+def test_a_skill_loaded_with_the_skill_tool_runs_its_bang_commands(tmp_path: Path) -> None:
+    repo = project(tmp_path)
+    for name, body, tools in [
+        ("status", "Branch state: !`echo on-branch-$((6 * 7))`\nThen report.", "Bash(echo:*)"),
+        ("wipe", "Before: !`rm -rf build`\nNow clean up.", "Read"),
+    ]:
+        skill = repo / ".claude" / "skills" / name / "SKILL.md"
+        skill.parent.mkdir(parents=True)
+        skill.write_text(
+            f"---\nname: {name}\ndescription: {name}\nallowed-tools: {tools}\n---\n{body}\n"
+        )
+    scen = scenario(
+        tmp_path,
+        {"op": "call", "tool": "Skill", "input": json.dumps({"skill": "status"})},
+        {"op": "call", "tool": "Skill", "input": json.dumps({"skill": "wipe"})},
+        {"op": "final", "text": "ok"},
+    )
+    with MockServer(scen, workdir=repo, keep_bodies=True) as srv:
+        proc = run(repo, tmp_path, srv, "--allowedTools", "Skill")
+        sent = bodies(srv)
+    assert proc.returncode == 0, proc.stderr
+    status, wipe = json.loads(tool_results(sent[2]))
+    text = "".join(b["text"] for b in status["content"])
+    assert "\n\nBranch state: on-branch-42\nThen report.\n</skill>" in text
+    assert wipe["is_error"] is True
+    told = json.dumps(wipe["content"])
+    assert "The skill wipe was not loaded: `rm -rf build` was not run" in told
+    assert (repo / "build" / "keep.txt").is_file()

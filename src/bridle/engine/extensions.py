@@ -261,12 +261,19 @@ def system_additions(ext: Extensions, context_window: int | None) -> tuple[str |
     return base, extra
 
 
-def skill_tool(ext: Extensions) -> Any | None:
+def skill_tool(ext: Extensions, policy: Any = None) -> Any | None:
+    """The Skill tool; with `policy`, a loaded body's `!` commands run as in a
+    `/name` command (the rules widened by the skill's `allowed-tools`)."""
     if not any(s.model_invocable for s in ext.skills.values()):
         return None
     from bridle.tools.skill import Skill
 
-    return Skill(ext.skills)
+    if policy is None:
+        return Skill(ext.skills)
+    return Skill(
+        ext.skills,
+        shell=lambda s, ctx: _shell_runner(s.allowed_tools, s.directory, policy, ctx),
+    )
 
 
 def expand_prompt(text: str, ext: Extensions, *, policy: Any, ctx: Any, hooks: Any = None) -> str:
@@ -291,7 +298,9 @@ def expand_prompt(text: str, ext: Extensions, *, policy: Any, ctx: Any, hooks: A
             "~/.claude/commands/*.md or skills); to send the text as it is, start it with a space"
         )
     command = ext.commands.resolve(name)
-    runner = _shell_runner(command, policy, ctx)
+    runner = _shell_runner(
+        command.allowed_tools, command.skill_dir or command.path.parent, policy, ctx
+    )
     try:
         expansion = command.render(arguments, session_id=ctx.session_id, run_shell=runner)
     except ExpansionDenied as e:
@@ -334,13 +343,13 @@ def _attach(mention: str, policy: Any, ctx: Any) -> str | None:
     )
 
 
-def _shell_runner(command: Any, policy: Any, ctx: Any) -> Any:
+def _shell_runner(allowed_tools: Any, folder: Path, policy: Any, ctx: Any) -> Any:
     from bridle.core.errors import ToolError
     from bridle.extensions.expand import ExpansionDenied
     from bridle.tools.bash import Bash
 
-    allowed = [r for r in (command.allowed_tools or ()) if r.startswith("Bash")]
-    root = str(command.skill_dir or command.path.parent)
+    allowed = [r for r in (allowed_tools or ()) if r.startswith("Bash")]
+    root = str(folder)
     bash = Bash()
 
     def run(cmd: str) -> str:

@@ -250,7 +250,7 @@ def _open(
     )
     warnings += ext.warnings()
     style_base, additions = system_additions(ext, settings.get("context_window"))
-    skill = skill_tool(ext)
+    skill = skill_tool(ext, policy)  # a loaded body's ! commands run under the rules
     if skill is not None and (options.tools is None or "Skill" in options.tools):
         tools = [*tools, skill]
     mcp = open_mcp(
@@ -307,10 +307,10 @@ def _open(
     )  # fmt: skip
     warnings += hook_warnings
     dispatcher.hooks = hooks
-    if hooks is not None:
-        hooks.watch_instructions(context.instructions)  # InstructionsLoaded
     if agents is not None:
         agents.hooks = hooks  # SubagentStart / SubagentStop
+    if hooks is not None:
+        hooks.watch_instructions(context.instructions)  # InstructionsLoaded
     limits = EngineLimits(
         max_turns=int(options.max_turns or settings.get("max_turns") or 50),
         max_cost_usd=float(max_cost) if max_cost is not None else None,

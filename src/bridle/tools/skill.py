@@ -7,17 +7,20 @@ loaded skill's text stays in the conversation, so it is loaded once per
 session: asking again says so instead of repeating it. Skills the user
 reserved for themselves (`disable-model-invocation`) cannot be loaded here.
 Permission rules apply as for any tool (`Skill(name)`), checked by the
-dispatcher before this runs. `!` commands in a skill body are left as written:
-the model runs what it needs with Bash, under the permission rules.
+dispatcher before this runs. `!` commands in a skill body run when it loads,
+as in a `/name` command, through the `shell` the session passes in (the
+permission rules widened by the skill's `allowed-tools`); a refused one fails
+the load with the reason. Without a `shell` they are left as written.
 """
 
 from __future__ import annotations
 
 import difflib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from bridle.core.errors import ToolError
+from bridle.extensions.expand import ExpansionDenied, RunShell
 from bridle.extensions.skills import Skill as SkillDefinition
 from bridle.tools.base import Tool, ToolContext, ToolOutput
 
@@ -41,9 +44,14 @@ class Skill(Tool):
     read_only = True
     concurrency_safe = True
 
-    def __init__(self, skills: Mapping[str, SkillDefinition]):
+    def __init__(
+        self,
+        skills: Mapping[str, SkillDefinition],
+        shell: Callable[[SkillDefinition, ToolContext], RunShell] | None = None,
+    ):
         self.skills = {n: s for n, s in skills.items() if s.model_invocable}
         self.loaded: set[str] = set()
+        self.shell = shell  # runs the body's `!` commands under the permission rules
 
     def run(self, args: dict[str, Any], ctx: ToolContext) -> ToolOutput:
         wanted = str(args["skill"]).strip().lstrip("/")
@@ -55,8 +63,13 @@ class Skill(Tool):
                 f"The skill {skill.name} is already loaded in this conversation; follow its "
                 "instructions above."
             )
+        run_shell = self.shell(skill, ctx) if self.shell is not None else None
+        try:
+            expansion = skill.render(arguments, session_id=ctx.session_id, run_shell=run_shell)
+        except ExpansionDenied as e:
+            raise ToolError(f"The skill {skill.name} was not loaded: {e}") from e
         self.loaded.add(key)
-        body = skill.render(arguments, session_id=ctx.session_id).text.strip()
+        body = expansion.text.strip()
         text = (
             f'<skill name="{skill.name}">\nBase directory for this skill: {skill.directory}\n'
             f"(read the files it mentions from there when you need them)\n\n{body}\n</skill>"
