@@ -143,3 +143,25 @@ def test_compact_instructions_section() -> None:
     text = "# Project\nrules\n\n## Compact Instructions\nKeep the API list.\nAnd errors.\n\n## Other\nx"
     assert compact_instructions(text) == "Keep the API list.\nAnd errors."
     assert compact_instructions("# Project\nno section") is None
+
+
+def test_a_cleared_event_folds_back_to_the_stubbed_conversation() -> None:
+    from bridle.store.conversation import Event, cleared_event, fold_messages, message_to_dict
+
+    messages = session(2, size=700)
+    kind, payload = cleared_event({"t0": "[stub t0]"}, step="clear")
+    assert "messages" not in payload
+    events = [
+        Event("s", i, "2026", k, p)
+        for i, (k, p) in enumerate(
+            [
+                ("user", message_to_dict(messages[0])),
+                ("assistant", {"message": message_to_dict(messages[1])}),
+                ("tool_result", message_to_dict(messages[2])),
+                (kind, payload),
+            ]
+        )
+    ]
+    folded = fold_messages(events)
+    assert folded[2].tool_results[0].text == "[stub t0]"
+    assert folded[0].text == messages[0].text and len(folded) == 3

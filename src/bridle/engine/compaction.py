@@ -142,6 +142,8 @@ class Cleared:
     freed_tokens: int = 0
     cleared: int = 0
     saved: list[Path] = field(default_factory=list)
+    # tool_use_id -> the stub that replaced its output (what the store records).
+    stubs: dict[str, str] = field(default_factory=dict)
 
 
 def clear_tool_outputs(
@@ -175,6 +177,7 @@ def clear_tool_outputs(
                 f"{path} — Read it if you need it again]"
             )
             parts.append(ToolResultPart(part.tool_use_id, [TextPart(stub)], part.is_error))
+            result.stubs[part.tool_use_id] = stub
             result.freed_tokens += tokens - part_tokens(parts[-1])
             result.cleared += 1
             result.saved.append(path)

@@ -117,15 +117,14 @@ class Compactor:
             if extra and messages and messages[0].role == "user":
                 head = messages[0]
                 messages[0] = Message("user", [*head.parts, *(TextPart(t) for t in extra)])
-        from bridle.store.conversation import compaction_event
+        from bridle.store.conversation import cleared_event, compaction_event
 
         engine.messages = messages
-        engine.sink.save(
-            *compaction_event(
-                messages, trigger=trigger, step=step, pre_tokens=before, post_tokens=after,
-                cleared=cleared.cleared,
-            )
-        )  # fmt: skip
+        info = dict(trigger=trigger, step=step, pre_tokens=before, post_tokens=after)
+        if step == "clear":  # only the stubs are stored, not the whole conversation again
+            engine.sink.save(*cleared_event(cleared.stubs, cleared=cleared.cleared, **info))
+        else:
+            engine.sink.save(*compaction_event(messages, cleared=cleared.cleared, **info))
         engine.sink.commit()
         self.count += 1
         self._waiting = True

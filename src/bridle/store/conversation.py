@@ -6,7 +6,8 @@ A session is an append-only log of `Event`s. Four kinds exist:
 - `assistant`: a `ModelResponse`: `{"message", "usage", "stop_reason", ...}`;
 - `tool_result`: a user message made of tool_result parts;
 - `system`: information that is not a message (`{"type": "model_switch", ...}`).
-  One system type changes the conversation: `{"type": "compaction", "messages":
+  Two system types change the conversation: `{"type": "cleared", "stubs": {id:
+  text}}` replaces old tool outputs by stubs, and `{"type": "compaction", "messages":
   [...]}` replaces everything folded so far with the given messages.
 
 `fold_messages` turns events into messages and `repair_history` makes any such
@@ -148,7 +149,30 @@ def fold_messages(events: Iterable[Event]) -> list[Message]:
             messages.append(decode_message(ev.payload["message"]))
         elif ev.kind == SYSTEM and ev.payload.get("type") == "compaction":
             messages = [decode_message(m) for m in ev.payload.get("messages", [])]
+        elif ev.kind == SYSTEM and ev.payload.get("type") == "cleared":
+            messages = _clear(messages, ev.payload.get("stubs") or {})
     return messages
+
+
+def cleared_event(stubs: dict[str, str], **data: Any) -> tuple[str, dict[str, Any]]:
+    """Old tool outputs replaced by stubs (a compaction's cheap step): only the
+    stubs are recorded, by tool_use id; folding applies them."""
+    return system_event("cleared", stubs=dict(stubs), **data)
+
+
+def _clear(messages: list[Message], stubs: dict[str, Any]) -> list[Message]:
+    out = []
+    for m in messages:
+        if any(isinstance(p, ToolResultPart) and p.tool_use_id in stubs for p in m.parts):
+            parts: list[Part] = [
+                ToolResultPart(p.tool_use_id, [TextPart(str(stubs[p.tool_use_id]))], p.is_error)
+                if isinstance(p, ToolResultPart) and p.tool_use_id in stubs
+                else p
+                for p in m.parts
+            ]
+            m = Message(m.role, parts)
+        out.append(m)
+    return out
 
 
 def repair_history(messages: Iterable[Message]) -> list[Message]:

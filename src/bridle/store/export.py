@@ -195,5 +195,7 @@ def _system_line(payload: dict[str, Any], when: str) -> str:
     detail = {k: v for k, v in payload.items() if k not in ("type", "messages")}
     if kind == "compaction":
         detail["messages"] = len(payload.get("messages", []))
+    elif kind == "cleared":
+        detail["stubs"] = len(payload.get("stubs", {}))
     shown = ", ".join(f"{k}: {jsontext.dumps(v, compact=False)}" for k, v in detail.items())
     return f"> *{when} · {kind}*" + (f" — {shown}" if shown else "")
