@@ -336,3 +336,40 @@ def test_a_cli_agent_that_cannot_run_is_a_tool_error_naming_the_fix(tmp_path: Pa
     assert "not logged in: run `bridle launch work claude`" in results[0]
     assert "`bridle accounts add nobody --provider codex`" in results[1]
     assert "Gemini CLI (`gemini`) is not on PATH" in results[2]
+
+
+def test_task_rules_and_hook_matchers_apply_to_the_agent_tool(tmp_path: Path) -> None:
+    repo = repo_at(tmp_path)
+    calls = [agent_call("[p] plan it", "Plan"), agent_call("[e] explore it", "Explore")]
+    log_file = tmp_path / "pre.jsonl"
+    settings = {
+        "hooks": {
+            "PreToolUse": [
+                {
+                    "matcher": "Task",
+                    "hooks": [
+                        {"type": "command", "command": f"cat >> {log_file}; echo >> {log_file}"}
+                    ],
+                }
+            ]
+        }
+    }
+    doc = {
+        "turns": [
+            {"op": "calls", "tool": "Agent", "inputs": json.dumps(calls)},
+            {"op": "final", "text": "one ran"},
+        ],
+        "agents": {"[e]": {"turns": [{"op": "final", "text": "explored"}]}},
+    }
+    with MockServer(write_scenario(tmp_path, doc), workdir=repo, keep_bodies=True) as srv:
+        proc = run(
+            repo, tmp_path, srv, "--output-format", "json", "--disallowedTools", "Task(Plan)",
+            "--settings", json.dumps(settings),
+        )  # fmt: skip
+        log = list(srv.requests)
+    assert proc.returncode == 0, proc.stderr
+    results = tool_results([r["body"] for r in log if "body" in r and not r.get("agent")][-1])
+    assert "denied by rule Task(Plan)" in results[0]
+    assert results[1].startswith("explored")
+    fired = [json.loads(x) for x in log_file.read_text().splitlines() if x.strip()]
+    assert [f["tool_input"]["subagent_type"] for f in fired] == ["Plan", "Explore"]

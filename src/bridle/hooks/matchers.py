@@ -5,7 +5,8 @@ letters, digits, `_`, `-`, spaces, `,` and `|` is an exact name or a list of
 exact names split on `|` or `,` (FileChanged and StopFailure split on `|` only
 and treat `-`, space and `,` as regex characters). Anything else is a regular
 expression tested anywhere in the value (JavaScript `RegExp.test`, so `Edit.*`
-also matches `NotebookEdit`; anchor with `^...$` for a whole-name match).
+also matches `NotebookEdit`; anchor with `^...$` for a whole-name match). A
+matcher naming `Task` (the Agent tool's old name) matches `Agent` too.
 
 `if` holds one permission rule (`Bash(git *)`, `Edit(*.ts)`, `mcp__srv__*`) and
 only applies on tool events; bridle.policy's matcher decides it, so compound
@@ -42,10 +43,12 @@ class Matcher:
             return True
         if value is None:
             return False
+        # `Task` is the Agent tool's old name: matchers written for it match Agent.
+        values = (value, "Task") if value == "Agent" else (value,)
         if self.names is not None:
-            return value in self.names
+            return any(v in self.names for v in values)
         assert self.regex is not None
-        return self.regex.search(value) is not None
+        return any(self.regex.search(v) is not None for v in values)
 
 
 def compile_matcher(text: str | None, event: str = "PreToolUse") -> Matcher:

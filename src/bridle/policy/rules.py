@@ -77,8 +77,8 @@ class PermissionRule:
                 server = self.tool.removesuffix("__*")
                 return tool_name == server or tool_name.startswith(server + "__")
             return tool_name == self.tool
-        if self.tool == tool_name:
-            return True
+        if self.tool == tool_name or (self.tool == "Task" and tool_name == "Agent"):
+            return True  # `Task` is the Agent tool's old name
         if self.tool in ("Edit", "Write", "MultiEdit"):
             return tool_name in EDIT_TOOLS
         if self.tool == "Read":
