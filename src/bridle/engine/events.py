@@ -62,7 +62,23 @@ class SetPermissionMode:
     mode: str
 
 
-Op = UserTurn | ApprovalDecision | Interrupt | Steer | SetModel | SetPermissionMode
+@dataclass(slots=True)
+class Compact:
+    """Compact the conversation now (`/compact [focus]`): a hand-off summary that
+    keeps what `focus` names. Send it between turns."""
+
+    focus: str = ""
+
+
+@dataclass(slots=True)
+class Clear:
+    """Start again from an empty conversation (`/clear`); the store keeps the old
+    messages. Send it between turns."""
+
+
+Op = (
+    UserTurn | ApprovalDecision | Interrupt | Steer | SetModel | SetPermissionMode | Compact | Clear
+)
 
 # -------------------------------------------------------------------------- events
 

@@ -8,10 +8,14 @@ one expandable line per tool call, notices), permission asks open the modal
 a turn runs are queued (▶ N queued) and sent in order. Keys: Enter sends,
 Shift+Enter/Ctrl+J add a line, ↑/↓ history, Esc interrupts the running turn,
 Shift+Tab cycles the permission mode, Ctrl+O expands the last tool call (a
-click expands any), Ctrl+C twice quits. `/help` lists them and the project's
-commands, `/quit` quits. Quitting interrupts a running turn and waits for the
-engine's thread, so the session is saved on every way out. When idle the only
-timer is the HUD's 1 s clock. `BRIDLE_AUTO_APPROVE=1` answers every ask with yes.
+click expands any), Ctrl+R searches the prompts sent, Ctrl+G edits the prompt
+in `$VISUAL`/`$EDITOR`, Tab takes a `/command` or `@path` completion, Ctrl+C
+twice quits. A prompt sent again within 500 ms is dropped (a double Enter or
+paste). `!command` runs a shell command (`tui.commands`); the built-in
+`/commands` are there too, and `/help` lists them with the project's. Quitting
+interrupts a running turn and waits for the engine's thread, so the session is
+saved on every way out. When idle the only timer is the HUD's 1 s clock.
+`BRIDLE_AUTO_APPROVE=1` answers every ask with yes.
 """
 
 from __future__ import annotations
@@ -28,6 +32,8 @@ from textual.containers import VerticalScroll
 from textual.widgets import Markdown, Static
 
 from bridle.engine import events as ev
+from bridle.tui import commands
+from bridle.tui.completion import Completion, CompletionList, complete
 from bridle.tui.hud import HudState, render_hud
 from bridle.tui.permission import PermissionAnswer, PermissionScreen, save_allow_rule
 from bridle.tui.prompt_input import PromptInput
@@ -38,9 +44,10 @@ from bridle.tui.views import call_title, subject
 MODES = ("default", "acceptEdits", "plan")
 HISTORY_SHOWN = 40  # messages of a resumed session shown when the app opens
 QUIT_WINDOW = 2.0  # seconds within which a second Ctrl+C quits
-APP_COMMANDS = {"/help": "keys and commands", "/quit": "quit (also /exit, Ctrl+C twice)"}
+DUPLICATE_WINDOW = 0.5  # seconds within which the same prompt sent again is dropped
 KEYS = (
-    "Enter send · Shift+Enter/Ctrl+J new line · ↑/↓ history · Esc interrupt · "
+    "Enter send · Shift+Enter/Ctrl+J new line · ↑/↓ history · Ctrl+R search history · "
+    "Tab complete /command @path · !cmd shell · Ctrl+G $EDITOR · Esc interrupt · "
     "Shift+Tab permission mode · Ctrl+O expand tool call · Ctrl+C twice quit"
 )
 
@@ -55,6 +62,8 @@ class BridleApp(App[int]):
         Binding("ctrl+c", "ctrl_c", "Quit", priority=True, show=False),
         Binding("shift+tab", "cycle_mode", "Mode", priority=True, show=False),
         Binding("ctrl+o", "expand", "Expand", priority=True, show=False),
+        Binding("ctrl+r", "search_history", "Search", priority=True, show=False),
+        Binding("ctrl+g", "edit_prompt", "Editor", priority=True, show=False),
         Binding("escape", "interrupt", "Interrupt", show=False),
     ]
 
@@ -90,6 +99,11 @@ class BridleApp(App[int]):
         self.session_tools: set[str] = set()  # `!`: asked no more this session
         self.quitting = False
         self._ctrl_c_at = 0.0
+        self.env = env
+        self.last_sent = ("", 0.0)  # the duplicate guard's text and time
+        self.shell: Any = None  # the running `!` command's process
+        self.shell_count = 0
+        self.shell_context: list[str] = []  # `!` outputs that go with the next prompt
 
     # ------------------------------------------------------------ layout
     def compose(self) -> ComposeResult:
@@ -97,8 +111,11 @@ class BridleApp(App[int]):
         self.transcript = VerticalScroll(id="transcript")
         self.hud_line = Static(id="hud")
         self.prompt = PromptInput(id="prompt")
+        self.prompt.popup = CompletionList(id="completions")
+        self.prompt.completer = self.completions
         yield self.transcript
         yield self.hud_line
+        yield self.prompt.popup
         yield self.prompt
 
     async def on_mount(self) -> None:
@@ -109,7 +126,9 @@ class BridleApp(App[int]):
         what = "resumed" if started.resumed else "new"
         await self.note(f"bridle · {what} session {started.session_id[:8]} · {KEYS}")
         if started.resumed:
-            await self.show_history(self.session.engine.messages)
+            messages = self.session.engine.messages
+            self.prompt.sent = [m.text for m in messages if m.role == "user" and m.text.strip()]
+            await self.show_history(messages)
         for warning in self.session.warnings:
             await self.note(f"warning: {warning}", error=True)
         git = git_info(self.cwd)
@@ -141,15 +160,33 @@ class BridleApp(App[int]):
 
     # ----------------------------------------------------------- prompts
     async def on_prompt_input_submitted(self, message: PromptInput.Submitted) -> None:
+        now = time.monotonic()
+        last, at = self.last_sent
+        self.last_sent = (message.text, now)
+        if message.text == last and now - at < DUPLICATE_WINDOW:
+            return  # the same prompt twice in a moment: a double Enter or paste
         await self.submit(message.text)
 
+    def command_list(self) -> dict[str, str]:
+        """Every `/command` with its description: the built-ins, then the project's."""
+        listed = dict(commands.BUILTINS)
+        ext = getattr(self.session, "extensions", None)
+        project = getattr(getattr(ext, "commands", None), "by_name", None) or {}
+        for name, command in sorted(project.items()):
+            listed.setdefault(name, getattr(command, "description", "") or "")
+        return listed
+
+    def completions(self, line: str, column: int) -> list[Completion]:
+        return complete(line, column, self.command_list(), self.cwd)
+
     async def submit(self, text: str) -> None:
-        command = text.strip()
-        if command in ("/quit", "/exit"):
-            await self.action_quit()
+        builtin = commands.parse(text)
+        if builtin is not None and not (self.running and builtin[0] in commands.WAIT_FOR_IDLE):
+            await commands.run_builtin(self, *builtin)
+            self.refresh_hud()
             return
-        if command == "/help":
-            await self.show_help()
+        if text.startswith("!") and text[1:].strip():
+            await commands.run_shell(self, text[1:].strip())
             return
         if self.running:
             self.queue.append(text)
@@ -158,12 +195,19 @@ class BridleApp(App[int]):
         await self.start_turn(text)
 
     async def start_turn(self, text: str) -> None:
+        builtin = commands.parse(text)
+        if builtin is not None:  # a queued /compact or /clear: its turn has come
+            await commands.run_builtin(self, *builtin)
+            self.refresh_hud()
+            return
         self.running = True
         self.hud.turn_started = time.monotonic()
         self.hud.notice = ""
         await self.mount_in_transcript(Prompt(text))
         self.refresh_hud()
-        self.runner.turn(text)
+        context = "\n\n".join(self.shell_context)
+        self.shell_context.clear()
+        self.runner.turn(text, context)
 
     async def show_history(self, messages: list[Any]) -> None:
         """A resumed session's last messages: prompts, answers and tool calls
@@ -192,12 +236,7 @@ class BridleApp(App[int]):
             await self.transcript.mount(*widgets)
 
     async def show_help(self) -> None:
-        lines = [KEYS, *(f"{name}  {what}" for name, what in APP_COMMANDS.items())]
-        ext = getattr(self.session, "extensions", None)
-        commands = getattr(getattr(ext, "commands", None), "by_name", None) or {}
-        for name, command in sorted(commands.items()):
-            description = getattr(command, "description", "") or ""
-            lines.append(f"/{name}  {description}".rstrip())
+        lines = [KEYS, *(f"/{name}  {what}".rstrip() for name, what in self.command_list().items())]
         await self.note("\n".join(lines))
 
     # ------------------------------------------------------------ events
@@ -245,8 +284,16 @@ class BridleApp(App[int]):
                 # "permission mode set to X", "...; continuing under account X", "model set to X"
                 field = {"permission_mode": "mode", "account_switch": "account"}
                 setattr(self.hud, field.get(item.code, "model"), item.text.rsplit(" ", 1)[-1])
+                window = getattr(self.session.engine.binding, "context_window", None)
+                if item.code != "permission_mode" and window:
+                    self.hud.context_window = window
+            elif item.code == "clear":
+                self.hud.context_used = 0
+            if item.code in ("error", "compact", "clear"):
+                self.hud.notice = ""
             await self.note(item.text, error=item.code == "error")
         elif isinstance(item, ev.Compacted):
+            self.hud.notice = ""
             self.hud.context_used = item.post_tokens
             how = "old tool outputs cleared" if item.step == "clear" else "summarised"
             await self.note(
@@ -278,8 +325,8 @@ class BridleApp(App[int]):
         self.running = False
         self.hud.turn_started = None
         self.hud.idle_since = time.monotonic()
-        if self.queue and not self.quitting:
-            await self.start_turn(self.queue.pop(0))
+        while self.queue and not self.quitting and not self.running:
+            await self.start_turn(self.queue.pop(0))  # a queued /command runs and the next follows
 
     # ------------------------------------------------------- permissions
     def ask(self, request: ev.PermissionRequest, diff: list[str]) -> None:
@@ -321,6 +368,8 @@ class BridleApp(App[int]):
 
     # ----------------------------------------------------------- actions
     def action_interrupt(self) -> None:
+        if self.shell is not None and self.shell.returncode is None:
+            self.shell.kill()
         if self.running:
             self.runner.interrupt()
             self.hud.notice = "interrupting…"
@@ -335,6 +384,38 @@ class BridleApp(App[int]):
         self.runner.control(
             ev.SetPermissionMode(modes[(modes.index(self.hud.mode) + 1) % len(modes)])
         )
+
+    async def action_search_history(self) -> None:
+        from bridle.tui.history_search import HistorySearch
+
+        if isinstance(self.screen, HistorySearch):
+            self.screen.action_older()  # Ctrl+R again: the next older match
+            return
+        if isinstance(self.screen, PermissionScreen):
+            return
+
+        def chosen(text: str | None) -> None:
+            if text is not None:
+                self.prompt.load_text(text)
+                self.prompt.move_cursor(self.prompt.document.end)
+            self.prompt.focus()
+
+        self.push_screen(HistorySearch(self.prompt.sent), chosen)
+
+    def action_edit_prompt(self) -> None:
+        """Ctrl+G: the prompt in `$VISUAL`/`$EDITOR` (vi), the app suspended meanwhile."""
+        from bridle.tui.editor import edit_text
+
+        if isinstance(self.screen, PermissionScreen):
+            return
+        try:
+            text = edit_text(self, self.prompt.text, self.env, self.cwd)
+        except OSError as e:
+            self.run_worker(self.note(f"cannot run the editor: {e}", error=True))
+            return
+        if text is not None:
+            self.prompt.load_text(text)
+            self.prompt.move_cursor(self.prompt.document.end)
 
     def action_expand(self) -> None:
         if self.tool_lines:

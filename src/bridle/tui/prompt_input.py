@@ -2,16 +2,26 @@
 
 Enter posts `PromptInput.Submitted` with the text and clears the box;
 Shift+Enter (in terminals that report it) and Ctrl+J add a line; ↑ on the
-first line and ↓ on the last walk the prompts sent in this app (`sent`; `history` is the undo history) (the text being
-typed is kept and comes back after the newest). The cursor does not blink: a
+first line and ↓ on the last walk the prompts sent (`sent`, which a resumed
+session seeds with its prompts; `history` is the undo history), and the text
+being typed comes back after the newest. While the text before the cursor is a
+`/command` or an `@path` being typed, the app's `completer` offers choices in
+`popup` (`tui.completion`): ↑/↓ move, Tab takes one, Enter takes one too (and
+sends a `/command` at once), Esc closes the list. The cursor does not blink: a
 blinking cursor is a timer that wakes the app twice a second while it idles.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from textual import events
 from textual.message import Message
 from textual.widgets import TextArea
+
+from bridle.tui.completion import Completion, CompletionList
+
+Completer = Callable[[str, int], list[Completion]]
 
 
 class PromptInput(TextArea):
@@ -36,17 +46,35 @@ class PromptInput(TextArea):
         self.sent: list[str] = []
         self._position: int | None = None  # index into history while walking it
         self._draft = ""
+        self.completer: Completer | None = None
+        self.popup: CompletionList | None = None
+
+    def send(self) -> None:
+        text = self.text
+        if text.strip():
+            self.remember(text)
+            self.clear()
+            self.post_message(self.Submitted(text))
 
     async def _on_key(self, event: events.Key) -> None:
         key = event.key
+        popup = self.popup
+        if popup is not None and popup.shown and key in ("tab", "enter", "up", "down", "escape"):
+            event.stop()
+            event.prevent_default()
+            if key in ("up", "down"):
+                popup.move(-1 if key == "up" else 1)
+            elif key == "escape":
+                popup.hide()
+            else:
+                choice = self.take(popup.chosen())
+                if key == "enter" and choice is not None and choice.text.startswith("/"):
+                    self.send()
+            return
         if key == "enter":
             event.stop()
             event.prevent_default()
-            text = self.text
-            if text.strip():
-                self.remember(text)
-                self.clear()
-                self.post_message(self.Submitted(text))
+            self.send()
             return
         if key in ("shift+enter", "ctrl+j"):
             event.stop()
@@ -65,6 +93,29 @@ class PromptInput(TextArea):
             self.walk(1)
             return
         await super()._on_key(event)
+
+    def on_text_area_changed(self, message: TextArea.Changed) -> None:
+        self.offer()
+
+    def offer(self) -> None:
+        """Show what the word before the cursor may become (or nothing)."""
+        if self.popup is None or self.completer is None:
+            return
+        row, column = self.cursor_location
+        line = self.document.get_line(row)
+        self.popup.show(self.completer(line, column) if self._position is None else [])
+
+    def take(self, choice: Completion | None) -> Completion | None:
+        """Put `choice` in place of what it completes."""
+        if choice is None:
+            return None
+        row = self.cursor_location[0]
+        self.replace(choice.text, (row, choice.start), (row, choice.end))
+        if self.popup is not None:
+            self.popup.hide()
+        if choice.text.endswith("/") and not choice.text.startswith("/"):
+            self.offer()  # a folder: its entries next
+        return choice
 
     def remember(self, text: str) -> None:
         if not self.sent or self.sent[-1] != text:

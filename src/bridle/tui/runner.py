@@ -41,6 +41,12 @@ class GitState:
     dirty: bool
 
 
+@dataclass(frozen=True)
+class _Prompt:
+    text: str
+    context: str = ""
+
+
 _WAKE = object()
 _STOP = object()
 
@@ -68,8 +74,9 @@ class EngineRunner:
     def start(self) -> None:
         self.thread.start()
 
-    def turn(self, text: str) -> None:
-        self.ops.put(ev.UserTurn(text))
+    def turn(self, text: str, context: str = "") -> None:
+        """A prompt; `context` (the output of `!` commands) goes before it."""
+        self.ops.put(_Prompt(text, context))
 
     def control(self, op: ev.Op) -> None:
         """A mode or model switch: applied now when idle, between events in a turn."""
@@ -101,7 +108,7 @@ class EngineRunner:
             if op is _STOP:
                 return
             self._controls()
-            if isinstance(op, ev.UserTurn):
+            if isinstance(op, _Prompt):
                 try:
                     self._turn(op)
                 except BridleError as e:
@@ -122,10 +129,12 @@ class EngineRunner:
             except BridleError as e:
                 self._post(ev.Notice(str(e), "error"))
 
-    def _turn(self, op: ev.UserTurn) -> None:
+    def _turn(self, op: _Prompt) -> None:
         text = self.session.expand_prompt(op.text)  # `/command args`: the command's prompt
+        if op.context:
+            text = f"{op.context}\n\n{text}"
         engine = self.session.engine
-        for event in engine.send(ev.UserTurn(text, op.images)):
+        for event in engine.send(ev.UserTurn(text)):
             self._controls()
             if isinstance(event, ev.PermissionRequest):
                 if self.stopping:

@@ -1,0 +1,193 @@
+"""The app's own `/commands` and its `!` shell commands.
+
+`BUILTINS` names each finished built-in with its description (what `/help` and
+the `/` completion list show); `run_builtin(app, name, argument)` runs one and
+returns False for a name that is not a built-in (the engine expands the
+project's commands and skills). `/model` switches through the engine's
+`SetModel` op, fuzzy over the catalog (`model_choices`); `/compact [focus]` and
+`/clear` are the engine's `Compact` and `Clear` ops and wait for a running turn
+to end (they are queued like prompts); `/anchor TEXT` pins a fact the
+compactor keeps through every compaction; `/memory` shows the project's memory
+folder and what its MEMORY.md loads; `/cost` the session's tokens and cost.
+`run_shell` is `!command`: it runs in the project's directory without a turn,
+shows as a Bash line, and its output goes with the next prompt (as Claude Code
+does). Nothing here blocks the app's loop: the shell command is awaited.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from bridle.core.messages import TextPart, ToolResultPart, ToolUsePart
+from bridle.engine import events as ev
+from bridle.tui.hud import tokens_text
+from bridle.tui.transcript import ToolLine
+
+if TYPE_CHECKING:
+    from bridle.tui.app import BridleApp
+
+BUILTINS = {
+    "help": "keys and commands",
+    "model": "switch the model: /model NAME (fuzzy: /model haiku); alone, what is in use",
+    "compact": "summarise the conversation now: /compact [what to focus on]",
+    "clear": "start again from an empty conversation",
+    "anchor": "pin a fact through compactions: /anchor TEXT; alone, list them",
+    "memory": "the project's memory folder and its MEMORY.md",
+    "cost": "tokens and cost of this session",
+    "quit": "quit (also /exit, Ctrl+C twice)",
+}
+WAIT_FOR_IDLE = ("compact", "clear")  # queued while a turn runs
+SHELL_TIMEOUT = 600.0
+SHELL_OUTPUT_MAX = 30_000  # characters of a `!` command's output sent with the next prompt
+
+
+def parse(text: str) -> tuple[str, str] | None:
+    """(`name`, `argument`) of a built-in `/name argument`, else None."""
+    stripped = text.strip()
+    if not stripped.startswith("/"):
+        return None
+    name, _, argument = stripped[1:].partition(" ")
+    name = "quit" if name == "exit" else name
+    return (name, argument.strip()) if name in BUILTINS else None
+
+
+def model_choices(query: str, settings: Any) -> list[str]:
+    """Catalog models for `/model QUERY`: the alias or `provider/model` it names
+    (as typed when the provider is known), else every model whose reference
+    holds all the query's words, else the aliases that do."""
+    from bridle.providers.resolve import catalog_for
+
+    catalog = catalog_for(settings)
+    low = query.strip().lower()
+    if low in catalog.aliases:
+        return [low]
+    refs = [m.ref for m in catalog.models()]
+    for ref in refs:
+        if ref.lower() == low:
+            return [ref]
+    head, slash, tail = query.strip().partition("/")
+    if slash and tail and catalog.provider(head) is not None:
+        return [query.strip()]  # `provider/model`, as typed (the catalog need not list it)
+    words = low.replace("/", " ").split()
+    found = [r for r in refs if all(w in r.lower() for w in words)]
+    if not found:
+        found = [a for a in catalog.aliases if all(w in a for w in words)]
+    return found
+
+
+async def run_builtin(app: BridleApp, name: str, argument: str) -> None:
+    if name == "help":
+        await app.show_help()
+    elif name == "quit":
+        await app.action_quit()
+    elif name == "model":
+        await switch_model(app, argument)
+    elif name == "compact":
+        app.hud.notice = "compacting…"
+        app.runner.control(ev.Compact(argument))
+    elif name == "clear":
+        app.runner.control(ev.Clear())
+    elif name == "anchor":
+        await anchor(app, argument)
+    elif name == "memory":
+        await show_memory(app)
+    elif name == "cost":
+        await show_cost(app)
+
+
+async def switch_model(app: BridleApp, query: str) -> None:
+    if not query:
+        await app.note(f"model: {app.hud.model} · /model NAME switches (fuzzy over the catalog)")
+        return
+    try:
+        found = model_choices(query, app.session.settings)
+    except Exception as e:  # a bad providers setting: say so, keep the model
+        await app.note(f"cannot read the model catalog: {e}", error=True)
+        return
+    if len(found) == 1:
+        app.runner.control(ev.SetModel(found[0]))
+    elif not found:  # perhaps a model the catalog does not list (`provider/any-id`)
+        app.runner.control(ev.SetModel(query))
+    else:
+        shown = ", ".join(found[:12]) + (" …" if len(found) > 12 else "")
+        await app.note(f"{len(found)} models match {query!r}: {shown}; name one of them")
+
+
+async def anchor(app: BridleApp, text: str) -> None:
+    compactor = app.session.engine.compactor
+    if compactor is None:
+        await app.note("compaction is off for this session: nothing to anchor", error=True)
+        return
+    if text:
+        compactor.anchors.append(text)  # read by the compactor only between turns' requests
+        await app.note(f"anchored: {text} (kept through every compaction)")
+    elif compactor.anchors:
+        await app.note("anchors:\n" + "\n".join(f"- {a}" for a in compactor.anchors))
+    else:
+        await app.note("no anchors yet: /anchor TEXT pins a fact through compactions")
+
+
+async def show_memory(app: BridleApp) -> None:
+    from bridle.extensions.memory import enabled, load_memory, memory_dir
+
+    settings = app.session.settings
+    if not enabled(app.env, settings):
+        await app.note("auto memory is off (autoMemoryEnabled, CLAUDE_CODE_DISABLE_AUTO_MEMORY)")
+        return
+    root = getattr(settings, "project_root", None) or app.cwd
+    memory = load_memory(memory_dir(Path(root), app.env, settings))
+    if not memory.exists:
+        await app.note(f"memory: {memory.index_path} does not exist yet (the model writes it)")
+        return
+    cut = f" (first {len(memory.index.splitlines())} of {memory.lines} lines load)"
+    head = f"memory: {memory.index_path}{cut if memory.truncated else ''}"
+    await app.note(f"{head}\n{memory.index}")
+
+
+async def show_cost(app: BridleApp) -> None:
+    hud = app.hud
+    await app.note(
+        f"this session: ↑{tokens_text(hud.tokens_in)} input · ↓{tokens_text(hud.tokens_out)} "
+        f"output tokens · ${hud.cost_usd:.4f}"
+    )
+
+
+async def run_shell(app: BridleApp, command: str) -> None:
+    """`!command`: run it, show it as a Bash line, keep its output for the next prompt."""
+    app.shell_count += 1
+    call = ToolUsePart(f"shell-{app.shell_count}", "Bash", {"command": command})
+    line = ToolLine(call, f"! {command}", [])
+    await app.mount_in_transcript(line)
+    try:
+        process = await asyncio.create_subprocess_shell(
+            command,
+            cwd=app.cwd,
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+            start_new_session=True,
+        )
+    except OSError as e:
+        line.finish(ToolResultPart(call.id, [TextPart(f"cannot run it: {e}")], is_error=True))
+        return
+    app.shell = process
+    try:
+        out, _ = await asyncio.wait_for(process.communicate(), SHELL_TIMEOUT)
+    except TimeoutError:
+        process.kill()
+        out = f"timed out after {SHELL_TIMEOUT:.0f}s".encode()
+        await process.wait()
+    finally:
+        app.shell = None
+    text = out.decode("utf-8", "replace").rstrip("\n")
+    code = process.returncode or 0
+    shown = f"{text}\n[exit code {code}]" if code else text
+    line.finish(ToolResultPart(call.id, [TextPart(shown)], is_error=code != 0))
+    line.toggle()  # the user asked for this output: show it
+    kept = text if len(text) <= SHELL_OUTPUT_MAX else text[:SHELL_OUTPUT_MAX] + "\n…(cut)"
+    app.shell_context.append(
+        f"<bash-input>{command}</bash-input>\n<bash-stdout>{kept}</bash-stdout>"
+        + (f"\n<bash-exit-code>{code}</bash-exit-code>" if code else "")
+    )
