@@ -17,12 +17,12 @@ import hmac
 import json
 import uuid
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import Any, Literal, get_args
 
 import anyio
 from fastapi import Depends, FastAPI, Header, Query, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -31,6 +31,7 @@ from bridle.daemon import validate
 from bridle.daemon.backend import STATES, BackendError, NewTask, TaskBackend
 from bridle.daemon.schemas import (
     SSE_DESCRIPTION,
+    SSE_EVENT_SCHEMA,
     STEER_DESCRIPTION,
     STOP_DESCRIPTION,
     CheckpointOut,
@@ -46,7 +47,34 @@ from bridle.daemon.schemas import (
 )
 
 POLL_SECONDS = 0.2
+MAX_INT = 2**63 - 1  # SQLite's integers
 ERRORS: dict[int | str, dict[str, Any]] = {s: {"model": ErrorOut} for s in (400, 401, 404, 409)}
+StateName = Literal["queued", "running", "succeeded", "failed", "cancelled"]
+assert set(get_args(StateName)) == set(STATES)
+
+
+class EventStream(Response):
+    media_type = "text/event-stream"
+
+
+def _query_names(dependant: Any) -> set[str]:
+    names = {p.alias for p in dependant.query_params}
+    for sub in dependant.dependencies:
+        names |= _query_names(sub)
+    return names
+
+
+def known_query(request: Request) -> None:
+    """A misspelt or repeated query parameter is a 400 naming it, as a misspelt body
+    field is."""
+    route = request.scope.get("route")
+    allowed = _query_names(route.dependant) if route is not None else set()
+    for name in request.query_params:
+        if name not in allowed:
+            known = ", ".join(sorted(allowed)) or "none"
+            raise validate.InvalidField(name, f"is not a query parameter here (known: {known})")
+        if len(request.query_params.getlist(name)) > 1:  # all of them take one value
+            raise validate.InvalidField(name, "is given more than once; give it once")
 
 
 class Unauthorized(BackendError):
@@ -65,6 +93,7 @@ def build_app(backend: TaskBackend, token: str) -> FastAPI:
     app = FastAPI(
         title="bridle daemon", version=__version__,
         description="Coding tasks over HTTP: submit, watch, steer and stop agent pipelines.",
+        dependencies=[Depends(known_query)],
     )  # fmt: skip
     bearer = HTTPBearer(auto_error=False)
 
@@ -83,7 +112,9 @@ def build_app(backend: TaskBackend, token: str) -> FastAPI:
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
         first = exc.errors()[0] if exc.errors() else {}
-        where = ".".join(str(p) for p in first.get("loc", ()) if p not in ("body", "query"))
+        where = ".".join(
+            str(p) for p in first.get("loc", ()) if p not in ("body", "query", "header", "path")
+        )
         msg = first.get("msg", "invalid request")
         return _error(400, "invalid_request", f"{where or 'body'}: {msg}")
 
@@ -98,7 +129,11 @@ def build_app(backend: TaskBackend, token: str) -> FastAPI:
 
     guard = [Depends(authorized)]
 
-    @app.post("/tasks", status_code=201, response_model=TaskOut, responses=ERRORS,
+    again: dict[int | str, dict[str, Any]] = {
+        200: {"model": TaskOut, "description": "The task this idempotency_key made"}
+    }
+
+    @app.post("/tasks", status_code=201, response_model=TaskOut, responses={**ERRORS, **again},
               dependencies=guard, tags=["tasks"])  # fmt: skip
     def create_task(body: TaskIn) -> Any:
         """Queue a task. 201 with the new task; 200 with the existing task when
@@ -126,14 +161,12 @@ def build_app(backend: TaskBackend, token: str) -> FastAPI:
     @app.get("/tasks", response_model=TaskList, responses=ERRORS, dependencies=guard,
              tags=["tasks"])  # fmt: skip
     def list_tasks(
-        state: str | None = Query(None, description=f"One of {', '.join(STATES)}."),
+        state: StateName | None = Query(None, description="Only tasks in this state."),
         repo_url: str | None = None,
         limit: int = Query(50, ge=1, le=500),
-        offset: int = Query(0, ge=0),
+        offset: int = Query(0, ge=0, le=MAX_INT),
     ) -> TaskList:
         """Tasks, newest first, `limit` at a time from `offset`."""
-        if state is not None and state not in STATES:
-            raise validate.InvalidField("state", f"must be one of {', '.join(STATES)}")
         tasks = backend.list_tasks(state=state, repo_url=repo_url, limit=limit, offset=offset)
         return TaskList(
             tasks=[task_out(t, backend.queue_position(t.id)) for t in tasks],
@@ -155,7 +188,9 @@ def build_app(backend: TaskBackend, token: str) -> FastAPI:
     @app.get("/tasks/{task_id}/events", response_model=EventPage, responses=ERRORS,
              dependencies=guard, tags=["tasks"])  # fmt: skip
     def event_page(
-        task_id: str, after: int = Query(0, ge=0), limit: int = Query(500, ge=1, le=5000)
+        task_id: str,
+        after: int = Query(0, ge=0, le=MAX_INT),
+        limit: int = Query(500, ge=1, le=5000),
     ) -> EventPage:
         """The event log as JSON, `limit` events with id > `after` (the SSE stream's
         events, for clients that poll)."""
@@ -172,23 +207,41 @@ def build_app(backend: TaskBackend, token: str) -> FastAPI:
     def stop(task_id: str) -> TaskOut:
         return task_out(backend.request_stop(task_id), backend.queue_position(task_id))
 
-    @app.get("/tasks/{task_id}/sse", responses=ERRORS, dependencies=guard, tags=["tasks"],
-             description=SSE_DESCRIPTION,
-             response_class=JSONResponse)  # fmt: skip
+    error_json = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorOut"}}}
+    json_errors: dict[int | str, dict[str, Any]] = {
+        s: {"description": d, "content": error_json}
+        for s, d in ((400, "Bad Request"), (401, "Unauthorized"), (404, "Not Found"))
+    }
+    stream: dict[int | str, dict[str, Any]] = {
+        200: {"content": {"text/event-stream": {"schema": SSE_EVENT_SCHEMA}},
+              "description": "The event stream"}, **json_errors,
+    }  # fmt: skip
+
+    @app.get("/tasks/{task_id}/sse", responses=stream, dependencies=guard,
+             tags=["tasks"], description=SSE_DESCRIPTION, response_class=EventStream)  # fmt: skip
     async def events(
         task_id: str,
-        last_event_id: str | None = Header(None, alias="Last-Event-ID"),
-        after: int | None = Query(None, ge=0, alias="last_event_id"),
+        last_event_id: str = Header("", alias="Last-Event-ID", pattern="^[0-9]{0,18}$"),
+        after: int | None = Query(None, ge=0, le=MAX_INT, alias="last_event_id"),
     ) -> Any:
         from sse_starlette import EventSourceResponse
 
         await anyio.to_thread.run_sync(backend.get, task_id)  # 404 before streaming
-        try:
-            start = int(last_event_id) if last_event_id else (after or 0)
-        except ValueError:
-            raise validate.InvalidField("Last-Event-ID", "must be an event id (a number)") from None
+        start = int(last_event_id) if last_event_id else (after or 0)
         return EventSourceResponse(_stream(backend, task_id, start), ping=15)
 
+    def openapi() -> dict[str, Any]:
+        # Bad input is answered 400 (see _invalid), never FastAPI's default 422.
+        if app.openapi_schema is None:
+            spec = FastAPI.openapi(app)
+            for item in spec["paths"].values():
+                for operation in item.values():
+                    operation["responses"].pop("422", None)
+            for name in ("HTTPValidationError", "ValidationError"):
+                spec["components"]["schemas"].pop(name, None)
+        return app.openapi_schema or {}
+
+    app.openapi = openapi  # type: ignore[method-assign]
     return app
 
 

@@ -37,6 +37,28 @@ SSE_DESCRIPTION = (
     "once, in order, also across daemon restarts. The stream ends after `task_finished`."
 )
 
+# One Server-Sent Event as Open API 3.1 describes a `text/event-stream` item.
+SSE_EVENT_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["id", "event", "data"],
+    "properties": {
+        "id": {"type": "string", "pattern": "^[0-9]+$", "description": "The event log id."},
+        "event": {"type": "string", "description": "The event's kind."},
+        "data": {
+            "type": "string",
+            "contentMediaType": "application/json",
+            "contentSchema": {
+                "type": "object",
+                "required": ["id", "task_id", "kind", "at"],
+                "properties": {
+                    "id": {"type": "integer"}, "task_id": {"type": "string"},
+                    "kind": {"type": "string"}, "at": {"type": "number"},
+                },
+            },
+        },
+    },
+}  # fmt: skip
+
 
 class TaskIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
