@@ -100,7 +100,7 @@ def test_serve_reports_a_bad_scenario_with_file_and_turn(tmp_path: Path) -> None
     assert done.returncode == 1
     assert done.stdout == ""
     assert done.stderr.strip() == (
-        f"bridle: {bad}: turns[1]: unknown op 'teleport'; use one of read, write, edit, bash, grep, glob, final, call"
+        f"bridle: {bad}: turns[1]: unknown op 'teleport'; use one of read, write, edit, bash, grep, glob, final, call, calls"
     )
 
 
@@ -205,3 +205,23 @@ def test_a_call_turn_is_checked(tmp_path: Path, turn: dict[str, Any], message: s
     bad.write_text(json.dumps({"turns": [turn]}))
     done = bridle("mock", "check", str(bad))
     assert done.returncode == 1 and message in done.stderr
+
+
+def test_calls_and_agents_are_validated(tmp_path: Path) -> None:
+    from bridle.core.errors import ConfigError
+    from bridle.mock.scenario import parse_scenario
+
+    doc = {
+        "turns": [{"op": "calls", "tool": "Agent", "inputs": "[{}, {}]"}, {"op": "final"}],
+        "agents": {"[x]": {"turns": [{"op": "read", "path": "a"}], "final": "sub"}},
+    }
+    s = parse_scenario(doc)
+    # A `calls` turn takes one place per call: after 2 calls comes the final turn.
+    assert s.turn(0).op == "calls" and s.turn(2).op == "final"
+    assert s.for_texts(["say [x] please"]).final == "sub"
+    assert s.for_texts(["nothing"]) is s
+    for bad in ("[]", "{}", "[1]", "not json"):
+        with pytest.raises(ConfigError, match="inputs"):
+            parse_scenario({"turns": [{"op": "calls", "tool": "A", "inputs": bad}]})
+    with pytest.raises(ConfigError, match="agents"):
+        parse_scenario({"turns": [], "agents": []})

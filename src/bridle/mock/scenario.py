@@ -147,7 +147,7 @@ def parse_scenario(raw: Any, *, source: str = "<scenario>") -> Scenario:
     if final is None:
         last_final = [t for t in turns if t.op == "final" and t.args.get("text")]
         final = last_final[-1].args["text"] if last_final else "Done."
-    agents_raw = raw.get("agents") or {}
+    agents_raw = raw.get("agents", {})
     if not isinstance(agents_raw, dict):
         raise ConfigError(
             'must be an object: {"MARKER": {"turns": [...], "final": "..."}}',
