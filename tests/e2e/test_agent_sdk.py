@@ -309,8 +309,9 @@ def test_interrupt_while_a_permission_is_pending(tmp_path: Path) -> None:
 def test_sdk_flags_bridle_cannot_honour_are_usage_errors(tmp_path: Path) -> None:
     repo = make_repo(tmp_path)
     cases = [
-        ["--session-id=1b0c2c1e-0000-4000-8000-000000000000"],
+        ["--session-id=1b0c2c1e"],
         ["--json-schema", "{}"],
+        ["--include-partial-messages", "--output-format", "json"],
         ["--mcp-config", str(tmp_path / "no-such-mcp.json")],
         ["--mcp-config", "{not json"],
         ["--permission-prompt-tool", "mcp__perm__ask"],

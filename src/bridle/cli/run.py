@@ -240,7 +240,11 @@ def make_root(group_cls: type[click.Group], version: str) -> click.Group:
     @click.option("--agent", metavar="NAME", help="Run as this agent definition (settings agent).")
     # Claude Agent SDK flags bridle accepts and ignores (they only tune the model
     # or extra output) or refuses with a usage error (headless.sdk.check_sdk_flags).
-    @click.option("--include-partial-messages", is_flag=True, hidden=True)
+    @click.option(
+        "--include-partial-messages",
+        is_flag=True,
+        help="With stream-json output: also stream the answer as stream_event lines.",
+    )
     @click.option("--include-hook-events", is_flag=True, hidden=True)
     @click.option("--fallback-model", hidden=True)
     @click.option("--betas", hidden=True)
@@ -249,11 +253,15 @@ def make_root(group_cls: type[click.Group], version: str) -> click.Group:
     @click.option("--max-thinking-tokens", type=int, hidden=True)
     @click.option("--thinking-display", hidden=True)
     @click.option("--effort", hidden=True)
-    @click.option("--session-id", hidden=True)
+    @click.option("--session-id", metavar="UUID", help="Give the new session this id.")
     @click.option("--resume-session-at", hidden=True)
     @click.option("--resume-drops-turn", hidden=True)
     @click.option("--session-mirror", is_flag=True, hidden=True)
-    @click.option("--json-schema", hidden=True)
+    @click.option(
+        "--json-schema",
+        metavar="SCHEMA",
+        help="Answer with JSON this schema accepts (structured_output in json results).",
+    )
     @click.pass_context
     def root(ctx: click.Context, **opts: Any) -> int | None:
         """bridle: one open coding harness for every model and every account.
