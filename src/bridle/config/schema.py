@@ -43,6 +43,7 @@ KNOWN_UNCHECKED = frozenset(
         "claudeMdExcludes",
         "cleanupPeriodDays",
         "compaction",
+        "daemon",
         "disabledMcpjsonServers",
         "enableAllProjectMcpServers",
         "enabledMcpjsonServers",
@@ -51,6 +52,7 @@ KNOWN_UNCHECKED = frozenset(
         "mock",
         "outputStyle",
         "statusLine",
+        "test_command",
         "theme",
     }
 )

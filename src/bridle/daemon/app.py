@@ -27,7 +27,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from bridle import __version__
-from bridle.daemon import validate
+from bridle.daemon import dashboard, validate
 from bridle.daemon.backend import STATES, BackendError, NewTask, TaskBackend
 from bridle.daemon.schemas import (
     SSE_DESCRIPTION,
@@ -45,6 +45,7 @@ from bridle.daemon.schemas import (
     event_json,
     task_out,
 )
+from bridle.daemon.webhooks import router as github_router
 
 POLL_SECONDS = 0.2
 MAX_INT = 2**63 - 1  # SQLite's integers
@@ -89,7 +90,10 @@ def _error(status: int, type_: str, message: str) -> JSONResponse:
     )
 
 
-def build_app(backend: TaskBackend, token: str) -> FastAPI:
+def build_app(
+    backend: TaskBackend, token: str, github_secret: str | None = None,
+    daemon_settings: dict[str, Any] | None = None,
+) -> FastAPI:  # fmt: skip
     app = FastAPI(
         title="bridle daemon", version=__version__,
         description="Coding tasks over HTTP: submit, watch, steer and stop agent pipelines.",
@@ -229,6 +233,11 @@ def build_app(backend: TaskBackend, token: str) -> FastAPI:
         await anyio.to_thread.run_sync(backend.get, task_id)  # 404 before streaming
         start = int(last_event_id) if last_event_id else (after or 0)
         return EventSourceResponse(_stream(backend, task_id, start), ping=15)
+
+    # GitHub signs its deliveries (HMAC) instead of sending the bearer token.
+    app.include_router(github_router(backend, github_secret, daemon_settings or {}))
+
+    dashboard.mount(app)  # the web page at /; its files need no token, its API calls do
 
     def openapi() -> dict[str, Any]:
         # Bad input is answered 400 (see _invalid), never FastAPI's default 422.

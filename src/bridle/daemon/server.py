@@ -146,8 +146,10 @@ def run_daemon(
 
     from bridle.daemon.app import build_app
     from bridle.daemon.backends import describe, open_backend
+    from bridle.daemon.webhooks import load_secret
 
     config.check()
+    github_secret, daemon_settings = load_secret(env)
     config.data_dir.mkdir(parents=True, exist_ok=True)
     backend = open_backend(config.database, config.data_dir)
     family = socket.AF_INET6 if ":" in config.host else socket.AF_INET
@@ -165,11 +167,14 @@ def run_daemon(
     say(f"bridle daemon on {scheme}://{config.host}:{port} with {config.workers} worker(s)")
     say(f"tasks in {describe(config.database, config.data_dir)}; data in {config.data_dir}; "
         f"bearer token from {token_source}")  # fmt: skip
+    if github_secret:
+        say("GitHub webhooks on /webhooks/github (secret from settings)")
     workers = Workers(config, env, say)
     workers.start()
     server = uvicorn.Server(
         uvicorn.Config(
-            build_app(backend, token), log_level="warning", access_log=False,
+            build_app(backend, token, github_secret, daemon_settings), log_level="warning",
+            access_log=False,
             ssl_certfile=str(config.tls_cert) if config.tls_cert else None,
             ssl_keyfile=str(config.tls_key) if config.tls_key else None,
         )
