@@ -114,6 +114,7 @@ class Layout:
     deny_read: list[str]
     allow_read: list[str]
     tmp: str  # the private temp dir on the host, /tmp inside
+    roots: list[str] = field(default_factory=list)  # the project roots, readable in any mode
     proxy_socket: str | None = None  # the host proxy's unix socket, when domains are allowed
     proxy_port: int | None = None  # macOS: the host proxy's loopback port
 
@@ -173,6 +174,8 @@ class Sandbox:
 
             env["TMPDIR"] = "/tmp"
             full = bwrap_argv(self.launcher, self.layout, self.config, argv, cwd=cwd)
+            if self.limits is not None:
+                full = self.limits.wrap(full)
             return Launch(full, env, self)
         from bridle.policy.sandbox_macos import seatbelt_argv
 
@@ -235,8 +238,8 @@ def _tilde(path: str) -> str:
 
 @dataclass
 class Launch:
-    """One sandboxed command: run `argv` with `env`, call `started(pid)` right
-    after it starts and `finish()` once it has ended."""
+    """One sandboxed command: run `argv` with `env`, and call `finish()` once it
+    has ended."""
 
     argv: list[str]
     env: dict[str, str]
@@ -246,10 +249,6 @@ class Launch:
     def __post_init__(self) -> None:
         if self.sandbox.proxy is not None:
             self._mark = self.sandbox.proxy.mark()
-
-    def started(self, pid: int) -> None:
-        if self.sandbox.limits is not None:
-            self.sandbox.limits.attach(pid)
 
     def finish(self) -> list[str]:
         """Hosts the proxy refused while this command ran."""
@@ -374,6 +373,7 @@ def _build(
         deny_read=[p for p in deny_read if not any(under(w, p) for w in writable)],
         allow_read=[os.path.realpath(expand(p, root, home)) for p in config.allow_read],
         tmp=tmp,
+        roots=real,
     )
     sandbox = Sandbox(config, plat, launcher, layout)
     sandbox._cleanups.append(lambda: shutil.rmtree(tmp, ignore_errors=True))

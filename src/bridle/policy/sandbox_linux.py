@@ -14,7 +14,8 @@ the host proxy's unix socket. A protected path that does not exist yet gets a
 read-only /dev/null mount point, which bubblewrap leaves behind as an empty
 file; `remove_ghosts` deletes those after the command. `ProcessLimit` puts each
 command in a pids cgroup (v1 or v2, when this user may create one) so a fork
-bomb hits `maxProcesses` instead of the machine. This module builds argv and
+bomb hits `maxProcesses` instead of the machine (a `sh` joins it and then execs
+bwrap, about a millisecond). This module builds argv and
 manages the cgroup; it starts no process itself.
 """
 
@@ -60,11 +61,9 @@ def bwrap_argv(
         layout.tmp,
         "/tmp",
     ]
-    covered = ["/tmp"]  # already replaced: hiding paths under it again is moot
-    for path in layout.deny_read:
-        if any(_under(path, c) for c in covered) or not os.path.lexists(path):
-            continue
-        out += ["--tmpfs", path] if os.path.isdir(path) else ["--ro-bind", "/dev/null", path]
+    for path in layout.roots:  # read-only mode: visible even under the private /tmp
+        if path not in layout.writable and os.path.isdir(path):
+            out += ["--ro-bind", path, path]
     for path in layout.writable:
         if os.path.isdir(path):
             out += ["--bind", path, path]
@@ -73,6 +72,13 @@ def bwrap_argv(
             out += ["--ro-bind", path, path]
     for path in layout.missing_protected:
         out += ["--ro-bind", "/dev/null", path]
+    # After the roots, so a denied path inside a project stays hidden; paths under
+    # /tmp are already replaced by the private temp dir unless a root is there.
+    for path in layout.deny_read:
+        shown = any(_under(path, r) for r in [*layout.roots, *layout.writable])
+        if (_under(path, "/tmp") and not shown) or not os.path.lexists(path):
+            continue
+        out += ["--tmpfs", path] if os.path.isdir(path) else ["--ro-bind", "/dev/null", path]
     for path in layout.allow_read:
         if os.path.lexists(path) and any(_under(path, d) for d in layout.deny_read):
             out += ["--ro-bind", path, path]
@@ -122,9 +128,11 @@ class ProcessLimit:
                     path.rmdir()
         return None
 
-    def attach(self, pid: int) -> None:
-        with contextlib.suppress(OSError):
-            (self.path / "cgroup.procs").write_text(str(pid))
+    def wrap(self, argv: Sequence[str]) -> list[str]:
+        """`argv` joining the cgroup before it starts (bwrap forks its sandbox at
+        once, so moving it after it started would leave that child outside)."""
+        procs = str(self.path / "cgroup.procs")
+        return ["/bin/sh", "-c", 'echo $$ > "$0" 2>/dev/null; exec "$@"', procs, *argv]
 
     def reap(self) -> None:
         """Kill whatever the last command left in the cgroup."""

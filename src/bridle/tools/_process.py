@@ -18,7 +18,7 @@ import signal
 import subprocess
 import tempfile
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -57,11 +57,10 @@ def run_group(
     timeout: float,
     cancel: threading.Event | None = None,
     spool_dir: Path | None = None,
-    on_start: Callable[[int], None] | None = None,
     max_output: int = MAX_SPOOL_BYTES,
 ) -> Finished:
     """Run `argv` in a new session; kill its process group on timeout, cancel or
-    runaway output. `on_start(pid)` runs right after the child starts."""
+    runaway output."""
     fd, name = tempfile.mkstemp(prefix="bridle-out-", suffix=".txt", dir=spool_dir)
     spool = Path(name)
     with os.fdopen(fd, "wb") as out:
@@ -78,8 +77,6 @@ def run_group(
     waited = 0.0
     step = 0.05
     try:
-        if on_start is not None:
-            on_start(proc.pid)
         while True:
             try:
                 proc.wait(timeout=step)

@@ -104,7 +104,6 @@ class Bash(Tool):
                 timeout=timeout_ms / 1000,
                 cancel=ctx.cancel,
                 spool_dir=spool_dir,
-                on_start=launch.started if launch is not None else None,
             )
         except OSError as e:
             pwd_file.unlink(missing_ok=True)
