@@ -21,8 +21,8 @@ from typing import Any
 import pytest
 
 from bridle.policy.sandbox import Sandbox, open_sandbox, probe
-from bridle.tools.bash import Bash
 from bridle.tools.base import ToolContext
+from bridle.tools.bash import Bash
 
 BWRAP = shutil.which("bwrap")
 WHY = probe("linux", BWRAP) if sys.platform.startswith("linux") else "not Linux"
