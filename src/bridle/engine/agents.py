@@ -10,8 +10,10 @@ history, tools, policy (the parent's rules with its own mode: deny rules always
 hold; bypass only under a bypassing parent), model and limits; its session is
 stored as a child of the parent's, its cost and tokens are charged to the
 parent (and its budget share is what the parent has left), and it may nest up
-to `agents.max_depth` (3) deep. Asks inside a child are denied and reported in
-its answer. At most `agents.max_parallel` (4) children run at once; a background
+to `agents.max_depth` (3) deep. An ask inside a child reaches the parent's front
+end through the parent's dispatcher (`Relay`), as do one-line progress notices;
+in a headless run, or in a background child, asks are denied and reported in the
+child's answer. At most `agents.max_parallel` (4) children run at once; a background
 child returns an id at once and its result reaches the parent's conversation
 when it is done. SubagentStart/SubagentStop hooks fire around each child. This
 module never prints; the child's events are consumed here, not shown.
@@ -20,6 +22,7 @@ module never prints; the child's events are consumed here, not shown.
 from __future__ import annotations
 
 import contextlib
+import queue
 import threading
 import uuid
 from collections.abc import Callable
@@ -95,6 +98,31 @@ class Background:
         return any(t.is_alive() for t in self.running.values()) or bool(self.done)
 
 
+class Relay:
+    """What running subagents need from the top session's front end. The
+    dispatcher running their Agent calls yields each queued event and answers
+    asks (see `engine.dispatch.Dispatcher._relayed`)."""
+
+    def __init__(self) -> None:
+        self.queue: queue.Queue[tuple[Any, Callable[[Any], None]]] = queue.Queue()
+
+    def ask(self, request: ev.PermissionRequest) -> ev.ApprovalDecision | None:
+        """Block until the front end answered (None: it did not)."""
+        answered = threading.Event()
+        box: list[ev.ApprovalDecision | None] = []
+
+        def reply(decision: ev.ApprovalDecision | None) -> None:
+            box.append(decision)
+            answered.set()
+
+        self.queue.put((request, reply))
+        answered.wait()
+        return box[0]
+
+    def tell(self, event: Any) -> None:
+        self.queue.put((event, lambda _decision: None))
+
+
 @dataclass
 class AgentHost:
     """What a session's subagents inherit; `run` is the Agent tool's runner."""
@@ -118,6 +146,7 @@ class AgentHost:
     engine: Any = None  # the parent Engine, set once it exists
     background: Background = field(default_factory=Background)
     slots: threading.Semaphore | None = None
+    relay: Relay | None = None  # None: asks are denied (headless, background)
 
     def __post_init__(self) -> None:
         if self.slots is None:
@@ -151,7 +180,8 @@ class AgentHost:
         target = self._resolve(kind, args.get("model"))
         job = _Job(self, target, kind, description, str(args.get("prompt") or ""))
         job.isolated = args.get("isolation") == "worktree"
-        if args.get("run_in_background"):
+        if args.get("run_in_background"):  # nobody is there to answer its asks
+            job.host = replace(self, relay=None)
             agent_id = "agent-" + uuid.uuid4().hex[:8]
             thread = threading.Thread(target=job.background, args=(agent_id,), daemon=True)
             self.background.running[agent_id] = thread
@@ -295,8 +325,16 @@ def run_child(
         _fire(host, "SubagentStart", agent_id=agent_id, agent_type=spec.agent_type)
         result: ev.TurnResult | None = None
         denied: list[str] = []
+        relay = host.relay
         for event in child.send(ev.UserTurn(prompt)):
-            if isinstance(event, ev.PermissionDenied):
+            if isinstance(event, ev.PermissionRequest):
+                asked = ev.PermissionRequest(event.call, f"{description} agent: {event.reason}")
+                decision = relay.ask(asked) if relay is not None else None
+                if decision is not None:
+                    child.send(decision)
+            elif isinstance(event, ev.ToolStarted) and relay is not None:
+                relay.tell(ev.Notice(f"{description} agent: {event.call.name}", "subagent"))
+            elif isinstance(event, ev.PermissionDenied):
                 denied.append(f"{event.call.name}: {event.reason}")
             elif isinstance(event, ev.TurnResult):
                 result = event
@@ -325,7 +363,8 @@ def open_child(host: AgentHost, spec: ChildSpec, description: str, store: Any, c
     from bridle.engine.setup import StoreSink, _tool_context, session_policy
 
     binding = host.bind_model(spec.model)
-    options = replace(host.options, permission_mode=spec.mode, headless=True, tools=None)
+    headless = host.relay is None or bool(host.options.headless)
+    options = replace(host.options, permission_mode=spec.mode, headless=headless, tools=None)
     policy = session_policy(options, host.settings, cwd, host.env)
     tools = list(spec.tools)
     if policy.mode == "plan":
@@ -340,6 +379,8 @@ def open_child(host: AgentHost, spec: ChildSpec, description: str, store: Any, c
     ctx = _tool_context(
         cwd, host.env, host.settings, record.id, [Path(r) for r in policy.roots[1:]]
     )
+    if host.engine is not None and host.relay is not None:  # the parent's interrupt stops it
+        ctx.cancel = host.engine.dispatcher.ctx.cancel
     child_host = replace(
         host, cwd=cwd, policy=policy, session_id=record.id, depth=host.depth + 1,
         model=binding.name, provider=binding.provider, hooks=None, engine=None,
@@ -406,6 +447,7 @@ def host_for(
         )  # fmt: skip
 
     return AgentHost(
+        relay=None if options.headless else Relay(),
         cwd=cwd, env=env, settings=settings, options=options, ext=ext,
         tools=[t for t in tools if t.name != "Agent"], policy=policy, model=binding.name,
         provider=binding.provider, bind_model=bind, system_for=system_for,

@@ -75,6 +75,8 @@ class Dispatcher:
     # before the policy, PermissionRequest answers its asks, PostToolUse(Failure)
     # sees each result.
     hooks: Any = None
+    # engine.agents.Relay when subagents may ask this session's front end.
+    relay: Any = None
     # Decisions delivered by the front end for pending permission requests.
     _decisions: dict[str, ApprovalDecision] = field(default_factory=dict, init=False, repr=False)
 
@@ -135,7 +137,9 @@ class Dispatcher:
             i += len(batch)
             for p in batch:
                 yield ToolStarted(p.call)
-            if len(batch) > 1:
+            if self.relay is not None and any(p.call.name == "Agent" for p in batch):
+                outputs = yield from self._relayed(batch)
+            elif len(batch) > 1:
                 from concurrent.futures import ThreadPoolExecutor
 
                 with ThreadPoolExecutor(max_workers=min(self.max_workers, len(batch))) as pool:
@@ -152,6 +156,31 @@ class Dispatcher:
         if self.instructions is not None:
             self.instructions.attach(calls, results)
         return results
+
+    def _relayed(
+        self, batch: list[Prepared]
+    ) -> Generator[Event, None, list[tuple[ToolResultPart, list[str]]]]:
+        """Run a batch with Agent calls in threads while passing on what their
+        subagents need from the front end: an ask is yielded as this session's
+        `PermissionRequest` and the decision sent back; progress is yielded as is."""
+        import queue
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(max_workers=min(self.max_workers, len(batch))) as pool:
+            futures = [pool.submit(self._execute, p) for p in batch]
+            while True:
+                finished = all(f.done() for f in futures)
+                try:
+                    item = self.relay.queue.get(timeout=0 if finished else 0.05)
+                except queue.Empty:
+                    if finished:
+                        break
+                    continue
+                event, reply = item
+                yield event
+                if isinstance(event, PermissionRequest):
+                    reply(self._decisions.pop(event.call.id, None))
+            return [f.result() for f in futures]
 
     def _parallel_ok(self, p: Prepared) -> bool:
         return p.refusal is None and p.tool is not None and p.tool.concurrency_safe

@@ -331,6 +331,7 @@ def _open(
     )
     if agents is not None:
         agents.engine, engine.background = engine, agents.background
+        dispatcher.relay = agents.relay  # its children's asks reach this front end
     mcp.bind(engine, lambda ts: agent_tools(ext, _visible(policy, ts)))  # list_changed, crashes
     engine.structured = structured
     started = ev.SessionStarted(
