@@ -373,3 +373,57 @@ def test_task_rules_and_hook_matchers_apply_to_the_agent_tool(tmp_path: Path) ->
     assert results[1].startswith("explored")
     fired = [json.loads(x) for x in log_file.read_text().splitlines() if x.strip()]
     assert [f["tool_input"]["subagent_type"] for f in fired] == ["Plan", "Explore"]
+
+
+def test_max_parallel_one_runs_agents_one_after_another(tmp_path: Path) -> None:
+    repo = repo_at(tmp_path)
+    calls = [agent_call(f"[seq-{n}] find {n}") for n in ("a", "b")]
+    agents = {
+        f"[seq-{n}]": {"turns": [{"op": "final", "text": f"found {n}", "delay_ms": 300}]}
+        for n in ("a", "b")
+    }
+    doc = {
+        "turns": [
+            {"op": "calls", "tool": "Agent", "inputs": json.dumps(calls)},
+            {"op": "final", "text": "both looked"},
+        ],
+        "agents": agents,
+    }
+    settings = json.dumps({"agents": {"max_parallel": 1}})
+    with MockServer(write_scenario(tmp_path, doc), workdir=repo) as srv:
+        proc = run(repo, tmp_path, srv, "--output-format", "json", "--settings", settings)
+        log = list(srv.requests)
+    assert proc.returncode == 0, proc.stderr
+    spans = sorted((r["time"], r["end"]) for r in log if r.get("agent"))
+    assert len(spans) == 2 and spans[0][1] <= spans[1][0]
+
+
+def test_headless_denials_inside_an_agent_are_reported(tmp_path: Path) -> None:
+    repo = repo_at(tmp_path)
+    call = agent_call("[d] write it", "general-purpose")
+    doc = {
+        "turns": [
+            {"op": "call", "tool": "Agent", "input": json.dumps(call)},
+            {"op": "final", "text": "it could not"},
+        ],
+        "agents": {
+            "[d]": {"turns": [{"op": "bash", "command": "touch made.txt"}, {"op": "final"}]}
+        },
+    }
+    with MockServer(write_scenario(tmp_path, doc), workdir=repo, keep_bodies=True) as srv:
+        proc = run(repo, tmp_path, srv, "--output-format", "json")
+        log = list(srv.requests)
+    assert proc.returncode == 0, proc.stderr
+    assert not (repo / "made.txt").exists()
+    result = json.loads(proc.stdout)
+    assert [d["tool_name"] for d in result["permission_denials"]] == ["Bash"]
+    text = tool_results([r["body"] for r in log if "body" in r and not r.get("agent")][-1])[0]
+    assert "Permission denied inside the agent:\n- Bash:" in text
+
+
+def test_a_bad_agents_setting_names_the_key(tmp_path: Path) -> None:
+    repo = repo_at(tmp_path)
+    with MockServer(write_scenario(tmp_path, {"turns": []}), workdir=repo) as srv:
+        proc = run(repo, tmp_path, srv, "--settings", json.dumps({"agents": {"max_parallel": 0}}))
+    assert proc.returncode != 0
+    assert "agents.max_parallel" in proc.stderr and "at least 1" in proc.stderr

@@ -244,6 +244,7 @@ CHECKS: dict[str, Callable[[Any, str | None], None]] = {
     "allowedHttpHookUrls": lambda v, p: _str_list(v, p, "allowedHttpHookUrls"),
     "httpHookAllowedEnvVars": lambda v, p: _str_list(v, p, "httpHookAllowedEnvVars"),
     "sandbox": lambda v, p: _sandbox(v, p),
+    "agents": lambda v, p: _agents(v, p),
 }
 
 
@@ -313,6 +314,33 @@ def _accounts(value: Any, path: str | None) -> None:
     _need(isinstance(value, dict), f"must be an object, got {_type_name(value)}", path, "accounts")
     if "rotation" in value:
         _str_list(value["rotation"], path, "accounts.rotation")
+
+
+AGENT_CLIS = ("claude", "codex", "gemini", "copilot")
+
+
+def _agents(value: Any, path: str | None) -> None:
+    """`{"max_parallel": n, "max_depth": n, "external": {cli: {"args", "model", "timeout"}}}`."""
+    _need(isinstance(value, dict), f"must be an object, got {_type_name(value)}", path, "agents")
+    _keys(value, ("max_parallel", "max_depth", "external"), path, "agents")
+    for key in ("max_parallel", "max_depth"):
+        if key in value:
+            v = value[key]
+            ok = isinstance(v, int) and not isinstance(v, bool) and v > 0
+            _need(ok, f"must be a whole number of at least 1, got {v!r}", path, f"agents.{key}")
+    external = value.get("external", {})
+    _need(isinstance(external, dict), "must be an object of CLIs", path, "agents.external")
+    _keys(external, AGENT_CLIS, path, "agents.external")
+    for cli, conf in external.items():
+        where = f"agents.external.{cli}"
+        _need(isinstance(conf, dict), '{"args": [...], "model": "..."}', path, where)
+        _keys(conf, ("args", "model", "timeout"), path, where)
+        if "args" in conf:
+            _str_list(conf["args"], path, f"{where}.args")
+        if "model" in conf:
+            _need(isinstance(conf["model"], str), "must be a string", path, f"{where}.model")
+        if "timeout" in conf:
+            _positive(f"{where}.timeout")(conf["timeout"], path)
 
 
 def _webfetch(value: Any, path: str | None) -> None:

@@ -340,6 +340,8 @@ def run_child(
                 result = event
         assert result is not None
         host.charge(result.usage, result.cost_usd)
+        if host.engine is not None:  # the run's permission_denials name them too
+            host.engine.dispatcher.denials.extend(child.dispatcher.denials)
         _fire(
             host, "SubagentStop", agent_id=agent_id, agent_type=spec.agent_type,
             agent_transcript_path="", last_assistant_message=result.result,
