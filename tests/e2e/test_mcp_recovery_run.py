@@ -175,3 +175,25 @@ def test_list_changed_with_tool_search_defers_the_new_tool(project: Path) -> Non
     assert "mcp__fake__extra" not in run.tool_names(2)
     assert "mcp__fake__extra" in run.tool_names(3)
     assert not run.tool_results(4)[0].get("is_error"), run.result_text(4)
+
+
+@pytest.mark.parametrize("deny", [False, True])
+def test_resource_reads_need_no_rule_but_a_deny_rule_holds(project: Path, deny: bool) -> None:
+    notes = Path(FAKE).with_name("notes_server.py")
+    config = json.dumps(
+        {"mcpServers": {"notes": {"command": sys.executable, "args": [str(notes)]}}}
+    )
+    turns = [
+        call("ListMcpResourcesTool"),
+        call("ReadMcpResourceTool", server="notes", uri="notes://today"),
+        {"op": "final", "text": "read"},
+    ]
+    flags = ["--disallowedTools", "ReadMcpResourceTool"] if deny else []
+    run = bridle(project, turns, "--mcp-config", config, *flags)
+    assert run.result["result"] == "read"
+    assert "notes://today" in run.result_text(1)
+    denied = [d["tool_name"] for d in run.result["permission_denials"]]
+    if deny:
+        assert denied == ["ReadMcpResourceTool"] and "Buy milk" not in run.result_text(2)
+    else:
+        assert denied == [] and "Buy milk" in run.result_text(2)

@@ -2,7 +2,8 @@
 `server-everything` over stdio (from `--mcp-config FILE`), SSE (from the
 project's approved `.mcp.json`) and streamable HTTP (from `~/.claude.json`)
 answers echo, get-sum, the tiny image (which reaches the next request as an
-image block) and a resource read through ReadMcpResourceTool; `server-filesystem`
+image block) and a resource read through ReadMcpResourceTool (which, as in
+Claude Code, needs no allow rule); `server-filesystem`
 and `server-memory` each serve a run. `mcp-server-time` from PyPI is in
 test_mcp_run.py. Skipped only when BRIDLE_TEST_MCP is unset (scripts/test sets it)."""
 
@@ -57,7 +58,7 @@ def test_everything_over_stdio_from_an_mcp_config_file(project: Path) -> None:
         "--mcp-config",
         str(config),
         "--allowedTools",
-        "mcp__ev,ReadMcpResourceTool",
+        "mcp__ev",
     )
     check_everything(run, "ev")
 
@@ -75,7 +76,7 @@ def test_everything_over_sse_from_an_approved_project_mcp_json(project: Path) ->
             project,
             everything_turns("remote"),
             "--allowedTools",
-            "mcp__remote__*,ReadMcpResourceTool",
+            "mcp__remote__*",
         )
     check_everything(run, "remote")
     assert "not approved" not in run.proc.stderr
@@ -87,9 +88,7 @@ def test_everything_over_streamable_http_from_claude_json(project: Path) -> None
         (home / ".claude.json").write_text(
             json.dumps({"mcpServers": {"web": {"type": "http", "url": url}}})
         )
-        run = bridle(
-            project, everything_turns("web"), "--allowedTools", "mcp__web ReadMcpResourceTool"
-        )
+        run = bridle(project, everything_turns("web"), "--allowedTools", "mcp__web")
     check_everything(run, "web")
 
 

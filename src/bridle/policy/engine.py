@@ -40,10 +40,12 @@ def _names(text: str) -> frozenset[str]:
 
 Behavior = Literal["allow", "ask", "deny"]
 _ORDER: dict[str, int] = {"allow": 0, "ask": 1, "deny": 2}
-# StructuredOutput (--json-schema) only hands the session its answer.
+# StructuredOutput (--json-schema) only hands the session its answer; the MCP
+# resource tools only read what the session's servers offer (as in Claude Code).
 _ALWAYS_ALLOWED = frozenset(
-    {"TodoWrite", "Task", "Agent", "ExitPlanMode", "ToolSearch", "StructuredOutput"}
-)
+    {"TodoWrite", "Task", "Agent", "ExitPlanMode", "ToolSearch", "StructuredOutput",
+     "ListMcpResourcesTool", "ReadMcpResourceTool"}
+)  # fmt: skip
 _PROTECTED_DIRS = (".git", ".bridle", ".claude")
 _WRAPPERS_KEEP_PRIVILEGE = _names(
     "env timeout nice nohup time stdbuf command exec xargs sh bash zsh dash ksh ash"
