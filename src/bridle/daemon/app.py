@@ -27,7 +27,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from bridle import __version__
-from bridle.daemon import validate
+from bridle.daemon import dashboard, validate
 from bridle.daemon.backend import STATES, BackendError, NewTask, TaskBackend
 from bridle.daemon.schemas import (
     SSE_DESCRIPTION,
@@ -236,6 +236,8 @@ def build_app(
 
     # GitHub signs its deliveries (HMAC) instead of sending the bearer token.
     app.include_router(github_router(backend, github_secret, daemon_settings or {}))
+
+    dashboard.mount(app)  # the web page at /; its files need no token, its API calls do
 
     def openapi() -> dict[str, Any]:
         # Bad input is answered 400 (see _invalid), never FastAPI's default 422.
