@@ -26,6 +26,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from rich.text import Text
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
@@ -38,12 +39,15 @@ from bridle.tui.hud import HudState, render_hud
 from bridle.tui.permission import PermissionAnswer, PermissionScreen, save_allow_rule
 from bridle.tui.prompt_input import PromptInput
 from bridle.tui.runner import EngineRunner, GitState, TurnFailed
+from bridle.tui.status_line import StatusLine, run_status, status_command, status_input
 from bridle.tui.transcript import Answer, Note, Prompt, ToolLine
 from bridle.tui.views import call_title, subject
 
 MODES = ("default", "acceptEdits", "plan")
 HISTORY_SHOWN = 40  # messages of a resumed session shown when the app opens
 QUIT_WINDOW = 2.0  # seconds within which a second Ctrl+C quits
+# Events after which a statusLine command runs again (the conversation changed).
+CHANGES = (ev.AssistantMessage, ev.ToolFinished, ev.TurnResult, ev.Notice, ev.Compacted)
 DUPLICATE_WINDOW = 0.5  # seconds within which the same prompt sent again is dropped
 KEYS = (
     "Enter send · Shift+Enter/Ctrl+J new line · ↑/↓ history · Ctrl+R search history · "
@@ -104,6 +108,11 @@ class BridleApp(App[int]):
         self.shell: Any = None  # the running `!` command's process
         self.shell_count = 0
         self.shell_context: list[str] = []  # `!` outputs that go with the next prompt
+        self.started_at = time.monotonic()
+        self.api_ms = 0
+        self.status: StatusLine | None = None  # a statusLine command in place of the HUD
+        self.status_text = Text("")
+        self.status_padding = 0
 
     # ------------------------------------------------------------ layout
     def compose(self) -> ComposeResult:
@@ -136,6 +145,11 @@ class BridleApp(App[int]):
             self.hud.project = git.root.name
             self.hud.branch = git.branch or ""
             self.hud.dirty = bool(git.status.strip())
+        spec = status_command(self.session.settings)
+        if spec is not None:
+            self.status = StatusLine(spec[0], self.run_status_line, self.show_status_line)
+            self.status_padding = spec[1]
+            self.status.changed()
         self.refresh_hud()
         self.set_interval(1.0, self.refresh_hud)
         self.prompt.focus()
@@ -150,7 +164,38 @@ class BridleApp(App[int]):
         hud = self.hud_line
         width = max(10, (hud.size.width or self.size.width) - 2)
         self.hud.queued = len(self.queue)
-        hud.update(render_hud(self.hud, width, time.monotonic()))
+        if self.status is None:
+            hud.update(render_hud(self.hud, width, time.monotonic()))
+        elif self.hud.notice:
+            hud.update(Text(self.hud.notice, style="bold red"))
+        else:
+            line = Text(" " * self.status_padding) + self.status_text
+            line.truncate(width, overflow="ellipsis")
+            hud.update(line)
+
+    async def run_status_line(self) -> Text:
+        assert self.status is not None
+        bridge = self.session.hooks
+        transcript = getattr(getattr(bridge, "transcript", None), "path", "") or ""
+        style = getattr(getattr(self.session.extensions, "style", None), "name", "default")
+        root = getattr(self.session.settings, "project_root", None) or self.cwd
+        payload = status_input(
+            session_id=self.session.record.id,
+            transcript_path=str(transcript),
+            cwd=self.cwd,
+            project_dir=Path(root),
+            model=self.hud.model,
+            style=style or "default",
+            hud=self.hud,
+            started=self.started_at,
+            api_ms=self.api_ms,
+            now=time.monotonic(),
+        )
+        return await run_status(self.status.command, payload, self.cwd, self.env)
+
+    def show_status_line(self, text: Text) -> None:
+        self.status_text = text
+        self.refresh_hud()
 
     async def mount_in_transcript(self, widget: Any) -> None:
         await self.transcript.mount(widget)
@@ -271,8 +316,12 @@ class BridleApp(App[int]):
             if item.call.id in self.denied:
                 line.deny(self.denied.pop(item.call.id))
         elif isinstance(item, ev.ToolFinished):
-            if item.call.id in self.tool_lines:
-                self.tool_lines[item.call.id].finish(item.result)
+            done = self.tool_lines.get(item.call.id)
+            if done is not None:
+                done.finish(item.result)
+                if done.diff and not item.result.is_error:
+                    self.hud.lines_added += done.added
+                    self.hud.lines_removed += done.removed
         elif isinstance(item, ev.PermissionRequest):
             await self.end_answer()
             self.ask(item, diff)
@@ -304,12 +353,15 @@ class BridleApp(App[int]):
                 f"hook {item.hook_name or item.event}: {item.text}", item.level == "error"
             )
         elif isinstance(item, ev.TurnResult):
+            self.api_ms += item.duration_api_ms
             await self.end_turn(item)
         elif isinstance(item, TurnFailed):
             await self.note(item.message, error=True)
             await self.end_turn(None)
         elif isinstance(item, GitState):
             self.hud.branch, self.hud.dirty = item.branch, item.dirty
+        if self.status is not None and isinstance(item, CHANGES):
+            self.status.changed()
         self.refresh_hud()
 
     async def end_answer(self) -> None:

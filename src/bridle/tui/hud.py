@@ -52,6 +52,8 @@ class HudState:
     idle_since: float | None = None  # monotonic time the last turn ended
     queued: int = 0
     notice: str = ""  # a short message that replaces the idle clock (Ctrl+C again, ...)
+    lines_added: int = 0  # by the session's file edits (a status-line command reads them)
+    lines_removed: int = 0
 
 
 def tokens_text(n: int) -> str:

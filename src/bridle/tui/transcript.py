@@ -18,7 +18,7 @@ from textual.widgets import Markdown, Static
 from textual.widgets.markdown import MarkdownStream
 
 from bridle.core.messages import ToolResultPart, ToolUsePart
-from bridle.tui.views import bash_exit, call_input_text, colour_diff, diff_stats
+from bridle.tui.views import bash_exit, call_input_text, colour_diff, diff_counts, diff_stats
 
 MAX_OUTPUT_LINES = 60
 
@@ -83,6 +83,14 @@ class ToolLine(Static):
         self.started = time.monotonic()
         self.seconds: float | None = None
         self.expanded = False
+
+    @property
+    def added(self) -> int:
+        return diff_counts(self.diff)[0]
+
+    @property
+    def removed(self) -> int:
+        return diff_counts(self.diff)[1]
 
     def on_mount(self) -> None:
         self.show()

@@ -137,9 +137,15 @@ def colour_diff(lines: list[str]) -> Text:
     return out
 
 
-def diff_stats(lines: list[str]) -> str:
+def diff_counts(lines: list[str]) -> tuple[int, int]:
+    """Lines added and removed by a unified diff."""
     added = sum(1 for ln in lines if ln.startswith("+") and not ln.startswith(("+++", "***")))
     removed = sum(1 for ln in lines if ln.startswith("-") and not ln.startswith(("---", "***")))
+    return added, removed
+
+
+def diff_stats(lines: list[str]) -> str:
+    added, removed = diff_counts(lines)
     return f"+{added} −{removed}" if lines else ""
 
 
