@@ -125,14 +125,25 @@ def request_tokens(
     messages: Iterable[Message], system: str = "", tools: Sequence[ToolSpec] = ()
 ) -> int:
     """An estimate of a request's input tokens."""
-    tool_chars = sum(
-        len(t.name) + len(t.description) + len(json.dumps(t.input_schema)) for t in tools
-    )
+    tool_chars = sum(_spec_chars(t) for t in tools)
     return (
         sum(message_tokens(m) for m in messages)
         + (len(system) + tool_chars) // CHARS_PER_TOKEN
         + 10
     )
+
+
+_SPEC_CHARS: dict[tuple[str, int], int] = {}
+
+
+def _spec_chars(spec: ToolSpec) -> int:
+    """A tool's size in a request (its schema is encoded once per process)."""
+    key = (spec.name, id(spec.input_schema))
+    if key not in _SPEC_CHARS:
+        _SPEC_CHARS[key] = (
+            len(spec.name) + len(spec.description) + len(json.dumps(spec.input_schema))
+        )
+    return _SPEC_CHARS[key]
 
 
 # -------------------------------------------------------- step 1: tool outputs

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bridle.core.messages import Message, ModelRequest, TextPart
+from bridle.core.messages import Message, ModelRequest, TextPart, Usage
 from bridle.engine import events as ev
 from bridle.engine.compaction import (
     KEEP_TOOL_TOKENS,
@@ -29,6 +29,7 @@ from bridle.engine.compaction import (
     Window,
     check_freed,
     clear_tool_outputs,
+    message_tokens,
     rebuild,
     request_tokens,
     summary_request,
@@ -52,15 +53,32 @@ class Compactor:
     keep_tail_tokens: int = 0
     count: int = 0  # compactions so far in this session
     _waiting: bool = False  # compacted, and no model answer since
+    # (tokens of the last answered request plus its answer, messages it covered)
+    _known: tuple[int, int] | None = None
 
-    def answered(self) -> None:
-        """A model answer arrived: the next compaction is not back to back."""
+    def answered(self, usage: Usage | None = None, messages: int = 0) -> None:
+        """A model answer arrived: the next compaction is not back to back. With
+        its `usage` and the number of messages it answered, the size of the next
+        request is that answer's input and output plus what was added since, so
+        checking costs nothing per request however long the session."""
         self._waiting = False
+        if usage is not None:
+            total = usage.total_input_tokens + usage.output_tokens
+            self._known = (total, messages + 1) if total > 0 else None
 
     def before_request(
         self, engine: Engine, st: TurnState, focus: str | None = None
     ) -> Generator[ev.Event, None, None]:
-        tokens = self._tokens(engine, engine.messages)
+        known = self._known
+        if known is not None and known[1] <= len(engine.messages):
+            total, counted = known
+            tokens = total + sum(message_tokens(m) for m in engine.messages[counted:])
+        else:
+            tokens = self._tokens(engine, engine.messages)
+        if tokens <= self.window.threshold:
+            return
+        # The provider's count can be below bridle's estimate: decide on the estimate.
+        tokens = max(tokens, self._tokens(engine, engine.messages))
         if tokens <= self.window.threshold:
             return
         yield from self.compact(engine, st, "auto", tokens, focus=focus)
@@ -128,6 +146,7 @@ class Compactor:
         engine.sink.commit()
         self.count += 1
         self._waiting = True
+        self._known = None
         yield ev.Compacted(trigger, step, before, after, cleared.cleared)
 
     # ---------------------------------------------------------------- helpers

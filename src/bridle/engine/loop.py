@@ -392,7 +392,7 @@ class Engine:
     def _record(self, st: TurnState, response: ModelResponse) -> float:
         """Count a model response and save it (one write with its usage); its cost."""
         if self.compactor is not None:
-            self.compactor.answered()
+            self.compactor.answered(response.usage, len(self.messages))
         turn_cost = self.binding.cost(response.usage)
         st.turns += 1
         st.usage = st.usage + response.usage

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator
+from collections.abc import Set as AbstractSet
 from typing import Any
 
 from bridle.core.errors import ProviderHTTPError, http_error_for
@@ -75,6 +76,9 @@ _STOPS = {
 # Request
 
 
+_NONE: frozenset[int] = frozenset()
+
+
 def build_request(req: ModelRequest, endpoint: Endpoint) -> HTTPRequest:
     headers = {"content-type": "application/json", "anthropic-version": API_VERSION}
     if endpoint.api_key:
@@ -83,12 +87,13 @@ def build_request(req: ModelRequest, endpoint: Endpoint) -> HTTPRequest:
         headers["accept"] = "text/event-stream"
     headers.update(endpoint.headers)
     plan = plan_breakpoints(req) if endpoint.profile.prompt_caching else NO_CACHE
+    marks: dict[int, set[int]] = {}  # message index -> its parts that get a breakpoint
+    for i, j in plan.parts:
+        marks.setdefault(i, set()).add(j)
     body: dict[str, Any] = {
         "model": req.model or endpoint.model,
         "max_tokens": req.max_tokens,
-        "messages": [
-            _message(m, {j for i, j in plan.parts if i == at}) for at, m in enumerate(req.messages)
-        ],
+        "messages": [_message(m, marks.get(at, _NONE)) for at, m in enumerate(req.messages)],
     }
     if req.system:
         if plan.system:
@@ -118,7 +123,7 @@ def build_request(req: ModelRequest, endpoint: Endpoint) -> HTTPRequest:
     return HTTPRequest(join_url(endpoint.base_url, "/v1/messages"), headers, body)
 
 
-def _message(m: Message, marked: set[int]) -> dict[str, Any]:
+def _message(m: Message, marked: AbstractSet[int]) -> dict[str, Any]:
     """One message; the parts at `marked` indexes get a cache breakpoint."""
     blocks: list[dict[str, Any]] = []
     for at, p in enumerate(m.parts):
