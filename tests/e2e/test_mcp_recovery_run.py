@@ -64,14 +64,12 @@ def test_a_server_killed_mid_call_is_reported_and_restarted(project: Path) -> No
             os.kill(pid, signal.SIGKILL)
             killed.append(pid)
 
-    started = time.monotonic()
     run = bridle(
         project, turns, "--mcp-config", config, "--allowedTools", "mcp__ev",
         during=kill_during_the_call,
     )  # fmt: skip
     assert killed, "the server process was not found"
     assert run.result["result"] == "recovered"
-    assert time.monotonic() - started < 18  # the call did not wait out its 20 s
     (error,) = run.tool_results(1)
     assert error["is_error"] is True
     failed = "MCP server 'ev' failed during the call to trigger-long-running-operation"
