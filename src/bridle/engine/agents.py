@@ -22,18 +22,22 @@ module never prints; the child's events are consumed here, not shown.
 from __future__ import annotations
 
 import contextlib
-import queue
+import copy
 import threading
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from types import SimpleNamespace
+from typing import TYPE_CHECKING, Any
 
 from bridle.core.errors import ToolError
 from bridle.core.messages import Usage
 from bridle.engine import events as ev
 from bridle.tools.base import ToolContext, ToolOutput
+
+if TYPE_CHECKING:
+    import queue
 
 MAX_DEPTH = 3
 MAX_PARALLEL = 4
@@ -60,26 +64,25 @@ BUILTIN_TYPES = (
 )
 
 
-@dataclass
 class ChildSpec:
-    """What a bridle child runs as."""
+    """What a bridle child runs as (its system prompt, tools, model, mode, limits)."""
 
-    agent_type: str
-    prompt: str  # its system prompt
-    tools: list[Any]
-    model: str
-    mode: str
-    max_turns: int | None = None
-    may_delegate: bool = True  # offered the Agent tool itself
+    def __init__(
+        self, agent_type: str, prompt: str, tools: list[Any], model: str, mode: str,
+        max_turns: int | None = None, may_delegate: bool = True,
+    ) -> None:  # fmt: skip
+        self.agent_type, self.prompt, self.tools = agent_type, prompt, tools
+        self.model, self.mode, self.max_turns = model, mode, max_turns
+        self.may_delegate = may_delegate  # offered the Agent tool itself
 
 
-@dataclass
 class Background:
     """Background children: running threads and finished reports not yet delivered."""
 
-    running: dict[str, threading.Thread] = field(default_factory=dict)
-    done: list[str] = field(default_factory=list)
-    lock: threading.Lock = field(default_factory=threading.Lock)
+    def __init__(self) -> None:
+        self.running: dict[str, threading.Thread] = {}
+        self.done: list[str] = []
+        self.lock = threading.Lock()
 
     def drain(self) -> list[str]:
         """Reports of the children that finished since the last call."""
@@ -104,6 +107,8 @@ class Relay:
     asks (see `engine.dispatch.Dispatcher._relayed`)."""
 
     def __init__(self) -> None:
+        import queue  # only interactive sessions relay
+
         self.queue: queue.Queue[tuple[Any, Callable[[Any], None]]] = queue.Queue()
 
     def ask(self, request: ev.PermissionRequest) -> ev.ApprovalDecision | None:
@@ -123,35 +128,40 @@ class Relay:
         self.queue.put((event, lambda _decision: None))
 
 
-@dataclass
 class AgentHost:
-    """What a session's subagents inherit; `run` is the Agent tool's runner."""
+    """What a session's subagents inherit; `run` is the Agent tool's runner.
+    (Plain classes here, not dataclasses: this module loads with every session.)"""
 
-    cwd: Path
-    env: dict[str, str]
-    settings: Any
-    options: Any  # engine.options.SessionOptions
-    ext: Any  # engine.extensions.Extensions
-    tools: list[Any]  # the parent's tools, the Agent tool left out
-    policy: Any
-    model: str  # the parent's model spec
-    provider: str
-    bind_model: Callable[[str], Any]
-    system_for: Callable[[Path, str], str]  # (cwd, base prompt) -> system prompt
-    instructions: str  # rendered instruction files, kept through compaction
-    session_id: str
-    account: str | None = None
     hooks: Any = None
     depth: int = 0
     engine: Any = None  # the parent Engine, set once it exists
-    background: Background = field(default_factory=Background)
-    slots: threading.Semaphore | None = None
     relay: Relay | None = None  # None: asks are denied (headless, background)
 
-    def __post_init__(self) -> None:
-        if self.slots is None:
-            limit = self.settings.get("agents.max_parallel") if self.settings else None
-            self.slots = threading.BoundedSemaphore(int(limit or MAX_PARALLEL))
+    def __init__(
+        self, *, cwd: Path, env: dict[str, str], settings: Any, options: Any, ext: Any,
+        tools: list[Any], policy: Any, model: str, provider: str,
+        bind_model: Callable[[str], Any], system_for: Callable[[Path, str], str],
+        instructions: str, session_id: str, account: str | None = None,
+        relay: Relay | None = None,
+    ) -> None:  # fmt: skip
+        self.cwd, self.env, self.settings = cwd, env, settings
+        self.options = options  # engine.options.SessionOptions
+        self.ext = ext  # engine.extensions.Extensions
+        self.tools = tools  # the parent's tools, the Agent tool left out
+        self.policy, self.model, self.provider = policy, model, provider
+        self.bind_model = bind_model
+        self.system_for = system_for  # (cwd, base prompt) -> system prompt
+        self.instructions = instructions  # rendered instruction files
+        self.session_id, self.account, self.relay = session_id, account, relay
+        self.background = Background()
+        limit = settings.get("agents.max_parallel") if settings else None
+        self.slots = threading.BoundedSemaphore(int(limit or MAX_PARALLEL))
+
+    def derive(self, **changes: Any) -> AgentHost:
+        """A copy with `changes` (a child's host, or one without a relay)."""
+        new = copy.copy(self)
+        new.__dict__.update(changes)
+        return new
 
     @property
     def max_depth(self) -> int:
@@ -181,7 +191,7 @@ class AgentHost:
         job = _Job(self, target, kind, description, str(args.get("prompt") or ""))
         job.isolated = args.get("isolation") == "worktree"
         if args.get("run_in_background"):  # nobody is there to answer its asks
-            job.host = replace(self, relay=None)
+            job.host = self.derive(relay=None)
             agent_id = "agent-" + uuid.uuid4().hex[:8]
             thread = threading.Thread(target=job.background, args=(agent_id,), daemon=True)
             self.background.running[agent_id] = thread
@@ -221,7 +231,9 @@ class AgentHost:
             wanted = None  # only a bypassing parent may hand bypass down
         if mode in ("plan", "bypassPermissions"):
             wanted = mode  # plan stays plan; bypass is already the widest
-        delegates = "Agent" in {t.name for t in _definition_tools(found, [_Named("Agent")])}
+        delegates = "Agent" in {
+            t.name for t in _definition_tools(found, [SimpleNamespace(name="Agent")])
+        }
         return ChildSpec(
             found.name, found.prompt, tools, self._model(model or found.model),
             wanted or mode, found.max_turns, delegates,
@@ -246,11 +258,6 @@ class AgentHost:
         if self.engine is None or self.engine.limits.max_cost_usd is None:
             return None
         return max(0.0, self.engine.limits.max_cost_usd - self.engine.budget.spent_usd)
-
-
-@dataclass
-class _Named:
-    name: str
 
 
 def _definition_tools(agent: Any, tools: list[Any]) -> list[Any]:
@@ -383,8 +390,8 @@ def open_child(host: AgentHost, spec: ChildSpec, description: str, store: Any, c
     )
     if host.engine is not None and host.relay is not None:  # the parent's interrupt stops it
         ctx.cancel = host.engine.dispatcher.ctx.cancel
-    child_host = replace(
-        host, cwd=cwd, policy=policy, session_id=record.id, depth=host.depth + 1,
+    child_host = host.derive(
+        cwd=cwd, policy=policy, session_id=record.id, depth=host.depth + 1,
         model=binding.name, provider=binding.provider, hooks=None, engine=None,
         background=Background(), slots=host.slots,
     )  # fmt: skip
