@@ -8,13 +8,15 @@ one expandable line per tool call, notices), permission asks open the modal
 a turn runs are queued (▶ N queued) and sent in order. Keys: Enter sends,
 Shift+Enter/Ctrl+J add a line, ↑/↓ history, Esc interrupts the running turn,
 Shift+Tab cycles the permission mode, Ctrl+O expands the last tool call (a
-click expands any), Ctrl+R searches the prompts sent, Ctrl+G edits the prompt
-in `$VISUAL`/`$EDITOR`, Tab takes a `/command` or `@path` completion, Ctrl+C
-twice quits. A prompt sent again within 500 ms is dropped (a double Enter or
-paste). `!command` runs a shell command (`tui.commands`); the built-in
-`/commands` are there too, and `/help` lists them with the project's. Quitting
-interrupts a running turn and waits for the engine's thread, so the session is
-saved on every way out. When idle the only timer is the HUD's 1 s clock.
+click expands any), Ctrl+T shows or hides the todo list (`tui.todos`), Ctrl+R
+searches the prompts sent, Ctrl+G edits the prompt in `$VISUAL`/`$EDITOR`, Tab
+takes a `/command` or `@path` completion, Ctrl+C twice quits. A prompt sent
+again within 500 ms is dropped (a double Enter or paste). `!command` runs a
+shell command (`tui.commands`); the built-in `/commands` are there too, and
+`/help` lists them with the project's. A `statusLine` command replaces the HUD
+(`tui.status_line`). Quitting interrupts a running turn and waits for the
+engine's thread, so the session is saved on every way out. When idle the only
+timer is the HUD's 1 s clock.
 `BRIDLE_AUTO_APPROVE=1` answers every ask with yes.
 """
 
@@ -40,6 +42,7 @@ from bridle.tui.permission import PermissionAnswer, PermissionScreen, save_allow
 from bridle.tui.prompt_input import PromptInput
 from bridle.tui.runner import EngineRunner, GitState, TurnFailed
 from bridle.tui.status_line import StatusLine, run_status, status_command, status_input
+from bridle.tui.todos import TodoPanel, todo_items
 from bridle.tui.transcript import Answer, Note, Prompt, ToolLine
 from bridle.tui.views import call_title, subject
 
@@ -52,7 +55,7 @@ DUPLICATE_WINDOW = 0.5  # seconds within which the same prompt sent again is dro
 KEYS = (
     "Enter send · Shift+Enter/Ctrl+J new line · ↑/↓ history · Ctrl+R search history · "
     "Tab complete /command @path · !cmd shell · Ctrl+G $EDITOR · Esc interrupt · "
-    "Shift+Tab permission mode · Ctrl+O expand tool call · Ctrl+C twice quit"
+    "Shift+Tab permission mode · Ctrl+O expand tool call · Ctrl+T todos · Ctrl+C twice quit"
 )
 
 
@@ -68,6 +71,7 @@ class BridleApp(App[int]):
         Binding("ctrl+o", "expand", "Expand", priority=True, show=False),
         Binding("ctrl+r", "search_history", "Search", priority=True, show=False),
         Binding("ctrl+g", "edit_prompt", "Editor", priority=True, show=False),
+        Binding("ctrl+t", "toggle_todos", "Todos", priority=True, show=False),
         Binding("escape", "interrupt", "Interrupt", show=False),
     ]
 
@@ -122,7 +126,9 @@ class BridleApp(App[int]):
         self.prompt = PromptInput(id="prompt")
         self.prompt.popup = CompletionList(id="completions")
         self.prompt.completer = self.completions
+        self.todo_panel = TodoPanel(id="todos")
         yield self.transcript
+        yield self.todo_panel
         yield self.hud_line
         yield self.prompt.popup
         yield self.prompt
@@ -138,6 +144,7 @@ class BridleApp(App[int]):
             messages = self.session.engine.messages
             self.prompt.sent = [m.text for m in messages if m.role == "user" and m.text.strip()]
             await self.show_history(messages)
+        self.todo_panel.set_todos(list(getattr(self.session.engine.dispatcher.ctx, "todos", [])))
         for warning in self.session.warnings:
             await self.note(f"warning: {warning}", error=True)
         git = git_info(self.cwd)
@@ -317,6 +324,9 @@ class BridleApp(App[int]):
                 line.deny(self.denied.pop(item.call.id))
         elif isinstance(item, ev.ToolFinished):
             done = self.tool_lines.get(item.call.id)
+            todos = todo_items(item.call, item.result)
+            if todos is not None:
+                self.todo_panel.set_todos(todos)
             if done is not None:
                 done.finish(item.result)
                 if done.diff and not item.result.is_error:
@@ -338,6 +348,7 @@ class BridleApp(App[int]):
                     self.hud.context_window = window
             elif item.code == "clear":
                 self.hud.context_used = 0
+                self.todo_panel.set_todos([])
             if item.code in ("error", "compact", "clear"):
                 self.hud.notice = ""
             await self.note(item.text, error=item.code == "error")
@@ -468,6 +479,12 @@ class BridleApp(App[int]):
         if text is not None:
             self.prompt.load_text(text)
             self.prompt.move_cursor(self.prompt.document.end)
+
+    def action_toggle_todos(self) -> None:
+        if not self.todo_panel.todos:
+            self.run_worker(self.note("no todo list yet (the model keeps one with TodoWrite)"))
+            return
+        self.todo_panel.toggle_shown()
 
     def action_expand(self) -> None:
         if self.tool_lines:
