@@ -25,6 +25,7 @@ import contextlib
 import os
 import signal
 import sys
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -148,8 +149,15 @@ class ProcessLimit:
 
     def close(self) -> None:
         self.reap()
-        with contextlib.suppress(OSError):
-            self.path.rmdir()
+        # Killed processes leave the cgroup a moment later; rmdir fails until then.
+        for _ in range(40):
+            try:
+                self.path.rmdir()
+                return
+            except FileNotFoundError:
+                return
+            except OSError:
+                time.sleep(0.05)
 
 
 def _cgroup_parents() -> list[Path]:
