@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import os
 import re
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from bridle.daemon.backend import PHASES, BackendError
 
@@ -52,7 +52,7 @@ def repo_url(value: str) -> str:
                 "repo_url",
                 f"scheme {parts.scheme!r} is not supported; use one of {', '.join(_SCHEMES)}",
             )
-        _no_traversal("repo_url", parts.path)
+        _no_traversal("repo_url", unquote(parts.path))  # git decodes %2e%2e to ..
         if parts.scheme == "file":
             return _local("file://" + parts.path, parts.path)
         return url.rstrip("/")
@@ -89,6 +89,8 @@ def branch(value: str, field: str = "branch") -> str:
         why = "may not start with '-' or '/' nor end with '/', '.' or '.lock'"
     elif ".." in name or "//" in name or "@{" in name or name == "@":
         why = "may not contain '..', '//' or '@{'"
+    elif name == "HEAD":
+        why = "is git's name for the current commit, not a branch name"
     elif _BAD_REF.search(name):
         why = "may not contain spaces, control characters or any of ~ ^ : ? * [ \\"
     elif any(p.startswith(".") for p in name.split("/")):
