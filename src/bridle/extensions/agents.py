@@ -23,7 +23,9 @@ from bridle.core.errors import UsageError
 from bridle.extensions.frontmatter import (
     FieldError,
     Problem,
+    first_wins,
     list_field,
+    markdown_files,
     read_document,
     text_field,
 )
@@ -59,11 +61,11 @@ class Agents:
     notes: list[str] = field(default_factory=list)
 
     def add(self, agent: AgentDefinition) -> None:
-        if agent.name in self.by_name:
-            kept = self.by_name[agent.name].source
-            self.notes.append(f"agent {agent.name!r} in {agent.source} is hidden by {kept}")
-        else:
-            self.by_name[agent.name] = agent
+        kept = self.by_name[agent.name].source if agent.name in self.by_name else None
+        first_wins(
+            self.by_name, agent.name, agent, agent.source, kept, self.notes,
+            f"agent {agent.name!r}",
+        )  # fmt: skip
 
 
 def agent_sources(
@@ -85,13 +87,7 @@ def find_agents(sources: Iterable[Source], cli_json: str | None = None) -> Agent
         for agent in parse_cli_agents(cli_json, found.problems):
             found.add(agent)
     for source in sources:
-        if source.root.is_file():  # a plugin may name single agent files
-            paths = [source.root]
-        elif source.root.is_dir():
-            paths = sorted(source.root.rglob("*.md"))
-        else:
-            continue
-        for path in paths:
+        for path in markdown_files(source.root):  # a plugin may name single files
             loaded = load_agent(path, source)
             if isinstance(loaded, Problem):
                 found.problems.append(loaded)

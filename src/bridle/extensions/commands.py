@@ -26,7 +26,9 @@ from bridle.extensions.frontmatter import (
     FieldError,
     Problem,
     bool_field,
+    first_wins,
     list_field,
+    markdown_files,
     read_document,
     text_field,
 )
@@ -107,21 +109,16 @@ def find_commands(sources: Iterable[Source], skills: Iterable[Skill] = ()) -> Co
         if skill.user_invocable:
             found.by_name[skill.name] = _from_skill(skill)
     for source in sources:
-        if source.root.is_file():  # a plugin may name single command files
-            paths = [source.root]
-        elif source.root.is_dir():
-            paths = sorted(source.root.rglob("*.md"))
-        else:
-            continue
-        for path in paths:
+        for path in markdown_files(source.root):  # a plugin may name single files
             loaded = load_command(path, source)
             if isinstance(loaded, Problem):
                 found.problems.append(loaded)
-            elif loaded.name in found.by_name:
-                kept = found.by_name[loaded.name].path
-                found.notes.append(f"command /{loaded.name} in {path} is hidden by {kept}")
             else:
-                found.by_name[loaded.name] = loaded
+                kept = found.by_name[loaded.name].path if loaded.name in found.by_name else None
+                first_wins(
+                    found.by_name, loaded.name, loaded, path, kept, found.notes,
+                    f"command /{loaded.name}",
+                )  # fmt: skip
     return found
 
 

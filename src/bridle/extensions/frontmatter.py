@@ -14,7 +14,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,3 +149,30 @@ def bool_field(fields: dict[str, Any], name: str, default: bool) -> bool:
     if isinstance(value, str) and value.strip().lower() in ("true", "false", "yes", "no"):
         return value.strip().lower() in ("true", "yes")
     raise FieldError(name, "must be true or false")
+
+
+def markdown_files(root: Path) -> list[Path]:
+    """A source's markdown files: the file itself when a plugin names a single
+    file, else every `*.md` below the folder (none when it does not exist)."""
+    if root.is_file():
+        return [root]
+    if root.is_dir():
+        return sorted(root.rglob("*.md"))
+    return []
+
+
+def first_wins(
+    table: dict[str, T],
+    name: str,
+    item: T,
+    where: object,
+    kept: object,
+    notes: list[str],
+    label: str,
+) -> None:
+    """Add `item` under `name` unless an earlier (higher-precedence) source took the
+    name; then say which file hides which (`label` names the item), for the user."""
+    if name in table:
+        notes.append(f"{label} in {where} is hidden by {kept}")
+    else:
+        table[name] = item

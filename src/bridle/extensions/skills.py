@@ -28,6 +28,7 @@ from bridle.extensions.frontmatter import (
     FieldError,
     Problem,
     bool_field,
+    first_wins,
     list_field,
     read_document,
     text_field,
@@ -131,11 +132,12 @@ def find_skills(sources: Iterable[Source]) -> Found:
             loaded = load_skill(path, source)
             if isinstance(loaded, Problem):
                 found.problems.append(loaded)
-            elif loaded.name in found.skills:
-                kept = found.skills[loaded.name].path
-                found.notes.append(f"skill {loaded.name!r} in {path} is hidden by {kept}")
             else:
-                found.skills[loaded.name] = loaded
+                kept = found.skills[loaded.name].path if loaded.name in found.skills else None
+                first_wins(
+                    found.skills, loaded.name, loaded, path, kept, found.notes,
+                    f"skill {loaded.name!r}",
+                )  # fmt: skip
     return found
 
 
