@@ -111,6 +111,7 @@ def open_mcp(
         return McpSession()  # nothing configured: no import, no file parsed
 
     from bridle.mcp.config import load_servers
+    from bridle.mcp.status import approved
 
     found = load_servers(
         project_root,
@@ -123,7 +124,7 @@ def open_mcp(
     out = McpSession(warnings=[f"MCP: {w}" for w in found.warnings])
     servers = dict(found.servers)
     for name, cfg in list(servers.items()):
-        if cfg.scope == "project" and not _approved(name, settings):
+        if cfg.scope == "project" and not approved(name, settings):
             del servers[name]
             out.warnings.append(
                 f"MCP server {name!r} from {cfg.source} is not approved: add it to "
@@ -145,18 +146,6 @@ def open_mcp(
         out.close()
         raise
     return out
-
-
-def _approved(name: str, settings: Any) -> bool:
-    if settings is None:
-        return False
-    disabled = settings.get("disabledMcpjsonServers") or []
-    if isinstance(disabled, list) and name in disabled:
-        return False
-    if settings.get("enableAllProjectMcpServers") is True:
-        return True
-    enabled = settings.get("enabledMcpjsonServers") or []
-    return isinstance(enabled, list) and name in enabled
 
 
 def _config_files(project_root: Path, env: Mapping[str, str]) -> bool:
