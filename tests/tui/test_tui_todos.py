@@ -1,6 +1,7 @@
 """The todo list panel, driven by Pilot against the mock model: a TodoWrite call
 shows the list (☑ done, ◐ the active form of the item in progress, ☐ pending),
-Ctrl+T hides and shows it, /clear empties it, and Ctrl+T without a list says so."""
+Ctrl+T hides and shows it, a resumed session opens with it, /clear empties it,
+and Ctrl+T without a list says so."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from typing import Any
 
 from tui_helpers import app_over, buggy_project, scenario_file, wait_for
 
+from bridle.engine.options import SessionOptions
 from bridle.tui.todos import TodoPanel
 from bridle.tui.transcript import Note
 
@@ -56,6 +58,11 @@ def test_todo_write_shows_the_list_and_ctrl_t_toggles_it(tmp_path: Path) -> None
             await pilot.pause(0.05)
             assert panel.has_class("shown")
             await wait_for(pilot, lambda: not app.running, "the end of the turn")
+
+    async def clear(app: Any, srv: Any) -> None:
+        async with app.run_test(size=SIZE) as pilot:
+            panel = app.query_one(TodoPanel)
+            assert "◐ Fixing mean" in str(panel.render())  # the resumed session's list
             app.prompt.load_text("/clear")
             app.prompt.send()
             await wait_for(pilot, lambda: not panel.has_class("shown"), "the list cleared")
@@ -63,3 +70,6 @@ def test_todo_write_shows_the_list_and_ctrl_t_toggles_it(tmp_path: Path) -> None
 
     with app_over(repo, scenario) as (app, srv):
         asyncio.run(drive(app, srv))
+    resume = SessionOptions(model="mock/anthropic", headless=False, continue_latest=True)
+    with app_over(repo, scenario, resume) as (app, srv):
+        asyncio.run(clear(app, srv))

@@ -42,7 +42,7 @@ from bridle.tui.permission import PermissionAnswer, PermissionScreen, save_allow
 from bridle.tui.prompt_input import PromptInput
 from bridle.tui.runner import EngineRunner, GitState, TurnFailed
 from bridle.tui.status_line import StatusLine, run_status, status_command, status_input
-from bridle.tui.todos import TodoPanel, todo_items
+from bridle.tui.todos import TodoPanel, last_todos, todo_items
 from bridle.tui.transcript import Answer, Note, Prompt, ToolLine
 from bridle.tui.views import call_title, subject
 
@@ -144,7 +144,7 @@ class BridleApp(App[int]):
             messages = self.session.engine.messages
             self.prompt.sent = [m.text for m in messages if m.role == "user" and m.text.strip()]
             await self.show_history(messages)
-        self.todo_panel.set_todos(list(getattr(self.session.engine.dispatcher.ctx, "todos", [])))
+        self.todo_panel.set_todos(last_todos(self.session.engine.messages))
         for warning in self.session.warnings:
             await self.note(f"warning: {warning}", error=True)
         git = git_info(self.cwd)
@@ -166,6 +166,10 @@ class BridleApp(App[int]):
 
     def on_unmount(self) -> None:
         self.runner.stop()
+        if self.status is not None:
+            self.status.stop()
+        if self.shell is not None and self.shell.returncode is None:
+            self.shell.kill()
 
     def refresh_hud(self) -> None:
         hud = self.hud_line

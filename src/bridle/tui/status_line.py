@@ -147,6 +147,10 @@ class StatusLine:
             self._busy = True
             self._task = asyncio.get_running_loop().create_task(self._loop())
 
+    def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+
     async def _loop(self) -> None:
         try:
             while self._wanted:

@@ -5,8 +5,8 @@ app passes it each finished call; the tool validated the items); `TodoPanel`
 shows it between the transcript and the HUD: ☐ pending, ◐ in progress (its
 `activeForm` when given, bold), ☑ completed (dim, struck through), with a
 `n/m done` head. The panel appears when the model writes a list and Ctrl+T
-hides or shows it; an empty list hides it. A resumed session's list comes
-from the session's tool context when the app opens.
+hides or shows it; an empty list hides it. A resumed session opens with the
+list its last successful TodoWrite call set (`last_todos`).
 """
 
 from __future__ import annotations
@@ -27,6 +27,18 @@ def todo_items(call: ToolUsePart, result: ToolResultPart) -> list[dict[str, Any]
     if not isinstance(todos, list):
         return None
     return [t for t in todos if isinstance(t, dict) and str(t.get("content", "")).strip()]
+
+
+def last_todos(messages: list[Any]) -> list[dict[str, Any]]:
+    """The list the conversation's last successful TodoWrite call set ([] if none)."""
+    results = {p.tool_use_id: p for m in messages for p in m.parts if isinstance(p, ToolResultPart)}
+    for message in reversed(messages):
+        for part in reversed(message.parts):
+            if isinstance(part, ToolUsePart) and part.id in results:
+                todos = todo_items(part, results[part.id])
+                if todos is not None:
+                    return todos
+    return []
 
 
 def render_todos(todos: list[dict[str, Any]]) -> Text:
