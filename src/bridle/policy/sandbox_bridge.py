@@ -3,15 +3,16 @@
 Run by bubblewrap as `python -I -S sandbox_bridge.py SOCKET PORT COMMAND...`
 inside the sandbox's empty network namespace. It listens on 127.0.0.1:PORT,
 joins every connection to the host proxy's unix socket (the only way out), runs
-COMMAND with HTTP(S)_PROXY already pointing at the port, and exits with its
-status. It imports nothing from bridle (it runs with `-I -S`, isolated from the
+COMMAND in its place (exec, so its exit status is the sandbox's) with
+HTTP(S)_PROXY already pointing at the port, while a forked child relays; the
+pid namespace ends the relay when the command ends. It imports nothing from bridle (it runs with `-I -S`, isolated from the
 user's site packages) and decides nothing: the host proxy filters domains.
 """
 
 from __future__ import annotations
 
+import os
 import socket
-import subprocess
 import sys
 import threading
 
@@ -49,12 +50,15 @@ def main(argv: list[str]) -> int:
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     listener.bind(("127.0.0.1", port))
-    listener.listen(64)
-    threading.Thread(target=_serve, args=(listener, path), daemon=True).start()
-    try:
-        return subprocess.call(command)
-    except KeyboardInterrupt:
-        return 130
+    listener.listen(64)  # before the command starts, so its first request finds us
+    if os.fork() == 0:
+        # The bridge lives on in a child; the pid namespace ends it with the command.
+        os.setsid()
+        _serve(listener, path)
+        os._exit(0)
+    listener.close()
+    os.execvp(command[0], command)  # the command's exit status is ours
+    return 127
 
 
 if __name__ == "__main__":
