@@ -195,3 +195,18 @@ def test_resource_reads_need_no_rule_but_a_deny_rule_holds(project: Path, deny: 
         assert denied == ["ReadMcpResourceTool"] and "Buy milk" not in run.result_text(2)
     else:
         assert denied == [] and "Buy milk" in run.result_text(2)
+
+
+def test_a_server_that_exited_between_calls_is_restarted_for_the_next(project: Path) -> None:
+    turns = [
+        call("mcp__fake__quit"),
+        call("mcp__fake__big", n=12),
+        {"op": "final", "text": "still here"},
+    ]
+    quitter = {"command": sys.executable, "args": [FAKE, "quit"]}
+    config = json.dumps({"mcpServers": {"fake": quitter}})
+    run = bridle(project, turns, "--mcp-config", config, "--allowedTools", "mcp__fake")
+    assert run.result["result"] == "still here"
+    assert run.result_text(1) == "bye"
+    assert run.result_text(2) == "012345678901", run.proc.stderr
+    assert "bridle: MCP server 'fake' was restarted (it had stopped:" in run.proc.stderr

@@ -1,7 +1,7 @@
 """A tiny hand-written stdio MCP server for the cases the reference servers cannot
 show on demand: `grow` adds a tool (`extra`, which answers "extra ran") and
 sends `tools/list_changed`; `big` returns
-a long text; started with `garbage` it answers every line with text that is not
+a long text; `quit` (offered when started with `quit`) answers and then exits; started with `garbage` it answers every line with text that is not
 JSON-RPC. It speaks newline-delimited JSON-RPC on stdin/stdout, nothing else."""
 
 from __future__ import annotations
@@ -23,6 +23,10 @@ tools = [
         "annotations": {"readOnlyHint": True},
     },
 ]
+
+
+if MODE == "quit":
+    tools.append({"name": "quit", "inputSchema": {"type": "object", "properties": {}}})
 
 
 def send(msg: dict[str, object]) -> None:
@@ -55,6 +59,15 @@ for line in sys.stdin:
             result = {"content": [{"type": "text", "text": "grown"}]}
         elif name == "extra" and any(t["name"] == "extra" for t in tools):
             result = {"content": [{"type": "text", "text": "extra ran"}]}
+        elif name == "quit":  # answers, then exits as if it crashed while idle
+            send(
+                {
+                    "jsonrpc": "2.0",
+                    "id": mid,
+                    "result": {"content": [{"type": "text", "text": "bye"}]},
+                }
+            )
+            sys.exit(3)
         elif name == "big":
             n = int(msg["params"].get("arguments", {}).get("n", 10))
             result = {"content": [{"type": "text", "text": ("0123456789" * (n // 10 + 1))[:n]}]}

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO, TypeVar
 
+import anyio
 import httpx2
 import mcp_types as types
 from mcp.client.session import ClientSession, IncomingMessage
@@ -95,10 +96,13 @@ class Connection:
         self._close = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._background: set[asyncio.Task[Any]] = set()
+        self._eof = False  # the transport ended (a stdio server exited, a stream closed)
 
     @property
     def alive(self) -> bool:
-        return self.session is not None and self._task is not None and not self._task.done()
+        if self._eof or self.session is None or self._task is None:
+            return False
+        return not self._task.done()
 
     async def start(self, timeout: float) -> None:
         """Open the session and list the tools, within `timeout` seconds."""
@@ -169,6 +173,7 @@ class Connection:
         try:
             async with AsyncExitStack() as stack:
                 read, write = await stack.enter_async_context(self._transport(stack))
+                read = await self._watch(stack, read)
                 session = await stack.enter_async_context(
                     ClientSession(
                         read,
@@ -193,6 +198,28 @@ class Connection:
         finally:
             self.session = None
             self._ready.set()
+
+    async def _watch(self, stack: AsyncExitStack, read: Any) -> Any:
+        """`read`, passed through a stream that notes when the transport ends, so
+        a server that exited while idle is restarted before the next request
+        instead of failing it."""
+        send, out = anyio.create_memory_object_stream[Any](0)
+        group = await stack.enter_async_context(anyio.create_task_group())
+        stack.callback(group.cancel_scope.cancel)  # runs before the group's exit
+        stack.callback(out.close)
+
+        async def forward() -> None:
+            try:
+                async with send:
+                    async for item in read:
+                        await send.send(item)
+            except (anyio.ClosedResourceError, anyio.BrokenResourceError):
+                pass
+            finally:
+                self._eof = True
+
+        group.start_soon(forward)
+        return out
 
     def _transport(self, stack: AsyncExitStack) -> Any:
         cfg = self.cfg
