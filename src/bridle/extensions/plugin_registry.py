@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bridle.core.errors import ConfigError, UsageError
+from bridle.core.errors import UsageError
 from bridle.extensions.frontmatter import Problem
 from bridle.extensions.plugins import MANIFEST, Plugin, is_plugin_dir, load_plugin
 
@@ -182,34 +182,9 @@ def settings_path(scope: str, project_root: Path, env: Mapping[str, str]) -> Pat
 
 def set_enabled(path: Path, key: str, on: bool) -> None:
     """Write `enabledPlugins[key] = on` into the settings file at `path`, merging."""
-    from bridle.config.jsonc import parse_jsonc
-    from bridle.store.atomic import atomic_write, atomic_write_text
+    from bridle.store.settings_file import edit_settings
 
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        text = ""
-    except (OSError, UnicodeDecodeError) as e:
-        raise ConfigError(f"cannot be read ({_why(e)}); fix or move it", path=str(path)) from e
-    try:
-        data = json.loads(text) if text.strip() else {}
-        commented = False
-    except json.JSONDecodeError:
-        data = parse_jsonc(text, str(path))  # a ConfigError if it is not JSONC either
-        commented = True
-    plugins = data.get("enabledPlugins") if isinstance(data, dict) else None
-    if not isinstance(data, dict) or not isinstance(plugins, dict | None):
-        raise ConfigError(
-            "is not a settings object with an enabledPlugins object; fix it by hand",
-            path=str(path),
-        )
-    data.setdefault("enabledPlugins", {})[key] = on
-    try:
-        if commented:
-            atomic_write(path.with_name(path.name + ".bak"), text.encode("utf-8"))
-        atomic_write_text(path, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
-    except OSError as e:
-        raise ConfigError(f"cannot be written ({_why(e)})", path=str(path)) from e
+    edit_settings(path, "enabledPlugins", lambda plugins: plugins.__setitem__(key, on))
 
 
 def read_marketplace(path: Path) -> Marketplace:

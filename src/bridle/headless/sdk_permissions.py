@@ -20,7 +20,6 @@ speak the control protocol (`sdk.py` does).
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -181,29 +180,12 @@ class PermissionUpdates:
 
 def merge_into(path: Path, u: Update) -> None:
     """Change only `permissions.<what the update names>` in the file at `path`."""
-    from bridle.config.jsonc import parse_jsonc
-    from bridle.store.atomic import atomic_write, atomic_write_text
+    from bridle.store.settings_file import edit_settings
 
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        text = ""
-    try:
-        data = json.loads(text) if text.strip() else {}
-        commented = False
-    except json.JSONDecodeError:
-        data = parse_jsonc(text, str(path))  # a ConfigError if it is not JSONC either
-        commented = True
-    perms = data.get("permissions") if isinstance(data, dict) else None
-    if not isinstance(data, dict) or not isinstance(perms, dict | None):
-        raise ConfigError(
-            f"{path} is not a settings object with a permissions object; fix it by hand",
-            path=str(path),
-        )
-    perms = data.setdefault("permissions", {})
-    if u.kind == "setMode":
-        perms["defaultMode"] = u.mode
-    else:
+    def change(perms: dict[str, Any]) -> None:
+        if u.kind == "setMode":
+            perms["defaultMode"] = u.mode
+            return
         key = "additionalDirectories" if u.kind in _DIR_TYPES else u.behavior
         items = list(u.directories if u.kind in _DIR_TYPES else u.rules)
         old = perms.get(key)
@@ -214,6 +196,5 @@ def merge_into(path: Path, u: Update) -> None:
             perms[key] = items
         else:
             perms[key] = [x for x in old if x not in items]
-    if commented:
-        atomic_write(path.with_name(path.name + ".bak"), text.encode("utf-8"))
-    atomic_write_text(path, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+
+    edit_settings(path, "permissions", change)

@@ -14,9 +14,9 @@ app turns answers into `ApprovalDecision` ops; this module sends nothing.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -114,35 +114,16 @@ class PermissionScreen(ModalScreen[PermissionAnswer]):
 
 def save_allow_rule(project_root: Path, rule: str) -> Path:
     """Add `rule` to `permissions.allow` of `<project>/.bridle/settings.local.json`."""
-    from bridle.config.jsonc import parse_jsonc
-    from bridle.store.atomic import atomic_write, atomic_write_text
+    from bridle.store.settings_file import edit_settings
 
     path = project_root / ".bridle" / "settings.local.json"
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        text = ""
-    commented = False
-    try:
-        data = json.loads(text) if text.strip() else {}
-    except json.JSONDecodeError:
-        data = parse_jsonc(text, str(path))  # a ConfigError when it is not JSONC either
-        commented = True
-    perms = data.get("permissions") if isinstance(data, dict) else None
-    allow = perms.get("allow", []) if isinstance(perms, dict) else []
-    if (
-        not isinstance(data, dict)
-        or not isinstance(perms, dict | None)
-        or not isinstance(allow, list)
-    ):
-        raise ConfigError(
-            f"{path} is not a settings object with a permissions.allow list; fix it by hand",
-            path=str(path),
-        )
-    if rule not in allow:
-        data.setdefault("permissions", {})["allow"] = [*allow, rule]
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if commented:
-        atomic_write(path.with_name(path.name + ".bak"), text.encode("utf-8"))
-    atomic_write_text(path, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+
+    def change(perms: dict[str, Any]) -> None:
+        allow = perms.get("allow", [])
+        if not isinstance(allow, list):
+            raise ConfigError("permissions.allow is not a list; fix it by hand", path=str(path))
+        if rule not in allow:
+            perms["allow"] = [*allow, rule]
+
+    edit_settings(path, "permissions", change)
     return path
