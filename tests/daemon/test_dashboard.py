@@ -11,6 +11,7 @@ a token but with a strict Content-Security-Policy and no way to read other files
 from __future__ import annotations
 
 import os
+import socket
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,7 +20,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.daemon.conftest import TEST_CMD, TOKEN, Daemon, slow_scenario, wait_for
+from tests.daemon.conftest import TEST_CMD, TOKEN, Daemon, slow_scenario, submit, wait_for
 
 CHROMIUM = Path("/usr/bin/chromium")
 
@@ -143,6 +144,47 @@ def test_dashboard_submit_watch_steer_and_stop(
     page.click("#logout")
     page.wait_for_selector("#login", state="visible")
     assert page.evaluate("sessionStorage.length") == 0
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_the_live_log_resumes_after_a_daemon_restart_without_gaps_or_repeats(
+    daemon_factory: Any, origin: Path, tmp_path: Path, browser: Any
+) -> None:
+    port = _free_port()
+    scenario = slow_scenario(tmp_path, 300)
+    d: Daemon = daemon_factory(scenario).start("--port", str(port))
+    with d.client() as c:
+        task = submit(c, origin, branch="dash/restart")
+    page = browser.new_page()
+    seen = _watch(page)
+    page.goto(f"{d.url}/#task={task['id']}")
+    page.fill("#token", TOKEN)
+    page.click("#login-form button[type=submit]")
+    _wait(page, lambda: len(_log_lines(page)) >= 4, "the first events")
+    d.stop()  # the page's stream drops; the worker releases the task
+    before = len(_log_lines(page))
+    d2: Daemon = daemon_factory(scenario).start("--port", str(port))
+    assert d2.url == d.url
+    _wait(page, lambda: _log_lines(page)[-1:] == ["task succeeded"], "the task to finish", 120)
+    shown = [int(i) for i in page.eval_on_selector_all("#log .ev", "n => n.map(e => e.dataset.id)")]
+    assert len(shown) > before
+    with d2.client() as c:
+        events = c.get(f"/tasks/{task['id']}/events").json()["events"]
+    assert shown == sorted(set(shown)), "an event was shown twice or out of order"
+    always_shown = {"task_started", "task_resumed", "phase_started", "tool_started",
+                    "tool_finished", "checkpoint", "pushed", "task_finished"}  # fmt: skip
+    assert {e["id"] for e in events if e["kind"] in always_shown} <= set(shown)
+    assert any(line.startswith("task resumed") for line in _log_lines(page))
+    assert page.get_attribute("#d-state", "data-state") == "succeeded"
+    # The reconnect said where it left off: the last event shown before the restart.
+    streams = [r for r in seen["requests"] if r.url.endswith("/sse")]
+    resumed = [int(r.headers["last-event-id"]) for r in streams if "last-event-id" in r.headers]
+    assert resumed and resumed[0] in shown[:before]
 
 
 def test_a_token_that_stops_working_returns_to_the_prompt(
