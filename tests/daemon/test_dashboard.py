@@ -220,3 +220,24 @@ def test_page_files_need_no_token_and_expose_nothing_else(daemon_factory: Any) -
     spec = httpx.get(d.url + "/openapi.json").json()
     assert "/" not in spec["paths"] and not any(p.startswith("/dashboard") for p in spec["paths"])
     assert httpx.get(d.url + "/tasks").status_code == 401
+
+
+def test_task_text_is_shown_as_text_never_as_html(
+    daemon_factory: Any, origin: Path, browser: Any
+) -> None:
+    d: Daemon = daemon_factory(workers=0).start()
+    payload = '<img src=x onerror="window.pwned=1"><script>window.pwned=2</script>'
+    with d.client() as c:
+        task = submit(c, origin, task=payload, branch="dash/xss")
+        c.post(f"/tasks/{task['id']}/stop")
+    page = browser.new_page()
+    seen = _watch(page)
+    page.goto(f"{d.url}/#task={task['id']}")
+    page.fill("#token", TOKEN)
+    page.click("#login-form button[type=submit]")
+    page.wait_for_selector(f"#tasks tbody tr[data-id='{task['id']}'] td.what")
+    _wait(page, lambda: _log_lines(page) == ["task cancelled: stopped before it started"], "log")
+    assert page.inner_text(f"#tasks tbody tr[data-id='{task['id']}'] td.what") == payload
+    assert page.locator("#tasks img, #tasks script").count() == 0
+    assert page.evaluate("window.pwned === undefined")
+    assert seen["errors"] == []

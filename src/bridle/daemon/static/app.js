@@ -73,11 +73,21 @@ async function login(event) {
   const candidate = $("token").value.trim();
   if (!candidate) return;
   // Checked before it is kept, so a typo is reported here and not as a broken page.
-  const response = await fetch("/tasks?limit=1", {
-    headers: { Authorization: `Bearer ${candidate}` }, cache: "no-store",
-  });
+  let response;
+  try {
+    response = await fetch("/tasks?limit=1", {
+      headers: { Authorization: `Bearer ${candidate}` }, cache: "no-store",
+    });
+  } catch (err) {
+    $("login-error").textContent = `The daemon did not answer (${err.message}); is it running?`;
+    return;
+  }
   if (response.status === 401) {
     $("login-error").textContent = "Wrong token: the daemon refused it. Check the token file it named at start.";
+    return;
+  }
+  if (!response.ok) {
+    $("login-error").textContent = `The daemon answered HTTP ${response.status}; try again.`;
     return;
   }
   sessionStorage.setItem(TOKEN_KEY, candidate);
@@ -166,6 +176,7 @@ function renderDetail(t) {
 
 async function select(id) {
   if (selected === id && stream && stream.id === id) return;
+  closeStream();  // before the log is cleared, so the old task's events cannot land in it
   selected = id;
   history.replaceState(null, "", `#task=${encodeURIComponent(id)}`);
   for (const row of $("tasks").querySelectorAll("tbody tr")) {
