@@ -20,7 +20,7 @@ import uuid
 from pathlib import Path
 
 import pytest
-from mcp_runs import FAKE, bridle, call, everything_stdio, needs_npm
+from mcp_runs import FAKE, bridle, call, everything_stdio, needs_npm, remote_everything
 
 from bridle.mock.server import MockServer
 
@@ -210,3 +210,63 @@ def test_a_server_that_exited_between_calls_is_restarted_for_the_next(project: P
     assert run.result_text(1) == "bye"
     assert run.result_text(2) == "012345678901", run.proc.stderr
     assert "bridle: MCP server 'fake' was restarted (it had stopped:" in run.proc.stderr
+
+
+def pids_listening_on(port: int) -> list[int]:
+    """Processes with a listening socket on `port` (the remote server)."""
+    hexport = f":{port:04X}"
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            fields = line.split()
+            if fields[1].endswith(hexport) and fields[3] == "0A":  # LISTEN
+                inodes.add(fields[9])
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                links = {
+                    os.readlink(f"/proc/{entry}/fd/{fd}") for fd in os.listdir(f"/proc/{entry}/fd")
+                }
+            except OSError:
+                continue
+            if any(f"socket:[{i}]" in links for i in inodes):
+                found.append(int(entry))
+    return found
+
+
+@needs_npm
+@pytest.mark.parametrize("kind", ["sse", "http"])
+def test_a_remote_server_that_dies_mid_call_is_named_and_the_run_goes_on(
+    project: Path, kind: str
+) -> None:
+    turns = [
+        call("mcp__web__trigger-long-running-operation", duration=20, steps=4),
+        call("mcp__web__echo", message="anyone?"),
+        {"op": "final", "text": "carried on"},
+    ]
+    with remote_everything(kind, project.parent) as url:
+        port = int(url.rsplit(":", 1)[1].split("/", 1)[0])
+        config = json.dumps({"mcpServers": {"web": {"type": kind, "url": url}}})
+
+        def kill_during_the_call(srv: MockServer, proc: subprocess.Popen[str]) -> None:
+            deadline = time.monotonic() + 60
+            while not srv.requests and time.monotonic() < deadline and proc.poll() is None:
+                time.sleep(0.05)
+            time.sleep(1.5)
+            for pid in pids_listening_on(port):
+                os.kill(pid, signal.SIGKILL)
+
+        run = bridle(
+            project, turns, "--mcp-config", config, "--allowedTools", "mcp__web",
+            during=kill_during_the_call,
+        )  # fmt: skip
+    assert run.result["result"] == "carried on"
+    assert "MCP server 'web' failed during the call to trigger-long-running-operation" in (
+        run.result_text(1)
+    )
+    second = run.result_text(2)
+    assert second.startswith("MCP server 'web' failed to start: HTTP request to " + url)
+    assert "bridle: MCP server 'web' failed during the call" in run.proc.stderr
+    assert "bridle: MCP server 'web' could not be restarted: HTTP request to" in run.proc.stderr
+    assert "Traceback" not in run.proc.stderr  # the SDK's own logs go to a file

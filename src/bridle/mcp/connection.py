@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import os
 from collections.abc import Awaitable, Callable, Mapping
 from contextlib import AsyncExitStack
@@ -37,6 +38,7 @@ T = TypeVar("T")
 
 # Errors that mean the connection itself is gone (the server is restarted next time).
 _CONNECTION_CODES = (types.CONNECTION_CLOSED,)
+_sdk_log_routed = False
 
 
 class ConnectionLost(Exception):
@@ -81,6 +83,7 @@ class Connection:
         log_path: Path,
         on_tools_changed: Callable[[str], None] | None = None,
     ) -> None:
+        _route_sdk_logs(log_path.parent)
         self.cfg = cfg
         self._env = env
         self._cwd = cwd
@@ -307,6 +310,25 @@ class Connection:
         if not lines:
             return ""
         return "; its stderr ends with: " + " | ".join(lines)[-600:]
+
+
+def _route_sdk_logs(log_dir: Path) -> None:
+    """The SDK logs transport failures (with tracebacks) through `logging`, which
+    with no handler prints them on the user's terminal; they go to
+    `<log_dir>/sdk.log` instead (the error the user sees names the server)."""
+    global _sdk_log_routed
+    if _sdk_log_routed:
+        return
+    _sdk_log_routed = True
+    try:
+        log_dir.mkdir(parents=True, exist_ok=True)
+        handler: logging.Handler = logging.FileHandler(
+            log_dir / "sdk.log", encoding="utf-8", errors="replace", delay=True
+        )
+        handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
+    except OSError:
+        handler = logging.NullHandler()
+    logging.getLogger("mcp").addHandler(handler)
 
 
 def _tool(server: str, tool: types.Tool) -> McpTool:
