@@ -198,7 +198,6 @@ def _run_one(
     err: IO[str],
     progress: RunProgress | None = None,
 ) -> int:
-    from bridle.engine.mentions import expand_mcp
     from bridle.engine.setup import open_session
     from bridle.headless.gitdiff import WorkTreeSnapshot
     from bridle.headless.render import make_renderer
@@ -215,7 +214,10 @@ def _run_one(
         for warning in session.warnings:
             err.write(f"bridle: {warning}\n")
     try:
-        text, images = expand_mcp(session, text, images)  # /mcp__s__prompt, @server:uri
+        if text.startswith("/mcp__") or (session.mcp is not None and session.mcp.manager):
+            from bridle.engine.mentions import expand_mcp
+
+            text, images = expand_mcp(session, text, images)  # /mcp__s__prompt, @server:uri
         text = session.expand_prompt(text)  # `/command args`: the command's prompt
     except BaseException:
         session.close()
