@@ -10,7 +10,6 @@ a token but with a strict Content-Security-Policy and no way to read other files
 
 from __future__ import annotations
 
-import os
 import socket
 import time
 from collections.abc import Iterator
@@ -31,9 +30,7 @@ def browser() -> Iterator[Any]:
         pytest.skip("Debian's chromium is not installed (scripts/test installs it with apt)")
     from playwright.sync_api import sync_playwright
 
-    # Nothing is downloaded: Playwright drives the system browser.
-    os.environ.setdefault("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1")
-    with sync_playwright() as p:
+    with sync_playwright() as p:  # the system browser: Playwright downloads nothing
         b = p.chromium.launch(executable_path=str(CHROMIUM), headless=True)
         yield b
         b.close()
