@@ -10,6 +10,7 @@ from __future__ import annotations
 import http.server
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import threading
@@ -207,6 +208,46 @@ def test_only_allowed_domains_pass_the_proxy(world: dict[str, Path], server: int
     assert "network access to 127.0.0.1 was blocked" in blocked
     assert "reached" in allowed
     assert _Hits.hits == ["/x"]
+
+
+UNIX = (
+    "python3 -c \"import socket; s = socket.socket(socket.AF_UNIX); s.connect('{path}'); "
+    "s.sendall(b'hello'); print('connected')\""
+)
+
+
+@pytest.mark.parametrize("domains", [[], ["localhost"]], ids=["no network", "proxy"])
+def test_unix_sockets_on_the_host_are_out_of_reach(
+    world: dict[str, Path], domains: list[str]
+) -> None:
+    # A host service on a unix socket (as docker.sock or an ssh agent would be).
+    path = world["proj"] / "service.sock"
+    server = socket.socket(socket.AF_UNIX)
+    server.bind(str(path))
+    server.listen(1)
+    server.settimeout(0.5)
+    sandbox, ctx = sandboxed(world, {"network": {"allowedDomains": domains}})
+    try:
+        text = bash(ctx, UNIX.format(path=path) + "; curl -sS --unix-socket " + str(path) + " x")
+        with pytest.raises(TimeoutError):
+            server.accept()
+    finally:
+        sandbox.close()
+        server.close()
+    assert "connected" not in text and "Operation not permitted" in text
+
+
+def test_all_unix_sockets_may_be_allowed(world: dict[str, Path]) -> None:
+    path = world["proj"] / "service.sock"
+    server = socket.socket(socket.AF_UNIX)
+    server.bind(str(path))
+    server.listen(1)
+    sandbox, ctx = sandboxed(world, {"network": {"allowAllUnixSockets": True}})
+    try:
+        assert bash(ctx, UNIX.format(path=path)) == "connected"
+    finally:
+        sandbox.close()
+        server.close()
 
 
 def test_fork_bomb_is_bounded_and_leaves_nothing(world: dict[str, Path]) -> None:

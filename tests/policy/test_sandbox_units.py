@@ -8,6 +8,7 @@ fix-it error)."""
 from __future__ import annotations
 
 import socket
+import struct
 import threading
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,7 @@ from bridle.policy.sandbox_gate import SandboxGate
 from bridle.policy.sandbox_linux import bwrap_argv
 from bridle.policy.sandbox_macos import sbpl_string, seatbelt_profile
 from bridle.policy.sandbox_proxy import DomainProxy, host_matches
+from bridle.policy.sandbox_seccomp import unix_socket_filter
 
 
 def getter(data: dict[str, Any]) -> Any:
@@ -176,6 +178,9 @@ def test_seatbelt_profile() -> None:
     assert '(allow network-outbound (remote ip "localhost:4128"))' in with_net
     assert '(allow network-bind (local ip "localhost:*"))' in with_net
     assert sbpl_string('/a "b"\\c') == '"/a \\"b\\"\\\\c"'
+    assert "unix-socket" not in with_net
+    unix = seatbelt_profile(layout(), SandboxConfig(enabled=True, allow_all_unix_sockets=True))
+    assert "(allow network* (remote unix-socket))" in unix
 
 
 def test_bwrap_argv(tmp_path: Path) -> None:
@@ -189,7 +194,7 @@ def test_bwrap_argv(tmp_path: Path) -> None:
         allow_read=[],
         roots=[str(proj)],
     )
-    argv = bwrap_argv("/usr/bin/bwrap", lay, SandboxConfig(enabled=True), ["true"], cwd=proj)
+    argv = bwrap_argv("/usr/bin/bwrap", lay, ["true"], cwd=proj)
     text = " ".join(argv)
     for flag in ("--new-session", "--die-with-parent", "--unshare-user", "--unshare-pid",
                  "--unshare-net", "--cap-drop ALL", "--ro-bind / /",
@@ -199,6 +204,36 @@ def test_bwrap_argv(tmp_path: Path) -> None:
         assert flag in text, flag
     # The writable bind comes before the protected read-only one (later mounts win).
     assert text.index(f"--bind {proj} {proj}") < text.index(f"{proj}/.git/hooks {proj}")
+    assert argv[0] == "/usr/bin/bwrap"  # nothing to join or open: bwrap directly
+    # With a pids cgroup and the socket filter, a shell joins the cgroup and opens
+    # the filter as fd 3 before it becomes bwrap.
+    lay.seccomp_file = "/tmp/bridle-sandbox-x/.sandbox/unix-sockets.bpf"
+    argv = bwrap_argv("/usr/bin/bwrap", lay, ["true"], cwd=proj, procs="/cg/cgroup.procs")
+    assert argv[:2] == ["/bin/sh", "-c"]
+    assert argv[3:6] == ["/cg/cgroup.procs", lay.seccomp_file, "/usr/bin/bwrap"]
+    text = " ".join(argv)
+    assert "--ro-bind /tmp/bridle-sandbox-x/.sandbox /tmp/.sandbox" in text
+    assert f"--seccomp 3 --chdir {proj} -- true" in text
+    # With the proxy the bridge runs first and filters the command itself.
+    lay.proxy_socket = "/tmp/bridle-sandbox-x/.sandbox/proxy.sock"
+    argv = bwrap_argv("/usr/bin/bwrap", lay, ["true"], cwd=proj)
+    assert "--seccomp" not in argv
+    bridge = argv.index("--") + 1
+    assert argv[bridge + 4 :] == ["/tmp/.sandbox/proxy.sock", "3128",
+                                  "/tmp/.sandbox/unix-sockets.bpf", "true"]  # fmt: skip
+
+
+def test_unix_socket_filter_program() -> None:
+    program = unix_socket_filter("x86_64")
+    assert program is not None and len(program) == 10 * 8  # ten 8-byte instructions
+    ops = [struct.unpack("=HBBI", program[i : i + 8]) for i in range(0, len(program), 8)]
+    assert ops[1] == (0x15, 0, 7, 0xC000003E)  # another ABI: denied
+    assert ops[5] == (0x15, 0, 2, 41)  # socket() on x86-64
+    assert ops[7] == (0x15, 1, 0, 1)  # AF_UNIX: denied
+    assert ops[-1] == (0x06, 0, 0, 0x00050001)  # EPERM
+    aarch64 = unix_socket_filter("aarch64")
+    assert aarch64 is not None and struct.unpack("=HBBI", aarch64[40:48])[3] == 198
+    assert unix_socket_filter("riscv64") is None
 
 
 def test_domain_matching() -> None:

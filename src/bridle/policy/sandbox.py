@@ -40,6 +40,7 @@ PROTECTED = (".git/hooks", ".git/config", ".bridle", ".claude", ".mcp.json")
 # Secrets a shell command has no business reading, hidden unless allowRead says so.
 DEFAULT_DENY_READ = ("~/.ssh", "~/.gnupg", "~/.aws", "~/.netrc", "~/.docker/config.json")
 DEFAULT_MAX_PROCESSES = 2048
+CONTROL_DIR = ".sandbox"  # in the private temp dir, read-only inside: proxy socket, filter
 
 _WRITE_BLOCKED = ("Read-only file system", "EROFS")
 _NET_BLOCKED = (
@@ -67,6 +68,7 @@ class SandboxConfig:
     allowed_domains: tuple[str, ...] = ()
     denied_domains: tuple[str, ...] = ()
     allow_local_binding: bool = False
+    allow_all_unix_sockets: bool = False
     bwrap_path: str | None = None
     max_processes: int = DEFAULT_MAX_PROCESSES
 
@@ -99,6 +101,7 @@ class SandboxConfig:
             allowed_domains=strs(net.get("allowedDomains")),
             denied_domains=strs(net.get("deniedDomains")),
             allow_local_binding=bool(net.get("allowLocalBinding", False)),
+            allow_all_unix_sockets=bool(net.get("allowAllUnixSockets", False)),
             bwrap_path=raw.get("bwrapPath") or None,
             max_processes=int(raw.get("maxProcesses") or DEFAULT_MAX_PROCESSES),
         )
@@ -117,6 +120,7 @@ class Layout:
     roots: list[str] = field(default_factory=list)  # the project roots, readable in any mode
     proxy_socket: str | None = None  # the host proxy's unix socket, when domains are allowed
     proxy_port: int | None = None  # macOS: the host proxy's loopback port
+    seccomp_file: str | None = None  # Linux: the unix-socket filter (sandbox_seccomp)
 
 
 def expand(path: str, root: Path, home: Path) -> str:
@@ -173,9 +177,8 @@ class Sandbox:
             from bridle.policy.sandbox_linux import bwrap_argv
 
             env["TMPDIR"] = "/tmp"
-            full = bwrap_argv(self.launcher, self.layout, self.config, argv, cwd=cwd)
-            if self.limits is not None:
-                full = self.limits.wrap(full)
+            procs = str(self.limits.path / "cgroup.procs") if self.limits is not None else None
+            full = bwrap_argv(self.launcher, self.layout, argv, cwd=cwd, procs=procs)
             return Launch(full, env, self)
         from bridle.policy.sandbox_macos import seatbelt_argv
 
@@ -380,13 +383,21 @@ def _build(
     if config.allowed_domains:
         from bridle.policy.sandbox_proxy import DomainProxy
 
-        socket_path = os.path.join(tmp, ".net", "proxy.sock")
+        socket_path = os.path.join(tmp, CONTROL_DIR, "proxy.sock")
         sandbox.proxy = DomainProxy(
             socket_path, config.allowed_domains, config.denied_domains, tcp=plat != "linux"
         ).start()
         layout.proxy_socket = socket_path
         layout.proxy_port = sandbox.proxy.port
         sandbox._cleanups.append(sandbox.proxy.stop)
+    if plat == "linux" and not config.allow_all_unix_sockets:
+        from bridle.policy.sandbox_seccomp import unix_socket_filter
+
+        program = unix_socket_filter()
+        if program is not None:
+            layout.seccomp_file = os.path.join(tmp, CONTROL_DIR, "unix-sockets.bpf")
+            os.makedirs(os.path.dirname(layout.seccomp_file), exist_ok=True)
+            Path(layout.seccomp_file).write_bytes(program)
     if plat == "linux":
         from bridle.policy.sandbox_linux import ProcessLimit
 

@@ -14,8 +14,8 @@ the host proxy's unix socket. A protected path that does not exist yet gets a
 read-only /dev/null mount point, which bubblewrap leaves behind as an empty
 file; `remove_ghosts` deletes those after the command. `ProcessLimit` puts each
 command in a pids cgroup (v1 or v2, when this user may create one) so a fork
-bomb hits `maxProcesses` instead of the machine (a `sh` joins it and then execs
-bwrap, about a millisecond). This module builds argv and
+bomb hits `maxProcesses` instead of the machine. Unix sockets are refused by
+the `sandbox_seccomp` filter. This module builds argv and
 manages the cgroup; it starts no process itself.
 """
 
@@ -32,15 +32,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from bridle.policy.sandbox import Layout, SandboxConfig
+    from bridle.policy.sandbox import Layout
 
 PROXY_PORT = 3128  # inside the sandbox's own network namespace
 BRIDGE = Path(__file__).with_name("sandbox_bridge.py")
 
 
 def bwrap_argv(
-    bwrap: str, layout: Layout, config: SandboxConfig, argv: Sequence[str], *, cwd: Path
+    bwrap: str, layout: Layout, argv: Sequence[str], *, cwd: Path, procs: str | None = None
 ) -> list[str]:
+    """The full command line; `procs` is the pids cgroup's cgroup.procs to join."""
     out = [
         bwrap,
         "--new-session",
@@ -83,13 +84,33 @@ def bwrap_argv(
     for path in layout.allow_read:
         if os.path.lexists(path) and any(_under(path, d) for d in layout.deny_read):
             out += ["--ro-bind", path, path]
+    control = layout.proxy_socket or layout.seccomp_file
+    if control is not None:  # read-only inside, so a command cannot swap the filter
+        host_dir = os.path.dirname(control)
+        out += ["--ro-bind", host_dir, "/tmp" + host_dir[len(layout.tmp) :]]
     if layout.proxy_socket is not None:
-        net = os.path.dirname(layout.proxy_socket)
-        inside = "/tmp" + net[len(layout.tmp) :]
-        out += ["--ro-bind", net, inside, "--chdir", str(cwd), "--"]
-        sock = inside + "/" + os.path.basename(layout.proxy_socket)
-        return [*out, sys.executable, "-I", "-S", str(BRIDGE), sock, str(PROXY_PORT), *argv]
-    return [*out, "--chdir", str(cwd), "--", *argv]
+        # The bridge connects to the proxy first, then filters the command itself.
+        inner = [sys.executable, "-I", "-S", str(BRIDGE), _inside(layout, layout.proxy_socket),
+                 str(PROXY_PORT), _inside(layout, layout.seccomp_file), *argv]  # fmt: skip
+        full = [*out, "--chdir", str(cwd), "--", *inner]
+        seccomp = None
+    else:
+        seccomp = layout.seccomp_file
+        full = [*out, *(["--seccomp", "3"] if seccomp else []), "--chdir", str(cwd), "--", *argv]
+    if procs is None and seccomp is None:
+        return full
+    # A shell joins the pids cgroup before bwrap starts (bwrap forks its sandbox at
+    # once: moving it later would leave that child outside) and opens the filter
+    # as fd 3 for --seccomp; about a millisecond.
+    script = (
+        '[ -z "$0" ] || echo $$ > "$0" 2>/dev/null; [ -z "$1" ] || exec 3<"$1"; shift; exec "$@"'
+    )
+    return ["/bin/sh", "-c", script, procs or "", seccomp or "", *full]
+
+
+def _inside(layout: Layout, path: str | None) -> str:
+    """A file of the private temp dir as the sandbox sees it ("-" for none)."""
+    return "-" if path is None else "/tmp" + path[len(layout.tmp) :]
 
 
 def _under(path: str, parent: str) -> bool:
@@ -128,12 +149,6 @@ class ProcessLimit:
                 with contextlib.suppress(OSError):
                     path.rmdir()
         return None
-
-    def wrap(self, argv: Sequence[str]) -> list[str]:
-        """`argv` joining the cgroup before it starts (bwrap forks its sandbox at
-        once, so moving it after it started would leave that child outside)."""
-        procs = str(self.path / "cgroup.procs")
-        return ["/bin/sh", "-c", 'echo $$ > "$0" 2>/dev/null; exec "$@"', procs, *argv]
 
     def reap(self) -> None:
         """Kill whatever the last command left in the cgroup."""

@@ -7,7 +7,8 @@ every file may be read except `denyRead` (with `allowRead` carved back out);
 writes are allowed only under the writable roots, the private temp dir and a
 few devices, then denied again under the protected paths and `denyWrite`.
 Network: nothing, or with allowed domains only the host proxy's loopback port
-(`network.allowLocalBinding` adds binding and accepting on localhost). Paths are
+(`network.allowLocalBinding` adds binding and accepting on localhost); unix
+sockets only with `network.allowAllUnixSockets`. Paths are
 escaped as SBPL string literals. This module only builds text and argv; it is
 unit-tested as strings so that it can be checked without a Mac.
 """
@@ -65,6 +66,8 @@ def seatbelt_profile(layout: Layout, config: SandboxConfig) -> str:
     lines += _paths("deny file-write*", [*layout.read_only, *layout.missing_protected])
     if layout.proxy_port is not None:
         lines.append(f'(allow network-outbound (remote ip "localhost:{layout.proxy_port}"))')
+    if config.allow_all_unix_sockets:
+        lines.append("(allow network* (remote unix-socket))")
     if config.allow_local_binding:
         lines.append('(allow network-bind (local ip "localhost:*"))')
         lines.append('(allow network-inbound (local ip "localhost:*"))')
