@@ -230,12 +230,13 @@ class McpManager:
         loop = self._loop
         if loop is None or self._closed:
             return
-        tasks = [t for s in self._slots.values() if s.conn is not None for t in s.conn.refreshing]
-        if not tasks:
+        if not any(s.conn is not None and s.conn.refresh_pending for s in self._slots.values()):
             return
 
-        async def wait() -> None:
-            await asyncio.wait(tasks, timeout=timeout)
+        async def wait() -> None:  # on the loop, where the task sets change
+            tasks = [t for s in self._slots.values() if s.conn for t in s.conn.refreshing]
+            if tasks:
+                await asyncio.wait(tasks, timeout=timeout)
 
         try:
             self._run(wait(), timeout + 1)

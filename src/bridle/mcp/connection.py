@@ -264,9 +264,15 @@ class Connection:
         return self._explain(self.error) + self._stderr_tail()
 
     @property
-    def refreshing(self) -> set[asyncio.Task[Any]]:
-        """The tool-list refreshes `tools/list_changed` started and not yet done."""
-        return set(self._background)
+    def refreshing(self) -> tuple[asyncio.Task[Any], ...]:
+        """The tool-list refreshes `tools/list_changed` started and not yet done
+        (read on the loop only)."""
+        return tuple(self._background)
+
+    @property
+    def refresh_pending(self) -> bool:
+        """Whether a tool-list refresh is running (safe from any thread)."""
+        return len(self._background) > 0
 
     async def _refresh_tools(self) -> None:
         if self.session is None:
