@@ -9,8 +9,9 @@ phase tries is denied, since nobody is there to approve it. Test runs the test
 command (the task's `test_command`, else settings `test_command`) in a shell and
 sends a failure back to Implement, at most `MAX_ROUNDS` rounds. Each phase ends
 with a checkpoint commit on the task's branch, recorded in the backend; a
-resumed task (its worker died) resets the worktree to the last checkpoint and
-continues with the next step, so no half-run phase leaves anything behind.
+resumed task (its worker died) resets the worktree to the last checkpoint (which
+workers on several machines share through a hidden ref on origin) and continues
+with the next step, so no half-run phase leaves anything behind.
 At the end the branch is pushed to origin and the result returned. Steer and
 stop arrive from the worker's control thread (`deliver_steer`, `interrupt`).
 """
@@ -75,6 +76,8 @@ class TaskRun:
     lease_lost: threading.Event = field(default_factory=threading.Event)
     engine: Any = None
     steers: list[str] = field(default_factory=list)
+    # Workers on several machines: checkpoints go to origin too (see gitwork).
+    share_checkpoints: bool = False
 
     def __post_init__(self) -> None:
         self.log = EventLog(self.backend, self.task.id)
@@ -102,17 +105,28 @@ class TaskRun:
     def run(self) -> tuple[str, dict[str, Any], str | None]:
         """(final state, result, error)."""
         spec = self.task.spec
-        points = list(self.task.checkpoints)
         tree, base_commit = gitwork.prepare_worktree(
             self.data_dir, spec.repo_url, self.task.id, spec.branch, spec.base
         )
+        outcome = self._run(tree, base_commit)
+        if self.share_checkpoints:
+            gitwork.drop_shared(tree, self.task.id)
+        return outcome
+
+    def _run(self, tree: Path, base_commit: str) -> tuple[str, dict[str, Any], str | None]:
+        spec = self.task.spec
+        points = list(self.task.checkpoints)
         if points:
-            gitwork.reset_to(tree, points[-1].commit)
+            resume_at = points[-1].commit
+            gitwork.ensure_commit(self.data_dir, spec.repo_url, self.task.id, resume_at)
+            gitwork.reset_to(tree, resume_at)
             self.log.emit(
                 "task_resumed", attempt=self.task.attempts, checkpoint=points[-1].phase,
                 commit=points[-1].commit,
             )  # fmt: skip
         else:
+            if self.task.attempts > 1:  # killed before its first checkpoint
+                gitwork.reset_to(tree, base_commit)
             start = Checkpoint("start", base_commit, "", 0.0, 0, time.time())
             self._record(start, "start")
             points.append(start)
@@ -134,6 +148,8 @@ class TaskRun:
                 else:
                     ok, output, cost, turns = True, *self._agent(phase, rnd, tree, points)
                 commit = gitwork.checkpoint(tree, f"bridle: {phase} (task {self.task.id})")
+                if self.share_checkpoints:
+                    gitwork.share_checkpoint(tree, self.task.id, commit)
                 point = Checkpoint(phase, commit, output, cost, turns, time.time(), rnd, ok)
                 self._record(point, phase)
                 points.append(point)

@@ -51,11 +51,11 @@ def _control(backend: TaskBackend, run: TaskRun, lease: float, done: threading.E
 
 def run_task(
     backend: TaskBackend, task: Task, worker: str, data_dir: Path, env: dict[str, str],
-    lease: float,
+    lease: float, share_checkpoints: bool = False,
 ) -> str | None:  # fmt: skip
     """Run one claimed task to its end; the final state, or None when it was left
     to another worker (lease lost, or this process is shutting down)."""
-    run = TaskRun(backend, task, worker, data_dir, env)
+    run = TaskRun(backend, task, worker, data_dir, env, share_checkpoints=share_checkpoints)
     done = threading.Event()
     control = threading.Thread(
         target=_control, args=(backend, run, lease, done), daemon=True, name="task-control"
@@ -94,7 +94,7 @@ def serve(
             if task is None:
                 threading.Event().wait(poll)
                 continue
-            run_task(backend, task, worker, data_dir, env, lease)
+            run_task(backend, task, worker, data_dir, env, lease, database is not None)
     finally:
         backend.close()
 
@@ -111,8 +111,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     signal.signal(signal.SIGTERM, _terminated)
     try:
-        env = dict(os.environ)
-        serve(args.data_dir, args.lease, args.poll, env, env.get("BRIDLE_DAEMON_DATABASE"))
+        # Not passed on: the agents' commands must not see the database's password.
+        database = os.environ.pop("BRIDLE_DAEMON_DATABASE", None)
+        serve(args.data_dir, args.lease, args.poll, dict(os.environ), database)
     except (SystemExit, KeyboardInterrupt):
         return 0
     return 0
