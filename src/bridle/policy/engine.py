@@ -7,7 +7,9 @@ and `..` resolved), so a link pointing out of the project counts as outside;
 writes outside the project roots ask in every mode but bypass, and `.env*`
 reads ask. Shell commands are parsed (see `shell.py`) and every simple command,
 redirection and file argument must pass; a command that cannot be parsed asks.
-`dontAsk` mode and headless runs turn ask into deny.
+`dontAsk` mode and headless runs turn ask into deny. With the OS sandbox on,
+`sandbox_gate` adjusts Bash decisions (sandboxed commands may run without an
+ask; leaving the sandbox asks) before that.
 
 Plan mode denies anything that could change state and, to spare models turns
 spent on calls that can only be refused, `tool_allowed_in_plan` tells the engine

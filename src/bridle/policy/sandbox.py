@@ -198,7 +198,8 @@ class Sandbox:
             where = ", ".join([*self.layout.writable, "/tmp"])
             notes.append(
                 f"[sandbox: a write outside the writable paths ({where}) or to a protected "
-                f"path ({', '.join(PROTECTED)}) was blocked; {way_out}]"
+                f"path ({', '.join(PROTECTED)}) was blocked (the user can add paths to "
+                f"sandbox.filesystem.allowWrite); {way_out}]"
             )
         protected = [
             p
