@@ -229,21 +229,30 @@ def compact_now(engine: Engine, focus: str = "") -> Generator[ev.Event, None, No
         yield ev.Notice(f"compaction failed: {e}", "error")
 
 
-def clear_conversation(engine: Engine) -> Generator[ev.Event, None, None]:
-    """The `Clear` op: the conversation starts again empty (saved as a compaction
-    to nothing, so `-c` resumes empty too); the todo list goes with it."""
+def clear_conversation(engine: Engine, keep: int = 0) -> Generator[ev.Event, None, None]:
+    """The `Clear` op: the conversation starts again empty, or from its first
+    `keep` messages (a rewind); saved as a compaction, so `-c` resumes from
+    there too. Clearing it all clears the todo list too."""
     from bridle.store.conversation import compaction_event
 
+    keep = max(0, min(keep, len(engine.messages)))
     before = request_tokens(engine.messages, engine.system, engine.tool_specs)
-    engine.messages = []
+    engine.messages = engine.messages[:keep]
+    after = request_tokens(engine.messages, engine.system, engine.tool_specs) if keep else 0
     ctx = engine.dispatcher.ctx
-    if getattr(ctx, "todos", None):
+    if not keep and getattr(ctx, "todos", None):
         ctx.todos = []
+    trigger = "rewind" if keep else "clear"
     engine.sink.save(
-        *compaction_event([], trigger="clear", step="clear", pre_tokens=before, post_tokens=0)
+        *compaction_event(
+            engine.messages, trigger=trigger, step="clear", pre_tokens=before, post_tokens=after
+        )
     )
     engine.sink.commit()
-    yield ev.Notice("conversation cleared", "clear")
+    if keep:
+        yield ev.Notice(f"conversation rewound to its first {keep} messages", "rewind")
+    else:
+        yield ev.Notice("conversation cleared", "clear")
 
 
 def _loaded_skills(messages: Sequence[Message]) -> list[str]:

@@ -72,8 +72,11 @@ class Compact:
 
 @dataclass(slots=True)
 class Clear:
-    """Start again from an empty conversation (`/clear`); the store keeps the old
-    messages. Send it between turns."""
+    """Start again from an empty conversation (`/clear`), or from its first
+    `keep` messages (a rewind); the store keeps the old messages. Send it
+    between turns."""
+
+    keep: int = 0
 
 
 Op = (

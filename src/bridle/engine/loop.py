@@ -228,7 +228,7 @@ class Engine:
         elif isinstance(op, ev.Clear):
             from bridle.engine.compactor import clear_conversation
 
-            return clear_conversation(self)
+            return clear_conversation(self, op.keep)
         return iter(())
 
     # ----------------------------------------------------------------- turn

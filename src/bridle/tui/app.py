@@ -6,7 +6,8 @@ thread (`tui.runner`), events come back and are shown (streamed markdown,
 one expandable line per tool call, notices), permission asks open the modal
 (`tui.permission`) and go back as `ApprovalDecision` ops. Prompts typed while
 a turn runs are queued (▶ N queued) and sent in order. Keys: Enter sends,
-Shift+Enter/Ctrl+J add a line, ↑/↓ history, Esc interrupts the running turn,
+Shift+Enter/Ctrl+J add a line, ↑/↓ history, Esc interrupts the running turn
+(Esc Esc when idle rewinds the conversation and/or files, `tui.rewind`),
 Shift+Tab cycles the permission mode, Ctrl+O expands the last tool call (a
 click expands any), Ctrl+T shows or hides the todo list (`tui.todos`), Ctrl+R
 searches the prompts sent, Ctrl+G edits the prompt in `$VISUAL`/`$EDITOR`, Tab
@@ -51,10 +52,11 @@ HISTORY_SHOWN = 40  # messages of a resumed session shown when the app opens
 QUIT_WINDOW = 2.0  # seconds within which a second Ctrl+C quits
 # Events after which a statusLine command runs again (the conversation changed).
 CHANGES = (ev.AssistantMessage, ev.ToolFinished, ev.TurnResult, ev.Notice, ev.Compacted)
+REWIND_WINDOW = 0.8  # seconds within which a second Esc opens rewind
 DUPLICATE_WINDOW = 0.5  # seconds within which the same prompt sent again is dropped
 KEYS = (
     "Enter send · Shift+Enter/Ctrl+J new line · ↑/↓ history · Ctrl+R search history · "
-    "Tab complete /command @path · !cmd shell · Ctrl+G $EDITOR · Esc interrupt · "
+    "Tab complete /command @path · !cmd shell · Ctrl+G $EDITOR · Esc interrupt · Esc Esc rewind · "
     "Shift+Tab permission mode · Ctrl+O expand tool call · Ctrl+T todos · Ctrl+C twice quit"
 )
 
@@ -107,6 +109,7 @@ class BridleApp(App[int]):
         self.session_tools: set[str] = set()  # `!`: asked no more this session
         self.quitting = False
         self._ctrl_c_at = 0.0
+        self._esc_before = 0.0  # the last Esc when idle (a second one opens rewind)
         self.env = env
         self.last_sent = ("", 0.0)  # the duplicate guard's text and time
         self.shell: Any = None  # the running `!` command's process
@@ -353,10 +356,12 @@ class BridleApp(App[int]):
             elif item.code == "clear":
                 self.hud.context_used = 0
                 self.todo_panel.set_todos([])
+                self.runner.checkpoints.drop()
             if item.code in ("error", "compact", "clear"):
                 self.hud.notice = ""
             await self.note(item.text, error=item.code == "error")
         elif isinstance(item, ev.Compacted):
+            self.runner.checkpoints.drop()  # the messages are renumbered
             self.hud.notice = ""
             self.hud.context_used = item.post_tokens
             how = "old tool outputs cleared" if item.step == "clear" else "summarised"
@@ -435,12 +440,20 @@ class BridleApp(App[int]):
 
     # ----------------------------------------------------------- actions
     def action_interrupt(self) -> None:
+        """Esc interrupts a turn (or a `!` command); Esc Esc when idle opens rewind."""
+        now, self._esc_at = time.monotonic(), time.monotonic()
         if self.shell is not None and self.shell.returncode is None:
             self.shell.kill()
-        if self.running:
+        elif self.running:
             self.runner.interrupt()
             self.hud.notice = "interrupting…"
             self.refresh_hud()
+        elif now - self._esc_before <= REWIND_WINDOW and not self.quitting:
+            from bridle.tui.rewind import open_rewind
+
+            open_rewind(self)
+            now = 0.0
+        self._esc_before = now
 
     def action_cycle_mode(self) -> None:
         if isinstance(self.screen, PermissionScreen):

@@ -10,7 +10,8 @@ safe from any thread). A `PermissionRequest` blocks the thread until the app
 answers with an `ApprovalDecision`; once the runner is stopping, asks are
 denied without asking. Before a tool call is shown, its diff is computed here
 (a Write's diff reads the file it replaces) so the app's thread does no file
-I/O. After each turn the git branch and dirty state are read again for the HUD.
+I/O; the files a call will change are copied then too (`tui.rewind`). After
+each turn the git branch and dirty state are read again for the HUD.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from typing import Any
 
 from bridle.core.errors import BridleError
 from bridle.engine import events as ev
+from bridle.tui.rewind import Checkpoints
 from bridle.tui.views import diff_lines
 
 
@@ -68,6 +70,7 @@ class EngineRunner:
         # None: the app is going away; the pending ask is denied.
         self.answers: queue.Queue[ev.ApprovalDecision | None] = queue.Queue()
         self.stopping = False
+        self.checkpoints = Checkpoints()  # files as they were before each turn (Esc Esc)
         self.thread = threading.Thread(target=self._run, name="bridle-engine", daemon=True)
 
     # ------------------------------------------------------------- app side
@@ -134,6 +137,7 @@ class EngineRunner:
         if op.context:
             text = f"{op.context}\n\n{text}"
         engine = self.session.engine
+        self.checkpoints.start(len(engine.messages))  # the index the prompt will have
         for event in engine.send(ev.UserTurn(text)):
             self._controls()
             if isinstance(event, ev.PermissionRequest):
@@ -144,6 +148,7 @@ class EngineRunner:
                 answer = self.answers.get()
                 engine.send(answer or ev.ApprovalDecision(event.call.id, allow=False))
             elif isinstance(event, ev.ToolStarted):
+                self.checkpoints.record(event.call, self.cwd)  # before it runs
                 self._post(event, diff_lines(event.call, self.cwd))
             else:
                 self._post(event)
