@@ -151,7 +151,8 @@ def test_denied_reads_show_nothing(world: dict[str, Path]) -> None:
     try:
         ssh = bash(ctx, f"cat {world['home']}/.ssh/id_ed25519; ls -A {world['home']}/.ssh")
         ssh += bash(ctx, f"ln -s {world['home']}/.ssh/id_ed25519 k; cat k; cp k copied")
-        assert not (world["proj"] / "copied").read_text()
+        copied = world["proj"] / "copied"
+        assert not copied.exists() or copied.read_text() == ""
         other = bash(ctx, f"cat {secret}/token; cat config.env; grep -r SECRET {secret}")
     finally:
         sandbox.close()
