@@ -146,18 +146,20 @@ def test_denied_reads_show_nothing(world: dict[str, Path]) -> None:
     secret.mkdir()
     (secret / "token").write_text("TOP-SECRET\n")
     (world["proj"] / "config.env").write_text("API=sk-123\n")
-    extra = {"filesystem": {"denyRead": [str(secret), "config.env"]}}
+    (world["proj"] / "vault").mkdir()
+    (world["proj"] / "vault" / "key.pem").write_text("PEM-SECRET\n")
+    extra = {"filesystem": {"denyRead": [str(secret), "config.env", "vault"]}}
     sandbox, ctx = sandboxed(world, extra)
     try:
         ssh = bash(ctx, f"cat {world['home']}/.ssh/id_ed25519; ls -A {world['home']}/.ssh")
         ssh += bash(ctx, f"ln -s {world['home']}/.ssh/id_ed25519 k; cat k; cp k copied")
         copied = world["proj"] / "copied"
         assert not copied.exists() or copied.read_text() == ""
-        other = bash(ctx, f"cat {secret}/token; cat config.env; grep -r SECRET {secret}")
+        other = bash(ctx, f"cat {secret}/token config.env vault/key.pem; grep -r SECRET {secret}")
     finally:
         sandbox.close()
     assert "PRIVATE-KEY" not in ssh
-    assert "TOP-SECRET" not in other and "sk-123" not in other
+    assert "TOP-SECRET" not in other and "sk-123" not in other and "PEM-SECRET" not in other
     assert "cannot be read (sandbox.filesystem.denyRead" in other
 
 
