@@ -6,6 +6,7 @@ typed during a turn), /clear, /memory, /cost, and /help listing them."""
 from __future__ import annotations
 
 import asyncio
+import json
 from pathlib import Path
 from typing import Any
 
@@ -83,7 +84,8 @@ def test_compact_with_focus_keeps_anchors_and_clear_starts_again(tmp_path: Path)
             await send(pilot, app, "go on")
             await answered(pilot, app, 2)
             after = "\n".join(user_texts(srv))
-            assert "tests run with python -m unittest" in after  # the anchor survived
+            system = json.dumps(srv.requests[-1]["body"].get("system"))
+            assert "tests run with python -m unittest" in system  # the anchor survived
             assert "look at stats.py" not in user_texts(srv)  # a summary stands for it now
             assert "Goal: look at stats.py" in after
 

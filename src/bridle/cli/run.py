@@ -166,6 +166,12 @@ def make_root(group_cls: type[click.Group], version: str) -> click.Group:
     @click.option("--system-prompt", help="Replace the base system prompt.")
     @click.option("--append-system-prompt", multiple=True, help="Append to the system prompt.")
     @click.option(
+        "--anchor",
+        multiple=True,
+        metavar="TEXT",
+        help="Pin a fact: in every request, through compactions, kept by -c/-r.",
+    )
+    @click.option(
         "--system-file",
         "--system-prompt-file",
         "system_file",
@@ -254,7 +260,12 @@ def make_root(group_cls: type[click.Group], version: str) -> click.Group:
     @click.option("--thinking-display", hidden=True)
     @click.option("--effort", hidden=True)
     @click.option("--session-id", metavar="UUID", help="Give the new session this id.")
-    @click.option("--resume-session-at", hidden=True)
+    @click.option(
+        "--resume-session-at",
+        metavar="N|MSG_ID",
+        help="With --fork-session: fork only up to event N (as `bridle sessions show` "
+        "numbers them, e.g. just before a compaction) or that assistant message.",
+    )
     @click.option("--resume-drops-turn", hidden=True)
     @click.option("--session-mirror", is_flag=True, hidden=True)
     @click.option(

@@ -6,7 +6,8 @@ steps), and `after_context_error` does the same, once, when the provider
 refuses a request as too long. A compaction fires PreCompact (which may block
 an automatic one), clears old tool outputs, asks the model for a hand-off
 summary only when that is not enough, puts back what must survive (loaded
-skills, the todo list, anchored facts, SessionStart `compact` context), saves
+skills, the todo list, SessionStart `compact` context; anchored facts and the
+instruction files are in the system prompt, which compaction never touches), saves
 the new conversation as a compaction event (the store keeps everything before
 it) and emits `events.Compacted`; PostCompact follows. Two compactions with no
 model answer in between raise `CompactionFailed` instead of looping.
@@ -17,7 +18,7 @@ PreCompact hook's block is a notice), `clear_conversation` the `Clear` op.
 from __future__ import annotations
 
 from collections.abc import Callable, Generator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -46,8 +47,6 @@ class Compactor:
     save: Callable[[str, str], Path]
     # The "Compact Instructions" section of the instruction files, if any.
     instructions: str | None = None
-    # Facts the user pinned (`/anchor`): kept verbatim through every compaction.
-    anchors: list[str] = field(default_factory=list)
     # Newest tool exchanges kept verbatim after a summary; 0 as Claude Code does
     # (the summary covers them, and the model reads again what it needs).
     keep_tail_tokens: int = 0
@@ -198,8 +197,6 @@ class Compactor:
             marks = {"pending": "[ ]", "in_progress": "[>]", "completed": "[x]"}
             lines = [f"{marks.get(t.get('status'), '[ ]')} {t.get('content')}" for t in todos]
             out.append("The todo list (TodoWrite) so far:\n" + "\n".join(lines))
-        if self.anchors:
-            out.append("Facts the user pinned:\n" + "\n".join(f"- {a}" for a in self.anchors))
         return out
 
 

@@ -79,8 +79,27 @@ class Clear:
     keep: int = 0
 
 
+@dataclass(slots=True)
+class Anchor:
+    """Pin a fact (`/anchor TEXT`): it goes into the system prompt of every
+    request, so it survives every compaction, and is saved, so `-c`/`-r` keep
+    it. `remove` unpins it (its text, or its number in the list, from 1); an
+    empty `text` only lists the anchors (a `Notice`, code "anchor")."""
+
+    text: str = ""
+    remove: bool = False
+
+
 Op = (
-    UserTurn | ApprovalDecision | Interrupt | Steer | SetModel | SetPermissionMode | Compact | Clear
+    UserTurn
+    | ApprovalDecision
+    | Interrupt
+    | Steer
+    | SetModel
+    | SetPermissionMode
+    | Compact
+    | Clear
+    | Anchor
 )
 
 # -------------------------------------------------------------------------- events

@@ -1,7 +1,7 @@
 """The agent loop: the one place bridle runs a model against tools.
 
 `Engine.send(op)` takes an op (user turn, approval decision, interrupt, steer,
-set model, set permission mode, compact, clear) and returns an iterator of
+set model, set permission mode, compact, clear, anchor) and returns an iterator of
 events. A user turn reads top to bottom (`_steps`): check limits, ask the
 model, run the tool calls it made, append the results, save, repeat until the
 model answers without tools. It ends through one exit (`_turn`): the counters live in a `TurnState`,
@@ -61,6 +61,7 @@ if TYPE_CHECKING:
     from bridle.engine.structured import StructuredAnswer
     from bridle.wire import Assembler
 
+ANCHORS_HEADING = "# Facts the user pinned (they hold for the whole session)"
 MAX_CONTINUATIONS = 3
 MID_STREAM_RETRIES = 2
 CONTINUE_PROMPT = (
@@ -153,6 +154,8 @@ class Engine:
     ) -> None:
         self.binding = binding
         self.dispatcher = dispatcher
+        # Facts the user pinned (`Anchor`): a section of every request's system prompt.
+        self.anchors: list[str] = []
         self.system = system
         self.tool_specs = tool_specs
         self.session_id = session_id
@@ -182,6 +185,18 @@ class Engine:
         self.background: Any = None
         self._children_lock = threading.Lock()
         self._children: tuple[Usage, float] = (Usage(), 0.0)
+
+    @property
+    def system(self) -> str:
+        """The system prompt sent: the session's, then the pinned facts."""
+        if not self.anchors:
+            return self._system
+        facts = "\n".join(f"- {a}" for a in self.anchors)
+        return f"{self._system}\n\n{ANCHORS_HEADING}\n{facts}"
+
+    @system.setter
+    def system(self, value: str) -> None:
+        self._system = value
 
     def charge_child(self, usage: Usage, cost: float) -> None:
         """A subagent's spend: it counts against this session's budget and totals."""
@@ -229,7 +244,36 @@ class Engine:
             from bridle.engine.compactor import clear_conversation
 
             return clear_conversation(self, op.keep)
+        elif isinstance(op, ev.Anchor):
+            return iter([self._anchor(op)])
         return iter(())
+
+    def _anchor(self, op: ev.Anchor) -> ev.Notice:
+        """Pin, unpin or list facts; a change is saved (`anchor` system events)."""
+        text = " ".join(op.text.split())
+        if not text:
+            if not self.anchors:
+                return ev.Notice("no anchors yet: /anchor TEXT pins a fact", "anchor")
+            listed = "\n".join(f"- {a}" for a in self.anchors)
+            return ev.Notice(f"anchors:\n{listed}", "anchor")
+        if op.remove:
+            found = [a for a in self.anchors if a == text]
+            if not found and text.isdigit() and 0 < int(text) <= len(self.anchors):
+                found = [self.anchors[int(text) - 1]]
+            if not found:
+                return ev.Notice(
+                    f"no anchor {text!r}: name one by its text or its number in the list",
+                    "error",
+                )
+            self.anchors.remove(found[0])
+            self.sink.save(*system_event("anchor", text=found[0], removed=True))
+            self.sink.commit()
+            return ev.Notice(f"unpinned: {found[0]}", "anchor")
+        if text not in self.anchors:
+            self.anchors.append(text)
+            self.sink.save(*system_event("anchor", text=text))
+            self.sink.commit()
+        return ev.Notice(f"anchored: {text} (in every request, through compactions)", "anchor")
 
     # ----------------------------------------------------------------- turn
     def _turn(self, op: ev.UserTurn) -> Generator[ev.Event, None, None]:
@@ -340,6 +384,9 @@ class Engine:
                     )
                     self._append(Message("user", [TextPart(CONTINUE_PROMPT)]), "user")
                     continue
+                if self.structured is not None and (ask := self.structured.reminder()):
+                    self._append(Message("user", [TextPart(ask)]), "user")
+                    continue
                 if self.background is not None and self.background.pending:
                     # Background subagents report before the turn ends (a headless
                     # run waits for them; an interactive one gets them next turn).
@@ -348,9 +395,6 @@ class Engine:
                     if reports:
                         self._append(Message("user", [TextPart(r) for r in reports]), "user")
                         continue
-                if self.structured is not None and (ask := self.structured.reminder()):
-                    self._append(Message("user", [TextPart(ask)]), "user")
-                    continue
                 if self.hooks is not None:
                     why = yield from self.hooks.stop(st.last_text, st.stop_blocks)
                     if why is not None:  # a Stop hook keeps the turn going

@@ -64,6 +64,12 @@ class SessionOptions:
     resume: str | None = None
     continue_latest: bool = False
     fork: bool = False
+    # With `fork` (`--resume-session-at`, Claude Code's flag): the fork keeps the
+    # session only up to this point: an event number shown by `bridle sessions
+    # show` (e.g. the one just before a compaction) or an assistant message id.
+    resume_at: str | None = None
+    # Facts to pin in this session (`--anchor`); kept by `-c`/`-r` (see `Anchor`).
+    anchors: tuple[str, ...] = ()
     # Settings overrides, the "cli" layer (dotted keys allowed: {"a.b": 1}).
     settings: Mapping[str, Any] = field(default_factory=dict)
     # True when nobody can answer a permission ask (it is denied instead).
@@ -92,6 +98,7 @@ class SessionOptions:
             "append_system_prompt",
             "mcp_configs",
             "hooks",
+            "anchors",
         ):
             object.__setattr__(self, name, tuple(str(v) for v in _tuple(getattr(self, name))))
         object.__setattr__(self, "add_dirs", tuple(Path(d) for d in _tuple(self.add_dirs)))
@@ -114,6 +121,13 @@ class SessionOptions:
             raise UsageError("resume needs a session id (see `bridle sessions list`)")
         if self.fork and not (self.continue_latest or self.resume):
             raise UsageError("forking needs a session to fork: continue or resume one")
+        if self.resume_at is not None and not (self.fork and self.resuming):
+            raise UsageError(
+                "--resume-session-at forks the session at that point: "
+                "add --fork-session and -r ID (or -c)"
+            )
+        if any(not a.strip() for a in self.anchors):
+            raise UsageError("an anchor is empty; pin a fact with --anchor TEXT")
         if self.max_turns is not None and self.max_turns < 1:
             raise UsageError(f"max_turns must be 1 or more, not {self.max_turns}")
         if self.max_cost_usd is not None and not self.max_cost_usd > 0:

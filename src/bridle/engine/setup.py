@@ -229,14 +229,19 @@ def _open(
             account=account, env=env,
         )  # fmt: skip
         record = store.get(new_id)
+    anchors: list[str] = []
     if record is not None:
         if options.fork:
-            record = store.fork(record.id, options.session_id)
+            upto = _fork_point(store, record.id, options.resume_at)
+            record = store.fork(record.id, options.session_id, upto=upto)
         lease = acquire(bridle_home(env), record.id)
         undo.callback(lease.release)
         if (record.model, record.provider) != (binding.name, binding.provider):
             record = store.update(record.id, model=binding.name, provider=binding.provider)
-        history = store.rebuild_messages(record.id)
+        from bridle.store.conversation import fold_messages, pinned_facts, repair_history
+
+        events = store.events(record.id)
+        history, anchors = repair_history(fold_messages(events)), pinned_facts(events)
     else:
         record = store.create(
             binding.name, binding.provider, str(cwd), git_branch=git.branch, account=account,
@@ -329,6 +334,9 @@ def _open(
         hooks=hooks,
         compactor=compactor_for(binding, settings, ctx.output_dir, context.instructions.render()),
     )
+    engine.anchors = anchors  # pinned in an earlier run of the session
+    for fact in options.anchors:  # `--anchor`: pinned now, saved with the session
+        list(engine.send(ev.Anchor(fact)))
     if agents is not None:
         agents.engine, engine.background = engine, agents.background
         dispatcher.relay = agents.relay  # its children's asks reach this front end
@@ -373,6 +381,26 @@ def _find_resumed(
             )
         return record, record.model or None
     return None, None
+
+
+def _fork_point(store: Any, session_id: str, at: str | None) -> int | None:
+    """The last event a fork keeps (`--resume-session-at`): an event number, or
+    the event of an assistant message id; None keeps them all."""
+    if at is None:
+        return None
+    events = store.events(session_id)
+    ref = at.strip().lstrip("#")
+    if ref.isdigit() and any(e.seq == int(ref) for e in events):
+        return int(ref)
+    for e in events:
+        if e.kind == "assistant" and e.payload.get("id") == ref:
+            return int(e.seq)
+    last = events[-1].seq if events else 0
+    raise UsageError(
+        f"--resume-session-at {at!r}: session {session_id} has no event or assistant "
+        f"message with that id (events run 1..{last}; `bridle sessions show {session_id}` "
+        "numbers them and marks each compaction)"
+    )
 
 
 def _foreign_model(conn: sqlite3.Connection, ref: str, env: Mapping[str, str]) -> str | None:

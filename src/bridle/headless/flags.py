@@ -66,6 +66,8 @@ def session_options(o: Mapping[str, Any], cwd: Path) -> SessionOptions:
         resume=o.get("resume"),
         continue_latest=bool(o.get("continue_")),
         fork=bool(o.get("fork_session")),
+        resume_at=o.get("resume_session_at") or None,
+        anchors=tuple(o.get("anchor") or ()),
         settings=settings,
         headless=o.get("permission_prompt_tool") != "stdio",
         mcp_configs=tuple(o.get("mcp_config") or ()),

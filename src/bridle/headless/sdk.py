@@ -35,7 +35,6 @@ from bridle.engine import events as ev
 # Flags the SDK may pass that would change what a run does in ways bridle cannot
 # provide: refused (exit 64) rather than silently ignored.
 _REFUSED = {
-    "resume_session_at": "--resume-session-at",
     "resume_drops_turn": "--resume-drops-turn",
     "session_mirror": "--session-mirror (SessionStore mirroring)",
 }

@@ -154,6 +154,19 @@ def fold_messages(events: Iterable[Event]) -> list[Message]:
     return messages
 
 
+def pinned_facts(events: Iterable[Event]) -> list[str]:
+    """The facts pinned (`anchor` system events, less those removed since), in order."""
+    facts: list[str] = []
+    for ev in events:
+        if ev.kind == SYSTEM and ev.payload.get("type") == "anchor":
+            text = str(ev.payload.get("text", ""))
+            if ev.payload.get("removed"):
+                facts = [f for f in facts if f != text]
+            elif text and text not in facts:
+                facts.append(text)
+    return facts
+
+
 def cleared_event(stubs: dict[str, str], **data: Any) -> tuple[str, dict[str, Any]]:
     """Old tool outputs replaced by stubs (a compaction's cheap step): only the
     stubs are recorded, by tool_use id; folding applies them."""

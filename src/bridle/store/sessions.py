@@ -233,9 +233,11 @@ class SessionStore:
             if cur.rowcount == 0:
                 raise _missing(session_id)
 
-    def fork(self, session_id: str, new_id: str | None = None) -> SessionRecord:
+    def fork(
+        self, session_id: str, new_id: str | None = None, upto: int | None = None
+    ) -> SessionRecord:
         """A new session (new id, or `new_id`; zero totals) whose history is a copy
-        of this one's."""
+        of this one's (only its events up to seq `upto`, when given)."""
         src = self._by_id(session_id)
         sid, ts = new_id or self._new_id(), self._timestamp()
         with write_transaction(self.conn):
@@ -248,8 +250,9 @@ class SessionStore:
             )  # fmt: skip
             self.conn.execute(
                 "INSERT INTO events (session_id, seq, ts, kind, payload)"
-                " SELECT ?, seq, ts, kind, payload FROM events WHERE session_id = ? ORDER BY seq",
-                (sid, src.id),
+                " SELECT ?, seq, ts, kind, payload FROM events WHERE session_id = ?"
+                " AND seq <= ? ORDER BY seq",
+                (sid, src.id, upto if upto is not None else 2**62),
             )
         return self._by_id(sid)
 

@@ -6,8 +6,8 @@ returns False for a name that is not a built-in (the engine expands the
 project's commands and skills). `/model` switches through the engine's
 `SetModel` op, fuzzy over the catalog (`model_choices`); `/compact [focus]` and
 `/clear` are the engine's `Compact` and `Clear` ops and wait for a running turn
-to end (they are queued like prompts); `/anchor TEXT` pins a fact the
-compactor keeps through every compaction; `/memory` shows the project's memory
+to end (they are queued like prompts); `/anchor TEXT` is the `Anchor` op (a fact
+in every request, through compactions and `-c`); `/memory` shows the memory
 folder and what its MEMORY.md loads; `/cost` the session's tokens and cost.
 `run_shell` is `!command`: it runs in the project's directory without a turn,
 shows as a Bash line, and its output goes with the next prompt (as Claude Code
@@ -116,17 +116,8 @@ async def switch_model(app: BridleApp, query: str) -> None:
 
 
 async def anchor(app: BridleApp, text: str) -> None:
-    compactor = app.session.engine.compactor
-    if compactor is None:
-        await app.note("compaction is off for this session: nothing to anchor", error=True)
-        return
-    if text:
-        compactor.anchors.append(text)  # read by the compactor only between turns' requests
-        await app.note(f"anchored: {text} (kept through every compaction)")
-    elif compactor.anchors:
-        await app.note("anchors:\n" + "\n".join(f"- {a}" for a in compactor.anchors))
-    else:
-        await app.note("no anchors yet: /anchor TEXT pins a fact through compactions")
+    """`/anchor TEXT` pins a fact (alone: lists them) through the engine's op."""
+    app.runner.control(ev.Anchor(text))
 
 
 async def show_memory(app: BridleApp) -> None:
