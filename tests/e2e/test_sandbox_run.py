@@ -157,3 +157,17 @@ def test_sandbox_flag_is_checked(tmp_path: Path) -> None:
     )  # fmt: skip
     assert proc.returncode != 0
     assert "'full' is not one of 'read-only', 'workspace-write', 'off'" in proc.stderr
+
+
+@needs_bwrap
+def test_read_only_flag_keeps_the_project_unchanged(tmp_path: Path) -> None:
+    proj = tmp_path / "proj"
+    proj.mkdir()
+    (proj / "keep.txt").write_text("original\n")
+    calls = [{"command": "cat keep.txt && echo changed > keep.txt"}]
+    with MockServer(scenario(tmp_path, calls), workdir=proj, keep_bodies=True) as srv:
+        proc = run(proj, tmp_path, srv, "--sandbox", "read-only")
+        (result,) = tool_results(srv)
+    assert proc.returncode == 0, proc.stderr
+    assert result.startswith("original\n") and "Read-only file system" in result
+    assert (proj / "keep.txt").read_text() == "original\n"
