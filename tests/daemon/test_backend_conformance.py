@@ -11,6 +11,7 @@ import multiprocessing
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -177,26 +178,91 @@ def test_events_have_increasing_ids_and_resume_after_an_id(backend: TaskBackend)
     assert [e.data["i"] for e in backend.events(a.id, after=mine[1].id, limit=1)] == [5]
 
 
-def _append_many(path: str, task_id: str, n: int) -> None:
-    b = SqliteBackend(Path(path))
+def _open(where: str) -> TaskBackend:
+    """A backend in another process: a PostgreSQL URL, or a SQLite file's path."""
+    if where.startswith("postgresql://"):
+        from bridle.daemon.postgres_backend import PostgresBackend
+
+        return PostgresBackend(where)
+    return SqliteBackend(Path(where))
+
+
+def _where(b: TaskBackend) -> str:
+    return str(getattr(b, "url", None) or getattr(b, "path", ""))
+
+
+def _append_many(where: str, task_id: str, n: int) -> None:
+    b = _open(where)
     for i in range(n):
         b.append_event(task_id, "k", {"i": i})
     b.close()
 
 
-def test_sqlite_concurrent_writers_keep_every_event_in_id_order(tmp_path: Path) -> None:
-    """Several processes write at once (the API and each worker are processes)."""
-    path = tmp_path / "tasks.db"
-    b = SqliteBackend(path)
-    a, _ = b.create(spec())
+def _claim_all(where: str, worker: str, out: Any) -> None:
+    b = _open(where)
+    got = []
+    while (t := b.claim(worker, 300)) is not None:
+        got.append(t.id)
+    out.put((worker, got))
+    b.close()
+
+
+def test_concurrent_writers_and_a_polling_reader_miss_no_event(backend: TaskBackend) -> None:
+    """Several processes write at once (the API and each worker are processes) while a
+    reader polls as the SSE stream does: it sees every event once, in id order."""
+    a, _ = backend.create(spec())
     ctx = multiprocessing.get_context("spawn")
-    procs = [ctx.Process(target=_append_many, args=(str(path), a.id, 50)) for _ in range(3)]
+    procs = [ctx.Process(target=_append_many, args=(_where(backend), a.id, 60)) for _ in range(3)]
     for p in procs:
         p.start()
+    seen: list[int] = []
+    while any(p.is_alive() for p in procs) or len(seen) < 180:
+        batch = backend.events(a.id, after=seen[-1] if seen else 0)
+        seen += [e.id for e in batch]
+        if not batch and not any(p.is_alive() for p in procs):
+            break
     for p in procs:
         p.join(60)
         assert p.exitcode == 0
-    events = b.events(a.id, limit=1000)
-    assert len(events) == 150
-    assert [e.id for e in events] == sorted({e.id for e in events})
+    assert seen == [e.id for e in backend.events(a.id, limit=1000)]
+    assert len(seen) == 180 and seen == sorted(set(seen))
+
+
+def test_concurrent_claims_hand_each_task_to_one_worker(backend: TaskBackend) -> None:
+    ids = {backend.create(spec(f"b{i}"))[0].id for i in range(30)}
+    ctx = multiprocessing.get_context("spawn")
+    out = ctx.Queue()
+    procs = [ctx.Process(target=_claim_all, args=(_where(backend), f"w{i}", out)) for i in range(3)]
+    for p in procs:
+        p.start()
+    results = [out.get(timeout=60) for _ in procs]
+    for p in procs:
+        p.join(60)
+        assert p.exitcode == 0
+    claimed = [task_id for _, got in results for task_id in got]
+    assert sorted(claimed) == sorted(ids)  # every task once, none twice
+    for worker, got in results:
+        assert all(backend.get(t).worker == worker for t in got)
+
+
+def test_postgres_reconnects_after_a_database_restart(pg_cluster: Any) -> None:
+    from bridle.daemon.postgres_backend import PostgresBackend
+
+    b = PostgresBackend(pg_cluster.database())
+    a, _ = b.create(spec())
+    first = b.append_event(a.id, "k", {"i": 1})
+    pg_cluster.restart()  # the backend's connection is cut
+    assert b.get(a.id).id == a.id
+    assert b.append_event(a.id, "k", {"i": 2}) > first
+    assert [e.data["i"] for e in b.events(a.id)] == [1, 2]
     b.close()
+
+
+def test_postgres_unreachable_says_so(tmp_path: Path) -> None:
+    from bridle.daemon.backend import BackendError
+    from bridle.daemon.postgres_backend import PostgresBackend
+
+    url = f"postgresql://nobody@/nothing?host={tmp_path}&port=1"
+    with pytest.raises(BackendError, match=r"(?s)unreachable.*PostgreSQL is running") as caught:
+        PostgresBackend(url, retry_seconds=0.3)
+    assert caught.value.status == 503

@@ -1,7 +1,8 @@
 """Scale-out end to end: daemons and `bridle worker` processes sharing one PostgreSQL
 database (a throwaway cluster), with the mock model and a local bare origin.
 
-The load and fault test queues many tasks across several workers, SIGKILLs random
+The load and fault test queues many tasks across several workers (one in the
+daemon, three in two `bridle worker` processes), SIGKILLs random
 workers in the middle of tasks and restarts the database once, while Server-Sent
 Events clients drop and reconnect with `Last-Event-ID`: every task must end exactly
 once, none lost or duplicated, and every client must see every event once, in order.
@@ -218,11 +219,11 @@ def test_load_with_killed_workers_and_a_database_restart(
 ) -> None:
     url = pg_cluster.database()
     scenario = slow_scenario(tmp_path, 60)
-    d = _daemon(tmp_path, "api", url, scenario)
+    d = _daemon(tmp_path, "api", url, scenario, workers=1)  # one worker in the daemon too
     started.append(d)
     c = d.client()
     started.append(Workers(url, tmp_path / "w1" / "data", scenario, 2, 2.0))
-    started.append(Workers(url, tmp_path / "w2" / "data", scenario, 2, 2.0))
+    started.append(Workers(url, tmp_path / "w2" / "data", scenario, 1, 2.0))
     n = 12
     tasks = [
         submit(c, origin, branch=f"load/{i}", pipeline=["implement", "test"]) for i in range(n)
