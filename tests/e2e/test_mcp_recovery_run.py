@@ -200,7 +200,8 @@ def test_resource_reads_need_no_rule_but_a_deny_rule_holds(project: Path, deny: 
 def test_a_server_that_exited_between_calls_is_restarted_for_the_next(project: Path) -> None:
     turns = [
         call("mcp__fake__quit"),
-        call("mcp__fake__big", n=12),
+        # The model thinks for a while, long enough for the server to be gone.
+        {**call("mcp__fake__big", n=12), "delay_ms": 1500},
         {"op": "final", "text": "still here"},
     ]
     quitter = {"command": sys.executable, "args": [FAKE, "quit"]}

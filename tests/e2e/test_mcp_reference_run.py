@@ -5,7 +5,8 @@ answers echo, get-sum, the tiny image (which reaches the next request as an
 image block) and a resource read through ReadMcpResourceTool (which, as in
 Claude Code, needs no allow rule); `server-filesystem`
 and `server-memory` each serve a run. `mcp-server-time` from PyPI is in
-test_mcp_run.py. Skipped only when BRIDLE_TEST_MCP is unset (scripts/test sets it)."""
+test_mcp_run.py and here, from `.mcp.json` too. The npm servers' runs are skipped
+only when BRIDLE_TEST_MCP is unset (scripts/test sets it)."""
 
 from __future__ import annotations
 
@@ -18,7 +19,6 @@ import pytest
 from mcp_runs import BIN, Run, bridle, call, everything_stdio, needs_npm, remote_everything
 
 DOC = "demo://resource/static/document/architecture.md"
-pytestmark = needs_npm
 
 
 def everything_turns(server: str) -> list[dict[str, Any]]:
@@ -49,6 +49,7 @@ def check_everything(run: Run, server: str) -> None:
     assert not any(b.get("is_error") for i in range(1, 5) for b in run.tool_results(i))
 
 
+@needs_npm
 def test_everything_over_stdio_from_an_mcp_config_file(project: Path) -> None:
     config = project.parent / "servers.json"
     config.write_text(json.dumps({"mcpServers": {"ev": everything_stdio()}}))
@@ -63,6 +64,7 @@ def test_everything_over_stdio_from_an_mcp_config_file(project: Path) -> None:
     check_everything(run, "ev")
 
 
+@needs_npm
 def test_everything_over_sse_from_an_approved_project_mcp_json(project: Path) -> None:
     with remote_everything("sse", project.parent) as url:
         (project / ".mcp.json").write_text(
@@ -82,6 +84,7 @@ def test_everything_over_sse_from_an_approved_project_mcp_json(project: Path) ->
     assert "not approved" not in run.proc.stderr
 
 
+@needs_npm
 def test_everything_over_streamable_http_from_claude_json(project: Path) -> None:
     home = Path.home()  # the test's temp HOME (tests/conftest.py)
     with remote_everything("http", project.parent) as url:
@@ -92,6 +95,7 @@ def test_everything_over_streamable_http_from_claude_json(project: Path) -> None
     check_everything(run, "web")
 
 
+@needs_npm
 def test_a_local_scope_entry_in_claude_json_is_used(project: Path) -> None:
     home = Path.home()
     doc = {"projects": {str(project): {"mcpServers": {"loc": everything_stdio()}}}}
@@ -102,6 +106,7 @@ def test_a_local_scope_entry_in_claude_json_is_used(project: Path) -> None:
     assert run.result_text(1) == "Echo: local"
 
 
+@needs_npm
 def test_filesystem_server_in_a_run(project: Path) -> None:
     root = project.parent / "shared-root"
     root.mkdir()
@@ -122,6 +127,7 @@ def test_filesystem_server_in_a_run(project: Path) -> None:
     assert "[FILE] notes.txt" in listing and "[FILE] out.txt" in listing
 
 
+@needs_npm
 def test_memory_server_in_a_run(project: Path) -> None:
     store = project.parent / "memory.jsonl"
     memory = {"command": f"{BIN}/mcp-server-memory", "env": {"MEMORY_FILE_PATH": str(store)}}
