@@ -171,3 +171,28 @@ def test_read_only_flag_keeps_the_project_unchanged(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     assert result.startswith("original\n") and "Read-only file system" in result
     assert (proj / "keep.txt").read_text() == "original\n"
+
+
+def doctor(tmp: Path, *extra: str) -> subprocess.CompletedProcess[str]:
+    env = dict(os.environ, BRIDLE_HOME=str(tmp / "b"), HOME=str(tmp))
+    env["BRIDLE_MOCK_SCENARIO"] = str(REPO / "examples" / "buggy-project" / "scenario.json")
+    return subprocess.run(
+        [sys.executable, "-m", "bridle", "--doctor", "--model", "mock/anthropic", *extra],
+        cwd=tmp, env=env, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+
+
+def test_doctor_reports_the_sandbox(tmp_path: Path) -> None:
+    missing = json.dumps({"sandbox": {"enabled": True, "bwrapPath": str(tmp_path / "nope")}})
+    warn = doctor(tmp_path, "--settings", missing)
+    assert f"warn  sandbox: {tmp_path / 'nope'} could not start" in warn.stdout
+    assert "(shell commands ask for permission instead)" in warn.stdout
+    hard = json.loads(missing)
+    hard["sandbox"]["failIfUnavailable"] = True
+    fail = doctor(tmp_path, "--settings", json.dumps(hard))
+    assert fail.returncode == 1
+    assert "FAIL  sandbox:" in fail.stdout and "sandbox.failIfUnavailable to false" in fail.stdout
+    assert "sandbox" not in doctor(tmp_path).stdout  # off: not mentioned
+    if WHY is None:
+        ok = doctor(tmp_path, "--sandbox", "read-only")
+        assert f"ok   sandbox: read-only with {shutil.which('bwrap')}" in ok.stdout

@@ -172,6 +172,14 @@ def doctor(options: SessionOptions, cwd: Path, env: Mapping[str, str], out: IO[s
             line(True, f"model {spec}")
     except Exception as e:
         line(False, f"model: {e}")
+    if settings.get("sandbox") is not None:
+        from bridle.policy.sandbox import sandbox_status
+
+        if (sandbox := sandbox_status(settings.get)) is not None:
+            if sandbox[0] == "warn":
+                out.write(f"warn  {sandbox[1]} (shell commands ask for permission instead)\n")
+            else:
+                line(sandbox[0] == "ok", sandbox[1], "or set sandbox.failIfUnavailable to false")
     for ok, what, fix in _extension_checks(options, cwd, env, settings):
         line(ok, what, fix)
     for state, what in _mcp_checks(options, cwd, env, settings):

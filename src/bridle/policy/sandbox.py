@@ -304,6 +304,26 @@ def probe(platform: str, launcher: str | None) -> str | None:
     return None
 
 
+def _launcher(config: SandboxConfig, platform: str | None) -> tuple[str, str | None]:
+    plat = platform or ("linux" if sys.platform.startswith("linux") else "macos" if sys.platform == "darwin" else sys.platform)  # fmt: skip
+    if plat == "linux":
+        return plat, config.bwrap_path or shutil.which("bwrap")
+    exe = "/usr/bin/sandbox-exec"
+    return plat, exe if plat == "macos" and os.path.exists(exe) else None
+
+
+def sandbox_status(get: Callable[[str, Any], Any]) -> tuple[str, str] | None:
+    """For `--doctor`: ("ok" | "warn" | "fail", what), or None when the sandbox is off."""
+    config = SandboxConfig.from_settings(get)
+    if not config.enabled:
+        return None
+    plat, launcher = _launcher(config, None)
+    problem = probe(plat, launcher)
+    if problem is None:
+        return "ok", f"sandbox: {config.mode} with {launcher}"
+    return ("fail" if config.fail_if_unavailable else "warn"), f"sandbox: {problem}"
+
+
 def open_sandbox(
     get: Callable[[str, Any], Any],
     roots: Sequence[Path],
@@ -322,11 +342,7 @@ def open_sandbox(
             f"unknown sandbox mode {config.mode!r}; use read-only, workspace-write or off",
             key="sandbox.mode",
         )
-    plat = platform or ("linux" if sys.platform.startswith("linux") else "macos" if sys.platform == "darwin" else sys.platform)  # fmt: skip
-    if plat == "linux":
-        launcher = config.bwrap_path or shutil.which("bwrap")
-    else:
-        launcher = "/usr/bin/sandbox-exec" if os.path.exists("/usr/bin/sandbox-exec") else None
+    plat, launcher = _launcher(config, platform)
     problem = probe(plat, launcher)
     if problem is not None:
         if config.fail_if_unavailable:
