@@ -167,8 +167,9 @@ def test_an_editor_client_gets_the_reads_writes_and_commands(tmp_path: Path) -> 
     assert client.reads == [stats, stats, stats]  # Read, then each Edit's current buffer
     assert [p for p, _ in client.writes] == [stats, stats]
     assert FIXED in client.writes[0][1] and client.buffers[stats] == (repo / "stats.py").read_text()
-    unittest = ["bash", "-c", "python -m unittest -q"]
-    assert client.commands == [["bash", "-c", "sleep 30"], unittest, unittest]
+    # `bash -c SCRIPT bash COMMAND`: the script keeps the shell's directory.
+    assert [c[-1] for c in client.commands] == ["sleep 30", *["python -m unittest -q"] * 2]
+    assert all(c[:2] == ["bash", "-c"] and c[3] == "bash" for c in client.commands)
     shown = [
         c.terminal_id
         for u in client.of("tool_call_update")

@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import sys
 from collections.abc import Mapping
 from pathlib import Path
@@ -33,9 +34,10 @@ from acp.helpers import update_current_mode
 
 from bridle import __version__
 from bridle.acp import updates as up
-from bridle.acp.client_tools import EditorLink, editor_tools
+from bridle.acp.client_tools import editor_tools
+from bridle.acp.link import EditorLink
 from bridle.acp.turn import AcpSession, run_turn
-from bridle.core.errors import MissingKeyError, UnknownModelError, UserError
+from bridle.core.errors import MissingKeyError, ToolError, UnknownModelError, UserError
 from bridle.engine import events as ev
 
 MODES = [
@@ -57,6 +59,7 @@ class BridleAgent:
         self.conn: Any = None
         self.caps = s.ClientCapabilities()
         self.sessions: dict[str, AcpSession] = {}
+        self._tasks: set[asyncio.Task[None]] = set()  # notifications in flight
 
     def on_connect(self, conn: Any) -> None:
         self.conn = conn
@@ -147,6 +150,7 @@ class BridleAgent:
     ) -> s.NewSessionResponse:
         sess = await self._open(cwd, mcp_servers, additional_directories, resume=None)
         modes, options = self._state(sess)
+        self._announce_commands(sess)
         return s.NewSessionResponse(session_id=sess.id, modes=modes, config_options=options)
 
     async def load_session(
@@ -161,10 +165,29 @@ class BridleAgent:
         if old is not None:  # loaded again: this process holds its lease already
             await asyncio.to_thread(old.open.close)
         sess = await self._open(cwd, mcp_servers, additional_directories, resume=session_id)
+        mode = await asyncio.to_thread(recorded_mode, sess.open)
+        if mode is not None:  # the mode the session last ran in (its stored switches)
+            sess.engine.dispatcher.set_mode(mode)
         for update in up.history_updates(sess.engine.messages, sess.cwd):
             await self.conn.session_update(session_id=sess.id, update=update)
         modes, options = self._state(sess)
+        self._announce_commands(sess)
         return s.LoadSessionResponse(modes=modes, config_options=options)
+
+    def _announce_commands(self, sess: AcpSession) -> None:
+        """`available_commands_update` once the session's answer is on its way
+        (clients drop updates for a session they do not know yet)."""
+
+        async def send() -> None:
+            commands = await asyncio.to_thread(session_commands, sess.open)
+            await asyncio.sleep(0)
+            await self.conn.session_update(
+                session_id=sess.id, update=up.available_commands(commands)
+            )
+
+        task = asyncio.get_running_loop().create_task(send())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     async def _open(
         self, cwd: str, servers: list[Any] | None, dirs: list[str] | None, resume: str | None
@@ -281,8 +304,7 @@ class BridleAgent:
         turn = up.prompt_turn(prompt)
         sess.running, sess.cancelled = True, False
         try:
-            if turn.text.startswith("/"):  # `/command args`: the command's prompt
-                turn.text = await asyncio.to_thread(sess.open.expand_prompt, turn.text)
+            turn = await asyncio.to_thread(expand_turn, sess.open, turn)
             async with sess.engine_lock:  # an op applied just before has finished
                 result = await asyncio.to_thread(run_turn, sess, turn)
         except UserError as e:
@@ -320,6 +342,56 @@ def _request_error(e: UserError) -> RequestError:
     if isinstance(e, UnknownModelError):
         return RequestError.invalid_params({"message": str(e)})
     return RequestError.invalid_params({"message": str(e)})
+
+
+def expand_turn(session: Any, turn: ev.UserTurn) -> ev.UserTurn:
+    """The prompt as a headless run expands it: `/mcp__server__prompt` and
+    `@server:uri` from the session's MCP servers, then `/command args`."""
+    text, images = turn.text, list(turn.images)
+    if text.startswith("/mcp__") or (session.mcp is not None and session.mcp.manager):
+        from bridle.engine.mentions import expand_mcp
+
+        text, images = expand_mcp(session, text, images)
+    if text.startswith("/"):
+        text = session.expand_prompt(text)
+    return ev.UserTurn(text, images)
+
+
+def session_commands(session: Any) -> list[tuple[str, str, str | None]]:
+    """(name, description, argument hint) of each slash command a prompt may
+    start with: the session's commands and skills, then its MCP servers' prompts
+    (`mcp__server__prompt`; a server that cannot list them adds none)."""
+    out: list[tuple[str, str, str | None]] = []
+    commands = getattr(session.extensions, "commands", None)
+    for name, command in sorted((commands.by_name if commands is not None else {}).items()):
+        out.append((name, command.description, command.argument_hint))
+    manager = getattr(session.mcp, "manager", None)
+    if manager is None:
+        return out
+    try:
+        prompts = manager.list_prompts()
+    except (UserError, OSError, ToolError):
+        return out
+    for prompt in prompts:
+        args = prompt.get("arguments") or []
+        hint = " ".join(f"<{a['name']}>" if a.get("required") else f"[{a['name']}]" for a in args)
+        name = f"mcp__{_sanitize(prompt['server'])}__{_sanitize(prompt['name'])}"
+        out.append((name, str(prompt.get("description") or name), hint or None))
+    return out
+
+
+def _sanitize(name: str) -> str:
+    """A server or prompt name as `/mcp__server__prompt` spells it."""
+    return re.sub(r"[^A-Za-z0-9_-]", "_", name)
+
+
+def recorded_mode(session: Any) -> str | None:
+    """The permission mode a stored session last switched to, if it did."""
+    mode = None
+    for event in session.store.events(session.record.id):
+        if event.kind == "system" and event.payload.get("type") == "permission_mode":
+            mode = event.payload.get("mode")
+    return mode if isinstance(mode, str) else None
 
 
 def mcp_configs(servers: list[Any]) -> tuple[str, ...]:

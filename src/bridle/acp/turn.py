@@ -26,7 +26,7 @@ from acp import schema as s
 from acp.helpers import update_agent_message_text, update_tool_call
 
 from bridle.acp import updates as up
-from bridle.acp.client_tools import EditorLink
+from bridle.acp.link import EditorLink
 from bridle.core.messages import Usage
 from bridle.engine import events as ev
 

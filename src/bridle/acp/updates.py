@@ -5,7 +5,8 @@ the `acp.schema` models: a tool call's title, kind (read, edit, execute,
 search, fetch, think, other), the files it touches (`locations`) and, for
 edits, the diff the editor shows (`oldText`/`newText` from the call's own
 arguments); a tool result as content; a TodoWrite list as a `plan`; a finished
-turn as a `stopReason`; a stored conversation replayed as the updates a client
+turn as a `stopReason`; the session's slash commands as the
+`available_commands_update` an editor's `/` menu shows; a stored conversation replayed as the updates a client
 would have seen (`history_updates`, for `session/load`); and a prompt's
 content blocks (text, images, embedded resources, resource links) as a
 `UserTurn`. Nothing here sends, blocks or touches the engine; `acp.agent` does.
@@ -27,6 +28,7 @@ from acp.helpers import (
     tool_diff_content,
     update_agent_message_text,
     update_agent_thought_text,
+    update_available_commands,
     update_plan,
     update_tool_call,
     update_user_message,
@@ -258,6 +260,21 @@ def prompt_turn(blocks: list[Any]) -> ev.UserTurn:
         elif isinstance(block, s.AudioContentBlock):
             texts.append("[an audio clip was attached; bridle cannot listen to audio]")
     return ev.UserTurn("\n".join(texts), images)
+
+
+def available_commands(
+    commands: list[tuple[str, str, str | None]],
+) -> s.AvailableCommandsUpdate:
+    """The session's slash commands, as (name without `/`, description, hint
+    for its arguments or None), for the editor's `/` menu."""
+    return update_available_commands(
+        s.AvailableCommand(
+            name=name,
+            description=description or name,
+            input=s.AvailableCommandInput(s.UnstructuredCommandInput(hint=hint)) if hint else None,
+        )
+        for name, description, hint in commands
+    )
 
 
 def thought(text: str) -> s.AgentThoughtChunk:
