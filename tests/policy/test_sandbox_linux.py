@@ -240,6 +240,7 @@ def test_unix_sockets_on_the_host_are_out_of_reach(
         sandbox.close()
         server.close()
     assert "connected" not in text and "Operation not permitted" in text
+    assert "[sandbox: unix sockets cannot be opened inside the sandbox" in text
 
 
 def test_all_unix_sockets_may_be_allowed(world: dict[str, Path]) -> None:

@@ -219,6 +219,15 @@ class Sandbox:
                 f"[sandbox: {', '.join(hidden)} cannot be read (sandbox.filesystem.denyRead; "
                 f"it looks empty inside the sandbox); {way_out}]"
             )
+        if (
+            self.layout.seccomp_file is not None
+            and "Operation not permitted" in output
+            and any(w in command + output for w in ("sock", "AF_UNIX", "unix"))
+        ):
+            notes.append(
+                "[sandbox: unix sockets cannot be opened inside the sandbox (the user can set "
+                f"sandbox.network.allowAllUnixSockets); {way_out}]"
+            )
         if blocked_hosts:
             notes.append(
                 f"[sandbox: network access to {', '.join(sorted(set(blocked_hosts)))} was "
