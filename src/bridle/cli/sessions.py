@@ -269,18 +269,52 @@ def show_cmd(ref: str, as_json: bool, tree: bool) -> None:
         for line in _tree(SessionStore(db), s.id):
             click.echo(line)
         return
-    entries = _entries(db, s)
+    if s.tool == "bridle":
+        marks, entries = _bridle_entries(db, s.id)
+    else:
+        marks, entries = [], [(None, e) for e in _entries(db, s)]
     if as_json:
         doc = s.to_json()
-        doc["entries"] = [{"role": e.role, "text": e.text, "ts": e.ts} for e in entries]
+        doc["entries"] = [{"role": e.role, "text": e.text, "ts": e.ts} for _, e in entries if e]
+        if s.tool == "bridle":
+            doc["compactions"] = marks
         click.echo(json.dumps(doc))
         return
     now = time.time()
     click.echo(f"{s.title or '(untitled)'}\n{s.tool}:{s.id}  updated {ago(s.updated, now)}")
     click.echo(f"cwd: {s.cwd or '-'}  branch: {s.branch or '-'}  model: {s.model or '-'}")
     click.echo(f"accounts: {', '.join(a or 'default' for a in s.accounts) or '-'}\n")
-    for e in entries:
-        click.echo(f"[{e.role}] {e.text}\n")
+    for mark, e in entries:
+        click.echo(f"{mark['line']}\n" if mark else f"[{e.role}] {e.text}\n")
+
+
+def _bridle_entries(db: Any, session_id: str) -> tuple[list[dict[str, Any]], list[Any]]:
+    """A bridle session's compactions (`compaction` and `cleared` events: number,
+    type, trigger, step, tokens, the line shown) and its entries in order, each
+    `(mark, None)` or `(None, entry)`."""
+    import json
+
+    from bridle.history.bridle import event_entries
+    from bridle.store.export import compaction_mark
+
+    marks: list[dict[str, Any]] = []
+    out: list[Any] = []
+    rows = db.execute(
+        "SELECT seq, kind, payload, ts FROM events WHERE session_id = ? ORDER BY seq",
+        (session_id,),
+    )
+    for seq, kind, payload, ts in rows:
+        if kind != "system":
+            out.extend((None, e) for e in event_entries(kind, payload, ts))
+            continue
+        data = json.loads(payload)
+        line = compaction_mark(session_id, seq, data) if isinstance(data, dict) else None
+        if line is not None:
+            keys = ("type", "trigger", "step", "pre_tokens", "post_tokens")
+            mark = {"seq": seq, "ts": ts, **{k: data.get(k) for k in keys}, "line": line}
+            marks.append(mark)
+            out.append((mark, None))
+    return marks, out
 
 
 def _tree(store: Any, root: str) -> list[str]:

@@ -5,7 +5,8 @@ reasoning, each tool call's input and each result fenced (with a fence longer
 than any backtick run inside, so content never breaks out), long outputs cut
 to their head and tail with the number of characters left out. JSONL writes the
 session record as line 1 (`"kind": "session"`, `seq` 0) and then one stored
-event per line, unchanged, so nothing is lost. `export_to_file` writes either
+event per line, unchanged, so nothing is lost. `compaction_mark` is the line
+that shows where a compaction happened and how to fork from before it. `export_to_file` writes either
 atomically and never replaces an existing file unless asked, keeping the old
 one as `<name>.bak`. Rendering reads the store; it never writes to it.
 """
@@ -64,6 +65,8 @@ def to_markdown(
             out += _parts(decode_message(ev.payload).parts, max_block_chars)
         elif ev.kind == SYSTEM:
             out += [_system_line(ev.payload, when), ""]
+            mark = compaction_mark(record.id, ev.seq, ev.payload)
+            out += [f"> {mark}", ""] if mark else []
     return "\n".join(out).rstrip("\n") + "\n"
 
 
@@ -188,6 +191,28 @@ def _truncate(text: str, limit: int) -> str:
     middle = text[len(head) : len(text) - len(tail)]
     lines = middle.strip("\n").count("\n") + 1
     return f"{head}\n… [{lines:,} lines, {len(middle):,} characters omitted] …\n{tail}"
+
+
+def compaction_mark(session_id: str, seq: int, payload: dict[str, Any]) -> str | None:
+    """One line marking where a `compaction` or `cleared` event (number `seq`)
+    changed the conversation, with the command that forks from just before it;
+    None for other system events."""
+    kind = payload.get("type")
+    if kind not in ("compaction", "cleared"):
+        return None
+    trigger = payload.get("trigger", "auto")
+    if kind == "cleared":
+        what = f"old tool outputs cleared ({trigger}, {len(payload.get('stubs') or {})} stubbed)"
+    elif payload.get("step") == "clear":
+        what = f"conversation {'rewound' if trigger == 'rewind' else 'cleared'} ({trigger})"
+    else:
+        what = f"compaction ({trigger}, {payload.get('step', 'summary')})"
+    pre, post = payload.get("pre_tokens"), payload.get("post_tokens")
+    tokens = (
+        f": {pre:,} → {post:,} tokens" if isinstance(pre, int) and isinstance(post, int) else ""
+    )
+    fork = f"bridle -r {session_id} --fork-session --resume-session-at {seq - 1}"
+    return f"── #{seq} {what}{tokens} · to fork from before it: {fork}"
 
 
 def _system_line(payload: dict[str, Any], when: str) -> str:
