@@ -3,8 +3,9 @@
 `EditorClient` records every `session/update`, answers permission asks from a
 script (option ids in order, or "cancel" to cancel the turn instead), and, when made with `editor=True`, acts as an
 editor does: `fs/read_text_file` and `fs/write_text_file` use its buffers (a
-write is saved to disk, as Zed saves), and `terminal/*` runs commands as real
-processes. `agent(...)` spawns `python -m bridle acp` against the mock model and
+write is saved to disk, as Zed saves, unless made with `save=False`), and
+`terminal/*` runs commands as real processes. `on_ask` lets a test act while
+the user is asked (edit a buffer, say). `agent(...)` spawns `python -m bridle acp` against the mock model and
 yields the connection.
 """
 
@@ -35,9 +36,15 @@ class Terminal:
 
 
 class EditorClient:
-    def __init__(self, answers: list[str] | None = None, *, editor: bool = False):
+    def __init__(
+        self, answers: list[str] | None = None, *, editor: bool = False, save: bool = True
+    ):
         self.answers = list(answers or [])
         self.editor = editor
+        self.save = save  # whether a write is saved to disk (else it stays in the buffer)
+        self.cwds: list[str | None] = []  # each terminal's working directory
+        # Called with each permission ask before it is answered (the user edits meanwhile).
+        self.on_ask: Callable[[s.ToolCallUpdate], None] | None = None
         self.updates: list[Any] = []
         self.asks: list[s.ToolCallUpdate] = []
         self.buffers: dict[str, str] = {}
@@ -65,6 +72,8 @@ class EditorClient:
         self, session_id: str, tool_call: s.ToolCallUpdate, options: list[Any], **kwargs: Any
     ) -> s.RequestPermissionResponse:
         self.asks.append(tool_call)
+        if self.on_ask is not None:
+            self.on_ask(tool_call)
         assert [o.option_id for o in options] == ["allow_once", "allow_always", "reject_once"]
         choice = self.answers.pop(0) if self.answers else "reject_once"
         if choice == "cancel":  # the user cancels the turn while asked (as ACP says)
@@ -89,7 +98,8 @@ class EditorClient:
     ) -> s.WriteTextFileResponse:
         self.writes.append((path, content))
         self.buffers[path] = content
-        Path(path).write_text(content)
+        if self.save:
+            Path(path).write_text(content)
         return s.WriteTextFileResponse()
 
     async def create_terminal(
@@ -99,6 +109,7 @@ class EditorClient:
     ) -> s.CreateTerminalResponse:  # fmt: skip
         argv = [command, *(args or [])]
         self.commands.append(argv)
+        self.cwds.append(cwd)
         proc = await asyncio.create_subprocess_exec(
             *argv, cwd=cwd, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
             stdin=asyncio.subprocess.DEVNULL, start_new_session=True,
