@@ -137,6 +137,7 @@ class ProcessLimit:
         """A new cgroup capped at `max_processes`, or None where we may not make one."""
         name = f"bridle-sandbox-{os.getpid()}-{id(object()):x}"
         for parent in _cgroup_parents():
+            _sweep(parent)
             path = parent / name
             try:
                 path.mkdir()
@@ -173,6 +174,16 @@ class ProcessLimit:
                 return
             except OSError:
                 time.sleep(0.05)
+
+
+def _sweep(parent: Path) -> None:
+    """Remove the empty cgroups of bridle processes that died without closing them."""
+    with contextlib.suppress(OSError):
+        for old in parent.glob("bridle-sandbox-*"):
+            pid = old.name.split("-")[2]
+            if pid.isdigit() and not Path(f"/proc/{pid}").exists():
+                with contextlib.suppress(OSError):
+                    old.rmdir()  # fails, harmlessly, while it still holds a process
 
 
 def _cgroup_parents() -> list[Path]:
