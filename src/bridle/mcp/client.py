@@ -226,14 +226,17 @@ class McpManager:
 
     def settle(self, timeout: float = 5.0) -> None:
         """Wait (at most `timeout` seconds) for the tool-list refreshes that
-        `tools/list_changed` notifications started; returns at once when none is."""
+        `tools/list_changed` notifications started (one quick trip to the loop
+        when none is)."""
         loop = self._loop
         if loop is None or self._closed:
             return
-        if not any(s.conn is not None and s.conn.refresh_pending for s in self._slots.values()):
+        if not any(s.conn is not None and s.conn.alive for s in self._slots.values()):
             return
 
         async def wait() -> None:  # on the loop, where the task sets change
+            for _ in range(5):  # notifications read with a result reach their handler
+                await asyncio.sleep(0)
             tasks = [t for s in self._slots.values() if s.conn for t in s.conn.refreshing]
             if tasks:
                 await asyncio.wait(tasks, timeout=timeout)

@@ -269,11 +269,6 @@ class Connection:
         (read on the loop only)."""
         return tuple(self._background)
 
-    @property
-    def refresh_pending(self) -> bool:
-        """Whether a tool-list refresh is running (safe from any thread)."""
-        return len(self._background) > 0
-
     async def _refresh_tools(self) -> None:
         if self.session is None:
             return
