@@ -1,8 +1,8 @@
 """`bridle acp` sessions: load (history replayed), model switch, refusals.
 
 A session run in one `bridle acp` process (bypassPermissions set with
-`session/set_mode`, so nothing asks) is loaded in a second process: the client
-sees the conversation again as updates (the user's prompt, the agent's words,
+`session/set_mode`, so nothing asks) is loaded in a second process, in that
+mode again: the client sees the conversation again as updates (the user's prompt, the agent's words,
 the Read and the Edit with its diff and results) before `session/load`
 answers, then prompts on in the loaded session after switching the model with
 the `model` config option, and the next request reaches the mock on the
@@ -70,7 +70,12 @@ def test_a_loaded_session_replays_its_history_and_goes_on_with_another_model(
             assert reply.stop_reason == "end_turn"
         async with agent(second, env) as (conn, _):
             loaded = await conn.load_session(cwd=str(repo), session_id=sid, mcp_servers=[])
-            replayed = list(second.updates)
+            # (the command list may follow the answer at once; it is no replay)
+            replayed = [
+                u for u in second.updates if u.session_update != "available_commands_update"
+            ]
+            # The mode the first process switched to (a stored permission_mode event).
+            assert loaded.modes.current_mode_id == "bypassPermissions"
             assert loaded.config_options[0].current_value == "mock/anthropic"  # as recorded
             choice = await conn.set_config_option(
                 config_id="model", session_id=sid, value="mock/openai-chat"
