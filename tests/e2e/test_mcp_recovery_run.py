@@ -271,3 +271,20 @@ def test_a_remote_server_that_dies_mid_call_is_named_and_the_run_goes_on(
     assert "bridle: MCP server 'web' failed during the call" in run.proc.stderr
     assert "bridle: MCP server 'web' could not be restarted: HTTP request to" in run.proc.stderr
     assert "Traceback" not in run.proc.stderr  # the SDK's own logs go to a file
+
+
+def test_stream_json_init_lists_the_mcp_servers_with_their_status(project: Path) -> None:
+    servers = {"fake": FAKE_SERVER, "broken": {"command": "no-such-mcp-server-binary"}}
+    config = json.dumps({"mcpServers": servers})
+    run = bridle(
+        project, [{"op": "final", "text": "ok"}], "--mcp-config", config,
+        "--output-format", "stream-json", "--verbose",
+    )  # fmt: skip
+    assert run.proc.returncode == 0, run.proc.stderr
+    init = json.loads(run.proc.stdout.splitlines()[0])
+    assert (init["type"], init["subtype"]) == ("system", "init")
+    assert sorted(init["mcp_servers"], key=lambda s: s["name"]) == [
+        {"name": "broken", "status": "failed"},
+        {"name": "fake", "status": "connected"},
+    ]
+    assert "mcp__fake__big" in init["tools"]

@@ -114,6 +114,8 @@ class SessionStarted:
     tools: list[str]
     permission_mode: str
     resumed: bool = False
+    # MCP servers as Claude Code's init message lists them: {"name", "status"}.
+    mcp_servers: list[dict[str, str]] = field(default_factory=list)
     kind: str = "session_started"
 
 

@@ -38,6 +38,17 @@ class McpSession:
         if self.manager is not None:
             self.manager.close()
 
+    def statuses(self) -> list[dict[str, str]]:
+        """Each server as Claude Code's init message lists it: name and status
+        (`connected`, `failed`, or `pending` while not started)."""
+        if self.manager is None:
+            return []
+        shown = {"connected": "connected", "failed": "failed", "not started": "pending"}
+        return [
+            {"name": name, "status": shown[status.state]}
+            for name, status in self.manager.status().items()
+        ]
+
     def bind(self, engine: Any, keep: Callable[[list[Any]], list[Any]]) -> None:
         """Check the servers before each of `engine`'s requests (see the module doc)."""
         if self.manager is not None:

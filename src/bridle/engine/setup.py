@@ -345,6 +345,7 @@ def _open(
     started = ev.SessionStarted(
         session_id=record.id, model=binding.name, provider=binding.provider, cwd=str(cwd),
         tools=[t.name for t in tools], permission_mode=policy.mode, resumed=history is not None,
+        mcp_servers=mcp.statuses(),
     )  # fmt: skip
     return OpenSession(
         engine, record, store, store.conn, binding.name, started, mock_server, warnings,

@@ -220,7 +220,7 @@ class StreamJsonRenderer(Renderer):
                     "cwd": event.cwd,
                     "session_id": event.session_id,
                     "tools": event.tools,
-                    "mcp_servers": [],
+                    "mcp_servers": event.mcp_servers,
                     "model": event.model,
                     "permissionMode": event.permission_mode,
                     "slash_commands": [],
