@@ -2,7 +2,8 @@
 
 `agent` serves the protocol over stdio with the official `agent-client-protocol`
 SDK, `turn` drives one prompt through the engine, `updates` translates engine
-events to session updates, and `client_tools` routes Read/Write/Edit/Bash
-through the editor's buffers and terminals. A front end: it drives the engine
+events to session updates, `editor_files` puts the file tools (Read, Write,
+Edit, MultiEdit, ApplyPatch) on the editor's buffers and `client_tools` Bash in
+its terminals, both calling the client through `link`. A front end: it drives the engine
 through `engine.setup.open_session` and ops, and imports nothing above it.
 """

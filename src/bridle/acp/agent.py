@@ -11,9 +11,13 @@ replayed as updates first); `session/prompt` runs the turn in a worker thread
 (`acp.turn`) and answers with its stop reason and usage; `session/cancel`
 interrupts; `session/set_mode` switches the permission mode and the `model`
 config option (`session/set_config_option`; this protocol version has no
-`session/set_model`) switches the model. When the client offers `fs` and
-`terminal`, the session's Read, Write, Edit and Bash go through the editor
-(`acp.client_tools`). The JSON-RPC stream owns the real stdout: anything else
+`session/set_model`) switches the model. A loaded session comes back in the
+permission mode it last switched to (its stored `permission_mode` events).
+After `session/new` and `session/load` the client gets the session's slash
+commands (`available_commands_update`: commands, skills, MCP prompts), and a
+prompt is expanded as a headless run expands it (`/command`, `/mcp__s__p`,
+`@server:uri`). When the client offers `fs` and `terminal`, the session's file
+tools and Bash go through the editor (`acp.client_tools`). The JSON-RPC stream owns the real stdout: anything else
 written to fd 1 (a stray print, a child process) lands on stderr instead.
 """
 
