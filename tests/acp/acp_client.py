@@ -19,7 +19,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-from acp import PROTOCOL_VERSION, spawn_agent_process
+from acp import PROTOCOL_VERSION, RequestError, spawn_agent_process
 from acp import schema as s
 
 
@@ -42,6 +42,7 @@ class EditorClient:
         self.answers = list(answers or [])
         self.editor = editor
         self.save = save  # whether a write is saved to disk (else it stays in the buffer)
+        self.refuse: set[str] = set()  # paths whose writes fail
         self.cwds: list[str | None] = []  # each terminal's working directory
         # Called with each permission ask before it is answered (the user edits meanwhile).
         self.on_ask: Callable[[s.ToolCallUpdate], None] | None = None
@@ -96,6 +97,8 @@ class EditorClient:
     async def write_text_file(
         self, session_id: str, path: str, content: str, **kwargs: Any
     ) -> s.WriteTextFileResponse:
+        if path in self.refuse:
+            raise RequestError.internal_error({"message": f"{path} is read-only here"})
         self.writes.append((path, content))
         self.buffers[path] = content
         if self.save:

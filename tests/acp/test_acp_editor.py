@@ -9,7 +9,8 @@ another (both through the editor) and deletes a third; settings `verify` runs
 on what was written once the editor saved it; a Write after the user changed the
 buffer behind the session's back (while asked) is refused. Then the editor's
 terminals keep a `cd` between commands inside the project and reset one that
-leaves it, and a write the editor has not saved is named as not verified.
+leaves it, and a write the editor has not saved is named as not verified. A
+patch whose write the editor refuses puts back what it already wrote.
 """
 
 from __future__ import annotations
@@ -153,3 +154,34 @@ def test_editor_terminals_keep_the_shell_directory(tmp_path: Path) -> None:
     assert "Created notes.py" in wrote
     assert "Not verified: the editor has not saved notes.py to disk yet." in wrote
     assert not (repo / "notes.py").exists() and client.buffers[str(repo / "notes.py")] == "x = 1\n"
+
+
+def test_a_patch_whose_write_fails_is_rolled_back_in_the_editor(tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    (repo / "a.py").write_text(DISK)
+    (repo / "old.txt").write_text("stale\n")
+    patch = (
+        "*** Begin Patch\n*** Update File: a.py\n@@\n-    return a - b\n+    return a + b\n"
+        "*** Add File: new.py\n+x = 1\n*** Delete File: old.txt\n*** End Patch"
+    )
+    turns = [call("ApplyPatch", input=patch), {"op": "final", "text": "done"}]
+    client = EditorClient(editor=True)
+    client.refuse.add(str(repo / "new.py"))  # the editor refuses this write
+    env = agent_env(tmp_path / "home", write_scenario(tmp_path, turns))
+
+    async def run() -> Any:
+        async with agent(client, env, "--model", "mock/anthropic") as (conn, _):
+            new = await conn.new_session(cwd=str(repo), mcp_servers=[])
+            sid = new.session_id
+            await conn.set_session_mode(session_id=sid, mode_id="bypassPermissions")
+            return await conn.prompt(session_id=sid, prompt=[text_block("go")])
+
+    assert asyncio.run(asyncio.wait_for(run(), 120)).stop_reason == "end_turn"
+    [(status, text)] = results(client)
+    assert status == "failed" and "the editor could not write new.py" in text
+    assert "all changes were rolled back" in text
+    a = str(repo / "a.py")
+    assert client.writes == [(a, DISK.replace("a - b", "a + b")), (a, DISK)]
+    assert (repo / "a.py").read_text() == DISK and (repo / "old.txt").exists()
+    assert not (repo / "new.py").exists()
