@@ -14,7 +14,7 @@ from tui_helpers import app_over, buggy_project, scenario_file, wait_for
 
 from bridle.engine.options import SessionOptions
 from bridle.tui.todos import TodoPanel
-from bridle.tui.transcript import Note
+from bridle.tui.transcript import Note, PastAnswer
 
 SIZE = (100, 30)
 TODOS = [
@@ -63,6 +63,7 @@ def test_todo_write_shows_the_list_and_ctrl_t_toggles_it(tmp_path: Path) -> None
         async with app.run_test(size=SIZE) as pilot:
             panel = app.query_one(TodoPanel)
             assert "◐ Fixing mean" in str(panel.render())  # the resumed session's list
+            assert [a.text for a in app.query(PastAnswer)] == ["planned"]  # drawn by Rich
             app.prompt.load_text("/clear")
             app.prompt.send()
             await wait_for(pilot, lambda: not panel.has_class("shown"), "the list cleared")

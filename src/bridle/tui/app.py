@@ -33,7 +33,7 @@ from rich.text import Text
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
-from textual.widgets import Markdown, Static
+from textual.widgets import Static
 
 from bridle.engine import events as ev
 from bridle.tui import commands
@@ -44,7 +44,7 @@ from bridle.tui.prompt_input import PromptInput
 from bridle.tui.runner import EngineRunner, GitState, TurnFailed
 from bridle.tui.status_line import StatusLine, run_status, status_command, status_input
 from bridle.tui.todos import TodoPanel, last_todos, todo_items
-from bridle.tui.transcript import Answer, Note, Prompt, ToolLine
+from bridle.tui.transcript import Answer, Note, PastAnswer, Prompt, ToolLine
 from bridle.tui.views import call_title, subject
 
 MODES = ("default", "acceptEdits", "plan")
@@ -179,13 +179,13 @@ class BridleApp(App[int]):
         width = max(10, (hud.size.width or self.size.width) - 2)
         self.hud.queued = len(self.queue)
         if self.status is None:
-            hud.update(render_hud(self.hud, width, time.monotonic()))
+            hud.update(render_hud(self.hud, width, time.monotonic()), layout=False)
         elif self.hud.notice:
-            hud.update(Text(self.hud.notice, style="bold red"))
+            hud.update(Text(self.hud.notice, style="bold red"), layout=False)
         else:
             line = Text(" " * self.status_padding) + self.status_text
             line.truncate(width, overflow="ellipsis")
-            hud.update(line)
+            hud.update(line, layout=False)  # one row: no layout pass over the transcript
 
     async def run_status_line(self) -> Text:
         assert self.status is not None
@@ -285,7 +285,7 @@ class BridleApp(App[int]):
                 widgets.append(Prompt(message.text))
             elif message.role == "assistant":
                 if message.text.strip():
-                    widgets.append(Markdown(message.text))
+                    widgets.append(PastAnswer(message.text))
                 for call in (p for p in message.parts if isinstance(p, ToolUsePart)):
                     line = ToolLine(call, call_title(call, self.cwd), [])
                     if call.id in results:

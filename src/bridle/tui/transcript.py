@@ -5,7 +5,8 @@ that arrive faster than it can render are joined, so a fast stream costs one
 update per frame, not one per chunk). `ToolLine` is one compact line per tool
 call (`⏺ Edit stats.py +1 −1 ✓ 0.1s`, Bash with its exit code and duration)
 that a click or Ctrl+O expands to the call's input (a coloured diff for file
-changes) and its output. `Note` is a one-line notice. The widgets only show
+changes) and its output. `PastAnswer` is a resumed session's answer, drawn by
+Rich in one widget. `Note` is a one-line notice. The widgets only show
 what they are given; the app decides what goes where.
 """
 
@@ -63,6 +64,19 @@ class Answer(Markdown):
         await self.finish()
         self.text = ""
         await self.update("")
+
+
+class PastAnswer(Static):
+    """An answer from before the app opened (a resumed session): Rich's markdown in
+    one widget, not a widget per block, so a long session opens fast."""
+
+    DEFAULT_CSS = "PastAnswer { margin: 0 0 1 0; padding: 0 1 0 0; }"
+
+    def __init__(self, text: str) -> None:
+        from rich.markdown import Markdown as RichMarkdown
+
+        super().__init__(RichMarkdown(text), markup=False)
+        self.text = text
 
 
 class ToolLine(Static):

@@ -1,0 +1,262 @@
+"""Interactive app benchmark: launch time, a 2,000-message resumed session, idle CPU.
+
+Everything runs in real tmux panes (120×40) against the mock model, in a temp
+BRIDLE_HOME and a copy of examples/buggy-project:
+
+- launch: `bridle` until its screen is ready for input (the HUD and the
+  greeting are drawn: the app's on_mount has run and focused the prompt box),
+  median of N runs. With `--peers`, the real Claude Code, Codex, Gemini CLI and
+  Copilot CLI (from .cache/clis, pointed at the mock as tests/realcli does) are
+  timed in the same run to their first *stable* screen (non-blank and unchanged
+  for 0.5 s, minus those 0.5 s); bridle is timed that way too, so the two
+  columns compare like with like. Each peer's first screen line is printed, so
+  an onboarding or trust screen is visible in the output.
+- resume: a session of 2,000 messages (1,000 prompts and markdown answers with
+  code, written through the engine's own store sink) opened with `bridle -r ID`
+  until its last prompt is on screen; then the app's peak RSS (VmHWM) and its
+  idle CPU over 3 s.
+
+Run: .cache/venv/bin/python bench/tui_bench.py [--runs 5] [--peers]
+(unset PYTHONDONTWRITEBYTECODE first, as users run with bytecode caches).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+BUGGY = REPO / "examples" / "buggy-project"
+SIZE = ("120", "40")
+MESSAGES = 2000
+
+
+class Tmux:
+    def __init__(self) -> None:
+        self.socket = f"bridle-bench-{uuid.uuid4().hex[:8]}"
+
+    def run(self, *args: str) -> str:
+        done = subprocess.run(["tmux", "-L", self.socket, *args], capture_output=True, text=True)
+        return done.stdout
+
+    def start(self, name: str, command: str, env: dict[str, str], cwd: Path) -> float:
+        flags = [f"-e{k}={v}" for k, v in env.items()]
+        self.run("new-session", "-d", "-s", name, "-x", SIZE[0], "-y", SIZE[1], "-c", str(cwd),
+                 *flags, command)  # fmt: skip
+        return time.perf_counter()
+
+    def screen(self, name: str) -> str:
+        return self.run("capture-pane", "-p", "-t", name)
+
+    def pid(self, name: str) -> int:
+        return int(self.run("display-message", "-p", "-t", name, "#{pane_pid}").strip())
+
+    def kill(self, name: str) -> None:
+        """End the session and wait for its program to finish saving and exit."""
+        out = self.run("display-message", "-p", "-t", name, "#{pane_pid}").strip()
+        self.run("kill-session", "-t", name)
+        deadline = time.monotonic() + 15
+        while out.isdigit() and Path(f"/proc/{out}").exists() and time.monotonic() < deadline:
+            time.sleep(0.02)
+
+    def close(self) -> None:
+        self.run("kill-server")
+
+
+def wait_for(tmux: Tmux, name: str, check: object, timeout: float = 60) -> float:
+    deadline = time.perf_counter() + timeout
+    while time.perf_counter() < deadline:
+        if check(tmux.screen(name)):  # type: ignore[operator]
+            return time.perf_counter()
+        time.sleep(0.005)
+    raise SystemExit(f"{name}: not ready after {timeout}s:\n{tmux.screen(name)}")
+
+
+def stable(tmux: Tmux, name: str, quiet: float = 0.5, timeout: float = 60) -> tuple[float, str]:
+    """When the screen first became non-blank and then did not change for `quiet` s."""
+    deadline = time.perf_counter() + timeout
+    last, since = "", time.perf_counter()
+    while time.perf_counter() < deadline:
+        now, screen = time.perf_counter(), tmux.screen(name)
+        if screen != last:
+            last, since = screen, now
+        elif screen.strip() and now - since >= quiet:
+            return since, screen
+        time.sleep(0.005)
+    return float("nan"), last
+
+
+def bridle_env(home: Path, scenario: Path) -> dict[str, str]:
+    return {
+        "HOME": str(home),
+        "BRIDLE_HOME": str(home / ".bridle"),
+        "BRIDLE_MOCK_SCENARIO": str(scenario),
+        "PATH": os.environ.get("PATH", ""),
+        "TERM": "xterm-256color",
+    }
+
+
+def bridle_command(args: str) -> str:
+    return f"{sys.executable} -m bridle --model mock/anthropic {args}"
+
+
+def launch(tmux: Tmux, repo: Path, env: dict[str, str], runs: int) -> tuple[float, float]:
+    ready, settled = [], []
+    for i in range(runs + 1):  # the first run warms the caches and is not counted
+        name = f"launch{i}"
+        t0 = tmux.start(name, bridle_command(""), env, repo)
+        t1 = wait_for(tmux, name, lambda s: "bridle · new session" in s and "mock/anthropic" in s)
+        t2, _ = stable(tmux, name)
+        tmux.kill(name)
+        if i:
+            ready.append((t1 - t0) * 1000)
+            settled.append((t2 - t0) * 1000)
+    return statistics.median(ready), statistics.median(settled)
+
+
+def long_session(repo: Path, env: dict[str, str]) -> str:
+    """A session of MESSAGES messages, written as the engine writes them."""
+    sys.path.insert(0, str(REPO / "src"))
+    from bridle.core.messages import Message, ModelResponse, StopReason, TextPart, Usage
+    from bridle.engine.options import SessionOptions
+    from bridle.engine.setup import open_session
+    from bridle.store.conversation import response_event, user_event
+
+    session = open_session(SessionOptions(model="mock/anthropic"), repo, {**os.environ, **env})
+    sink = session.engine.sink
+    answer = (
+        "Here is what I found in `stats.py`:\n\n- `mean()` divides by one too many\n"
+        "- `median()` is fine\n\n```python\ndef mean(values):\n"
+        "    return sum(values) / len(values)\n```\n\nThe tests pass now. " * 2
+    )
+    for i in range(MESSAGES // 2):
+        sink.save(*user_event(Message("user", [TextPart(f"prompt {i}: look at stats.py")])))
+        response = ModelResponse([TextPart(f"{answer}({i})")], StopReason.END_TURN, Usage(900, 120))
+        sink.save(*response_event(response))
+        if i % 100 == 99:
+            sink.commit()
+    sink.commit()
+    sid: str = session.record.id
+    session.close()
+    return sid
+
+
+def status_kb(pid: int, field: str) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1])
+    return 0
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def resume(tmux: Tmux, repo: Path, env: dict[str, str], sid: str, runs: int) -> dict[str, float]:
+    opened, rss, idle = [], [], []
+    last = f"prompt {MESSAGES // 2 - 1}: look at stats.py"
+    for i in range(runs):
+        name = f"resume{i}"
+        t0 = tmux.start(name, f"sh -c 'exec {bridle_command('-r ' + sid)}'", env, repo)
+        t1 = wait_for(tmux, name, lambda s: last in s and "mock/anthropic" in s)
+        opened.append((t1 - t0) * 1000)
+        pid = tmux.pid(name)
+        time.sleep(3.0)  # let the first paint settle
+        before, start = cpu_seconds(pid), time.monotonic()
+        time.sleep(3.0)
+        idle.append((cpu_seconds(pid) - before) / (time.monotonic() - start) * 100)
+        rss.append(status_kb(pid, "VmHWM") / 1024)
+        tmux.kill(name)
+    return {
+        "open_ms": statistics.median(opened),
+        "peak_rss_mb": max(rss),
+        "idle_cpu_pct": statistics.median(idle),
+    }
+
+
+def peers(tmux: Tmux, work: Path, runs: int) -> dict[str, tuple[float, str]]:
+    sys.path.insert(0, str(REPO / "tests" / "realcli"))
+    sys.path.insert(0, str(REPO / "src"))
+    from harness import CLI_NAMES, cli_bin, prepare_cli  # type: ignore[import-not-found]
+
+    from bridle.mock.server import MockServer
+
+    interactive = {
+        "claude": ["--dangerously-skip-permissions"],
+        "codex": ["--dangerously-bypass-approvals-and-sandbox"],
+        "gemini": ["--yolo"],
+        "copilot": ["--allow-all-tools"],
+    }
+    scenario = work / "scenario.json"
+    out: dict[str, tuple[float, str]] = {}
+    with MockServer(scenario, workdir=work / "peer-project") as srv:
+        for name in CLI_NAMES:
+            try:
+                cli_bin(name)
+            except Exception:
+                continue
+            home = work / f"home-{name}"
+            cli = prepare_cli(name, port=srv.port, cwd=work / "peer-project", home=home, prompt="")
+            if name == "claude":  # no first-run theme picker
+                (home / ".claude.json").write_text(json.dumps({"hasCompletedOnboarding": True}))
+            argv = " ".join([cli.argv[0], *interactive[name]])
+            times, first = [], ""
+            for i in range(runs + 1):
+                session = f"{name}{i}"
+                t0 = tmux.start(session, argv, cli.env, cli.cwd)
+                t1, screen = stable(tmux, session)
+                tmux.kill(session)
+                first = next((ln.strip() for ln in screen.splitlines() if ln.strip()), "")
+                if i:
+                    times.append((t1 - t0) * 1000)
+            out[name] = (statistics.median(times), first[:70])
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--peers", action="store_true", help="also time the real CLIs")
+    args = parser.parse_args()
+    if shutil.which("tmux") is None:
+        raise SystemExit("tmux is needed (scripts/test installs it)")
+    work = Path(tempfile.mkdtemp(prefix="bridle-tui-bench-"))
+    tmux = Tmux()
+    try:
+        repo = work / "project"
+        shutil.copytree(BUGGY, repo)
+        shutil.copytree(BUGGY, work / "peer-project")
+        subprocess.run(["git", "init", "-q", "-b", "main", str(repo)], check=True)
+        scenario = work / "scenario.json"
+        scenario.write_text(json.dumps({"name": "b", "prompt": "p", "final": "ok", "turns": []}))
+        env = bridle_env(work / "home", scenario)
+        ready, settled = launch(tmux, repo, env, args.runs)
+        print(
+            f"bridle launch: ready for input {ready:.0f} ms; first stable screen {settled:.0f} ms"
+        )
+        sid = long_session(repo, env)
+        numbers = resume(tmux, repo, env, sid, max(1, args.runs // 2))
+        print(
+            f"bridle -r (a {MESSAGES}-message session): opens in {numbers['open_ms']:.0f} ms, "
+            f"peak RSS {numbers['peak_rss_mb']:.0f} MB, idle CPU {numbers['idle_cpu_pct']:.2f}%"
+        )
+        if args.peers:
+            for name, (ms, first) in peers(tmux, work, args.runs).items():
+                print(f"{name}: first stable screen {ms:.0f} ms  [{first}]")
+    finally:
+        tmux.close()
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
