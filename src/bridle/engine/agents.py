@@ -77,12 +77,45 @@ class ChildSpec:
 
 
 class Background:
-    """Background children: running threads and finished reports not yet delivered."""
+    """Background children: running threads and finished reports not yet
+    delivered; `listing` and `stop` serve the engine's `Tasks` op (`/tasks`)."""
 
     def __init__(self) -> None:
         self.running: dict[str, threading.Thread] = {}
         self.done: list[str] = []
         self.lock = threading.Lock()
+        # id -> {"description", "agent_type", "started", "status", "stop", "engine"}
+        self.jobs: dict[str, dict[str, Any]] = {}
+
+    def listing(self) -> list[dict[str, Any]]:
+        """Each background agent: id, description, agent_type, status (running,
+        finished, failed or stopped) and seconds since it started."""
+        import time
+
+        now = time.monotonic()
+        out = []
+        for agent_id, job in list(self.jobs.items()):
+            thread = self.running.get(agent_id)
+            alive = thread is not None and thread.is_alive()
+            status = ("stopping" if job["stop"].is_set() else "running") if alive else job["status"]
+            out.append({
+                "id": agent_id, "description": job["description"],
+                "agent_type": job["agent_type"], "status": status,
+                "seconds": round(now - job["started"], 1),
+            })  # fmt: skip
+        return out
+
+    def stop(self, agent_id: str) -> bool:
+        """Stop a running background agent (its turn ends as interrupted and its
+        report says so); False when no such agent is running."""
+        job, thread = self.jobs.get(agent_id), self.running.get(agent_id)
+        if job is None or thread is None or not thread.is_alive():
+            return False
+        job["stop"].set()
+        engine = job.get("engine")
+        if engine is not None:
+            engine.dispatcher.interrupt()  # a running Bash is killed now
+        return True
 
     def drain(self) -> list[str]:
         """Reports of the children that finished since the last call."""
@@ -133,6 +166,7 @@ class AgentHost:
     (Plain classes here, not dataclasses: this module loads with every session.)"""
 
     hooks: Any = None
+    stop: Any = None  # a background job's entry (`Background.jobs`): its stop event
     depth: int = 0
     engine: Any = None  # the parent Engine, set once it exists
     relay: Relay | None = None  # None: asks are denied (headless, background)
@@ -191,9 +225,16 @@ class AgentHost:
         job = _Job(self, target, kind, description, str(args.get("prompt") or ""))
         job.isolated = args.get("isolation") == "worktree"
         if args.get("run_in_background"):  # nobody is there to answer its asks
-            job.host = self.derive(relay=None)
+            import time
+
             agent_id = "agent-" + uuid.uuid4().hex[:8]
+            entry = {
+                "description": description, "agent_type": kind, "started": time.monotonic(),
+                "status": "running", "stop": threading.Event(), "engine": None,
+            }  # fmt: skip
+            job.host = self.derive(relay=None, stop=entry)
             thread = threading.Thread(target=job.background, args=(agent_id,), daemon=True)
+            self.background.jobs[agent_id] = entry
             self.background.running[agent_id] = thread
             thread.start()
             return ToolOutput.text(
@@ -285,7 +326,10 @@ class _Job:
             report, failed = self.run()
         except Exception as e:  # a thread must not die silently; the model is told
             report, failed = f"{type(e).__name__}: {e}", True
-        state = "failed" if failed else "finished"
+        stopped = self.host.stop is not None and self.host.stop["stop"].is_set()
+        state = "stopped" if stopped else "failed" if failed else "finished"
+        if self.host.stop is not None:
+            self.host.stop["status"], self.host.stop["engine"] = state, None
         with self.host.background.lock:
             self.host.background.done.append(
                 f"<background-agent id={agent_id!r} description={self.description!r} "
@@ -333,7 +377,12 @@ def run_child(
         result: ev.TurnResult | None = None
         denied: list[str] = []
         relay = host.relay
+        stop = host.stop["stop"] if host.stop is not None else None
+        if host.stop is not None:  # `Background.stop` interrupts it
+            host.stop["engine"] = child
         for event in child.send(ev.UserTurn(prompt)):
+            if stop is not None and stop.is_set() and not child.dispatcher.interrupted:
+                child.dispatcher.interrupt()  # stopped before its turn began
             if isinstance(event, ev.PermissionRequest):
                 asked = ev.PermissionRequest(event.call, f"{description} agent: {event.reason}")
                 decision = relay.ask(asked) if relay is not None else None
@@ -351,7 +400,7 @@ def run_child(
             host.engine.dispatcher.denials.extend(child.dispatcher.denials)
         _fire(
             host, "SubagentStop", agent_id=agent_id, agent_type=spec.agent_type,
-            agent_transcript_path="", last_assistant_message=result.result,
+            agent_transcript_path=_transcript(child), last_assistant_message=result.result,
         )  # fmt: skip
     finally:
         conn.close()
@@ -414,7 +463,41 @@ def open_child(host: AgentHost, spec: ChildSpec, description: str, store: Any, c
     )
     child_host.engine = engine
     engine.background = child_host.background
+    if host.hooks is not None:  # the parent's PreToolUse/PostToolUse run for its calls
+        dispatcher.hooks = _child_hooks(host.hooks, engine, spec.agent_type, cwd)
     return engine
+
+
+def _child_hooks(parent: Any, engine: Any, agent_type: str, cwd: Path) -> Any:
+    """A bridge over the parent's hooks for a child's tool calls: the payloads
+    name the main session (its id and transcript) and the agent (agent_id,
+    agent_type); the child's own transcript is written next to the parent's
+    (SubagentStop's `agent_transcript_path`)."""
+    from bridle.engine.hooks_bridge import HookBridge
+    from bridle.hooks.transcript import TranscriptWriter
+
+    agent_id = engine.session_id
+    writer = TranscriptWriter(
+        Path(parent.transcript.path).parent / f"{agent_id}.jsonl", session_id=agent_id,
+        cwd=str(cwd), version=parent.transcript.version, model=engine.binding.name,
+    )  # fmt: skip
+    bridge = HookBridge(
+        parent.runner, writer, cwd=str(cwd), session_id=parent.session_id, model=parent.model
+    )
+    bridge.agent_id, bridge.agent_type = agent_id, agent_type
+    bridge.transcript_path = str(parent.transcript.path)
+    bridge.bind(lambda: engine.messages, lambda: engine.dispatcher.mode)
+    return bridge
+
+
+def _transcript(child: Any) -> str:
+    """The child's whole conversation written as a Claude Code transcript; its
+    path ("" when the session has no hooks, and so no transcripts)."""
+    bridge = child.dispatcher.hooks
+    if bridge is None:
+        return ""
+    bridge.transcript.sync(child.messages)
+    return str(bridge.transcript.path)
 
 
 def _fire(host: AgentHost, event: str, **fields: Any) -> None:

@@ -90,6 +90,15 @@ class Anchor:
     remove: bool = False
 
 
+@dataclass(slots=True)
+class Tasks:
+    """List the session's background agents (`/tasks`), after stopping the one
+    named by `stop` (its id) if given: answered by a `BackgroundAgents` event
+    (a `Notice` with code "error" when `stop` names no running agent)."""
+
+    stop: str = ""
+
+
 Op = (
     UserTurn
     | ApprovalDecision
@@ -100,6 +109,7 @@ Op = (
     | Compact
     | Clear
     | Anchor
+    | Tasks
 )
 
 # -------------------------------------------------------------------------- events
@@ -204,6 +214,16 @@ class Compacted:
 
 
 @dataclass(slots=True)
+class BackgroundAgents:
+    """The answer to `Tasks`: each background agent as a dict with `id`,
+    `description`, `agent_type`, `status` (running, stopping, finished, failed,
+    stopped) and `seconds` since it started."""
+
+    agents: list[dict[str, Any]]
+    kind: str = "background_agents"
+
+
+@dataclass(slots=True)
 class Notice:
     """Something the user should know that is not an error (auto-continue,
     loop guard, account switch, model switch, ...)."""
@@ -272,6 +292,7 @@ Event = (
     | Retrying
     | Notice
     | Compacted
+    | BackgroundAgents
     | HookMessage
     | TurnResult
 )

@@ -120,6 +120,11 @@ class HookBridge:
         self._stop: str | None = None  # a hook's `continue: false` for this batch
         self._instructions: Any = None  # extensions.instructions.Instructions
         self._late: list[ev.Event] = []  # what hooks fired outside a generator said
+        # A subagent's bridge (`engine.agents`): its payloads carry agent_id and
+        # agent_type and the main session's transcript_path, as Claude Code's do.
+        self.agent_id: str | None = None
+        self.agent_type: str | None = None
+        self.transcript_path: str | None = None
 
     def watch_instructions(self, instructions: Any) -> None:
         """InstructionsLoaded: the files loaded at start fire it on the first turn,
@@ -144,8 +149,9 @@ class HookBridge:
     def _fire(self, event: str, build: Callable[[hev.HookContext], dict[str, Any]]) -> Fired:
         self.transcript.sync(self._messages())
         ctx = hev.HookContext(
-            self.session_id, str(self.transcript.path), self.cwd, self._mode() or "default"
-        )
+            self.session_id, self.transcript_path or str(self.transcript.path), self.cwd,
+            self._mode() or "default", agent_id=self.agent_id, agent_type=self.agent_type,
+        )  # fmt: skip
         payload = build(ctx)
         outcome: HookOutcome = self.runner.run(event, payload)
         yield from self._report(event, payload, outcome)

@@ -1,7 +1,7 @@
 """The agent loop: the one place bridle runs a model against tools.
 
 `Engine.send(op)` takes an op (user turn, approval decision, interrupt, steer,
-set model, set permission mode, compact, clear, anchor) and returns an iterator of
+set model, set permission mode, compact, clear, anchor, tasks) and returns an iterator of
 events. A user turn reads top to bottom (`_steps`): check limits, ask the
 model, run the tool calls it made, append the results, save, repeat until the
 model answers without tools. It ends through one exit (`_turn`): the counters live in a `TurnState`,
@@ -246,6 +246,11 @@ class Engine:
             return clear_conversation(self, op.keep)
         elif isinstance(op, ev.Anchor):
             return iter([self._anchor(op)])
+        elif isinstance(op, ev.Tasks):
+            background = self.background
+            if op.stop and (background is None or not background.stop(op.stop)):
+                return iter([ev.Notice(f"no background agent {op.stop!r} is running", "error")])
+            return iter([ev.BackgroundAgents(background.listing() if background else [])])
         return iter(())
 
     def _anchor(self, op: ev.Anchor) -> ev.Notice:
