@@ -16,9 +16,10 @@ whose heartbeat follows the task's. Leases and timestamps use the database's
 clock, so machines need not agree on the time. Event ids come from one sequence,
 taken under a per-task advisory lock held until commit, so within a task they
 grow in commit order and a Server-Sent Events reader never sees a smaller id
-appear later. A lost connection (a database restart) is retried with a fresh
-connection for up to `retry_seconds`; an event carries a unique key, so an append
-whose commit answer was lost is not written twice. psycopg and procrastinate are
+appear later. Connections come from a small pool (psycopg_pool), each checked
+before use; a lost connection (a database restart) is retried on another for up
+to `retry_seconds`; an event carries a unique key, so an append whose commit
+answer was lost is not written twice. psycopg and procrastinate are
 imported only when this backend is opened. Implements `daemon.backend.TaskBackend`.
 """
 
@@ -115,54 +116,59 @@ def is_postgres_url(url: str) -> bool:
 class PostgresBackend:
     """`TaskBackend` over a PostgreSQL database; safe to share between threads."""
 
-    def __init__(self, url: str, retry_seconds: float = 60.0):
+    def __init__(self, url: str, retry_seconds: float = 60.0, pool_size: int = 8):
         from procrastinate.sql import queries
+        from psycopg.rows import dict_row
+        from psycopg_pool import ConnectionPool
 
         self.url = url
         self.retry_seconds = retry_seconds
         self._q = queries
-        self._lock = threading.RLock()
-        self._conn: Any = None
+        self._lock = threading.Lock()  # the worker registry
         self._workers: dict[str, int] = {}
-        self._run(self._migrate)
+        self._pool = ConnectionPool(
+            url, min_size=1, max_size=pool_size, open=True, name="bridle-tasks",
+            kwargs={"autocommit": True, "row_factory": dict_row, "connect_timeout": 10},
+            check=ConnectionPool.check_connection,  # a restarted server's connections are dropped
+        )  # fmt: skip
+        try:
+            self._run(self._migrate)
+        except BaseException:
+            self._pool.close()
+            raise
 
     # ------------------------------------------------------------ plumbing
-    def _connect(self) -> Any:
-        import psycopg
-        from psycopg.rows import dict_row
-
-        if self._conn is None or self._conn.closed or self._conn.broken:
-            if self._conn is not None:
-                self._conn.close()
-            self._conn = psycopg.connect(
-                self.url, autocommit=True, row_factory=dict_row, connect_timeout=10
-            )
-        return self._conn
-
     def _run(self, fn: Callable[..., T], *args: Any) -> T:
-        """`fn(cursor, *args)` in one transaction, again on a fresh connection when
-        the database went away (until `retry_seconds` have passed)."""
+        """`fn(cursor, *args)` in one transaction on a pooled connection, again on
+        another when the database went away (until `retry_seconds` have passed)."""
         import psycopg
 
         deadline = time.monotonic() + self.retry_seconds
         delay = 0.05
         while True:
-            with self._lock:
-                try:
-                    conn = self._connect()
+            wait = min(10.0, max(0.1, deadline - time.monotonic()))
+            try:
+                with self._pool.connection(timeout=wait) as conn:
                     with conn.transaction(), conn.cursor() as cur:
                         return fn(cur, *args)
-                except psycopg.OperationalError as e:
-                    if self._conn is not None and self._conn.broken:
-                        self._conn.close()
-                        self._conn = None
-                    if time.monotonic() > deadline:
-                        raise BackendUnavailable(
-                            f"the task database is unreachable ({e}); check that PostgreSQL "
-                            "is running and the --database URL is right"
-                        ) from e
+            except psycopg.OperationalError as e:
+                if time.monotonic() > deadline:
+                    raise BackendUnavailable(
+                        f"the task database is unreachable ({self._why(e)}); check that "
+                        "PostgreSQL is running and the --database URL is right"
+                    ) from e
             time.sleep(delay)
             delay = min(delay * 2, 1.0)
+
+    def _why(self, error: Exception) -> str:
+        """The connection error itself (the pool only says it timed out)."""
+        import psycopg
+
+        try:
+            psycopg.connect(self.url, connect_timeout=5).close()
+        except psycopg.Error as e:
+            return str(e).strip()
+        return str(error).strip()
 
     def _migrate(self, cur: Any) -> None:
         from procrastinate.schema import SchemaManager
@@ -545,18 +551,14 @@ class PostgresBackend:
         return self._run(read)
 
     def close(self) -> None:
-        with self._lock:
-            if self._conn is not None and not self._conn.broken:
-                try:
-                    with self._conn.transaction(), self._conn.cursor() as cur:
-                        for wid in self._workers.values():
-                            cur.execute(self._q["unregister_worker"], {"worker_id": wid})
-                except Exception:
-                    pass  # the database is gone: its stale worker rows do no harm
-            if self._conn is not None:
-                self._conn.close()
-            self._conn = None
-            self._workers.clear()
+        try:
+            with self._pool.connection(timeout=2) as conn, conn.cursor() as cur:
+                for wid in self._workers.values():
+                    cur.execute(self._q["unregister_worker"], {"worker_id": wid})
+        except Exception:
+            pass  # the database is gone: its stale worker rows do no harm
+        self._workers.clear()
+        self._pool.close()
 
 
 def _task(row: dict[str, Any]) -> Task:
