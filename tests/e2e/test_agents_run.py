@@ -427,3 +427,41 @@ def test_a_bad_agents_setting_names_the_key(tmp_path: Path) -> None:
         proc = run(repo, tmp_path, srv, "--settings", json.dumps({"agents": {"max_parallel": 0}}))
     assert proc.returncode != 0
     assert "agents.max_parallel" in proc.stderr and "at least 1" in proc.stderr
+
+
+def test_a_subagents_shell_commands_stay_in_the_sandbox(tmp_path: Path) -> None:
+    import shutil
+
+    import pytest
+
+    from bridle.policy.sandbox import probe
+
+    why = probe("linux", shutil.which("bwrap")) if sys.platform.startswith("linux") else "no"
+    if why is not None:
+        pytest.skip(f"no sandbox here: {why}")
+    repo = repo_at(tmp_path)
+    outside = tmp_path / "outside.txt"
+    call = agent_call("[s] write outside", "general-purpose")
+    doc = {
+        "turns": [
+            {"op": "call", "tool": "Agent", "input": json.dumps(call)},
+            {"op": "final", "text": "done"},
+        ],
+        "agents": {
+            "[s]": {
+                "turns": [
+                    {"op": "bash", "command": f"echo x > {outside}; touch inside.txt"},
+                    {"op": "final", "text": "tried"},
+                ]
+            }
+        },
+    }
+    with MockServer(write_scenario(tmp_path, doc), workdir=repo, keep_bodies=True) as srv:
+        # Even under bypassPermissions the child's Bash runs in the parent's sandbox.
+        proc = run(
+            repo, tmp_path, srv, "--output-format", "json", "--sandbox", "workspace-write",
+            "--dangerously-skip-permissions",
+        )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert not outside.exists(), "the subagent wrote outside the project"
+    assert (repo / "inside.txt").exists()

@@ -370,6 +370,7 @@ def run_child(
     from bridle.store.sessions import SessionStore
 
     conn = open_db(database_path(host.env))
+    child = None
     try:
         child = open_child(host, spec, description, SessionStore(conn), cwd)
         agent_id = child.session_id
@@ -404,6 +405,8 @@ def run_child(
         )  # fmt: skip
     finally:
         conn.close()
+        if child is not None:
+            getattr(child, "release_sandbox", lambda: None)()
     report = result.result or "(the agent gave no answer)"
     if denied:
         report += "\n\nPermission denied inside the agent:\n" + "\n".join(f"- {d}" for d in denied)
@@ -418,6 +421,7 @@ def open_child(host: AgentHost, spec: ChildSpec, description: str, store: Any, c
     from bridle.engine.context import git_info
     from bridle.engine.dispatch import Dispatcher
     from bridle.engine.loop import Engine, EngineLimits
+    from bridle.engine.sandbox_setup import share_sandbox
     from bridle.engine.setup import StoreSink, _tool_context, session_policy
 
     binding = host.bind_model(spec.model)
@@ -439,6 +443,9 @@ def open_child(host: AgentHost, spec: ChildSpec, description: str, store: Any, c
     )
     if host.engine is not None and host.relay is not None:  # the parent's interrupt stops it
         ctx.cancel = host.engine.dispatcher.ctx.cancel
+    parent_ctx = host.engine.dispatcher.ctx if host.engine is not None else None
+    # The parent's OS sandbox holds for the child's shell commands too.
+    release_sandbox = share_sandbox(parent_ctx, ctx, policy, host.settings, host.env)
     child_host = host.derive(
         cwd=cwd, policy=policy, session_id=record.id, depth=host.depth + 1,
         model=binding.name, provider=binding.provider, hooks=None, engine=None,
@@ -463,6 +470,7 @@ def open_child(host: AgentHost, spec: ChildSpec, description: str, store: Any, c
     )
     child_host.engine = engine
     engine.background = child_host.background
+    engine.release_sandbox = release_sandbox  # type: ignore[attr-defined]
     if host.hooks is not None:  # the parent's PreToolUse/PostToolUse run for its calls
         dispatcher.hooks = _child_hooks(host.hooks, engine, spec.agent_type, cwd)
     return engine
