@@ -353,6 +353,9 @@ class BridleApp(App[int]):
                 window = getattr(self.session.engine.binding, "context_window", None)
                 if item.code != "permission_mode" and window:
                     self.hud.context_window = window
+            elif item.code == "subagent" and self.subagent_step(item.text):
+                self.refresh_hud()
+                return
             elif item.code == "clear":
                 self.hud.context_used = 0
                 self.todo_panel.set_todos([])
@@ -383,6 +386,18 @@ class BridleApp(App[int]):
         if self.status is not None and isinstance(item, CHANGES):
             self.status.changed()
         self.refresh_hud()
+
+    def subagent_step(self, text: str) -> bool:
+        """A subagent's "DESCRIPTION agent: Tool" progress goes under its Agent
+        call's line (the newest running one with that description)."""
+        description, _, tool = text.rpartition(" agent: ")
+        for line in reversed(list(self.tool_lines.values())):
+            args = line.call.input if isinstance(line.call.input, dict) else {}
+            agent = line.call.name in ("Agent", "Task") and line.result is None
+            if agent and args.get("description") == description:
+                line.step(tool)
+                return True
+        return False
 
     async def end_answer(self) -> None:
         if self.answer is not None:

@@ -5,7 +5,8 @@ that arrive faster than it can render are joined, so a fast stream costs one
 update per frame, not one per chunk). `ToolLine` is one compact line per tool
 call (`⏺ Edit stats.py +1 −1 ✓ 0.1s`, Bash with its exit code and duration)
 that a click or Ctrl+O expands to the call's input (a coloured diff for file
-changes) and its output. `PastAnswer` is a resumed session's answer, drawn by
+changes) and its output; an Agent call's line gathers its subagent's tool
+calls as a nested, collapsible group (`step`). `PastAnswer` is a resumed session's answer, drawn by
 Rich in one widget. `Note` is a one-line notice. The widgets only show
 what they are given; the app decides what goes where.
 """
@@ -97,6 +98,7 @@ class ToolLine(Static):
         self.started = time.monotonic()
         self.seconds: float | None = None
         self.expanded = False
+        self.steps: list[str] = []  # an Agent call's subagent tool calls, as they start
 
     @property
     def added(self) -> int:
@@ -116,6 +118,10 @@ class ToolLine(Static):
 
     def deny(self, reason: str) -> None:
         self.denied = reason
+        self.show()
+
+    def step(self, text: str) -> None:
+        self.steps.append(text)
         self.show()
 
     def toggle(self) -> None:
@@ -146,6 +152,9 @@ class ToolLine(Static):
         stats = diff_stats(self.diff)
         if stats:
             line.append(f" {stats}", style="dim")
+        if self.steps:
+            many = "s" if len(self.steps) > 1 else ""
+            line.append(f" · {len(self.steps)} subagent step{many}", style="dim")
         line.append_text(self.status())
         if not self.expanded:
             self.update(line)
@@ -153,6 +162,9 @@ class ToolLine(Static):
         parts = line
         body = colour_diff(self.diff) if self.diff else Text(call_input_text(self.call) + "\n")
         parts.append("\n").append_text(_indent(body))
+        if self.steps:
+            shown = Text("\n".join(f"↳ {s}" for s in self.steps), style="cyan")
+            parts.append("\n").append_text(_indent(shown))
         if self.denied:
             parts.append("\n").append_text(_indent(Text(self.denied, style="red")))
         elif self.result is not None:
