@@ -134,3 +134,33 @@ def test_memory_shows_the_projects_memory_index(tmp_path: Path) -> None:
     with app_over(repo, scenario) as (app, srv):
         assert os.environ.get("BRIDLE_HOME")  # the memory folder is under the test's home
         asyncio.run(drive(app, srv))
+
+
+def test_queue_lists_drops_and_takes_back_queued_prompts(tmp_path: Path) -> None:
+    repo = buggy_project(tmp_path)
+    scenario = scenario_file(tmp_path, [{"op": "final", "text": "noted", "delay_ms": 1500}])
+
+    async def drive(app: Any, srv: Any) -> None:
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_for(pilot, lambda: app.running, "the first turn")
+            for text in ("second", "third", "fourth"):
+                await send(pilot, app, text)
+            await send(pilot, app, "/queue")
+            assert "queued:\n1. second\n2. third\n3. fourth" in notes(app)
+            await send(pilot, app, "/queue drop 2")
+            assert "dropped: third" in notes(app)
+            await send(pilot, app, "/queue edit 2")
+            assert "taken back: fourth" in notes(app) and app.prompt.text == "fourth"
+            app.prompt.clear()
+            await send(pilot, app, "/queue drop 9")
+            assert "N is a queued prompt's number (1-1)" in notes(app)
+            assert app.queue == ["second"]
+            await answered(pilot, app, 2)
+            await pilot.pause(0.3)
+            prompts = [t for t in user_texts(srv) if t in ("first", "second", "third", "fourth")]
+            assert prompts == ["first", "second"]
+            await send(pilot, app, "/queue")
+            assert "the queue is empty" in notes(app)
+
+    with app_over(repo, scenario, first_prompt="first") as (app, srv):
+        asyncio.run(drive(app, srv))

@@ -8,7 +8,8 @@ project's commands and skills). `/model` switches through the engine's
 `/clear` are the engine's `Compact` and `Clear` ops and wait for a running turn
 to end (they are queued like prompts); `/anchor TEXT` is the `Anchor` op (a fact
 in every request, through compactions and `-c`); `/memory` shows the memory
-folder and what its MEMORY.md loads; `/cost` the session's tokens and cost.
+folder and what its MEMORY.md loads; `/cost` the session's tokens and cost;
+`/queue` lists, drops and takes back the prompts waiting for the running turn.
 `run_shell` is `!command`: it runs in the project's directory without a turn,
 shows as a Bash line, and its output goes with the next prompt (as Claude Code
 does). Nothing here blocks the app's loop: the shell command is awaited.
@@ -36,6 +37,7 @@ BUILTINS = {
     "anchor": "pin a fact through compactions: /anchor TEXT; alone, list them",
     "memory": "the project's memory folder and its MEMORY.md",
     "cost": "tokens and cost of this session",
+    "queue": "the prompts waiting for the turn: /queue, /queue drop N, /queue edit N, /queue clear",
     "quit": "quit (also /exit, Ctrl+C twice)",
 }
 WAIT_FOR_IDLE = ("compact", "clear")  # queued while a turn runs
@@ -95,6 +97,8 @@ async def run_builtin(app: BridleApp, name: str, argument: str) -> None:
         await show_memory(app)
     elif name == "cost":
         await show_cost(app)
+    elif name == "queue":
+        await edit_queue(app, argument)
 
 
 async def switch_model(app: BridleApp, query: str) -> None:
@@ -135,6 +139,34 @@ async def show_memory(app: BridleApp) -> None:
     cut = f" (first {len(memory.index.splitlines())} of {memory.lines} lines load)"
     head = f"memory: {memory.index_path}{cut if memory.truncated else ''}"
     await app.note(f"{head}\n{memory.index}")
+
+
+async def edit_queue(app: BridleApp, argument: str) -> None:
+    """`/queue` lists the queued prompts; `drop N` removes one, `edit N` takes it
+    back into the prompt box, `clear` empties the queue."""
+    verb, _, number = argument.partition(" ")
+    queue = app.queue
+    if verb == "clear":
+        dropped = len(queue)
+        queue.clear()
+        await app.note(f"queue cleared ({dropped} dropped)")
+        return
+    if verb in ("drop", "edit"):
+        if not number.strip().isdigit() or not 1 <= int(number) <= len(queue):
+            await app.note(f"/queue {verb} N: N is a queued prompt's number (1-{len(queue)})", True)
+            return
+        text = queue.pop(int(number) - 1)
+        if verb == "edit":
+            app.prompt.load_text(text)
+            app.prompt.move_cursor(app.prompt.document.end)
+        await app.note(f"{'taken back' if verb == 'edit' else 'dropped'}: {text}")
+        return
+    if verb:
+        await app.note("/queue takes drop N, edit N or clear", error=True)
+    elif queue:
+        await app.note("queued:\n" + "\n".join(f"{i}. {t}" for i, t in enumerate(queue, 1)))
+    else:
+        await app.note("the queue is empty")
 
 
 async def show_cost(app: BridleApp) -> None:
