@@ -95,11 +95,11 @@ def stable(tmux: Tmux, name: str, quiet: float = 0.5, timeout: float = 60) -> tu
     return float("nan"), last
 
 
-def bridle_env(home: Path, scenario: Path) -> dict[str, str]:
+def bridle_env(home: Path, mock_url: str) -> dict[str, str]:
     return {
         "HOME": str(home),
         "BRIDLE_HOME": str(home / ".bridle"),
-        "BRIDLE_MOCK_SCENARIO": str(scenario),
+        "BRIDLE_MOCK_BASE_URL": mock_url,  # one mock server for bridle and the peers
         "PATH": os.environ.get("PATH", ""),
         "TERM": "xterm-256color",
     }
@@ -184,12 +184,9 @@ def resume(tmux: Tmux, repo: Path, env: dict[str, str], sid: str, runs: int) -> 
     }
 
 
-def peers(tmux: Tmux, work: Path, runs: int) -> dict[str, tuple[float, str]]:
+def peers(tmux: Tmux, work: Path, runs: int, port: int) -> dict[str, tuple[float, str]]:
     sys.path.insert(0, str(REPO / "tests" / "realcli"))
-    sys.path.insert(0, str(REPO / "src"))
     from harness import CLI_NAMES, cli_bin, prepare_cli  # type: ignore[import-not-found]
-
-    from bridle.mock.server import MockServer
 
     interactive = {
         "claude": ["--dangerously-skip-permissions"],
@@ -197,29 +194,27 @@ def peers(tmux: Tmux, work: Path, runs: int) -> dict[str, tuple[float, str]]:
         "gemini": ["--yolo"],
         "copilot": ["--allow-all-tools"],
     }
-    scenario = work / "scenario.json"
     out: dict[str, tuple[float, str]] = {}
-    with MockServer(scenario, workdir=work / "peer-project") as srv:
-        for name in CLI_NAMES:
-            try:
-                cli_bin(name)
-            except Exception:
-                continue
-            home = work / f"home-{name}"
-            cli = prepare_cli(name, port=srv.port, cwd=work / "peer-project", home=home, prompt="")
-            if name == "claude":  # no first-run theme picker
-                (home / ".claude.json").write_text(json.dumps({"hasCompletedOnboarding": True}))
-            argv = " ".join([cli.argv[0], *interactive[name]])
-            times, first = [], ""
-            for i in range(runs + 1):
-                session = f"{name}{i}"
-                t0 = tmux.start(session, argv, cli.env, cli.cwd)
-                t1, screen = stable(tmux, session)
-                tmux.kill(session)
-                first = next((ln.strip() for ln in screen.splitlines() if ln.strip()), "")
-                if i:
-                    times.append((t1 - t0) * 1000)
-            out[name] = (statistics.median(times), first[:70])
+    for name in CLI_NAMES:
+        try:
+            cli_bin(name)
+        except Exception:
+            continue
+        home = work / f"home-{name}"
+        cli = prepare_cli(name, port=port, cwd=work / "peer-project", home=home, prompt="")
+        if name == "claude":  # no first-run theme picker
+            (home / ".claude.json").write_text(json.dumps({"hasCompletedOnboarding": True}))
+        argv = " ".join([cli.argv[0], *interactive[name]])
+        times, first = [], ""
+        for i in range(runs + 1):
+            session = f"{name}{i}"
+            t0 = tmux.start(session, argv, cli.env, cli.cwd)
+            t1, screen = stable(tmux, session)
+            tmux.kill(session)
+            first = next((ln.strip() for ln in screen.splitlines() if ln.strip()), "")
+            if i:
+                times.append((t1 - t0) * 1000)
+        out[name] = (statistics.median(times), first[:70])
     return out
 
 
@@ -239,7 +234,12 @@ def main() -> None:
         subprocess.run(["git", "init", "-q", "-b", "main", str(repo)], check=True)
         scenario = work / "scenario.json"
         scenario.write_text(json.dumps({"name": "b", "prompt": "p", "final": "ok", "turns": []}))
-        env = bridle_env(work / "home", scenario)
+        sys.path.insert(0, str(REPO / "src"))
+        from bridle.mock.server import MockServer
+
+        srv = MockServer(scenario, workdir=work / "peer-project")
+        srv.start()
+        env = bridle_env(work / "home", srv.base_url)
         ready, settled = launch(tmux, repo, env, args.runs)
         print(
             f"bridle launch: ready for input {ready:.0f} ms; first stable screen {settled:.0f} ms"
@@ -251,8 +251,9 @@ def main() -> None:
             f"peak RSS {numbers['peak_rss_mb']:.0f} MB, idle CPU {numbers['idle_cpu_pct']:.2f}%"
         )
         if args.peers:
-            for name, (ms, first) in peers(tmux, work, args.runs).items():
+            for name, (ms, first) in peers(tmux, work, args.runs, srv.port).items():
                 print(f"{name}: first stable screen {ms:.0f} ms  [{first}]")
+        srv.stop()
     finally:
         tmux.close()
         shutil.rmtree(work, ignore_errors=True)
