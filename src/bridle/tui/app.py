@@ -18,6 +18,7 @@ shell command (`tui.commands`); the built-in `/commands` are there too, and
 (`tui.status_line`). Quitting interrupts a running turn and waits for the
 engine's thread, so the session is saved on every way out. When idle the only
 timer is the HUD's 1 s clock.
+A pasted image file's path attaches the image (`tui.images`).
 `BRIDLE_AUTO_APPROVE=1` answers every ask with yes.
 """
 
@@ -115,6 +116,7 @@ class BridleApp(App[int]):
         self.shell: Any = None  # the running `!` command's process
         self.shell_count = 0
         self.shell_context: list[str] = []  # `!` outputs that go with the next prompt
+        self.images: dict[str, Any] = {}  # label -> ImagePart, pasted for the next prompt
         self.started_at = time.monotonic()
         self.api_ms = 0
         self.status: StatusLine | None = None  # a statusLine command in place of the HUD
@@ -129,6 +131,7 @@ class BridleApp(App[int]):
         self.prompt = PromptInput(id="prompt")
         self.prompt.popup = CompletionList(id="completions")
         self.prompt.completer = self.completions
+        self.prompt.attach = self.attach_image
         self.todo_panel = TodoPanel(id="todos")
         yield self.transcript
         yield self.todo_panel
@@ -235,6 +238,17 @@ class BridleApp(App[int]):
             listed.setdefault(name, getattr(command, "description", "") or "")
         return listed
 
+    def attach_image(self, text: str) -> str | None:
+        """A pasted image file's path: its label in the prompt (`tui.images`)."""
+        from bridle.tui.images import image_from_paste
+
+        found = image_from_paste(text, self.cwd)
+        if found is None:
+            return None
+        label = f"[image #{len(self.images) + 1}: {found[0]}]"
+        self.images[label] = found[1]
+        return label
+
     def completions(self, line: str, column: int) -> list[Completion]:
         return complete(line, column, self.command_list(), self.cwd)
 
@@ -266,7 +280,8 @@ class BridleApp(App[int]):
         self.refresh_hud()
         context = "\n\n".join(self.shell_context)
         self.shell_context.clear()
-        self.runner.turn(text, context)
+        images = tuple(self.images.pop(label) for label in list(self.images) if label in text)
+        self.runner.turn(text, context, images)
 
     async def show_history(self, messages: list[Any]) -> None:
         """A resumed session's last messages: prompts, answers and tool calls

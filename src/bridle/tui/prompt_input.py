@@ -7,7 +7,8 @@ session seeds with its prompts; `history` is the undo history), and the text
 being typed comes back after the newest. While the text before the cursor is a
 `/command` or an `@path` being typed, the app's `completer` offers choices in
 `popup` (`tui.completion`): ↑/↓ move, Tab takes one, Enter takes one too (and
-sends a `/command` at once), Esc closes the list. The cursor does not blink: a
+sends a `/command` at once), Esc closes the list. A paste the app's `attach`
+takes (an image file's path, `tui.images`) is replaced by the label it returns. The cursor does not blink: a
 blinking cursor is a timer that wakes the app twice a second while it idles.
 """
 
@@ -22,6 +23,7 @@ from textual.widgets import TextArea
 from bridle.tui.completion import Completion, CompletionList
 
 Completer = Callable[[str, int], list[Completion]]
+Attacher = Callable[[str], str | None]  # pasted text -> the label that stands for it
 
 
 class PromptInput(TextArea):
@@ -47,6 +49,7 @@ class PromptInput(TextArea):
         self._position: int | None = None  # index into history while walking it
         self._draft = ""
         self.completer: Completer | None = None
+        self.attach: Attacher | None = None
         self.popup: CompletionList | None = None
 
     def send(self) -> None:
@@ -55,6 +58,14 @@ class PromptInput(TextArea):
             self.remember(text)
             self.clear()
             self.post_message(self.Submitted(text))
+
+    async def _on_paste(self, event: events.Paste) -> None:
+        label = self.attach(event.text) if self.attach is not None else None
+        if label is None:
+            return  # TextArea's own handler (Textual calls each class's) inserts the text
+        event.stop()
+        event.prevent_default()
+        self.insert(label)
 
     async def _on_key(self, event: events.Key) -> None:
         key = event.key

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from bridle.core.errors import BridleError
+from bridle.core.messages import ImagePart
 from bridle.engine import events as ev
 from bridle.tui.rewind import Checkpoints
 from bridle.tui.views import diff_lines
@@ -47,6 +48,7 @@ class GitState:
 class _Prompt:
     text: str
     context: str = ""
+    images: tuple[ImagePart, ...] = ()
 
 
 _WAKE = object()
@@ -77,9 +79,9 @@ class EngineRunner:
     def start(self) -> None:
         self.thread.start()
 
-    def turn(self, text: str, context: str = "") -> None:
+    def turn(self, text: str, context: str = "", images: tuple[ImagePart, ...] = ()) -> None:
         """A prompt; `context` (the output of `!` commands) goes before it."""
-        self.ops.put(_Prompt(text, context))
+        self.ops.put(_Prompt(text, context, images))
 
     def control(self, op: ev.Op) -> None:
         """A mode or model switch: applied now when idle, between events in a turn."""
@@ -138,7 +140,7 @@ class EngineRunner:
             text = f"{op.context}\n\n{text}"
         engine = self.session.engine
         self.checkpoints.start(len(engine.messages))  # the index the prompt will have
-        for event in engine.send(ev.UserTurn(text)):
+        for event in engine.send(ev.UserTurn(text, list(op.images))):
             self._controls()
             if isinstance(event, ev.PermissionRequest):
                 if self.stopping:
