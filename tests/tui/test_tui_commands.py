@@ -164,3 +164,21 @@ def test_queue_lists_drops_and_takes_back_queued_prompts(tmp_path: Path) -> None
 
     with app_over(repo, scenario, first_prompt="first") as (app, srv):
         asyncio.run(drive(app, srv))
+
+
+def test_copy_puts_the_last_answer_on_the_clipboard(tmp_path: Path) -> None:
+    repo = buggy_project(tmp_path)
+    scenario = scenario_file(tmp_path, [{"op": "final", "text": "the **answer** is 42"}])
+
+    async def drive(app: Any, srv: Any) -> None:
+        async with app.run_test(size=SIZE) as pilot:
+            await send(pilot, app, "/copy")
+            assert "no answer to copy yet" in notes(app)
+            await send(pilot, app, "tell me")
+            await answered(pilot, app, 1)
+            await send(pilot, app, "/copy")
+            assert app.clipboard == "the **answer** is 42"
+            assert "copied the last answer (20 characters)" in notes(app)
+
+    with app_over(repo, scenario) as (app, srv):
+        asyncio.run(drive(app, srv))

@@ -9,7 +9,8 @@ project's commands and skills). `/model` switches through the engine's
 to end (they are queued like prompts); `/anchor TEXT` is the `Anchor` op (a fact
 in every request, through compactions and `-c`); `/memory` shows the memory
 folder and what its MEMORY.md loads; `/cost` the session's tokens and cost;
-`/queue` lists, drops and takes back the prompts waiting for the running turn.
+`/queue` lists, drops and takes back the prompts waiting for the running turn;
+`/copy` puts the last answer on the clipboard with OSC 52 (Textual's writer).
 `run_shell` is `!command`: it runs in the project's directory without a turn,
 shows as a Bash line, and its output goes with the next prompt (as Claude Code
 does). Nothing here blocks the app's loop: the shell command is awaited.
@@ -37,6 +38,7 @@ BUILTINS = {
     "anchor": "pin a fact through compactions: /anchor TEXT; alone, list them",
     "memory": "the project's memory folder and its MEMORY.md",
     "cost": "tokens and cost of this session",
+    "copy": "copy the last answer to the clipboard (OSC 52, through tmux and ssh too)",
     "queue": "the prompts waiting for the turn: /queue, /queue drop N, /queue edit N, /queue clear",
     "quit": "quit (also /exit, Ctrl+C twice)",
 }
@@ -99,6 +101,8 @@ async def run_builtin(app: BridleApp, name: str, argument: str) -> None:
         await show_cost(app)
     elif name == "queue":
         await edit_queue(app, argument)
+    elif name == "copy":
+        await copy_answer(app)
 
 
 async def switch_model(app: BridleApp, query: str) -> None:
@@ -167,6 +171,19 @@ async def edit_queue(app: BridleApp, argument: str) -> None:
         await app.note("queued:\n" + "\n".join(f"{i}. {t}" for i, t in enumerate(queue, 1)))
     else:
         await app.note("the queue is empty")
+
+
+async def copy_answer(app: BridleApp) -> None:
+    """`/copy`: the newest answer (streamed or resumed) to the terminal's clipboard."""
+    from bridle.tui.transcript import Answer, PastAnswer
+
+    answers = [w for w in app.transcript.children if isinstance(w, (Answer, PastAnswer))]
+    text = answers[-1].text if answers else ""
+    if not text.strip():
+        await app.note("no answer to copy yet", error=True)
+        return
+    app.copy_to_clipboard(text)
+    await app.note(f"copied the last answer ({len(text):,} characters) to the clipboard")
 
 
 async def show_cost(app: BridleApp) -> None:
