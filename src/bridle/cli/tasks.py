@@ -85,15 +85,27 @@ def tasks(ctx: click.Context, url: str | None, data_dir: Path | None) -> None:
 @click.option("--pipeline", help="Comma-separated phases (lead,implement,review,test).")
 @click.option("--test-command", help="Shell command the test phase runs.")
 @click.option("--idempotency-key", help="Submitting the same key again returns the same task.")
+@click.option(
+    "--agent", "agent_specs", multiple=True, metavar="[PHASE=]CLI[@ACCOUNT]",
+    help="Who runs the agent phases: bridle (default), claude, codex, gemini or copilot, "
+    "optionally @ACCOUNT (claude@work); PHASE= for one phase (implement=codex@personal). "
+    "Repeatable.",
+)  # fmt: skip
 @click.option("--json", "as_json", is_flag=True, help="Print the daemon's JSON answer.")
 @click.pass_context
 def submit(ctx: click.Context, task_text: str, as_json: bool, pipeline: str | None,
-           **fields: Any) -> None:  # fmt: skip
+           agent_specs: tuple[str, ...], **fields: Any) -> None:  # fmt: skip
     """Queue TASK_TEXT on the daemon."""
     body = {k: v for k, v in fields.items() if v is not None}
     body["task"] = task_text
     if pipeline:
         body["pipeline"] = [p.strip() for p in pipeline.split(",") if p.strip()]
+    for spec in agent_specs:
+        phase, eq, name = spec.rpartition("=")
+        if eq:
+            body.setdefault("agents", {})[phase.strip()] = name.strip()
+        else:
+            body["agent"] = name.strip()
     task = _client(ctx).request("POST", "/tasks", json=body)
     click.echo(json.dumps(task, indent=2) if as_json else f"{task['id']} {task['state']}")
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hmac
 import json
+import os
 import uuid
 from collections.abc import AsyncIterator
 from typing import Any, Literal, get_args
@@ -143,6 +144,7 @@ def build_app(
         """Queue a task. 201 with the new task; 200 with the existing task when
         `idempotency_key` was used before; 409 when an unfinished task already
         works on the same repository and branch."""
+        phases = validate.pipeline(body.pipeline)
         spec = NewTask(
             repo_url=validate.repo_url(body.repo_url),
             task=body.task,
@@ -152,9 +154,10 @@ def build_app(
             base=validate.branch(body.base, "base") if body.base else None,
             max_cost_usd=body.max_cost_usd,
             max_turns=body.max_turns,
-            pipeline=validate.pipeline(body.pipeline),
+            pipeline=phases,
             test_command=body.test_command,
             idempotency_key=body.idempotency_key,
+            agents=validate.agents(body.agent, body.agents, phases, os.environ),
         )
         task, created = backend.create(spec)
         out = task_out(task, backend.queue_position(task.id))

@@ -69,6 +69,8 @@ class NewTask:
     pipeline: tuple[str, ...] = PHASES
     test_command: str | None = None
     idempotency_key: str | None = None
+    # Phase → another CLI that runs it (`claude@work`); phases not named run the engine.
+    agents: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)

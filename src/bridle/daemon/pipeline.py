@@ -1,7 +1,10 @@
 """Running one task: Lead → Implement → Review → Test in the task's worktree.
 
 Each agent phase is an engine session (`engine.setup.open_session`) in the
-worktree with the task's model, headless, and its own permissions: Lead and
+worktree with the task's model, headless, or, when the task's `agents` names one
+for the phase, another coding CLI under an account (`daemon.agent_cli`: same
+permission modes, its output streamed into the event log, its final answer
+handed on like an engine phase's), and its own permissions: Lead and
 Review run in `plan` mode (they read and run read-only commands; they cannot
 change files), Implement runs in `acceptEdits` (edits only inside the worktree,
 the project root) with one Bash allow rule, the test command; anything else a
@@ -75,6 +78,7 @@ class TaskRun:
     stop: threading.Event = field(default_factory=threading.Event)
     lease_lost: threading.Event = field(default_factory=threading.Event)
     engine: Any = None
+    cli: Any = None  # agent_cli.PhaseProcess of a phase another CLI runs
     steers: list[str] = field(default_factory=list)
     # Workers on several machines: checkpoints go to origin too (see gitwork).
     share_checkpoints: bool = False
@@ -91,6 +95,8 @@ class TaskRun:
         with self._lock:
             if self.engine is not None:
                 self.engine.send(ev.Interrupt())
+            if self.cli is not None:
+                self.cli.stop()
 
     def deliver_steer(self, text: str) -> None:
         with self._lock:
@@ -208,6 +214,10 @@ class TaskRun:
             raise PhaseFailed(f"max_turns ({spec.max_turns}) used up before the {phase} phase")
         if cost_left is not None and cost_left <= 0:
             raise PhaseFailed(f"max_cost_usd (${spec.max_cost_usd}) used up before {phase}")
+        prompt = self._prompt(phase, rnd, points)
+        agent = spec.agents.get(phase)
+        if agent:
+            return self._external(agent, phase, prompt, tree, cost_left)
         test_cmd = self._test_command(tree)
         options = SessionOptions(
             model=spec.model,
@@ -218,7 +228,6 @@ class TaskRun:
             max_cost_usd=cost_left,
             headless=True,
         )
-        prompt = self._prompt(phase, rnd, points)
         session = open_session(options, tree, self.env)
         result: ev.TurnResult | None = None
         try:
@@ -249,6 +258,39 @@ class TaskRun:
         if result.is_error:
             raise PhaseFailed(f"{phase}: {'; '.join(result.errors) or result.subtype}")
         return result.result, result.cost_usd, result.num_turns
+
+    def _external(
+        self, agent: str, phase: str, prompt: str, tree: Path, cost_left: float | None
+    ) -> tuple[str, float, int]:
+        from bridle.daemon import agent_cli
+
+        handle = agent_cli.PhaseProcess()
+        with self._lock:
+            self.cli = handle
+        if self.stop.is_set() or self.lease_lost.is_set():
+            handle.stop()
+        mode = "acceptEdits" if phase == "implement" else "plan"
+        try:
+            out = agent_cli.run_phase(agent, prompt, mode, tree, self.env, self.log.emit, handle)
+        except agent_cli.AgentError as e:
+            raise PhaseFailed(f"{phase}: {e}") from e
+        finally:
+            with self._lock:
+                self.cli = None
+        if self.lease_lost.is_set():
+            raise LeaseLost
+        self.cost += out.cost_usd
+        self.turns += out.turns
+        if self.stop.is_set():
+            raise Stopped
+        if out.failed:
+            raise PhaseFailed(f"{phase} ({agent}): {out.answer[-1000:]}")
+        if cost_left is not None and out.cost_usd > cost_left:
+            raise PhaseFailed(
+                f"{phase} ({agent}) cost ${out.cost_usd:.4f}, over what was left of "
+                f"max_cost_usd (${cost_left:.4f})"
+            )
+        return out.answer, out.cost_usd, out.turns
 
     def _prompt(self, phase: str, rnd: int, points: list[Checkpoint]) -> str:
         spec = self.task.spec

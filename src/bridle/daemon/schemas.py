@@ -37,6 +37,19 @@ SSE_DESCRIPTION = (
     "once, in order, also across daemon restarts. The stream ends after `task_finished`."
 )
 
+AGENT_DESCRIPTION = (
+    "Who runs the agent phases (lead, implement, review): `bridle` (default: bridle's "
+    "engine with `model`), or another coding CLI, `claude`, `codex`, `gemini` or `copilot`, "
+    "optionally under a bridle account (`claude@work`: that account's isolated config and "
+    "login; without @ the worker's own setup). The CLI runs headless in the task's worktree "
+    "with the phase's permissions mapped onto its own flags (lead and review read-only, "
+    "implement edits); its output streams into the event log (`agent_started`, "
+    "`assistant_message`, `tool_finished` or `agent_output`, `agent_result`) and its final "
+    "answer goes to the next phase. Its cost is what the CLI reports (Claude Code does), "
+    "else 0 with a note in `agent_result`; steer text reaches it in the next phase's prompt. "
+    "An unknown CLI or account is a 400 naming the fix."
+)
+
 # One Server-Sent Event as Open API 3.1 describes a `text/event-stream` item.
 SSE_EVENT_SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -87,6 +100,12 @@ class TaskIn(BaseModel):
     idempotency_key: str | None = Field(
         None, max_length=200, description="Submitting the same key again returns the same task."
     )
+    agent: str | None = Field(None, max_length=200, description=AGENT_DESCRIPTION)
+    agents: dict[str, str] | None = Field(
+        None,
+        description="Per phase (lead, implement, review), who runs it, as for `agent`; "
+        'overrides `agent`. Example: `{"implement": "codex@personal", "review": "bridle"}`.',
+    )
 
 
 class SteerIn(BaseModel):
@@ -118,6 +137,9 @@ class TaskOut(BaseModel):
     account: str | None
     pipeline: list[str]
     test_command: str | None
+    agents: dict[str, str] = Field(
+        description="Phases another coding CLI runs (phase → cli[@account]); others: bridle."
+    )
     max_cost_usd: float | None
     max_turns: int | None
     idempotency_key: str | None
@@ -173,7 +195,8 @@ def task_out(task: Task, queue_position: int | None) -> TaskOut:
     return TaskOut(
         id=task.id, state=task.state, phase=task.phase, repo_url=s.repo_url, task=s.task,
         branch=s.branch, base=s.base, model=s.model, account=s.account,
-        pipeline=list(s.pipeline), test_command=s.test_command, max_cost_usd=s.max_cost_usd,
+        pipeline=list(s.pipeline), test_command=s.test_command, agents=dict(s.agents),
+        max_cost_usd=s.max_cost_usd,
         max_turns=s.max_turns, idempotency_key=s.idempotency_key, cost_usd=task.cost_usd,
         turns=task.turns, attempts=task.attempts, queue_position=queue_position,
         stop_requested=task.stop_requested, worker=task.worker, created_at=task.created_at,

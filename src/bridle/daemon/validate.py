@@ -5,14 +5,17 @@ push, so both are checked before anything is stored: a repository is an
 http(s)/ssh/git/file URL, an scp-style `user@host:path`, or an absolute local
 path to an existing directory; git's `transport::address` helpers (which can run
 commands), option-like values and `..` path segments are refused. Branch names
-follow `git check-ref-format` and may not contain `..` either. Every error is a
-`InvalidField` naming the field and the fix. This module does no git calls.
+follow `git check-ref-format` and may not contain `..` either. `agents` checks
+which phases another coding CLI runs (a known CLI, an existing account that has
+it). Every error is a `InvalidField` naming the field and the fix. This module
+does no git calls.
 """
 
 from __future__ import annotations
 
 import os
 import re
+from collections.abc import Mapping
 from urllib.parse import unquote, urlsplit
 
 from bridle.daemon.backend import PHASES, BackendError
@@ -113,3 +116,31 @@ def pipeline(value: list[str] | None) -> tuple[str, ...]:
     if len(set(value)) != len(value):
         raise InvalidField("pipeline", "names a phase twice; name each phase once")
     return tuple(value)
+
+
+AGENT_PHASES = ("lead", "implement", "review")
+
+
+def agents(
+    agent: str | None, per_phase: dict[str, str] | None, phases: tuple[str, ...],
+    env: Mapping[str, str],
+) -> dict[str, str]:  # fmt: skip
+    """Phase → CLI for the phases another CLI runs: `agent` for every agent phase of
+    the pipeline, `per_phase` overriding it; `bridle` means the engine."""
+    from bridle.daemon.agent_cli import BRIDLE, check
+
+    chosen = {p: agent for p in AGENT_PHASES if p in phases} if agent else {}
+    if agent and (why := check(agent, env)):
+        raise InvalidField("agent", why)
+    for phase, name in (per_phase or {}).items():
+        where = f"agents.{phase}"
+        if phase not in AGENT_PHASES:
+            raise InvalidField(
+                where, f"{phase!r} is not an agent phase; name one of {', '.join(AGENT_PHASES)}"
+            )
+        if phase not in phases:
+            raise InvalidField(where, f"the pipeline has no {phase} phase; add it or drop this")
+        if why := check(name, env):
+            raise InvalidField(where, why)
+        chosen[phase] = name
+    return {p: n for p, n in chosen.items() if n != BRIDLE}

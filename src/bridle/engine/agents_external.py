@@ -104,7 +104,7 @@ def run_cli(host: Any, tool: str, account: str | None, prompt: str, cwd: Path) -
     except UserError as e:
         fix = f"`bridle accounts add {name} --provider {tool}`" if account else "install it"
         raise ToolError(f"cannot run {spec.display} as an agent: {e} ({fix})") from e
-    if not _logged_in(tool, prep, host.env):
+    if not logged_in(tool, prep, host.env):
         raise ToolError(
             f"{spec.display} under account {name!r} is not logged in: run "
             f"`bridle launch {name} {tool}` once and log in, then call the agent again"
@@ -127,7 +127,7 @@ def run_cli(host: Any, tool: str, account: str | None, prompt: str, cwd: Path) -
     return f"{answer}\n\n({spec.display} under account {name})", False
 
 
-def _logged_in(tool: str, prep: Any, env: dict[str, str]) -> bool:
+def logged_in(tool: str, prep: Any, env: dict[str, str]) -> bool:
     """A credential file in the account's config, a key in the environment, or
     (Codex) a config that names its own provider."""
     if any(prep.plan.env.get(v) for v in _KEY_VARS[tool]):
