@@ -386,6 +386,10 @@ class BridleApp(App[int]):
             await self.note(
                 f"context compacted ({how}): {item.pre_tokens:,} → {item.post_tokens:,} tokens"
             )
+        elif isinstance(item, ev.BackgroundAgents):
+            from bridle.tui.views_cmds import tasks_text
+
+            await self.note(tasks_text(item.agents))
         elif isinstance(item, ev.HookMessage):
             await self.note(
                 f"hook {item.hook_name or item.event}: {item.text}", item.level == "error"

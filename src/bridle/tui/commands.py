@@ -10,7 +10,8 @@ to end (they are queued like prompts); `/anchor TEXT` is the `Anchor` op (a fact
 in every request, through compactions and `-c`); `/memory` shows the memory
 folder and what its MEMORY.md loads; `/cost` the session's tokens and cost;
 `/queue` lists, drops and takes back the prompts waiting for the running turn;
-`/copy` puts the last answer on the clipboard with OSC 52 (Textual's writer).
+`/copy` puts the last answer on the clipboard with OSC 52 (Textual's writer);
+`/permissions`, `/mcp`, `/agents` and `/tasks` are in `tui.views_cmds`.
 `run_shell` is `!command`: it runs in the project's directory without a turn,
 shows as a Bash line, and its output goes with the next prompt (as Claude Code
 does). Nothing here blocks the app's loop: the shell command is awaited.
@@ -26,6 +27,7 @@ from bridle.core.messages import TextPart, ToolResultPart, ToolUsePart
 from bridle.engine import events as ev
 from bridle.tui.hud import tokens_text
 from bridle.tui.transcript import ToolLine
+from bridle.tui.views_cmds import VIEWS, run_view
 
 if TYPE_CHECKING:
     from bridle.tui.app import BridleApp
@@ -38,8 +40,9 @@ BUILTINS = {
     "anchor": "pin a fact through compactions: /anchor TEXT; alone, list them",
     "memory": "the project's memory folder and its MEMORY.md",
     "cost": "tokens and cost of this session",
-    "copy": "copy the last answer to the clipboard (OSC 52, through tmux and ssh too)",
+    "copy": "copy the last answer to the clipboard (OSC 52)",
     "queue": "the prompts waiting for the turn: /queue, /queue drop N, /queue edit N, /queue clear",
+    **VIEWS,
     "quit": "quit (also /exit, Ctrl+C twice)",
 }
 WAIT_FOR_IDLE = ("compact", "clear")  # queued while a turn runs
@@ -103,6 +106,8 @@ async def run_builtin(app: BridleApp, name: str, argument: str) -> None:
         await edit_queue(app, argument)
     elif name == "copy":
         await copy_answer(app)
+    elif name in VIEWS:
+        await run_view(app, name, argument)
 
 
 async def switch_model(app: BridleApp, query: str) -> None:
