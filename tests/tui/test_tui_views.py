@@ -1,6 +1,6 @@
 """The app's read-only commands, driven by Pilot against the mock model:
 /permissions (mode and rules), /agents (built-ins and a project agent), /mcp
-(no servers), /tasks (no background agents; a bad stop named by the engine)."""
+(no servers), /hooks (none, then one from .claude/settings.json), /tasks (no background agents; a bad stop named by the engine)."""
 
 from __future__ import annotations
 
@@ -52,6 +52,8 @@ def test_permissions_agents_mcp_and_tasks(tmp_path: Path) -> None:
             shown = notes(app)
             assert "- Explore: fast read-only search" in shown
             assert "- reviewer: reviews code (project, " in shown
+            await send(pilot, app, "/hooks")
+            assert "no hooks" in notes(app)
             await send(pilot, app, "/mcp")
             assert "no MCP servers" in notes(app)
             await send(pilot, app, "/tasks")
@@ -61,8 +63,28 @@ def test_permissions_agents_mcp_and_tasks(tmp_path: Path) -> None:
             await send(pilot, app, "/tasks what")
             assert "/tasks stop ID stops one" in notes(app)
             await send(pilot, app, "/help")
-            for name in ("permissions", "mcp", "agents", "tasks", "copy", "queue"):
+            for name in ("permissions", "mcp", "agents", "tasks", "hooks", "copy", "queue"):
                 assert f"\n/{name}  " in notes(app)
 
     with app_over(repo, scenario, options) as (app, srv):
+        asyncio.run(drive(app, srv))
+
+
+def test_hooks_lists_the_sessions_hooks(tmp_path: Path) -> None:
+    repo = buggy_project(tmp_path)
+    (repo / ".claude").mkdir()
+    (repo / ".claude" / "settings.json").write_text(
+        '{"hooks": {"PreToolUse": [{"matcher": "Edit|Write", "hooks": '
+        '[{"type": "command", "command": "echo checked"}]}]}}'
+    )
+    scenario = scenario_file(tmp_path, [{"op": "final", "text": "ok"}])
+
+    async def drive(app: Any, srv: Any) -> None:
+        async with app.run_test(size=SIZE) as pilot:
+            await send(pilot, app, "/hooks")
+            shown = notes(app)
+            assert "- PreToolUse [Edit|Write] command: echo checked (" in shown
+            assert ".claude/settings.json)" in shown
+
+    with app_over(repo, scenario) as (app, srv):
         asyncio.run(drive(app, srv))

@@ -3,7 +3,8 @@
 `/permissions` shows the permission mode and the allow, ask and deny rules in
 effect (with the tools `!` allowed for this session); `/mcp` each MCP server
 and its status (connected, failed, pending); `/agents` the subagent types the
-Agent tool takes (the built-ins and the agent definitions found); `/tasks
+Agent tool takes (the built-ins and the agent definitions found); `/hooks` each
+hook by event and matcher, with its handler and where it came from; `/tasks
 [stop ID]` the background agents through the engine's `Tasks` op (its
 `BackgroundAgents` answer is rendered by `tasks_text`). They read the session
 between the engine's steps (plain attribute reads) and change nothing.
@@ -23,6 +24,7 @@ VIEWS = {
     "mcp": "MCP servers and their status",
     "agents": "the subagent types the Agent tool can run",
     "tasks": "background agents: /tasks, /tasks stop ID",
+    "hooks": "the hooks that run in this session, by event",
 }
 
 
@@ -33,6 +35,8 @@ async def run_view(app: BridleApp, name: str, argument: str) -> None:
         await app.note(mcp_text(app.session.mcp))
     elif name == "agents":
         await app.note(agents_text(app.session.extensions))
+    elif name == "hooks":
+        await app.note(hooks_text(app.session.hooks))
     elif name == "tasks":
         verb, _, ident = argument.partition(" ")
         if verb and (verb != "stop" or not ident.strip()):
@@ -69,6 +73,21 @@ def agents_text(extensions: Any) -> str:
     found = getattr(getattr(extensions, "agents", None), "by_name", None) or {}
     for name, agent in sorted(found.items()):
         lines.append(f"- {name}: {agent.description} ({agent.scope}, {agent.source})")
+    return "\n".join(lines)
+
+
+def hooks_text(bridge: Any) -> str:
+    config = getattr(getattr(bridge, "runner", None), "config", None)
+    entries = list(getattr(config, "entries", ()) or ())
+    if not entries:
+        return "no hooks (settings hooks, .claude/settings.json, plugins, --hook)"
+    lines = ["hooks:"]
+    for entry in entries:
+        handler = entry.handler
+        what = handler.command or handler.url or handler.prompt or handler.tool or ""
+        matcher = f"[{entry.matcher.text}] " if entry.matcher.text else ""
+        source = handler.source.name or handler.source.path
+        lines.append(f"- {entry.event} {matcher}{handler.type}: {what[:120]} ({source})")
     return "\n".join(lines)
 
 
