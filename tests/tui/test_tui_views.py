@@ -1,6 +1,7 @@
 """The app's read-only commands, driven by Pilot against the mock model:
 /permissions (mode and rules), /agents (built-ins and a project agent), /mcp
-(no servers), /hooks (none, then one from .claude/settings.json), /tasks (no background agents; a bad stop named by the engine)."""
+(no servers), /hooks (none, then one from .claude/settings.json), /tasks (no
+background agents; a bad stop named by the engine)."""
 
 from __future__ import annotations
 
