@@ -215,8 +215,10 @@ def test_a_real_plugins_agent_definition_runs_the_main_thread(tmp_path: Path) ->
     # The agent's body is the main thread's instructions, in place of bridle's own.
     assert system.startswith("You are an architecture analysis agent for the current project.")
     assert "You are bridle" not in system
-    # Its `tools` list (Read, Write, Grep, Glob, Bash, Task, WebSearch) limits the tools.
+    # Its `tools` list (Read, Write, Grep, Glob, Bash, Task, WebSearch) limits the tools;
+    # Task is the Agent tool's old name, and bridle has no WebSearch.
     assert sorted(t["name"] for t in bodies[0]["tools"]) == [
+        "Agent",
         "Bash",
         "Glob",
         "Grep",
