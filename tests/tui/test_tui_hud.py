@@ -141,3 +141,15 @@ def test_a_commented_settings_file_is_backed_up_and_a_broken_one_kept(tmp_path: 
     with pytest.raises(ConfigError, match="fix it by hand"):
         save_allow_rule(tmp_path, "Write")
     assert path.read_text() == '{"permissions": {"allow": "Read"}}'
+
+
+def test_the_counts_show_when_there_is_room_and_go_first() -> None:
+    from bridle.tui.hud import HudState, render_hud
+
+    state = HudState(model="mock/anthropic", project="p", instruction_files=2, hooks=1)
+    wide = render_hud(state, 200, 0.0).plain
+    assert wide.endswith("2 md 1 hook")
+    state.mcp_servers, state.hooks = 1, 3
+    assert render_hud(state, 200, 0.0).plain.endswith("2 md 1 mcp 3 hooks")
+    narrow = render_hud(state, 60, 0.0).plain
+    assert "md" not in narrow and "mock/anthropic" in narrow

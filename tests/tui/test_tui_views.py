@@ -78,6 +78,7 @@ def test_hooks_lists_the_sessions_hooks(tmp_path: Path) -> None:
         '{"hooks": {"PreToolUse": [{"matcher": "Edit|Write", "hooks": '
         '[{"type": "command", "command": "echo checked"}]}]}}'
     )
+    (repo / "CLAUDE.md").write_text("Run the tests with python -m unittest.\n")
     scenario = scenario_file(tmp_path, [{"op": "final", "text": "ok"}])
 
     async def drive(app: Any, srv: Any) -> None:
@@ -86,6 +87,7 @@ def test_hooks_lists_the_sessions_hooks(tmp_path: Path) -> None:
             shown = notes(app)
             assert "- PreToolUse [Edit|Write] command: echo checked (" in shown
             assert ".claude/settings.json)" in shown
+            assert app.hud.hooks == 1 and app.hud.instruction_files == 1  # the HUD's counts
 
     with app_over(repo, scenario) as (app, srv):
         asyncio.run(drive(app, srv))

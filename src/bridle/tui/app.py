@@ -158,6 +158,7 @@ class BridleApp(App[int]):
             self.hud.project = git.root.name
             self.hud.branch = git.branch or ""
             self.hud.dirty = bool(git.status.strip())
+        self.count_extensions()
         spec = status_command(self.session.settings)
         if spec is not None:
             self.status = StatusLine(spec[0], self.run_status_line, self.show_status_line)
@@ -189,6 +190,16 @@ class BridleApp(App[int]):
             line = Text(" " * self.status_padding) + self.status_text
             line.truncate(width, overflow="ellipsis")
             hud.update(line, layout=False)  # one row: no layout pass over the transcript
+
+    def count_extensions(self) -> None:
+        """The HUD's counts: instruction files loaded, MCP servers, hooks."""
+        from bridle.tui.views_cmds import hook_entries
+
+        session = self.session
+        self.hud.instruction_files = len(session.instruction_files)
+        mcp = session.mcp
+        self.hud.mcp_servers = len(mcp.statuses()) if mcp is not None else 0
+        self.hud.hooks = len(hook_entries(session.hooks))
 
     async def run_status_line(self) -> Text:
         assert self.status is not None
@@ -429,6 +440,7 @@ class BridleApp(App[int]):
             why = "; ".join(result.errors) or result.subtype
             await self.note(f"turn ended: {why}", error=result.error_kind != "interrupted")
         self.running = False
+        self.count_extensions()  # a turn may load nested CLAUDE.md files or rules
         self.hud.turn_started = None
         self.hud.idle_since = time.monotonic()
         while self.queue and not self.quitting and not self.running:

@@ -1,12 +1,13 @@
-"""The app's HUD line: model · account · project and branch · mode · context · tokens · cost · timers · queue.
+"""The app's HUD line: model, account, project, mode, context, tokens, cost, timers, queue.
 
 `HudState` holds what the line shows (the app updates it from engine events)
 and `render_hud(state, width, now)` lays it out as one line of rich `Text`:
 when the parts do not fit in `width` cells, the least useful ones are dropped
-first (idle clock, account, tokens, cost; then the branch and the model's
-provider, the project, ...) and the model, the turn timer and the queue stay. The context bar turns yellow at 70% and red at 90%.
-This module is pure: no Textual, no clock of its own (`now` is passed in), so
-the layout is tested without an app.
+first (the counts of instruction files, MCP servers and hooks, the idle clock,
+account, tokens, cost; then the branch and the model's provider, the project,
+...) and the model, the turn timer and the queue stay. The context bar turns
+yellow at 70% and red at 90%. This module is pure: no Textual, no clock of its
+own (`now` is passed in), so the layout is tested without an app.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ BAR_CELLS = 8
 # dropped first, the project loses its branch and the model its provider before
 # they go; the model, the turn timer and the queue stay longest.
 SHRINK = (
+    ("counts", "drop"),
     ("idle", "drop"),
     ("account", "drop"),
     ("tokens", "drop"),
@@ -52,6 +54,9 @@ class HudState:
     idle_since: float | None = None  # monotonic time the last turn ended
     queued: int = 0
     notice: str = ""  # a short message that replaces the idle clock (Ctrl+C again, ...)
+    instruction_files: int = 0  # CLAUDE.md/AGENTS.md/rules files loaded
+    mcp_servers: int = 0
+    hooks: int = 0
     lines_added: int = 0  # by the session's file edits (a status-line command reads them)
     lines_removed: int = 0
 
@@ -113,6 +118,17 @@ def hud_parts(state: HudState, now: float) -> list[tuple[str, list[Text]]]:
     elif state.idle_since is not None:
         idle = Text(f"⏱ {clock_text(now - state.idle_since)}", style="dim")
         parts.append(("idle", [idle]))
+    counts = [
+        f"{n} {what}"
+        for n, what in (
+            (state.instruction_files, "md"),
+            (state.mcp_servers, "mcp"),
+            (state.hooks, "hooks" if state.hooks > 1 else "hook"),
+        )
+        if n
+    ]
+    if counts:
+        parts.append(("counts", [Text(" ".join(counts), style="dim")]))
     if state.queued:
         parts.append(("queue", [Text(f"▶ {state.queued} queued", style="bold cyan")]))
     return parts

@@ -76,9 +76,14 @@ def agents_text(extensions: Any) -> str:
     return "\n".join(lines)
 
 
-def hooks_text(bridge: Any) -> str:
+def hook_entries(bridge: Any) -> list[Any]:
+    """The session's hooks (`hooks.config.HookEntry`), [] without any."""
     config = getattr(getattr(bridge, "runner", None), "config", None)
-    entries = list(getattr(config, "entries", ()) or ())
+    return list(getattr(config, "entries", ()) or ())
+
+
+def hooks_text(bridge: Any) -> str:
+    entries = hook_entries(bridge)
     if not entries:
         return "no hooks (settings hooks, .claude/settings.json, plugins, --hook)"
     lines = ["hooks:"]
