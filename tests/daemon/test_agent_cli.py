@@ -13,12 +13,13 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.daemon.conftest import TEST_CMD, TOKEN, Daemon, git, submit
+from tests.daemon.conftest import TEST_CMD, TOKEN, Daemon, git, submit, wait_for
 
 CLAUDE_SAYS = "Claude fixed mean() in stats.py."
 SCENARIO = {
@@ -63,6 +64,8 @@ def test_agent_fields_are_checked_with_the_fix(daemon_factory: Any, origin: Path
         ({"agent": "cursor"}, "agent", "claude, codex, gemini, copilot"),
         ({"agent": "claude@nobody"}, "agent", "bridle accounts add nobody --provider claude"),
         ({"agents": {"implement": "codex@work"}}, "agents.implement", "add-provider work codex"),
+        ({"agent": "claude@../../etc"}, "agent", "invalid account name"),
+        ({"agent": "claude@a\u0000b"}, "agent", "invalid account name"),
         ({"agents": {"test": "claude"}}, "agents.test", "not an agent phase"),
         ({"agents": {"review": "claude"}, "pipeline": ["implement"]}, "agents.review", "no review"),
     ]
@@ -84,14 +87,13 @@ def test_agent_fields_are_checked_with_the_fix(daemon_factory: Any, origin: Path
     assert "claude@work" in described and "0 with a note" in described
 
 
-@pytest.mark.realcli
-@pytest.mark.slow
-def test_claude_code_implements_a_daemon_task(
-    daemon_factory: Any, origin: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+@pytest.fixture
+def claude_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The real Claude Code on PATH for the daemon (or a skip), offline, with the
+    account `work` set up for it; the temp HOME."""
     if not os.environ.get("BRIDLE_TEST_CLIS"):
         pytest.skip("BRIDLE_TEST_CLIS is unset: point it at the real CLIs' node_modules/.bin")
-    from tests.realcli.harness import MockProcess, cli_bin
+    from tests.realcli.harness import cli_bin
 
     binary = cli_bin("claude")
     home = Path(os.environ["HOME"])
@@ -104,6 +106,18 @@ def test_claude_code_implements_a_daemon_task(
         monkeypatch.setenv(key, value)
     added = bridle("accounts", "add", "work", "--provider", "claude")
     assert added.returncode == 0, added.stderr
+    return home
+
+
+@pytest.mark.realcli
+@pytest.mark.slow
+def test_claude_code_implements_a_daemon_task(
+    daemon_factory: Any, origin: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    claude_env: Path,
+) -> None:  # fmt: skip
+    from tests.realcli.harness import MockProcess
+
+    home = claude_env
     scenario = tmp_path / "scenario.json"
     scenario.write_text(json.dumps(SCENARIO))
     with MockProcess(scenario, log=tmp_path / "mock.jsonl") as mock:
@@ -154,3 +168,44 @@ def test_claude_code_implements_a_daemon_task(
     # Claude ran under the account's own config, and bridle recorded its session.
     last = json.loads((home / ".bridle" / "last-sessions.json").read_text())
     assert "work:claude" in last
+
+
+@pytest.mark.realcli
+@pytest.mark.slow
+def test_a_claude_phase_takes_steer_next_and_stops_at_once(
+    daemon_factory: Any, origin: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    claude_env: Path,
+) -> None:  # fmt: skip
+    from tests.realcli.harness import MockProcess
+
+    slow = json.loads(json.dumps(SCENARIO))
+    slow["agents"]["Implement this task in the repository"]["turns"][0]["delay_ms"] = 60000
+    scenario = tmp_path / "slow.json"
+    scenario.write_text(json.dumps(slow))
+    with MockProcess(scenario, log=tmp_path / "mock.jsonl") as mock:
+        monkeypatch.setenv("BRIDLE_MOCK_BASE_URL", mock.base_url)
+        monkeypatch.setenv("ANTHROPIC_BASE_URL", mock.base_url)
+        d: Daemon = daemon_factory(scenario).start()
+        c = d.client()
+        task = submit(c, origin, branch="claude/stop", agents={"implement": "claude@work"})
+        deadline = time.monotonic() + 60
+        while not any(e["kind"] == "agent_started" for e in _events(c, task["id"])):
+            assert time.monotonic() < deadline, _events(c, task["id"])
+            time.sleep(0.1)
+        assert c.post(f"/tasks/{task['id']}/steer", json={"text": "be brief"}).status_code == 200
+        asked = time.monotonic()
+        assert c.post(f"/tasks/{task['id']}/stop").status_code == 200
+        done = wait_for(c, task["id"], ("cancelled", "failed", "succeeded"), timeout=30)
+        took = time.monotonic() - asked
+    assert done["state"] == "cancelled" and took < 10, (done, took)
+    events = _events(c, task["id"])
+    steer = next(e for e in events if e["kind"] == "steer")
+    assert steer["delivered"] is False  # a CLI phase reads it in the next phase's prompt
+    result = next(e for e in events if e["kind"] == "agent_result")
+    assert result["is_error"] and "stopped" in result["result"]
+    assert not done["result"]["pushed"]
+    assert [p["phase"] for p in done["checkpoints"]] == ["start", "lead"]
+
+
+def _events(c: Any, task_id: str) -> list[dict[str, Any]]:
+    return c.get(f"/tasks/{task_id}/events").json()["events"]

@@ -52,7 +52,7 @@ def parse(name: str) -> tuple[str, str | None]:
 def check(name: str, env: Mapping[str, str]) -> str | None:
     """None when `name` is bridle or a CLI (and account) that exists; else the fix."""
     from bridle.accounts.specs import TOOL_NAMES
-    from bridle.accounts.store import NATIVE, AccountStore
+    from bridle.accounts.store import NATIVE, AccountStore, validate_name
     from bridle.core.errors import UserError
 
     if name == BRIDLE:
@@ -65,6 +65,10 @@ def check(name: str, env: Mapping[str, str]) -> str | None:
         )
     if account is None or account == NATIVE:
         return None
+    try:
+        validate_name(account)  # before it becomes a path
+    except UserError as e:
+        return str(e)
     store = AccountStore.from_env(env)
     try:
         acct = store.load(account)
