@@ -163,6 +163,8 @@ def test_claude_code_implements_a_daemon_task(
     assert points["implement"]["output"] == CLAUDE_SAYS
     assert points["test"]["ok"] and task["result"]["pushed"]
     assert task["result"]["summary"] == "Review: the change is right."
+    shown = bridle("tasks", "show", task_id, env=env)
+    assert "agents implement=claude@work" in shown.stdout, shown.stdout
     pushed = git("show", "claude/fix:stats.py", cwd=origin)
     assert "return sum(values) / len(values)" in pushed
     # Claude ran under the account's own config, and bridle recorded its session.

@@ -30,6 +30,8 @@ def _show(task: dict[str, Any]) -> str:
         f"  repo {task['repo_url']}  branch {task['branch']}",
         f"  task {task['task']}",
     ]
+    if task.get("agents"):
+        lines.append("  agents " + ", ".join(f"{p}={a}" for p, a in task["agents"].items()))
     if task.get("queue_position"):
         lines.append(f"  queue position {task['queue_position']}")
     for c in task.get("checkpoints", []):
