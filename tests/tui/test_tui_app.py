@@ -28,7 +28,12 @@ def notes(app: object) -> str:
 
 def asked(app: object, tool: str) -> bool:
     screen = app.screen  # type: ignore[attr-defined]
-    return isinstance(screen, PermissionScreen) and screen.call.name == tool
+    # Composed too: the screen is pushed a moment before its widgets mount.
+    return (
+        isinstance(screen, PermissionScreen)
+        and screen.call.name == tool
+        and bool(screen.query("#question"))
+    )
 
 
 def test_the_example_bug_is_fixed_through_the_permission_modal(tmp_path: Path) -> None:

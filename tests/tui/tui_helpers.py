@@ -49,13 +49,13 @@ def app_over(
         full = {**os.environ, **(env or {}), "BRIDLE_MOCK_BASE_URL": srv.base_url}
         opts = options or SessionOptions(model="mock/anthropic", headless=False)
         session = open_session(opts, cwd, full)
-        app = BridleApp(session, cwd=cwd, env=full, first_prompt=first_prompt)
+        app = BridleApp(session, cwd=cwd, env=full, first_prompt=first_prompt, options=opts)
         try:
             yield app, srv
         finally:
             app.runner.stop()
             app.runner.join(10)
-            session.close()
+            app.session.close()  # /resume may have switched sessions
 
 
 async def wait_for(pilot: Any, check: Callable[[], Any], what: str, timeout: float = 60) -> Any:

@@ -37,6 +37,7 @@ from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 from bridle.engine import events as ev
+from bridle.engine.options import SessionOptions
 from bridle.tui import commands
 from bridle.tui.completion import Completion, CompletionList, complete
 from bridle.tui.hud import HudState, render_hud
@@ -87,9 +88,12 @@ class BridleApp(App[int]):
         first_prompt: str | None = None,
         account: str = "",
         context_window: int = 200_000,
+        options: SessionOptions | None = None,
     ) -> None:
         super().__init__()
         self.session = session
+        # The run's options: /resume opens another session with them.
+        self.options = options or SessionOptions(model=session.model_name, headless=False)
         self.cwd = cwd
         self.first_prompt = first_prompt
         self.auto_approve = env.get("BRIDLE_AUTO_APPROVE", "") not in ("", "0")

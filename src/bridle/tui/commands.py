@@ -10,7 +10,7 @@ to end (they are queued like prompts); `/anchor TEXT` is the `Anchor` op (a fact
 in every request, through compactions and `-c`); `/memory` shows the memory
 folder and what its MEMORY.md loads; `/cost` the session's tokens and cost;
 `/queue` lists, drops and takes back the prompts waiting for the running turn;
-`/copy` puts the last answer on the clipboard with OSC 52 (Textual's writer);
+`/resume [ID]` switches sessions (`tui.resume`); `/copy` puts the last answer on the clipboard with OSC 52 (Textual's writer);
 `/permissions`, `/mcp`, `/agents` and `/tasks` are in `tui.views_cmds`.
 `run_shell` is `!command`: it runs in the project's directory without a turn,
 shows as a Bash line, and its output goes with the next prompt (as Claude Code
@@ -37,6 +37,7 @@ BUILTINS = {
     "model": "switch the model: /model NAME (fuzzy: /model haiku); alone, what is in use",
     "compact": "summarise the conversation now: /compact [what to focus on]",
     "clear": "start again from an empty conversation",
+    "resume": "switch to another session of this project: /resume [ID]",
     "anchor": "pin a fact through compactions: /anchor TEXT; alone, list them",
     "memory": "the project's memory folder and its MEMORY.md",
     "cost": "tokens and cost of this session",
@@ -106,6 +107,10 @@ async def run_builtin(app: BridleApp, name: str, argument: str) -> None:
         await edit_queue(app, argument)
     elif name == "copy":
         await copy_answer(app)
+    elif name == "resume":
+        from bridle.tui.resume import resume_command
+
+        await resume_command(app, argument)
     elif name in VIEWS:
         await run_view(app, name, argument)
 

@@ -50,6 +50,7 @@ def run_app(options: SessionOptions, prompt: str | None, cwd: Path, env: Mapping
             first_prompt=prompt,
             account=",".join(options.accounts),
             context_window=context_window(session, env),
+            options=options,
         )
         quit_app = app.action_quit
 
@@ -65,6 +66,7 @@ def run_app(options: SessionOptions, prompt: str | None, cwd: Path, env: Mapping
         if app is not None:
             app.runner.stop()
             app.runner.join(15.0)
+            session = app.session  # /resume may have switched sessions
         session.close()
     sid = session.record.id[:8]
     sys.stderr.write(f"bridle: session {sid} saved; continue it with `bridle -r {sid}`\n")
