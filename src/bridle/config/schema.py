@@ -24,7 +24,9 @@ PROVIDER_KEYS = (
     "headers",
     "max_retries",
     "profile",  # its fields are checked by providers.profiles
+    "models",  # per-model context window, output limit and prices
 )
+MODEL_KEYS = ("context", "max_output", "input", "output", "cache_read", "cache_write")
 MODES = ("default", "acceptEdits", "plan", "dontAsk", "bypassPermissions")
 # bridle has no approval classifier, so `auto` keeps the rule-based part of Claude
 # Code's auto mode: reads and in-project edits run, everything else asks.
@@ -126,6 +128,32 @@ def check_provider(name: str, entry: Any, path: str | None) -> None:
             path,
             f"{key}.max_retries",
         )
+    if "models" in entry:
+        _models(entry["models"], path, f"{key}.models")
+
+
+def _models(value: Any, path: str | None, key: str) -> None:
+    """`providers.<name>.models`: {model id: {context, max_output, input, output,
+    cache_read, cache_write}}; tokens are whole numbers, prices USD per million."""
+    _need(isinstance(value, dict), f"must be an object, got {_type_name(value)}", path, key)
+    for model, spec in value.items():
+        where = f"{key}.{model}"
+        _need(isinstance(spec, dict), f"must be an object, got {_type_name(spec)}", path, where)
+        for k, v in spec.items():
+            _need(
+                k in MODEL_KEYS,
+                f"unknown key {k!r}; valid keys are {', '.join(MODEL_KEYS)}",
+                path,
+                f"{where}.{k}",
+            )
+            whole = k in ("context", "max_output")
+            ok = isinstance(v, int | float) and not isinstance(v, bool) and v >= (1 if whole else 0)
+            _need(
+                ok and (not whole or isinstance(v, int)),
+                "must be a whole number of tokens" if whole else "must be a price of 0 or more",
+                path,
+                f"{where}.{k}",
+            )
 
 
 def _providers(value: Any, path: str | None) -> None:

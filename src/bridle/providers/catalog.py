@@ -252,9 +252,11 @@ def _apply_override(
             wire_explicit=True,
             custom=True,
             source=source,
+            models=_override_models(name, {}, entry.get("models") or {}, source),
         )
     return replace(
         base,
+        models=_override_models(name, base.models, entry.get("models") or {}, source),
         wire=entry.get("wire", base.wire),
         base_url=entry.get("base_url", base.base_url),
         api_key_env=tuple(dict.fromkeys((*env_names, *base.api_key_env))),
@@ -265,3 +267,29 @@ def _apply_override(
         wire_explicit=base.wire_explicit or "wire" in entry,
         source=source,
     )
+
+
+def _override_models(
+    provider: str, models: dict[str, ModelInfo], entries: Mapping[str, Any], source: str
+) -> dict[str, ModelInfo]:
+    """Settings `providers.<p>.models.<id>` on top of the catalog's models: a known
+    model keeps what the entry does not set; a new id becomes a model of `provider`."""
+    out = dict(models)
+    for model_id, spec in entries.items():
+        base = out.get(model_id) or ModelInfo(id=model_id, provider=provider)
+        prices = base.prices
+        if "input" in spec or "output" in spec:
+            old = base.prices
+            prices = Prices(
+                spec.get("input", old.input if old else 0.0),
+                spec.get("output", old.output if old else 0.0),
+                spec.get("cache_read", old.cache_read if old else None),
+                spec.get("cache_write", old.cache_write if old else None),
+            )
+        out[model_id] = replace(
+            base,
+            context_window=spec.get("context", base.context_window),
+            max_output=spec.get("max_output", base.max_output),
+            prices=prices,
+        )
+    return out
