@@ -6,17 +6,16 @@ submitted) refuses an unknown CLI or account with the fix. `run_phase` runs the
 CLI headless in the task's worktree under the account's isolated config, as the
 Agent tool's external subagents do (`engine.agents_external`: the same argv and
 permission mapping, plan for Lead/Review, acceptEdits for Implement), and streams
-what it prints into the task's event log while it runs: Claude Code's
-`stream-json` becomes `assistant_message`, `tool_finished` and `agent_result`
-events like an engine phase's; the other CLIs' output lines become `agent_output`
-events. The final answer goes to the next phase. Cost is what the CLI reports
+what it prints into the task's event log while it runs: each CLI's JSON event
+stream (read by `engine.cli_stream`, shared with the Agent tool) becomes
+`assistant_message` and `tool_finished` events like an engine phase's, then
+`agent_result`; lines that are not its events become `agent_output` events. The final answer goes to the next phase. Cost is what the CLI reports
 (Claude Code's `total_cost_usd`), else 0 with a note saying so. `PhaseProcess`
 lets the worker's control thread stop the CLI (its whole process group).
 """
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess
@@ -104,11 +103,7 @@ def _argv(tool: str, prompt: str, mode: str, conf: dict[str, Any]) -> list[str]:
 
     extra = [str(a) for a in conf.get("args") or []]
     model = conf.get("model")
-    argv = cli_argv(tool, prompt, mode, extra, str(model) if model else None)
-    if tool == "claude":  # one JSON event a line, so the phase streams
-        i = argv.index("--output-format")
-        argv[i + 1 : i + 2] = ["stream-json", "--verbose"]
-    return argv
+    return cli_argv(tool, prompt, mode, extra, str(model) if model else None)
 
 
 def run_phase(
@@ -152,6 +147,8 @@ def run_phase(
 def _run(
     tool: str, plan: Any, timeout: float, emit: Callable[..., Any], handle: PhaseProcess
 ) -> PhaseOutcome:
+    from bridle.engine.cli_stream import CliStream
+
     with tempfile.TemporaryFile("w+", errors="replace") as err:
         proc = subprocess.Popen(
             plan.argv, env=plan.env, cwd=plan.cwd, stdin=subprocess.DEVNULL,
@@ -163,7 +160,7 @@ def _run(
             handle.stop()
         timer = threading.Timer(timeout, handle.stop)
         timer.start()
-        stream = _Stream(tool, emit)
+        stream = CliStream(tool, emit)
         try:
             assert proc.stdout is not None
             for line in proc.stdout:
@@ -179,7 +176,7 @@ def _run(
         stderr = err.read()
     answer, failed = stream.answer(), code != 0 or stream.is_error
     if code != 0:
-        tail = (stderr or "\n".join(stream.lines)).strip()[-2000:]
+        tail = (stderr or "\n".join([*stream.errors, *stream.lines])).strip()[-2000:]
         why = "was stopped" if handle.stopped else f"exited with code {code}"
         answer = f"{tool} {why}:\n{tail}"
     note = None if stream.cost is not None else f"{tool} reports no cost; counted as $0"
@@ -188,75 +185,3 @@ def _run(
         cost_usd=stream.cost or 0.0, num_turns=stream.turns, **({"note": note} if note else {}),
     )  # fmt: skip
     return PhaseOutcome(answer, stream.cost or 0.0, stream.turns, failed)
-
-
-class _Stream:
-    """Turns the CLI's stdout into events as it arrives."""
-
-    def __init__(self, tool: str, emit: Callable[..., Any]):
-        self.tool = tool
-        self.emit = emit
-        self.lines: list[str] = []
-        self.result: str | None = None
-        self.cost: float | None = None
-        self.turns = 0
-        self.is_error = False
-        self.calls: dict[str, dict[str, Any]] = {}
-
-    def line(self, raw: str) -> None:
-        text = raw.rstrip("\n")
-        if self.tool == "claude":
-            try:
-                doc = json.loads(text)
-            except ValueError:
-                doc = None
-            if isinstance(doc, dict):
-                self._claude(doc)
-                return
-        if text.strip():
-            self.lines.append(text)
-            self.emit("agent_output", cli=self.tool, text=text[:MAX_TEXT])
-
-    def _claude(self, doc: dict[str, Any]) -> None:
-        kind = doc.get("type")
-        content = (doc.get("message") or {}).get("content")
-        blocks = content if isinstance(content, list) else []
-        if kind == "assistant":
-            self.turns += 1
-            calls = [
-                {"id": b.get("id"), "name": b.get("name"), "input": b.get("input")}
-                for b in blocks
-                if b.get("type") == "tool_use"
-            ]
-            self.calls.update({str(c["id"]): c for c in calls})
-            text = "".join(b.get("text", "") for b in blocks if b.get("type") == "text")
-            self.emit("assistant_message", cli="claude", text=text, tool_calls=calls)
-        elif kind == "user":
-            for b in blocks:
-                if b.get("type") != "tool_result":
-                    continue
-                out = b.get("content")
-                if isinstance(out, list):
-                    out = "".join(str(x.get("text", "")) for x in out if isinstance(x, dict))
-                out = str(out or "")
-                call = self.calls.get(str(b.get("tool_use_id"))) or {
-                    "id": b.get("tool_use_id"), "name": "?", "input": {}
-                }  # fmt: skip
-                self.emit(
-                    "tool_finished", cli="claude", call=call, is_error=bool(b.get("is_error")),
-                    result=out[:MAX_TEXT], truncated=len(out) > MAX_TEXT,
-                )  # fmt: skip
-        elif kind == "result":
-            self.result = str(doc.get("result") or "")
-            self.is_error = bool(doc.get("is_error"))
-            cost = doc.get("total_cost_usd")
-            self.cost = float(cost) if isinstance(cost, int | float) else None
-            if isinstance(doc.get("num_turns"), int):
-                self.turns = int(doc["num_turns"])
-
-    def answer(self) -> str:
-        if self.result is not None:
-            return self.result
-        from bridle.engine.agents_external import final_answer
-
-        return final_answer(self.tool, "\n".join(self.lines))

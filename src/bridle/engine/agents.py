@@ -11,9 +11,9 @@ hold; bypass only under a bypassing parent), model and limits; its session is
 stored as a child of the parent's, its cost and tokens are charged to the
 parent (and its budget share is what the parent has left), and it may nest up
 to `agents.max_depth` (3) deep. An ask inside a child reaches the parent's front
-end through the parent's dispatcher (`Relay`), as do one-line progress notices;
-in a headless run, or in a background child, asks are denied and reported in the
-child's answer. At most `agents.max_parallel` (4) children run at once; a background
+end through the parent's dispatcher (`Relay`), as do one-line progress notices
+(headless runs get the notices too, on stderr); in a headless run, or in a
+background child, asks are denied and reported in the child's answer. At most `agents.max_parallel` (4) children run at once; a background
 child returns an id at once and its result reaches the parent's conversation
 when it is done. SubagentStart/SubagentStop hooks fire around each child. This
 module never prints; the child's events are consumed here, not shown.
@@ -139,13 +139,25 @@ class Relay:
     dispatcher running their Agent calls yields each queued event and answers
     asks (see `engine.dispatch.Dispatcher._relayed`)."""
 
-    def __init__(self) -> None:
-        import queue  # only interactive sessions relay
+    def __init__(self, asks: bool = True) -> None:
+        self.asks = asks  # False (headless): nobody answers, asks are denied
+        self._queue: queue.Queue[tuple[Any, Callable[[Any], None]]] | None = None
+        self._made = threading.Lock()
 
-        self.queue: queue.Queue[tuple[Any, Callable[[Any], None]]] = queue.Queue()
+    @property
+    def queue(self) -> queue.Queue[tuple[Any, Callable[[Any], None]]]:
+        """Made when the first Agent call runs (`queue` is imported only then)."""
+        with self._made:
+            if self._queue is None:
+                import queue
+
+                self._queue = queue.Queue()
+            return self._queue
 
     def ask(self, request: ev.PermissionRequest) -> ev.ApprovalDecision | None:
-        """Block until the front end answered (None: it did not)."""
+        """Block until the front end answered (None: it did not, or cannot)."""
+        if not self.asks:
+            return None
         answered = threading.Event()
         box: list[ev.ApprovalDecision | None] = []
 
@@ -351,7 +363,9 @@ class _Job:
                 from bridle.engine.agents_external import run_cli
 
                 tool_name, account = self.target
-                report, failed = run_cli(self.host, tool_name, account, self.prompt, cwd)
+                report, failed = run_cli(
+                    self.host, tool_name, account, self.prompt, cwd, self.description
+                )
             else:
                 report, failed = run_child(
                     self.host, self.target, self.description, self.prompt, cwd
@@ -547,7 +561,7 @@ def host_for(
         )  # fmt: skip
 
     return AgentHost(
-        relay=None if options.headless else Relay(),
+        relay=Relay(asks=not options.headless),  # headless: progress only
         cwd=cwd, env=env, settings=settings, options=options, ext=ext,
         tools=[t for t in tools if t.name != "Agent"], policy=policy, model=binding.name,
         provider=binding.provider, bind_model=bind, system_for=system_for,
