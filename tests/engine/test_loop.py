@@ -305,6 +305,40 @@ def test_steer_is_delivered_with_the_next_tool_results(repo: Path) -> None:
     assert isinstance(parts[-1], TextPart) and parts[-1].text == "also check the README"
 
 
+def test_steer_sent_during_the_final_answer_continues_the_turn(repo: Path) -> None:
+    model = ScriptedModel([final("the mean is fixed"), final("README checked too")])
+    engine, _ = make_engine(repo, model)
+    events = []
+    for event in engine.send(ev.UserTurn("go")):
+        events.append(event)
+        if isinstance(event, ev.TextChunk) and len(model.requests) == 1:
+            list(engine.send(ev.Steer("also check the README")))
+    result = events[-1]
+    assert isinstance(result, ev.TurnResult)
+    assert (result.num_turns, result.result) == (2, "README checked too")
+    steered = model.requests[1].messages[-1]
+    assert steered.role == "user" and steered.text == "also check the README"
+    # Nothing is left over for the next prompt.
+    model2 = ScriptedModel([final("ok")])
+    engine.binding = ModelBinding(
+        name="fake/model", provider="fake", model="model", wire="fake", client=model2,
+        cost=lambda u: 0.0,
+    )  # fmt: skip
+    list(engine.send(ev.UserTurn("next")))
+    assert model2.requests[0].messages[-1].text == "next"
+
+
+def test_steer_sent_between_turns_goes_with_the_next_prompt(repo: Path) -> None:
+    model = ScriptedModel([final("one"), final("two")])
+    engine, _ = make_engine(repo, model)
+    list(engine.send(ev.UserTurn("first")))
+    list(engine.send(ev.Steer("late guidance")))
+    list(engine.send(ev.UserTurn("second")))
+    assert len(model.requests) == 2
+    texts = [p.text for p in model.requests[1].messages[-1].parts if isinstance(p, TextPart)]
+    assert texts == ["second", "late guidance"]
+
+
 def test_budget_pre_check_stops_before_an_expensive_request(repo: Path) -> None:
     model = ScriptedModel([final("never")])
     # The estimate of the first request's input alone is over budget.

@@ -168,7 +168,8 @@ class Engine:
         # On an exhausted rate limit or quota: the next account's name and binding.
         self._rotate_account = rotate_account
         self._clock = clock
-        self._steer: list[str] = []
+        self._steer: list[str] = []  # Steer ops, appended from a front end's thread
+        self._steer_lock = threading.Lock()
         # Claude Code hooks (None: the session has none, and nothing is built for them).
         self.hooks = hooks
         # Keeps the conversation inside the context window (None: compaction off).
@@ -223,7 +224,8 @@ class Engine:
         elif isinstance(op, ev.Interrupt):
             self.dispatcher.interrupt()
         elif isinstance(op, ev.Steer):
-            self._steer.append(op.text)
+            with self._steer_lock:
+                self._steer.append(op.text)
         elif isinstance(op, ev.SetModel):
             if self._bind_model is None:
                 return iter([ev.Notice("this front end cannot switch models", "set_model")])
@@ -310,7 +312,8 @@ class Engine:
             before, after = gate.before, gate.after
         if self.background is not None:  # background subagents that finished meanwhile
             after = [*after, *(TextPart(t) for t in self.background.drain())]
-        parts = [*before, TextPart(op.text), *op.images, *after]
+        # Steers that came after the last turn's end go with this prompt.
+        parts = [*before, TextPart(op.text), *op.images, *after, *self._take_steer()]
         self._append(Message("user", parts), "user")
         if len(self.messages) > 1 and self.messages[-2].role == "user":
             # A resumed session can end on tool results; providers want one user message.
@@ -389,6 +392,11 @@ class Engine:
                     )
                     self._append(Message("user", [TextPart(CONTINUE_PROMPT)]), "user")
                     continue
+                if steered := self._take_steer():
+                    # Guidance sent while the model wrote its answer: the turn goes on
+                    # with it rather than leaving it for the next prompt.
+                    self._append(Message("user", steered), "user")
+                    continue
                 if self.structured is not None and (ask := self.structured.reminder()):
                     self._append(Message("user", [TextPart(ask)]), "user")
                     continue
@@ -417,9 +425,7 @@ class Engine:
                 batch = yield from self.hooks.after_batch(calls, results)
                 parts.extend(batch.parts)
                 stop_reason = batch.stop
-            if self._steer:
-                parts.extend(TextPart(t) for t in self._steer)
-                self._steer.clear()
+            parts.extend(self._take_steer())
             if self.background is not None:
                 parts.extend(TextPart(t) for t in self.background.drain())
             self._append(Message("user", parts), "tool_result")
@@ -544,6 +550,12 @@ class Engine:
             self.sink.save(*tool_results_event(message))
         else:
             self.sink.save(*user_event(message))
+
+    def _take_steer(self) -> list[TextPart]:
+        """The pending steers as parts, taken (a front end appends from its thread)."""
+        with self._steer_lock:
+            taken, self._steer = self._steer, []
+        return [TextPart(t) for t in taken]
 
     def _close_calls(self, calls: list[ToolUsePart], why: str) -> None:
         """Answer calls that will not run, so the saved history stays valid."""
