@@ -2,8 +2,12 @@
 examples/buggy-project to `claude@work`, the real Claude Code (from
 BRIDLE_TEST_CLIS) run headless under the account `work` against the same mock
 server; it fixes the file under that account's config (acceptEdits maps onto its
-own --permission-mode), its answer comes back as the Agent result, and its session
-is a real Claude Code session that `bridle sessions search` finds."""
+own --permission-mode), each of its tool calls shows on the parent's stderr as it
+starts (well before the run ends), its answer comes back as the Agent result, its
+reported cost counts in the parent's total, and its session is a real Claude Code
+session that `bridle sessions search` finds. Codex, Gemini CLI and Copilot CLI
+stream their tool calls the same way; a background Claude Code agent stopped
+through the engine's Tasks op has its process ended at once."""
 
 from __future__ import annotations
 
@@ -12,7 +16,10 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from realcli.harness import BUGGY_PROJECT, MockProcess, cli_bin
@@ -39,7 +46,8 @@ SCENARIO = {
                     "old": "return sum(values) / (len(values) + 1)",
                     "new": "return sum(values) / len(values)",
                 },
-                {"op": "final", "text": "Fixed mean() in stats.py."},
+                # Late, so the notices above must have come while Claude ran.
+                {"op": "final", "text": "Fixed mean() in stats.py.", "delay_ms": 2500},
             ]
         }
     },
@@ -80,12 +88,29 @@ def test_claude_at_work_fixes_the_bug_and_its_session_is_found(tmp_path: Path) -
             BRIDLE_MOCK_BASE_URL=mock.base_url, ANTHROPIC_BASE_URL=mock.base_url,
             ANTHROPIC_API_KEY="x",
         )  # fmt: skip
-        proc = bridle(
-            "-p", "fix the failing test", "--model", "mock/anthropic",
-            "--permission-mode", "acceptEdits", "--output-format", "json",
+        proc, seen = watched(
+            [sys.executable, "-m", "bridle", "-p", "fix the failing test", "--model",
+             "mock/anthropic", "--permission-mode", "acceptEdits", "--output-format",
+             "stream-json", "--verbose"], project, env,
         )  # fmt: skip
     assert proc.returncode == 0, proc.stderr
-    assert json.loads(proc.stdout)["result"] == "claude fixed it"
+    lines = [json.loads(x) for x in proc.stdout.splitlines()]
+    result = lines[-1]
+    assert result["type"] == "result" and result["result"] == "claude fixed it"
+    # Each tool call of Claude's was told as it started, seconds before the end.
+    notices = [(t, x) for t, x in seen if "fix the mean bug agent (claude):" in x]
+    assert [x.split("(claude): ")[1].split()[0] for _, x in notices] == ["Read", "Edit"]
+    assert notices[0][1].rstrip().endswith("stats.py")
+    done = next(t for t, x in seen if x.startswith("<exit>"))
+    assert done - notices[-1][0] > 2.0, (done, notices)
+    # The Agent result carries Claude's answer; its cost counts in the parent's.
+    agent_result = next(
+        b for x in lines if x["type"] == "user" for b in x["message"]["content"]
+        if b.get("type") == "tool_result"
+    )  # fmt: skip
+    assert "Fixed mean() in stats.py." in json.dumps(agent_result)
+    # bridle's mock model is free, so the whole total is what Claude Code reported.
+    assert result["total_cost_usd"] > 0, result
     assert "return sum(values) / len(values)" in (project / "stats.py").read_text()
     tests = subprocess.run(
         [sys.executable, "-m", "unittest", "-q"], cwd=project, capture_output=True, text=True
@@ -100,3 +125,25 @@ def test_claude_at_work_fixes_the_bug_and_its_session_is_found(tmp_path: Path) -
     assert found.returncode == 0, found.stderr
     hits = [json.loads(x) for x in found.stdout.splitlines() if x.strip()]
     assert any(h.get("tool") == "claude" and last["id"] in json.dumps(h) for h in hits), hits
+
+
+def watched(argv: list[str], cwd: Path, env: dict[str, str]) -> tuple[Any, list[tuple[float, str]]]:
+    """Run `argv`, timing each stderr line as it arrives; (the finished process
+    with its stdout and stderr, [(seconds, line)] ending with `<exit>`)."""
+    t0 = time.monotonic()
+    proc = subprocess.Popen(
+        argv, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    seen: list[tuple[float, str]] = []
+    out: list[str] = []
+    reader = threading.Thread(target=lambda: out.append(proc.stdout.read()))  # type: ignore[union-attr]
+    reader.start()
+    assert proc.stderr is not None
+    for line in proc.stderr:
+        seen.append((time.monotonic() - t0, line))
+    proc.wait(timeout=600)
+    reader.join()
+    seen.append((time.monotonic() - t0, "<exit>"))
+    done = subprocess.CompletedProcess(argv, proc.returncode, out[0], "".join(x for _, x in seen))
+    return done, seen
