@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from realcli.harness import BUGGY_PROJECT, MockProcess, cli_bin
+from realcli.harness import BUGGY_PROJECT, MockProcess, cli_bin, prepare_cli
 
 pytestmark = [pytest.mark.realcli, pytest.mark.slow]
 
@@ -147,3 +147,54 @@ def watched(argv: list[str], cwd: Path, env: dict[str, str]) -> tuple[Any, list[
     seen.append((time.monotonic() - t0, "<exit>"))
     done = subprocess.CompletedProcess(argv, proc.returncode, out[0], "".join(x for _, x in seen))
     return done, seen
+
+
+@pytest.mark.parametrize(("cli", "tool"), [("codex", "command_execution"),
+                                           ("gemini", "read_file"), ("copilot", "view")])  # fmt: skip
+def test_codex_gemini_and_copilot_stream_their_tool_calls(
+    tmp_path: Path, cli: str, tool: str
+) -> None:
+    """Each CLI's JSON events (codex exec --json, gemini stream-json, copilot json)
+    become the parent's notices as they happen, and its last words the answer."""
+    project = tmp_path / "buggy"
+    shutil.copytree(BUGGY_PROJECT, project)
+    subprocess.run(["git", "init", "-q", str(project)], check=True)
+    call = {"description": "look", "prompt": f"[{cli}-read] Read stats.py.", "subagent_type": cli}
+    scenario = tmp_path / "scenario.json"
+    scenario.write_text(json.dumps({
+        "turns": [
+            {"op": "call", "tool": "Agent", "input": json.dumps(call)},
+            {"op": "final", "text": "it looked"},
+        ],
+        "agents": {f"[{cli}-read]": {"turns": [
+            {"op": "read", "path": "stats.py"},
+            {"op": "final", "text": "mean() is on line 4.", "delay_ms": 2500},
+        ]}},
+    }))  # fmt: skip
+    with MockProcess(scenario, log=tmp_path / "mock.jsonl") as mock:
+        # The CLI's own config (its login) in the temp HOME, as REAL-CLIS.md sets it.
+        run = prepare_cli(cli, port=mock.port, cwd=project, home=tmp_path / "home", prompt="")
+        env = {
+            **run.env, "BRIDLE_HOME": str(tmp_path / "home" / ".bridle"),
+            "BRIDLE_MOCK_BASE_URL": mock.base_url, "BRIDLE_CLI_PATH": str(cli_bin(cli).parent),
+        }  # fmt: skip
+        if cli == "copilot":  # Copilot masks its key's value in what it prints
+            env["COPILOT_PROVIDER_API_KEY"] = "mock-key-123"
+        proc, seen = watched(
+            [sys.executable, "-m", "bridle", "-p", "look at stats", "--model", "mock/anthropic",
+             "--dangerously-skip-permissions", "--output-format", "stream-json", "--verbose"],
+            project, env,
+        )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    lines = [json.loads(x) for x in proc.stdout.splitlines()]
+    assert lines[-1]["result"] == "it looked"
+    notices = [(t, x) for t, x in seen if f"look agent ({cli}): " in x]
+    assert notices and notices[0][1].split(f"({cli}): ")[1].startswith(tool), seen
+    assert "stats.py" in notices[0][1]
+    done = next(t for t, x in seen if x.startswith("<exit>"))
+    assert done - notices[0][0] > 2.0, (done, notices)
+    agent_result = next(
+        b for x in lines if x["type"] == "user" for b in x["message"]["content"]
+        if b.get("type") == "tool_result"
+    )  # fmt: skip
+    assert "mean() is on line 4." in json.dumps(agent_result)
