@@ -262,6 +262,7 @@ CHECKS: dict[str, Callable[[Any, str | None], None]] = {
     "autoCompactEnabled": lambda v, p: _need(
         isinstance(v, bool), "must be true or false", p, "autoCompactEnabled"
     ),
+    "tmuxPortal": lambda v, p: _need(isinstance(v, bool), "must be true or false", p, "tmuxPortal"),
     "mcpServers": lambda v, p: _need(isinstance(v, dict), "must be an object", p, "mcpServers"),
     "env_allow": lambda v, p: _str_list(v, p, "env_allow"),
     "accounts": lambda v, p: _accounts(v, p),
