@@ -37,7 +37,7 @@ class SettingsApp(App[list[str] | None]):
         Binding("left,h,shift+tab", "page(-1)", "Previous page", priority=True, show=False),
         Binding("down,j", "move(1)", "Down", show=False),
         Binding("up,k", "move(-1)", "Up", show=False),
-        Binding("space", "toggle", "Toggle", show=False),
+        Binding("space", "flip", "Toggle", show=False),
         Binding("s", "save", "Save", show=False),
         Binding("q,escape", "cancel", "Cancel", show=False),
     ]
@@ -76,7 +76,7 @@ class SettingsApp(App[list[str] | None]):
             self.cursor[self.page] = max(0, min(len(rows) - 1, at))
         self.refresh_view()
 
-    def action_toggle(self) -> None:
+    def action_flip(self) -> None:
         rows = self.form.pages[self.page].rows
         if not rows:
             return

@@ -122,7 +122,9 @@ class SettingsForm:
         from bridle.store.atomic import atomic_write_text
 
         done: list[str] = []
-        keyed = {(row.key,): row.value for row in self.changes() if row.key is not None}
+        keyed: dict[tuple[str, ...], Any] = {
+            (row.key,): row.value for row in self.changes() if row.key is not None
+        }
         if keyed:
             text = _read_text(self.path)
             parse_jsonc(text, str(self.path))  # refuses a file that became invalid
