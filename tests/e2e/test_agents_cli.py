@@ -198,3 +198,84 @@ def test_codex_gemini_and_copilot_stream_their_tool_calls(
         if b.get("type") == "tool_result"
     )  # fmt: skip
     assert "mean() is on line 4." in json.dumps(agent_result)
+
+
+def marked_pids(marker: str) -> list[int]:
+    """The processes whose command line holds `marker`."""
+    pids = []
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and marker.encode() in (entry / "cmdline").read_bytes():
+                pids.append(int(entry.name))
+        except OSError:
+            continue
+    return pids
+
+
+@pytest.mark.skipif(not Path("/proc/self/cmdline").exists(), reason="needs /proc")
+def test_stopping_a_background_claude_agent_ends_its_process(tmp_path: Path) -> None:
+    from bridle.engine import events as ev
+    from bridle.engine.options import SessionOptions
+    from bridle.engine.setup import open_session
+
+    binary = cli_bin("claude")
+    project = tmp_path / "buggy"
+    shutil.copytree(BUGGY_PROJECT, project)
+    subprocess.run(["git", "init", "-q", str(project)], check=True)
+    marker = f"[claude-wait-{os.getpid()}]"
+    call = {"description": "slow look", "prompt": f"{marker} Read stats.py.",
+            "subagent_type": "claude", "run_in_background": True}  # fmt: skip
+    scenario = tmp_path / "scenario.json"
+    scenario.write_text(json.dumps({
+        "turns": [
+            {"op": "call", "tool": "Agent", "input": json.dumps(call)},
+            {"op": "final", "text": "started it"},
+        ],
+        "agents": {marker: {"turns": [
+            {"op": "read", "path": "stats.py"},
+            {"op": "final", "text": "never sent", "delay_ms": 120000},
+        ]}},
+    }))  # fmt: skip
+    home = tmp_path / "home"
+    (home / "tmp").mkdir(parents=True)
+    env = {
+        **os.environ, "HOME": str(home), "BRIDLE_HOME": str(home / ".bridle"),
+        "TMPDIR": str(home / "tmp"), "BRIDLE_CLI_PATH": str(binary.parent),
+        "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1", "DISABLE_TELEMETRY": "1",
+        "DISABLE_AUTOUPDATER": "1", "ANTHROPIC_API_KEY": "x",
+    }  # fmt: skip
+    env.pop("BRIDLE_MOCK_SCENARIO", None)
+    with MockProcess(scenario, log=tmp_path / "mock.jsonl") as mock:
+        env.update(BRIDLE_MOCK_BASE_URL=mock.base_url, ANTHROPIC_BASE_URL=mock.base_url)
+        # An interactive session: the turn does not wait for its background agents.
+        options = SessionOptions(
+            model="mock/anthropic", headless=False, permission_mode="acceptEdits"
+        )
+        session = open_session(options, project, env)
+        try:
+            engine = session.engine
+            events = list(engine.send(ev.UserTurn("go")))
+            assert events[-1].result == "started it"
+            [listed] = engine.send(ev.Tasks())
+            [agent] = listed.agents
+            assert agent["agent_type"] == "claude" and agent["status"] == "running"
+            deadline = time.monotonic() + 60
+            # Claude has read the file and waits for the model's (delayed) answer
+            # (the mock logs a request once it is answered).
+            while not any(r.get("agent") == marker for r in mock.requests()):
+                assert time.monotonic() < deadline, mock.requests()
+                time.sleep(0.1)
+            time.sleep(1.0)
+            assert marked_pids(marker), "Claude Code is not running"
+            t0 = time.monotonic()
+            [stopping] = engine.send(ev.Tasks(stop=agent["id"]))
+            assert stopping.agents[0]["status"] in ("stopping", "stopped")
+            engine.background.running[agent["id"]].join(15)
+            assert time.monotonic() - t0 < 10
+            assert marked_pids(marker) == []  # its whole process group ended
+            [after] = engine.send(ev.Tasks())
+            assert after.agents[0]["status"] == "stopped"
+            report = "\n".join(engine.background.drain())
+            assert "status='stopped'" in report and "Claude Code was stopped" in report
+        finally:
+            session.close()
