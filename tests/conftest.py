@@ -51,6 +51,9 @@ def _isolated_env(
     monkeypatch.setenv("BRIDLE_HOME", str(home / ".bridle"))
     monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
     monkeypatch.setenv("XDG_DATA_HOME", str(home / ".local" / "share"))
+    # Test projects run Python (the example's unittest) without .gitignore files:
+    # no __pycache__ may appear in their diffs and commits, whatever the shell sets.
+    monkeypatch.setenv("PYTHONDONTWRITEBYTECODE", "1")
     # Provider keys and base URLs from the developer's shell must not leak in.
     for name in list(os.environ):
         if name.endswith(("_API_KEY", "_BASE_URL")) or name in (

@@ -63,6 +63,8 @@ def bwrap_argv(
         layout.tmp,
         "/tmp",
     ]
+    for path in _toolchain_under_tmp():  # a virtualenv or PATH entry under /tmp stays usable
+        out += ["--ro-bind", path, path]
     for path in layout.roots:  # read-only mode: visible even under the private /tmp
         if path not in layout.writable and os.path.isdir(path):
             out += ["--ro-bind", path, path]
@@ -106,6 +108,26 @@ def bwrap_argv(
         '[ -z "$0" ] || echo $$ > "$0" 2>/dev/null; [ -z "$1" ] || exec 3<"$1"; shift; exec "$@"'
     )
     return ["/bin/sh", "-c", script, procs or "", seccomp or "", *full]
+
+
+def _toolchain_under_tmp() -> list[str]:
+    """The interpreter's prefixes, bridle's own folder and the PATH entries that live
+    under /tmp, which the private temp dir would otherwise hide (a checkout or a
+    virtualenv in /tmp)."""
+    seen: list[str] = []
+    candidates = [
+        sys.prefix,
+        sys.base_prefix,
+        str(BRIDGE.parent),  # the proxy bridge runs from bridle's own source
+        *os.environ.get("PATH", "").split(os.pathsep),
+    ]
+    for raw in candidates:
+        if not raw:
+            continue
+        path = os.path.realpath(raw)
+        if _under(path, "/tmp") and os.path.isdir(path) and path not in seen:
+            seen.append(path)
+    return seen
 
 
 def _inside(layout: Layout, path: str | None) -> str:
