@@ -34,14 +34,18 @@ def _notice(text: str) -> None:
     help="Resume session ID, or the latest without one.",
 )
 @click.option("--continue", "continue_", is_flag=True, help="Resume the latest session.")
-@click.option("--portal", is_flag=True, help="Run inside tmux (<project>/<account>/<tool>).")
+@click.option(
+    "--portal/--no-portal",
+    default=None,
+    help="Run inside tmux (<project>/<account>/<tool>); default: the tmuxPortal setting.",
+)
 @click.argument("args", nargs=-1, type=click.UNPROCESSED)
 def launch(
     account: str | None,
     yolo: bool,
     resume: str | None,
     continue_: bool,
-    portal: bool,
+    portal: bool | None,
     args: tuple[str, ...],
 ) -> int:
     """Launch a coding CLI under ACCOUNT (`native`: your real setup).
@@ -50,12 +54,23 @@ def launch(
     bridle launch ACCOUNT [claude|codex|gemini|copilot] [OPTIONS] [-- ARGS...]
     Without a tool name the account's default provider runs; ARGS go to the tool.
     Without ACCOUNT (or with only a tool name) the surrounding `bridle shell`'s
-    account runs, else the default account (`bridle accounts use NAME`).
+    account runs, else the default account (`bridle accounts use NAME`); with
+    neither, on a terminal, a launcher lists accounts and tools to pick from.
     """
     from bridle.accounts.launch import LaunchPlan
     from bridle.accounts.runner import Accounts, Request, open_portal, run_plan
 
     ctx = Accounts(os.environ, Path.cwd())
+    if portal is None:
+        portal = _portal_setting(ctx.cwd)
+    if account is None and not args and sys.stdin.isatty() and sys.stdout.isatty():
+        from bridle.tui.launcher import LauncherApp, launcher_rows
+
+        choice = LauncherApp(launcher_rows(ctx, os.environ), portal=portal, yolo=yolo).run()
+        if choice is None:
+            _notice("nothing launched")
+            return 0
+        account, args, yolo, portal = choice.account, (choice.tool,), choice.yolo, choice.portal
     if account is not None and account in TOOL_NAMES and not ctx.store.exists(account):
         args = (account, *args)
         account = None
@@ -75,7 +90,7 @@ def launch(
         # Inside tmux runs this same launch without --portal, so recording the
         # session and syncing shared files happen when the tool ends, not when
         # the tmux client detaches or (inside tmux) switches away at once.
-        inner = [sys.executable, "-m", "bridle", "launch", name, prep.spec.name]
+        inner = [sys.executable, "-m", "bridle", "launch", name, prep.spec.name, "--no-portal"]
         inner += ["--yolo"] if yolo else []
         if resume:
             inner += ["--resume", resume]
@@ -93,6 +108,13 @@ def launch(
         for line in ctx.finish_launch(prep):
             _notice(line)
     return code
+
+
+def _portal_setting(cwd: Path) -> bool:
+    """The `tmuxPortal` setting (`bridle settings`, behaviour page)."""
+    from bridle.config.settings import load_settings
+
+    return load_settings(cwd, os.environ).get("tmuxPortal") is True
 
 
 @click.command()
