@@ -525,19 +525,24 @@ def import_cmd(ref: str, model: str | None, account: str | None) -> None:
     )
 
 
-def _star(ref: str, on: bool) -> None:
+def _star(ref: str | None, on: bool) -> None:
+    from bridle.history.last_exited import last_exited
     from bridle.history.search import set_star
 
     db = _open()
+    ref = ref or last_exited(db, os.environ)
+    if ref is None:
+        raise click.UsageError("no session has exited yet: give one, `bridle sessions star ID`.")
     s = _one(db, ref)
     set_star(db, s.tool, s.id, on, time.time())
     click.echo(f"{'starred' if on else 'unstarred'} {s.tool}:{s.id}")
 
 
 @sessions.command("star")
-@click.argument("ref")
-def star_cmd(ref: str) -> None:
-    """Star a session (`--starred` and the picker's `*` show only starred ones)."""
+@click.argument("ref", required=False)
+def star_cmd(ref: str | None) -> None:
+    """Star a session, or without REF the one that exited last (`--starred` and
+    the picker's `*` show only starred ones)."""
     _star(ref, True)
 
 
