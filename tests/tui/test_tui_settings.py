@@ -173,3 +173,25 @@ def test_without_a_terminal_exit_64_names_the_file() -> None:
     )
     assert done.returncode == 64
     assert "needs a terminal" in done.stderr and "settings.json" in done.stderr
+
+
+@sync
+async def test_auto_compact_saved_off_reaches_the_engine(tmp_path: Path) -> None:
+    """The engine a session opens with has no compactor once auto-compact is saved off."""
+    from bridle.engine.options import SessionOptions
+    from bridle.engine.setup import open_session
+
+    env = {**os.environ, "BRIDLE_MOCK_BASE_URL": "http://127.0.0.1:9"}  # never called
+
+    def compactor() -> object:
+        session = open_session(SessionOptions(model="mock/anthropic"), tmp_path, env)
+        try:
+            return session.engine.compactor
+        finally:
+            session.close()
+
+    assert compactor() is not None
+    app = SettingsApp(SettingsForm.load(os.environ))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("right", "down", "space", "s")
+    assert compactor() is None

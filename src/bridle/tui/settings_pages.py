@@ -22,25 +22,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from textual.theme import BUILTIN_THEMES
+
 from bridle.config.jsonc import parse_jsonc
 from bridle.config.paths import user_settings_path
 from bridle.core.errors import ConfigError
 
-THEMES = (
-    "textual-dark",
-    "textual-light",
-    "nord",
-    "gruvbox",
-    "dracula",
-    "tokyo-night",
-    "monokai",
-    "catppuccin-mocha",
-    "catppuccin-latte",
-    "solarized-dark",
-    "solarized-light",
-    "rose-pine",
-    "flexoki",
-)
+# Textual's own themes, the names the app's `theme` setting and `/theme` take.
+THEMES = tuple(BUILTIN_THEMES)
 DEFAULT_THEME = "textual-dark"
 
 
