@@ -22,7 +22,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "shell": ("bridle.cli.launch", "shell", "Open a shell in an account's context."),
     "exec": ("bridle.cli.launch", "exec_", "Run one command in an account's context."),
     "recall": ("bridle.cli.recall", "recall", "Pick a past session and resume it."),
-    "settings": ("bridle.cli.settings", "settings", "Theme, tmux portal, auto-compact and credential sharing, on screens."),
+    "settings": ("bridle.cli.settings", "settings", "Theme, portal and credentials on screens."),
     "mcp": ("bridle.cli.mcp", "mcp", "Add, list and remove MCP servers; sync them to accounts."),
     "acp": ("bridle.cli.acp", "acp", "Serve the Agent Client Protocol for editors (Zed)."),
     "plugins": ("bridle.cli.plugins", "plugins", "List, enable, install Claude Code plugins."),
