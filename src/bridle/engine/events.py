@@ -56,6 +56,14 @@ class SetModel:
 
 
 @dataclass(slots=True)
+class SetAccount:
+    """Go on under another account: the model is bound again with its keys (as a
+    rotation's switch is), and later model switches use them too."""
+
+    name: str
+
+
+@dataclass(slots=True)
 class SetPermissionMode:
     """Switch the permission mode (a mode name or alias) for the next tool calls."""
 
@@ -105,6 +113,7 @@ Op = (
     | Interrupt
     | Steer
     | SetModel
+    | SetAccount
     | SetPermissionMode
     | Compact
     | Clear

@@ -168,6 +168,9 @@ class Engine:
         # On an exhausted rate limit or quota: the next account's name and binding.
         self._rotate_account = rotate_account
         self._clock = clock
+        # (model spec, account) -> the model bound with that account's keys; set by
+        # the session's setup (None: `SetAccount` is refused).
+        self.bind_account: Callable[[str, str], ModelBinding] | None = None
         self._steer: list[str] = []  # Steer ops, appended from a front end's thread
         self._steer_lock = threading.Lock()
         # Claude Code hooks (None: the session has none, and nothing is built for them).
@@ -233,6 +236,8 @@ class Engine:
             self.sink.save(*system_event("model_switch", model=op.spec))
             self.sink.commit()
             return iter([ev.Notice(f"model set to {op.spec}", "set_model")])
+        elif isinstance(op, ev.SetAccount):
+            return iter([self._set_account(op.name)])
         elif isinstance(op, ev.SetPermissionMode):
             mode = self.dispatcher.set_mode(op.mode)  # ConfigError names the valid modes
             self.sink.save(*system_event("permission_mode", mode=mode))
@@ -254,6 +259,18 @@ class Engine:
                 return iter([ev.Notice(f"no background agent {op.stop!r} is running", "error")])
             return iter([ev.BackgroundAgents(background.listing() if background else [])])
         return iter(())
+
+    def _set_account(self, name: str) -> ev.Notice:
+        """Bind the model again with `name`'s keys (an unknown account raises the
+        store's UsageError, which says how to add it); saved like a rotation's switch."""
+        bind = self.bind_account
+        if bind is None:
+            return ev.Notice("this session cannot switch accounts", "error")
+        self.binding = bind(self.binding.name, name)
+        self._bind_model = lambda spec: bind(spec, name)  # /model keeps this account's keys
+        self.sink.save(*system_event("account_switch", account=name, reason="switched by hand"))
+        self.sink.commit()
+        return ev.Notice(f"switched by hand; continuing under account {name}", "account_switch")
 
     def _anchor(self, op: ev.Anchor) -> ev.Notice:
         """Pin, unpin or list facts; a change is saved (`anchor` system events)."""
@@ -395,7 +412,7 @@ class Engine:
                 if steered := self._take_steer():
                     # Guidance sent while the model wrote its answer: the turn goes on
                     # with it rather than leaving it for the next prompt.
-                    self._append(Message("user", steered), "user")
+                    self._append(Message("user", [*steered]), "user")
                     continue
                 if self.structured is not None and (ask := self.structured.reminder()):
                     self._append(Message("user", [TextPart(ask)]), "user")

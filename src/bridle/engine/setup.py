@@ -335,6 +335,7 @@ def _open(
         compactor=compactor_for(binding, settings, ctx.output_dir, context.instructions.render()),
     )
     engine.anchors = anchors  # pinned in an earlier run of the session
+    engine.bind_account = lambda s, name: bind_model(s, settings, env, keys_of(name, env))
     for fact in options.anchors:  # `--anchor`: pinned now, saved with the session
         list(engine.send(ev.Anchor(fact)))
     if agents is not None:

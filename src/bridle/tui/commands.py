@@ -11,7 +11,10 @@ in every request, through compactions and `-c`); `/memory` shows the memory
 folder and what its MEMORY.md loads; `/cost` the session's tokens and cost;
 `/queue` lists, drops and takes back the prompts waiting for the running turn;
 `/resume [ID]` switches sessions (`tui.resume`); `/copy` puts the last answer on the clipboard with OSC 52 (Textual's writer);
-`/permissions`, `/mcp`, `/agents` and `/tasks` are in `tui.views_cmds`.
+`/permissions`, `/mcp`, `/agents` and `/tasks` are in `tui.views_cmds`; `/steer`,
+`/account`, `/rename`, `/export`, `/share`, `/fork`, `/diff` and `/init` in
+`tui.commands_session`; `/status`, `/tools`, `/skills`, `/context`, `/doctor`
+and `/theme` in `tui.views_info`.
 `run_shell` is `!command`: it runs in the project's directory without a turn,
 shows as a Bash line, and its output goes with the next prompt (as Claude Code
 does). Nothing here blocks the app's loop: the shell command is awaited.
@@ -25,9 +28,11 @@ from typing import TYPE_CHECKING, Any
 
 from bridle.core.messages import TextPart, ToolResultPart, ToolUsePart
 from bridle.engine import events as ev
+from bridle.tui.commands_session import SESSION_COMMANDS, run_session_command
 from bridle.tui.hud import tokens_text
 from bridle.tui.transcript import ToolLine
 from bridle.tui.views_cmds import VIEWS, run_view
+from bridle.tui.views_info import INFO_COMMANDS, run_info
 
 if TYPE_CHECKING:
     from bridle.tui.app import BridleApp
@@ -44,6 +49,8 @@ BUILTINS = {
     "copy": "copy the last answer to the clipboard (OSC 52)",
     "queue": "the prompts waiting for the turn: /queue, /queue drop N, /queue edit N, /queue clear",
     **VIEWS,
+    **SESSION_COMMANDS,
+    **INFO_COMMANDS,
     "quit": "quit (also /exit, Ctrl+C twice)",
 }
 WAIT_FOR_IDLE = ("compact", "clear")  # queued while a turn runs
@@ -113,6 +120,10 @@ async def run_builtin(app: BridleApp, name: str, argument: str) -> None:
         await resume_command(app, argument)
     elif name in VIEWS:
         await run_view(app, name, argument)
+    elif name in SESSION_COMMANDS:
+        await run_session_command(app, name, argument)
+    elif name in INFO_COMMANDS:
+        await run_info(app, name, argument)
 
 
 async def switch_model(app: BridleApp, query: str) -> None:

@@ -7,7 +7,8 @@ session seeds with its prompts; `history` is the undo history), and the text
 being typed comes back after the newest. While the text before the cursor is a
 `/command` or an `@path` being typed, the app's `completer` offers choices in
 `popup` (`tui.completion`): ↑/↓ move, Tab takes one, Enter takes one too (and
-sends a `/command` at once), Esc closes the list. A paste the app's `attach`
+sends a `/command` at once), Esc closes the list. Ctrl+S sends the text as
+`/steer TEXT` (guidance for the running turn). A paste the app's `attach`
 takes (an image file's path, `tui.images`) is replaced by the label it returns. The cursor does not blink: a
 blinking cursor is a timer that wakes the app twice a second while it idles.
 """
@@ -86,6 +87,14 @@ class PromptInput(TextArea):
             event.stop()
             event.prevent_default()
             self.send()
+            return
+        if key == "ctrl+s":  # guidance for the running turn: `/steer` with the box's text
+            event.stop()
+            event.prevent_default()
+            if self.text.strip():
+                text = self.text
+                self.clear()
+                self.post_message(self.Submitted(f"/steer {text}"))
             return
         if key in ("shift+enter", "ctrl+j"):
             event.stop()

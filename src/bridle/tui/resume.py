@@ -99,19 +99,21 @@ async def resume_command(app: BridleApp, ref: str) -> None:
     app.push_screen(SessionPicker(records), chosen)
 
 
-async def switch_session(app: BridleApp, ref: str) -> None:
+async def switch_session(app: BridleApp, ref: str, fork: bool = False) -> None:
+    """Open session `ref` (with `fork`: a new copy of it, `--fork-session`) and
+    show it in place of the current one, which is saved and closed."""
     from bridle.core.errors import BridleError
     from bridle.engine.setup import open_session
     from bridle.tui.runner import EngineRunner
     from bridle.tui.todos import last_todos
 
     options = dataclasses.replace(
-        app.options, resume=ref, continue_latest=False, fork=False, session_id=None
+        app.options, resume=ref, continue_latest=False, fork=fork, session_id=None
     )
     try:
         new = await asyncio.to_thread(open_session, options, app.cwd, app.env)
     except BridleError as e:
-        await app.note(f"cannot resume {ref}: {e}", error=True)
+        await app.note(f"cannot {'fork' if fork else 'resume'} {ref}: {e}", error=True)
         return
     old = app.session
     app.runner.stop()
@@ -129,7 +131,9 @@ async def switch_session(app: BridleApp, ref: str) -> None:
     hud.cost_usd = 0.0
     await app.transcript.remove_children()
     messages = new.engine.messages
-    await app.note(f"bridle · resumed session {new.started_event.session_id[:8]}")
+    sid = new.started_event.session_id[:8]
+    what = f"forked session {sid} from {ref[:8]}" if fork else f"resumed session {sid}"
+    await app.note(f"bridle · {what}")
     app.prompt.sent = [m.text for m in messages if m.role == "user" and m.text.strip()]
     await app.show_history(messages)
     app.todo_panel.set_todos(last_todos(messages))

@@ -1,0 +1,83 @@
+"""The app's themes: the settings `theme` and `/theme` name one of Textual's themes.
+
+The settings `theme` holds a Textual theme's name (`textual-dark`, `nord`, ...:
+what `bridle settings` offers), or one of Claude Code's names, mapped by
+`ALIASES`: `dark` and `light`, `dark-ansi`/`light-ansi` (the terminal's own 16
+colours), `dark-daltonized`/`light-daltonized` (shown as dark and light).
+`theme_for(settings, available)` is the Textual theme to start with (dark when
+unset or unknown); `theme_command(app, name)` is `/theme`: alone it lists the
+names, with a name it switches the app at once and saves `theme` in the user's
+settings file (only that value's text changes: `config.jsonc_edit`). `NO_COLOR`
+is Textual's own: the screen goes monochrome whatever the theme.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from bridle.tui.app import BridleApp
+
+ALIASES = {
+    "dark": "textual-dark",
+    "light": "textual-light",
+    "dark-ansi": "ansi-dark",
+    "light-ansi": "ansi-light",
+    "dark-daltonized": "textual-dark",
+    "light-daltonized": "textual-light",
+}
+DEFAULT = "textual-dark"
+
+
+def resolve(name: str, available: Iterable[str]) -> str | None:
+    """The Textual theme `name` stands for (an alias or a theme's own name), else None."""
+    name = name.strip().lower()
+    name = ALIASES.get(name, name)
+    return name if name in set(available) else None
+
+
+def theme_for(settings: Any, available: Iterable[str]) -> str:
+    """The Textual theme for the settings' `theme` (dark when unset or unknown)."""
+    name = settings.get("theme") if settings is not None else None
+    if not isinstance(name, str):
+        return DEFAULT
+    return resolve(name, available) or DEFAULT
+
+
+def save_theme(env: Any, name: str) -> str:
+    """Set `theme` in `$BRIDLE_HOME/settings.json`, keeping the rest of its text."""
+    from bridle.config.jsonc import parse_jsonc
+    from bridle.config.jsonc_edit import update_jsonc
+    from bridle.config.paths import user_settings_path
+    from bridle.store.atomic import atomic_write_text
+
+    path = user_settings_path(env)
+    text = path.read_text(encoding="utf-8", errors="surrogateescape") if path.exists() else "{}\n"
+    parse_jsonc(text, str(path))  # a broken file is named, not overwritten
+    atomic_write_text(path, update_jsonc(text, {("theme",): name}, str(path)))
+    return str(path)
+
+
+async def theme_command(app: BridleApp, argument: str) -> None:
+    available = sorted(app.available_themes)
+    if not argument.strip():
+        listed = ", ".join(f"[{n}]" if n == app.theme else n for n in available)
+        aliases = ", ".join(ALIASES)
+        await app.note(f"themes: {listed}\n(also {aliases}) · /theme NAME switches and saves it")
+        return
+    name = resolve(argument, available)
+    if name is None:
+        await app.note(
+            f"no theme {argument.strip()!r}: choose one of {', '.join(available)} (or dark, light)",
+            error=True,
+        )
+        return
+    app.theme = name
+    try:
+        path = await asyncio.to_thread(save_theme, app.env, name)
+    except Exception as e:  # a broken settings file: the theme applies now, unsaved
+        await app.note(f"theme {name} for now; not saved: {e}", error=True)
+        return
+    await app.note(f"theme {name} (saved in {path})")
