@@ -53,6 +53,7 @@ KNOWN_UNCHECKED = frozenset(
         "includeCoAuthoredBy",
         "mock",
         "outputStyle",
+        "preferredNotifChannel",
         "statusLine",
         "test_command",
         "theme",

@@ -163,6 +163,9 @@ class BridleApp(App[int]):
             self.hud.branch = git.branch or ""
             self.hud.dirty = bool(git.status.strip())
         self.count_extensions()
+        from bridle.tui.themes import theme_for
+
+        self.theme = theme_for(self.session.settings, self.available_themes)
         spec = status_command(self.session.settings)
         if spec is not None:
             self.status = StatusLine(spec[0], self.run_status_line, self.show_status_line)
@@ -233,7 +236,11 @@ class BridleApp(App[int]):
         await self.transcript.mount(widget)
 
     async def note(self, text: str, error: bool = False) -> None:
-        await self.mount_in_transcript(Note(text, error))
+        from bridle.tui.links import linked
+
+        note = Note(text, error)
+        note.update(linked(text, self.cwd, self.env))  # OSC 8 links on file paths
+        await self.mount_in_transcript(note)
 
     # ----------------------------------------------------------- prompts
     async def on_prompt_input_submitted(self, message: PromptInput.Submitted) -> None:
@@ -445,6 +452,9 @@ class BridleApp(App[int]):
             await self.note(f"turn ended: {why}", error=result.error_kind != "interrupted")
         self.running = False
         self.count_extensions()  # a turn may load nested CLAUDE.md files or rules
+        from bridle.tui.manners import turn_ended
+
+        turn_ended(self, self.hud.turn_started, result)  # OSC 9 when the user is away
         self.hud.turn_started = None
         self.hud.idle_since = time.monotonic()
         while self.queue and not self.quitting and not self.running:
