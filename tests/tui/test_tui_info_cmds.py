@@ -14,7 +14,7 @@ from typing import Any
 
 from tui_helpers import app_over, buggy_project, scenario_file, wait_for
 
-from bridle.tui.transcript import Answer, Note
+from bridle.tui.transcript import Note
 from bridle.tui.views_info import context_grid
 
 SIZE = (100, 30)
@@ -58,7 +58,7 @@ def test_status_tools_skills_and_context(tmp_path: Path) -> None:
             assert "■" in first and "□" in first
             assert "instructions: ~" in first and "messages: ~" in first
             await send(pilot, app, "tell me")
-            await wait_for(pilot, lambda: app.query(Answer) and not app.running, "the answer")
+            await wait_for(pilot, lambda: app.query("Answer") and not app.running, "the answer")
             await send(pilot, app, "/context")
             second = str(app.query(".context")[-1].render())
             assert "the last request used" in second

@@ -20,7 +20,7 @@ from bridle.config.paths import database_path
 from bridle.store.db import open_db
 from bridle.store.sessions import SessionStore
 from bridle.tui.links import DiffNote
-from bridle.tui.transcript import Answer, Note
+from bridle.tui.transcript import Note
 
 SIZE = (100, 30)
 
@@ -38,7 +38,7 @@ async def send(pilot: Any, app: Any, text: str) -> None:
 
 async def answered(pilot: Any, app: Any, count: int) -> None:
     await wait_for(
-        pilot, lambda: len(app.query(Answer)) >= count and not app.running, f"answer {count}"
+        pilot, lambda: len(app.query("Answer")) >= count and not app.running, f"answer {count}"
     )
 
 
