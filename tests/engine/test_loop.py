@@ -339,6 +339,33 @@ def test_steer_sent_between_turns_goes_with_the_next_prompt(repo: Path) -> None:
     assert texts == ["second", "late guidance"]
 
 
+def test_set_account_binds_the_model_again_with_the_accounts_keys(repo: Path) -> None:
+    model = ScriptedModel([final("ok")])
+    engine, store = make_engine(repo, model)
+    refused = list(engine.send(ev.SetAccount("work")))
+    assert [(n.text, n.code) for n in refused] == [  # type: ignore[union-attr]
+        ("this session cannot switch accounts", "error")
+    ]
+    bound: list[tuple[str, str]] = []
+
+    def bind(spec: str, account: str) -> ModelBinding:
+        bound.append((spec, account))
+        return ModelBinding(
+            name=spec, provider="fake", model=spec, wire="fake", client=model, cost=lambda u: 0.0
+        )
+
+    engine.bind_account = bind
+    (notice,) = engine.send(ev.SetAccount("work"))
+    assert isinstance(notice, ev.Notice) and notice.code == "account_switch"
+    assert notice.text.endswith("continuing under account work")
+    list(engine.send(ev.SetModel("fake/other")))  # later switches keep the account's keys
+    assert bound == [("fake/model", "work"), ("fake/other", "work")]
+    assert engine.binding.name == "fake/other"
+    list(engine.send(ev.UserTurn("go")))
+    saved = [e.payload for e in store.events(engine.session_id) if e.kind == "system"]
+    assert {"type": "account_switch", "account": "work", "reason": "switched by hand"} in saved
+
+
 def test_budget_pre_check_stops_before_an_expensive_request(repo: Path) -> None:
     model = ScriptedModel([final("never")])
     # The estimate of the first request's input alone is over budget.
