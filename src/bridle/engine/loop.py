@@ -1,8 +1,8 @@
 """The agent loop: the one place bridle runs a model against tools.
 
 `Engine.send(op)` takes an op (user turn, approval decision, interrupt, steer,
-set model, set permission mode, compact, clear, anchor, tasks) and returns an iterator of
-events. A user turn reads top to bottom (`_steps`): check limits, ask the
+set model, set account, set permission mode, compact, clear, anchor, tasks) and returns
+an iterator of events. A user turn reads top to bottom (`_steps`): check limits, ask the
 model, run the tool calls it made, append the results, save, repeat until the
 model answers without tools. It ends through one exit (`_turn`): the counters live in a `TurnState`,
 the way it ended is an `Ending`, and what the ending queued is written in one
