@@ -15,7 +15,6 @@ theme.
 from __future__ import annotations
 
 import asyncio
-import io
 import json
 from typing import TYPE_CHECKING, Any
 
@@ -173,14 +172,28 @@ def context_grid(parts: dict[str, int], window: int, reported: int) -> Text:
 
 
 async def doctor(app: BridleApp) -> None:
-    from bridle.headless.info import doctor as run_checks
+    """`bridle --doctor` for this session's project, model and settings, run as its
+    own process (the checks belong to the headless front end, a sibling of the app)."""
+    import json
+    import sys
 
     await app.note("running the checks…")
-    out = io.StringIO()
+    argv = [sys.executable, "-m", "bridle", "--doctor"]
+    if app.options.model:
+        argv += ["--model", app.options.model]
+    if app.options.settings:
+        argv += ["--settings", json.dumps(dict(app.options.settings))]
     try:
-        code = await asyncio.to_thread(run_checks, app.options, app.cwd, app.env, out)
-    except Exception as e:  # a check that raised: say so, the app goes on
-        await app.note(f"doctor: {type(e).__name__}: {e}", error=True)
+        proc = await asyncio.create_subprocess_exec(
+            *argv, cwd=str(app.cwd), env=dict(app.env),
+            stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+        )  # fmt: skip
+        raw, _ = await proc.communicate()
+    except OSError as e:  # the checks could not start: say so, the app goes on
+        await app.note(f"doctor: {e.strerror or e}", error=True)
         return
+    code = proc.returncode
+    text = raw.decode("utf-8", "replace").rstrip()
     verdict = "all checks passed" if code == 0 else "some checks FAILED (the fix follows ->)"
-    await app.note(f"doctor: {verdict}\n{out.getvalue().rstrip()}", error=code != 0)
+    await app.note(f"doctor: {verdict}\n{text}", error=code != 0)
