@@ -184,6 +184,64 @@ def resume(tmux: Tmux, repo: Path, env: dict[str, str], sid: str, runs: int) -> 
     }
 
 
+def long_answer(blocks: int = 3000) -> str:
+    """A long markdown reply with code: the stream the echo timing types over."""
+    block = (
+        "### Step {i}\n\nThe `mean()` helper divides by one too many, so each call is off "
+        "by a little; here is the fixed version and a test:\n\n```python\n"
+        "def mean(values):\n    return sum(values) / len(values)  # {i}\n```\n\n"
+        "- checked `median()`\n- ran the tests\n\n"
+    )
+    return "".join(block.format(i=i) for i in range(blocks))
+
+
+def echo(tmux: Tmux, work: Path, repo: Path, env: dict[str, str], keys: int) -> dict[str, float]:
+    """Keystroke echo while a long reply streams: type a letter, time until the
+    prompt box shows it (screen polled every ~2 ms), `keys` times."""
+    from bridle.mock.server import MockServer
+
+    scenario = work / "long.json"
+    final = long_answer()
+    scenario.write_text(
+        json.dumps({"name": "long", "prompt": "p", "final": long_answer(), "turns": []})
+    )
+    srv = MockServer(scenario, workdir=repo)
+    srv.start()
+    name = "echo"
+    try:
+        tmux.start(name, bridle_command(""), {**env, "BRIDLE_MOCK_BASE_URL": srv.base_url}, repo)
+        wait_for(tmux, name, lambda s: "new session" in s and "mock/anthropic" in s)
+        tmux.run("send-keys", "-t", name, "-l", "explain stats.py")
+        tmux.run("send-keys", "-t", name, "Enter")
+        wait_for(tmux, name, lambda s: "### Step" in s or "Step 1" in s)
+        delays: list[float] = []
+        typed, after = "", 0
+        while len(delays) < keys:
+            letter = "abcdefghijklmnopqrstuvwxyz"[len(typed) % 26]
+            typed += letter
+            t0 = time.perf_counter()
+            tmux.run("send-keys", "-t", name, "-l", letter)
+            t1 = wait_for(tmux, name, lambda s: typed in "".join(s.splitlines()[-4:]), 10)
+            if "⟳" not in tmux.screen(name):  # the reply had ended: not counted
+                after += 1
+                if after > 3:
+                    break
+                continue
+            delays.append((t1 - t0) * 1000)
+            time.sleep(0.03)
+        tmux.kill(name)
+    finally:
+        srv.stop()
+    if len(delays) < keys // 2:
+        raise SystemExit(f"the reply ended after {len(delays)} keys: make long_answer longer")
+    return {
+        "keys": len(delays),
+        "median_ms": statistics.median(delays),
+        "p95_ms": sorted(delays)[int(len(delays) * 0.95) - 1],
+        "max_ms": max(delays),
+    }
+
+
 def peers(tmux: Tmux, work: Path, runs: int, port: int) -> dict[str, tuple[float, str]]:
     sys.path.insert(0, str(REPO / "tests" / "realcli"))
     from harness import CLI_NAMES, cli_bin, prepare_cli  # type: ignore[import-not-found]
@@ -222,6 +280,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--peers", action="store_true", help="also time the real CLIs")
+    parser.add_argument("--keys", type=int, default=40, help="letters typed for the echo timing")
     args = parser.parse_args()
     if shutil.which("tmux") is None:
         raise SystemExit("tmux is needed (scripts/test installs it)")
@@ -243,6 +302,12 @@ def main() -> None:
         ready, settled = launch(tmux, repo, env, args.runs)
         print(
             f"bridle launch: ready for input {ready:.0f} ms; first stable screen {settled:.0f} ms"
+        )
+        numbers = echo(tmux, work, repo, env, args.keys)
+        print(
+            f"bridle keystroke echo while a long reply streams: median {numbers['median_ms']:.0f} "
+            f"ms, p95 {numbers['p95_ms']:.0f} ms, max {numbers['max_ms']:.0f} ms "
+            f"({numbers['keys']:.0f} keys typed while it streamed)"
         )
         sid = long_session(repo, env)
         numbers = resume(tmux, repo, env, sid, max(1, args.runs // 2))

@@ -25,8 +25,10 @@ A pasted image file's path attaches the image (`tui.images`).
 from __future__ import annotations
 
 import asyncio
+import gc
+import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -43,17 +45,16 @@ from bridle.tui.completion import Completion, CompletionList, complete
 from bridle.tui.hud import HudState, render_hud
 from bridle.tui.permission import PermissionAnswer, PermissionScreen, save_allow_rule
 from bridle.tui.prompt_input import PromptInput
-from bridle.tui.runner import EngineRunner, GitState, TurnFailed
+from bridle.tui.runner import EngineRunner
+from bridle.tui.shown import show_event
 from bridle.tui.status_line import StatusLine, run_status, status_command, status_input
-from bridle.tui.todos import TodoPanel, last_todos, todo_items
-from bridle.tui.transcript import Answer, Note, PastAnswer, Prompt, ToolLine
+from bridle.tui.todos import TodoPanel, last_todos
+from bridle.tui.transcript import Note, PastAnswer, Prompt, ToolLine
 from bridle.tui.views import call_title, subject
 
 MODES = ("default", "acceptEdits", "plan")
 HISTORY_SHOWN = 40  # messages of a resumed session shown when the app opens
 QUIT_WINDOW = 2.0  # seconds within which a second Ctrl+C quits
-# Events after which a statusLine command runs again (the conversation changed).
-CHANGES = (ev.AssistantMessage, ev.ToolFinished, ev.TurnResult, ev.Notice, ev.Compacted)
 REWIND_WINDOW = 0.8  # seconds within which a second Esc opens rewind
 DUPLICATE_WINDOW = 0.5  # seconds within which the same prompt sent again is dropped
 KEYS = (
@@ -61,6 +62,21 @@ KEYS = (
     "Tab complete /command @path · !cmd shell · Ctrl+G $EDITOR · Esc interrupt · Esc Esc rewind · "
     "Shift+Tab permission mode · Ctrl+O expand tool call · Ctrl+T todos · Ctrl+C twice quit"
 )
+
+
+def git_head(cwd: Path) -> tuple[str, str] | None:
+    """The repository's folder name and branch, read from `.git/HEAD` without
+    running git (the first screen shows them; `git status` comes later)."""
+    for folder in (cwd, *cwd.parents):
+        try:
+            head = (folder / ".git" / "HEAD").read_text(errors="replace").strip()
+        except OSError:
+            if (folder / ".git").exists():
+                return None  # a worktree's .git file: git tells, later
+            continue
+        ref = head.removeprefix("ref: refs/heads/")
+        return folder.name, ref if ref != head else ""
+    return None
 
 
 class BridleApp(App[int]):
@@ -81,7 +97,7 @@ class BridleApp(App[int]):
 
     def __init__(
         self,
-        session: Any,
+        session: Any | None,
         *,
         cwd: Path,
         env: Mapping[str, str],
@@ -89,26 +105,40 @@ class BridleApp(App[int]):
         account: str = "",
         context_window: int = 200_000,
         options: SessionOptions | None = None,
+        opener: Callable[[], tuple[Any, int]] | None = None,
+        session_id: str = "",
     ) -> None:
         super().__init__()
-        self.session = session
         # The run's options: /resume opens another session with them.
-        self.options = options or SessionOptions(model=session.model_name, headless=False)
+        if options is None:
+            assert session is not None, "an app without a session needs the run's options"
+            options = SessionOptions(model=session.model_name, headless=False)
+        self.options = options
         self.cwd = cwd
         self.first_prompt = first_prompt
         self.auto_approve = env.get("BRIDLE_AUTO_APPROVE", "") not in ("", "0")
-        self.runner = EngineRunner(session, cwd, self._from_engine)
         self.hud = HudState(
-            model=session.model_name,
+            model=self.options.model or "",
             account=account,
             project=cwd.name,
-            mode=session.started_event.permission_mode,
+            mode=self.options.permission_mode or "default",
             context_window=context_window,
             idle_since=time.monotonic(),
         )
+        # Without a session, `opener` opens one on a thread after the first paint
+        # (returning it and its context window); prompts typed meanwhile queue.
+        self.session: Any = None
+        self.opener = opener
+        self.opening: threading.Thread | None = None
+        self.opened: Any = None  # what the opener's thread returned, until the app takes it
+        self.open_error: BaseException | None = None
+        self.session_id = session_id  # the id the opener's new session will have
+        self.greeting = Note("")
+        if session is not None:
+            self.bind_session(session)
         self.queue: list[str] = []
         self.running = False
-        self.answer: Answer | None = None
+        self.answer: Any = None  # the answer streaming now (`tui.answer.Answer`)
         self.tool_lines: dict[str, ToolLine] = {}
         self.denied: dict[str, str] = {}  # denied calls' reasons, until their line shows
         self.session_tools: set[str] = set()  # `!`: asked no more this session
@@ -143,24 +173,82 @@ class BridleApp(App[int]):
         yield self.prompt.popup
         yield self.prompt
 
+    def bind_session(self, session: Any) -> None:
+        """Drive `session`: the engine's thread for it, the HUD from what it chose."""
+        self.session = session
+        self.runner = EngineRunner(session, self.cwd, self._from_engine)
+        self.hud.model = session.model_name
+        self.hud.mode = session.started_event.permission_mode
+
+    def greet(self) -> None:
+        resumed = self.options.resuming
+        sid = f" {self.session_id[:8]}" if self.session_id else ""
+        if self.session is not None:
+            started = self.session.started_event
+            resumed, sid = started.resumed, f" {started.session_id[:8]}"
+        what = "resumed" if resumed else "new"
+        self.greeting.update(Text(f"bridle · {what} session{sid} · {KEYS}"))
+
     async def on_mount(self) -> None:
+        # The first screen (greeting, HUD, a focused prompt box) is drawn before
+        # the session opens, so typing starts at once.
+        self.transcript.anchor()
+        self.greet()
+        await self.mount_in_transcript(self.greeting)
+        self.hud.project, self.hud.branch = git_head(self.cwd) or (self.hud.project, "")
+        self.refresh_hud()
+        self.set_interval(1.0, self.refresh_hud)
+        self.prompt.focus()
+        # What was loaded to get here lives as long as the app: out of the
+        # collector's sight, so a full collection mid-stream is short.
+        self.call_after_refresh(gc.freeze)
+        if self.session is not None:
+            await self.session_ready()
+        elif self.opener is not None:
+            self.opening = threading.Thread(target=self._open, name="bridle-open", daemon=True)
+            self.call_after_refresh(self.opening.start)
+
+    def _open(self) -> None:
+        """On the opener's thread: open the session, then hand it to the app."""
+        assert self.opener is not None
+        try:
+            self.opened = self.opener()
+        except BaseException as e:  # shown once the terminal is restored
+            self.open_error = e
+        try:
+            self.call_from_thread(self._opened)  # type: ignore[arg-type]
+        except RuntimeError:
+            pass  # the app has gone: run_app closes what was opened
+
+    async def _opened(self) -> None:
+        if self.open_error is not None:
+            self.exit(64)
+            return
+        session, self.hud.context_window = self.opened
+        self.opened = None
+        self.bind_session(session)
+        if self.quitting:
+            self.exit(0)
+            return
+        await self.session_ready()
+
+    async def session_ready(self) -> None:
+        """The opened session's part of the screen; then the prompts typed meanwhile."""
         from bridle.engine.context import git_info
 
-        self.transcript.anchor()
-        started = self.session.started_event
-        what = "resumed" if started.resumed else "new"
-        await self.note(f"bridle · {what} session {started.session_id[:8]} · {KEYS}")
-        if started.resumed:
-            messages = self.session.engine.messages
-            self.prompt.sent = [m.text for m in messages if m.role == "user" and m.text.strip()]
+        self.greet()
+        messages = self.session.engine.messages
+        if self.session.started_event.resumed:
+            sent = [m.text for m in messages if m.role == "user" and m.text.strip()]
+            self.prompt.sent = sent + self.prompt.sent
             await self.show_history(messages)
-        self.todo_panel.set_todos(last_todos(self.session.engine.messages))
+        self.todo_panel.set_todos(last_todos(messages))
         for warning in self.session.warnings:
             await self.note(f"warning: {warning}", error=True)
-        git = git_info(self.cwd)
+        git = await asyncio.to_thread(git_info, self.cwd)
         if git.root is not None:
             self.hud.project = git.root.name
-            self.hud.branch = git.branch or ""
+            self.hud.branch = git.branch or self.hud.branch  # an unborn branch has a name too
             self.hud.dirty = bool(git.status.strip())
         self.count_extensions()
         from bridle.tui.themes import theme_for
@@ -172,14 +260,14 @@ class BridleApp(App[int]):
             self.status_padding = spec[1]
             self.status.changed()
         self.refresh_hud()
-        self.set_interval(1.0, self.refresh_hud)
-        self.prompt.focus()
         self.runner.start()
-        if self.first_prompt:
-            await self.submit(self.first_prompt)
+        typed, self.queue = self.queue, []
+        for text in [self.first_prompt, *typed] if self.first_prompt else typed:
+            await self.submit(text)  # a turn runs; the rest queue behind it
 
     def on_unmount(self) -> None:
-        self.runner.stop()
+        if self.session is not None:
+            self.runner.stop()
         if self.status is not None:
             self.status.stop()
         if self.shell is not None and self.shell.returncode is None:
@@ -275,6 +363,10 @@ class BridleApp(App[int]):
         return complete(line, column, self.command_list(), self.cwd)
 
     async def submit(self, text: str) -> None:
+        if self.session is None:  # still opening: everything waits its turn
+            self.queue.append(text)
+            self.refresh_hud()
+            return
         builtin = commands.parse(text)
         if builtin is not None and not (self.running and builtin[0] in commands.WAIT_FOR_IDLE):
             await commands.run_builtin(self, *builtin)
@@ -343,102 +435,7 @@ class BridleApp(App[int]):
         self.call_from_thread(self.on_engine_event, item, diff)  # type: ignore[arg-type]
 
     async def on_engine_event(self, item: Any, diff: list[str]) -> None:
-        if isinstance(item, ev.TextChunk):
-            if self.answer is None:
-                self.answer = Answer()
-                await self.mount_in_transcript(self.answer)
-            await self.answer.add(item.text)
-        elif isinstance(item, ev.AssistantMessage):
-            await self.end_answer()
-            usage = item.response.usage
-            self.hud.tokens_in += usage.total_input_tokens
-            self.hud.tokens_out += usage.output_tokens
-            self.hud.context_used = usage.total_input_tokens + usage.output_tokens
-            self.hud.cost_usd += item.cost_usd
-        elif isinstance(item, ev.Retrying):
-            if self.answer is not None:
-                await self.answer.reset()
-            await self.note(f"retrying (attempt {item.attempt}): {item.error}")
-        elif isinstance(item, ev.ToolStarted):
-            await self.end_answer()
-            line = ToolLine(item.call, call_title(item.call, self.cwd), diff)
-            self.tool_lines[item.call.id] = line
-            await self.mount_in_transcript(line)
-            if item.call.id in self.denied:
-                line.deny(self.denied.pop(item.call.id))
-        elif isinstance(item, ev.ToolFinished):
-            done = self.tool_lines.get(item.call.id)
-            todos = todo_items(item.call, item.result)
-            if todos is not None:
-                self.todo_panel.set_todos(todos)
-            if done is not None:
-                done.finish(item.result)
-                if done.diff and not item.result.is_error:
-                    self.hud.lines_added += done.added
-                    self.hud.lines_removed += done.removed
-        elif isinstance(item, ev.PermissionRequest):
-            await self.end_answer()
-            self.ask(item, diff)
-        elif isinstance(item, ev.PermissionDenied):
-            self.denied[item.call.id] = item.reason
-            await self.note(f"✗ {call_title(item.call, self.cwd)}: {item.reason}", error=True)
-        elif isinstance(item, ev.Notice):
-            if item.code in ("permission_mode", "account_switch", "set_model"):
-                # "permission mode set to X", "...; continuing under account X", "model set to X"
-                field = {"permission_mode": "mode", "account_switch": "account"}
-                setattr(self.hud, field.get(item.code, "model"), item.text.rsplit(" ", 1)[-1])
-                window = getattr(self.session.engine.binding, "context_window", None)
-                if item.code != "permission_mode" and window:
-                    self.hud.context_window = window
-            elif item.code == "subagent" and self.subagent_step(item.text):
-                self.refresh_hud()
-                return
-            elif item.code == "clear":
-                self.hud.context_used = 0
-                self.todo_panel.set_todos([])
-                self.runner.checkpoints.drop()
-            if item.code in ("error", "compact", "clear"):
-                self.hud.notice = ""
-            await self.note(item.text, error=item.code == "error")
-        elif isinstance(item, ev.Compacted):
-            self.runner.checkpoints.drop()  # the messages are renumbered
-            self.hud.notice = ""
-            self.hud.context_used = item.post_tokens
-            how = "old tool outputs cleared" if item.step == "clear" else "summarised"
-            await self.note(
-                f"context compacted ({how}): {item.pre_tokens:,} → {item.post_tokens:,} tokens"
-            )
-        elif isinstance(item, ev.BackgroundAgents):
-            from bridle.tui.views_cmds import tasks_text
-
-            await self.note(tasks_text(item.agents))
-        elif isinstance(item, ev.HookMessage):
-            await self.note(
-                f"hook {item.hook_name or item.event}: {item.text}", item.level == "error"
-            )
-        elif isinstance(item, ev.TurnResult):
-            self.api_ms += item.duration_api_ms
-            await self.end_turn(item)
-        elif isinstance(item, TurnFailed):
-            await self.note(item.message, error=True)
-            await self.end_turn(None)
-        elif isinstance(item, GitState):
-            self.hud.branch, self.hud.dirty = item.branch, item.dirty
-        if self.status is not None and isinstance(item, CHANGES):
-            self.status.changed()
-        self.refresh_hud()
-
-    def subagent_step(self, text: str) -> bool:
-        """A subagent's "DESCRIPTION agent: Tool" progress goes under its Agent
-        call's line (the newest running one with that description)."""
-        description, _, tool = text.rpartition(" agent: ")
-        for line in reversed(list(self.tool_lines.values())):
-            args = line.call.input if isinstance(line.call.input, dict) else {}
-            agent = line.call.name in ("Agent", "Task") and line.result is None
-            if agent and args.get("description") == description:
-                line.step(tool)
-                return True
-        return False
+        await show_event(self, item, diff)
 
     async def end_answer(self) -> None:
         if self.answer is not None:
@@ -502,6 +499,8 @@ class BridleApp(App[int]):
     def action_interrupt(self) -> None:
         """Esc interrupts a turn (or a `!` command); Esc Esc when idle opens rewind."""
         now, self._esc_at = time.monotonic(), time.monotonic()
+        if self.session is None:
+            return
         if self.shell is not None and self.shell.returncode is None:
             self.shell.kill()
         elif self.running:
@@ -516,7 +515,7 @@ class BridleApp(App[int]):
         self._esc_before = now
 
     def action_cycle_mode(self) -> None:
-        if isinstance(self.screen, PermissionScreen):
+        if isinstance(self.screen, PermissionScreen) or self.session is None:
             return
         modes = list(MODES)
         if self.hud.mode not in modes:
@@ -590,6 +589,8 @@ class BridleApp(App[int]):
         self.queue.clear()
         if isinstance(self.screen, PermissionScreen):
             self.screen.dismiss(PermissionAnswer("deny"))
+        if self.session is None:
+            return  # still opening: the app exits once the session is open (`_opened`)
         self.runner.stop()
         await asyncio.to_thread(self.runner.join, 15.0)
         self.exit(0)

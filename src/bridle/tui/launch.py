@@ -1,9 +1,11 @@
 """Opening the interactive app: `bridle` (or `bridle "prompt"`) on a terminal.
 
-`run_app(options, prompt, cwd, env)` opens the session before the app takes
-the screen, so a bad flag, an unknown model or a session in use is a plain
-error on the terminal (exit 64), then runs `tui.app.BridleApp` (mouse capture
-off with `BRIDLE_NO_MOUSE=1`), and closes the session on every way out:
+`run_app(options, prompt, cwd, env)` runs `tui.app.BridleApp` (mouse capture
+off with `BRIDLE_NO_MOUSE=1`), which draws its first screen and then opens the
+session on a thread (the engine, the providers and the catalog are imported
+there, after the first paint); a bad flag, an unknown model or a session in
+use ends the app and is a plain error on the restored terminal (exit 64). The
+session is closed on every way out:
 Ctrl+C twice, `/quit`, SIGTERM or SIGHUP (the app quits as with `/quit`), or an
 error. The resume command is printed once the terminal is restored. The CLI
 checks for a terminal before calling this; Textual is imported only here.
@@ -11,8 +13,10 @@ checks for a terminal before calling this; Textual is imported only here.
 
 from __future__ import annotations
 
+import dataclasses
 import signal
 import sys
+import uuid
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -36,22 +40,31 @@ def context_window(session: Any, env: Mapping[str, str]) -> int:
 
 
 def run_app(options: SessionOptions, prompt: str | None, cwd: Path, env: Mapping[str, str]) -> int:
-    from bridle.engine.setup import open_session
     from bridle.tui.app import BridleApp
 
-    session = open_session(options, cwd, env)
-    app: BridleApp | None = None
+    # A new session's id is chosen now, so the first screen shows the id it keeps.
+    new_id = "" if options.resuming or options.session_id else str(uuid.uuid4())
+
+    def opener() -> tuple[Any, int]:
+        from bridle.engine.setup import open_session
+
+        opening = dataclasses.replace(options, session_id=new_id) if new_id else options
+        session = open_session(opening, cwd, env)
+        return session, context_window(session, env)
+
+    app = BridleApp(
+        None,
+        cwd=cwd,
+        env=env,
+        first_prompt=prompt,
+        account=",".join(options.accounts),
+        options=options,
+        opener=opener,
+        session_id=new_id or options.session_id or "",
+    )
     old: dict[signal.Signals, Any] = {}
+    session: Any = None
     try:
-        app = BridleApp(
-            session,
-            cwd=cwd,
-            env=env,
-            first_prompt=prompt,
-            account=",".join(options.accounts),
-            context_window=context_window(session, env),
-            options=options,
-        )
         quit_app = app.action_quit
 
         def on_signal(signum: int, frame: Any) -> None:
@@ -63,11 +76,16 @@ def run_app(options: SessionOptions, prompt: str | None, cwd: Path, env: Mapping
     finally:
         for signum, handler in old.items():
             signal.signal(signum, handler)
-        if app is not None:
+        if app.opening is not None:
+            app.opening.join()  # a session still opening is closed, not leaked
+        if app.session is not None:
             app.runner.stop()
             app.runner.join(15.0)
-            session = app.session  # /resume may have switched sessions
-        session.close()
+        session = app.session or (app.opened[0] if app.opened else None)
+        if session is not None:
+            session.close()  # /resume may have switched sessions: the one it ended on
+    if app.open_error is not None:
+        raise app.open_error  # a bad flag, an unknown model, a session in use: exit 64
     sid = session.record.id[:8]
     sys.stderr.write(f"bridle: session {sid} saved; continue it with `bridle -r {sid}`\n")
     return 0

@@ -1,8 +1,7 @@
 """The transcript's widgets: the user's prompts, streamed answers, tool calls and notices.
 
-`Answer` is a Markdown widget fed by Textual's `MarkdownStream` (fragments
-that arrive faster than it can render are joined, so a fast stream costs one
-update per frame, not one per chunk). `ToolLine` is one compact line per tool
+The streamed answer is `tui.answer.Answer` (imported when the first answer
+streams, so Markdown is not loaded before the first screen). `ToolLine` is one compact line per tool
 call (`⏺ Edit stats.py +1 −1 ✓ 0.1s`, Bash with its exit code and duration)
 that a click or Ctrl+O expands to the call's input (a coloured diff for file
 changes) and its output; an Agent call's line gathers its subagent's tool
@@ -14,10 +13,10 @@ what they are given; the app decides what goes where.
 from __future__ import annotations
 
 import time
+from typing import Any
 
 from rich.text import Text
-from textual.widgets import Markdown, Static
-from textual.widgets.markdown import MarkdownStream
+from textual.widgets import Static
 
 from bridle.core.messages import ToolResultPart, ToolUsePart
 from bridle.tui.views import bash_exit, call_input_text, colour_diff, diff_counts, diff_stats
@@ -37,34 +36,6 @@ class Note(Static):
 
     def __init__(self, text: str, error: bool = False) -> None:
         super().__init__(Text(text), markup=False, classes="error" if error else "")
-
-
-class Answer(Markdown):
-    """A model answer, streamed."""
-
-    DEFAULT_CSS = "Answer { margin: 0; padding: 0 1 0 0; }"
-
-    def __init__(self) -> None:
-        super().__init__("")
-        self.text = ""
-        self._stream: MarkdownStream | None = None
-
-    async def add(self, fragment: str) -> None:
-        if self._stream is None:
-            self._stream = Markdown.get_stream(self)
-        self.text += fragment
-        await self._stream.write(fragment)
-
-    async def finish(self) -> None:
-        if self._stream is not None:
-            await self._stream.stop()
-            self._stream = None
-
-    async def reset(self) -> None:
-        """The response is sent again: what was shown is void."""
-        await self.finish()
-        self.text = ""
-        await self.update("")
 
 
 class PastAnswer(Static):
@@ -185,3 +156,12 @@ def _indent(text: Text) -> Text:
         out.append("\n")
     out.rstrip()
     return out
+
+
+def __getattr__(name: str) -> Any:
+    """`Answer` is still importable from here, loaded (with Markdown) on first use."""
+    if name == "Answer":
+        from bridle.tui.answer import Answer
+
+        return Answer
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
