@@ -16,6 +16,7 @@ from __future__ import annotations
 import dataclasses
 import signal
 import sys
+import threading
 import uuid
 from collections.abc import Mapping
 from pathlib import Path
@@ -69,6 +70,10 @@ def run_app(options: SessionOptions, prompt: str | None, cwd: Path, env: Mapping
 
         def on_signal(signum: int, frame: Any) -> None:
             app.call_later(quit_app)
+            if signum == signal.SIGHUP:
+                # The terminal is gone: Textual's input thread then spins on a dead
+                # pty and its loop may never run the quit, so end from here.
+                threading.Thread(target=_hang_up, args=(app,), daemon=True).start()
 
         for signum in (signal.SIGTERM, signal.SIGHUP):
             old[signum] = signal.signal(signum, on_signal)
@@ -89,3 +94,25 @@ def run_app(options: SessionOptions, prompt: str | None, cwd: Path, env: Mapping
     sid = session.record.id[:8]
     sys.stderr.write(f"bridle: session {sid} saved; continue it with `bridle -r {sid}`\n")
     return 0
+
+
+HANGUP_GRACE_S = 3.0
+
+
+def _hang_up(app: Any) -> None:
+    """After a hang-up, give the app `HANGUP_GRACE_S` to quit by itself; if it has
+    not, stop the engine's turn, save and close the session, and exit (129, as a
+    shell reports SIGHUP) so no orphan keeps running without a terminal."""
+    import os
+    import time
+
+    time.sleep(HANGUP_GRACE_S)
+    try:
+        if app.session is not None:
+            app.runner.stop()
+            app.runner.join(10.0)
+        session = app.session or (app.opened[0] if app.opened else None)
+        if session is not None:
+            session.close()
+    finally:
+        os._exit(129)
