@@ -520,3 +520,23 @@ def test_stop_failure_fires_when_a_model_error_ends_the_turn(tmp_path: Path) -> 
     assert payload["hook_event_name"] == "StopFailure"
     assert payload["error"] == "server_error" and payload["error_details"]
     assert not stopped.exists()
+
+
+def test_cwd_changed_fires_when_the_shell_moves(tmp_path: Path) -> None:
+    repo = project(tmp_path)
+    (repo / "sub").mkdir()
+    seen = tmp_path / "cwd.jsonl"
+    hook = script(tmp_path, "cwd.sh", f"cat >> {seen}\necho >> {seen}\n")
+    settings(repo, hooks("CwdChanged", str(hook)))
+    turns = [
+        {"op": "bash", "command": "cd sub && pwd"},
+        {"op": "bash", "command": "ls"},  # stays in sub: no second event
+        {"op": "final", "text": "done"},
+    ]
+    with MockServer(scenario(tmp_path, *turns), workdir=repo) as srv:
+        proc = run(repo, tmp_path, srv, "--dangerously-skip-permissions")
+    assert proc.returncode == 0, proc.stderr
+    events = [json.loads(line) for line in seen.read_text().splitlines() if line.strip()]
+    assert [(e["hook_event_name"], e["old_cwd"], e["new_cwd"]) for e in events] == [
+        ("CwdChanged", str(repo), str(repo / "sub"))
+    ]

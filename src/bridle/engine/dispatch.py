@@ -149,6 +149,7 @@ class Dispatcher:
             for p, (result, changed) in zip(batch, outputs, strict=True):
                 if self.hooks is not None and p.refusal is None and p.tool is not None:
                     result = yield from self.hooks.tool_done(p.call, result)
+                    yield from self._cwd_hook()
                 self.guard.record(result.is_error)
                 self.changed_files.extend(c for c in changed if c not in self.changed_files)
                 results.append(result)
@@ -156,6 +157,15 @@ class Dispatcher:
         if self.instructions is not None:
             self.instructions.attach(calls, results)
         return results
+
+    def _cwd_hook(self) -> Generator[Event, None, None]:
+        """CwdChanged when a shell command left the shell in another directory."""
+        assert self.hooks is not None
+        now = str(self.ctx.shell_cwd or self.ctx.cwd)
+        before = getattr(self, "_cwd_seen", None) or str(self.ctx.cwd)
+        if now != before:
+            self._cwd_seen = now
+            yield from self.hooks.cwd_changed(before, now)
 
     def _relayed(
         self, batch: list[Prepared]

@@ -206,6 +206,15 @@ class HookBridge:
             gate.after += [reminder("UserPromptSubmit", t) for t in out.additional_context]
         return gate
 
+    def cwd_changed(self, old: str, new: str) -> Generator[ev.Event, None, None]:
+        """CwdChanged: the shell moved to another directory; variables its hooks
+        export (`CLAUDE_ENV_FILE`) reach later shell commands."""
+        if not self.has("CwdChanged"):
+            return
+        out = yield from self._fire("CwdChanged", lambda c: hev.cwd_changed(c, old, new))
+        if out.env and self._on_env is not None:
+            self._on_env(dict(out.env))
+
     # ------------------------------------------------------------- compaction
     def pre_compact(
         self, trigger: str, instructions: str | None
