@@ -15,7 +15,6 @@ permissions, hooks and the loop are unchanged.
 from __future__ import annotations
 
 import concurrent.futures
-import contextlib
 import os
 import shlex
 import tempfile
@@ -33,7 +32,7 @@ from bridle.acp.editor_files import (
 from bridle.acp.link import EditorLink, client_error
 from bridle.core.errors import ToolError
 from bridle.tools.base import Tool, ToolContext, ToolOutput
-from bridle.tools.bash import DEFAULT_TIMEOUT_MS, MAX_TIMEOUT_MS
+from bridle.tools.bash import DEFAULT_TIMEOUT_MS, MAX_TIMEOUT_MS, follow_cwd
 from bridle.tools.bash import Bash as DiskBash
 
 OUTPUT_LIMIT = 200_000  # bytes of a command's output the terminal keeps
@@ -132,19 +131,6 @@ class TerminalBash(DiskBash):
                 except (concurrent.futures.TimeoutError, Exception):
                     done.cancel()
                 return why
-
-
-def follow_cwd(ctx: ToolContext, new: Path) -> list[str]:
-    """Keep `new` as the shell's cwd if it lies inside a project root (as the
-    built-in Bash does), else go back to the project with a note."""
-    for root in ctx.roots:
-        with contextlib.suppress(OSError):
-            real_root = root.resolve()
-            if new == real_root or real_root in new.parents:
-                ctx.shell_cwd = root / new.relative_to(real_root)
-                return []
-    ctx.shell_cwd = ctx.cwd
-    return [f"[cwd {new} is outside the project; the shell was reset to {ctx.cwd}]"]
 
 
 def editor_tools(link: EditorLink, *, read: bool, write: bool, terminal: bool) -> list[Tool]:

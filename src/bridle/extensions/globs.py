@@ -18,6 +18,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
+from bridle.policy.rules import glob_regex
+
 _MAX_EXPANSIONS = 256  # a `{a,b}{c,d}...` bomb stops here
 
 
@@ -49,34 +51,6 @@ def expand_braces(pattern: str) -> list[str]:
         if len(out) >= _MAX_EXPANSIONS:
             break
     return out[:_MAX_EXPANSIONS]
-
-
-def glob_regex(pattern: str) -> str:
-    """The regular expression for one brace-free pattern (relative, `/`-separated)."""
-    out: list[str] = []
-    i = 0
-    while i < len(pattern):
-        if pattern.startswith("**/", i):
-            out.append("(?:.*/)?")
-            i += 3
-        elif pattern.startswith("**", i):
-            out.append(".*")
-            i += 2
-        elif pattern[i] == "*":
-            out.append("[^/]*")
-            i += 1
-        elif pattern[i] == "?":
-            out.append("[^/]")
-            i += 1
-        elif pattern[i] == "[" and "]" in pattern[i + 2 :]:
-            end = pattern.index("]", i + 2)
-            body = pattern[i + 1 : end].replace("\\", "\\\\")
-            out.append("[" + ("^" + body[1:] if body.startswith("!") else body) + "]")
-            i = end + 1
-        else:
-            out.append(re.escape(pattern[i]))
-            i += 1
-    return "".join(out)
 
 
 @dataclass(frozen=True)

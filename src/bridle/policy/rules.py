@@ -200,10 +200,13 @@ def _path_pattern(spec: str, bad: object) -> PathPattern:
         pattern = "**/" + pattern
     if ".." in pattern.split("/"):
         raise bad("'..' is not allowed in a path pattern; anchor it with // or ~/ instead")  # type: ignore[operator]
-    return PathPattern(anchor, pattern, re.compile(_glob_regex(pattern) if pattern else ".*"))
+    return PathPattern(anchor, pattern, re.compile(glob_regex(pattern) if pattern else ".*"))
 
 
-def _glob_regex(pattern: str) -> str:
+def glob_regex(pattern: str) -> str:
+    """The regular expression for one brace-free, `/`-separated glob (`**/`, `**`,
+    `*`, `?`, `[...]` and `[!...]`); the one permission rules and path-scoped
+    instruction rules both use."""
     out: list[str] = []
     i = 0
     while i < len(pattern):

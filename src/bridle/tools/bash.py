@@ -120,7 +120,7 @@ class Bash(Tool):
         finally:
             pwd_file.unlink(missing_ok=True)
         if new_cwd:
-            notes.extend(_follow_cwd(ctx, Path(new_cwd)))
+            notes.extend(follow_cwd(ctx, Path(new_cwd)))
         raw = done.output.rstrip("\n")
         text = cap_text(raw, ctx, label="bash", saved=done.spool)
         if len(raw) <= MAX_CHARS:
@@ -149,8 +149,9 @@ class Bash(Tool):
         return ToolOutput.text(body, is_error=is_error, metadata={"exit_code": done.exit_code})
 
 
-def _follow_cwd(ctx: ToolContext, new: Path) -> list[str]:
-    """Keep `new` as the shell's cwd if it lies inside a project root."""
+def follow_cwd(ctx: ToolContext, new: Path) -> list[str]:
+    """Keep `new` as the shell's cwd if it lies inside a project root, else go back
+    to the project with a note (the built-in Bash and an editor's terminal alike)."""
     for root in ctx.roots:
         with contextlib.suppress(OSError):
             real_root = root.resolve()
