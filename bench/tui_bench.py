@@ -201,7 +201,6 @@ def echo(tmux: Tmux, work: Path, repo: Path, env: dict[str, str], keys: int) -> 
     from bridle.mock.server import MockServer
 
     scenario = work / "long.json"
-    final = long_answer()
     scenario.write_text(
         json.dumps({"name": "long", "prompt": "p", "final": long_answer(), "turns": []})
     )
@@ -221,7 +220,7 @@ def echo(tmux: Tmux, work: Path, repo: Path, env: dict[str, str], keys: int) -> 
             typed += letter
             t0 = time.perf_counter()
             tmux.run("send-keys", "-t", name, "-l", letter)
-            t1 = wait_for(tmux, name, lambda s: typed in "".join(s.splitlines()[-4:]), 10)
+            t1 = wait_for(tmux, name, lambda s, typed=typed: typed in "".join(s.splitlines()[-4:]), 10)
             if "⟳" not in tmux.screen(name):  # the reply had ended: not counted
                 after += 1
                 if after > 3:
