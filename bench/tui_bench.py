@@ -220,7 +220,9 @@ def echo(tmux: Tmux, work: Path, repo: Path, env: dict[str, str], keys: int) -> 
             typed += letter
             t0 = time.perf_counter()
             tmux.run("send-keys", "-t", name, "-l", letter)
-            t1 = wait_for(tmux, name, lambda s, typed=typed: typed in "".join(s.splitlines()[-4:]), 10)
+            t1 = wait_for(
+                tmux, name, lambda s, typed=typed: typed in "".join(s.splitlines()[-4:]), 10
+            )
             if "⟳" not in tmux.screen(name):  # the reply had ended: not counted
                 after += 1
                 if after > 3:
