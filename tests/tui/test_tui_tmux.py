@@ -8,8 +8,10 @@ fail it), Ctrl+C twice quits with exit 0 and the resume command printed, and
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import signal
+import subprocess
 import sys
 import time
 import uuid
@@ -141,3 +143,123 @@ def test_the_app_answers_idles_quietly_and_quits_on_ctrl_c_twice(
     again.see("EXIT=")
     assert "EXIT=0" in again.screen()
     assert "saved; continue it with `bridle -r " in again.screen()
+
+
+DOCS_SVG = Path(__file__).resolve().parents[2] / "docs" / "app.svg"
+SCREEN_MASKS = [
+    (re.compile(r"session [0-9a-f]{8}"), "session 3f2a9c1e"),
+    (re.compile(r"\d+\.\d+s\b"), "0.1s"),
+    (re.compile(r"([⏱⟳]) \d+[smh][0-9sm]*"), r"\1 3s"),
+]
+
+
+def screen_svg(ansi: str, path: Path) -> None:
+    """A `capture-pane -e` screen as an SVG (Rich draws it), timers and ids masked so
+    the file only changes when the screen does."""
+    from rich.console import Console
+    from rich.text import Text
+
+    for pattern, replacement in SCREEN_MASKS:
+        ansi = pattern.sub(replacement, ansi)
+    with open(os.devnull, "w") as nowhere:
+        console = Console(record=True, width=80, file=nowhere, force_terminal=True)
+        console.print(Text.from_ansi(ansi.rstrip("\n")), soft_wrap=True)
+    path.write_text(console.export_svg(title="bridle"))
+
+
+def test_end_to_end_the_example_bug_fixed_through_the_modal_a_model_switch_a_queued_prompt(
+    tmp_path: Path, tmux_server: object
+) -> None:
+    """The real app in tmux against one mock server: the example bug is fixed with
+    each ask answered `y` in the permission modal, a prompt typed during the turn
+    queues (▶ 1 queued) and runs after it, `/model` switches to another wire and a
+    prompt goes through it, Ctrl+C twice quits with the session saved (its prompts
+    are in `bridle sessions show`). The screen is written as an SVG (docs/app.svg
+    with BRIDLE_UPDATE_SNAPSHOTS=1, for the README)."""
+    from bridle.mock.server import MockServer
+
+    repo = buggy_project(tmp_path)
+    scenario = Path(__file__).resolve().parents[2] / "examples" / "buggy-project" / "scenario.json"
+    with MockServer(scenario, workdir=repo) as srv:
+        env = {
+            "HOME": os.environ["HOME"],
+            "BRIDLE_HOME": os.environ["BRIDLE_HOME"],
+            "BRIDLE_MOCK_BASE_URL": srv.base_url,
+            "PATH": os.environ.get("PATH", ""),
+            "TERM": "xterm-256color",
+        }
+        app = Pane(tmux_server, "e2e", repo, "", env)
+        app.see("new session")
+        app.keys("fix the failing test", literal=True)
+        app.keys("Enter")
+        app.keys("and thank you", literal=True)  # typed while the turn runs: it queues
+        app.keys("Enter")
+        app.see("▶ 1 queued")
+        asked, deadline = 0, time.monotonic() + 60
+        while "All 3 tests pass" not in app.screen():
+            screen = app.screen()
+            if "Allow " in screen and "y yes once" in screen:
+                asked += 1
+                app.keys("y")
+                wait_until(lambda: app.screen() != screen, "the answer taken")  # noqa: B023
+            time.sleep(0.1)
+            assert asked < 10 and time.monotonic() < deadline, app.screen()
+        assert asked >= 1  # the Edit asked (default permission mode)
+        assert "return sum(values) / len(values)" in (repo / "stats.py").read_text()
+        app.see("› and thank you")  # the queued prompt ran after the turn
+        wait_until(lambda: "▶" not in app.screen() and "⏱" in app.screen(), "the queue drained")
+
+        app.keys("/model mock/openai-chat", literal=True)
+        app.keys("Enter")
+        app.see("model set to mock/openai-chat")
+        app.keys("one more on the new wire", literal=True)
+        app.keys("Enter")
+        app.see("› one more on the new wire")
+        wait_until(
+            lambda: (
+                "Fixed mean()" in app.screen().split("› one more")[-1] and "⟳" not in app.screen()
+            ),
+            "the third turn's answer",
+        )
+        assert "mock/openai-chat" in app.screen()  # the HUD names the model in use
+        assert "chat/completions" in srv.requests[-1]["path"]  # the new wire
+
+        ansi = "\n".join(app.pane.cmd("capture-pane", "-e", "-p").stdout)
+        svg = DOCS_SVG if os.environ.get("BRIDLE_UPDATE_SNAPSHOTS") else tmp_path / "app.svg"
+        screen_svg(ansi, svg)
+        drawn = svg.read_text().replace("&#160;", " ")
+        assert drawn.startswith("<svg") and "mock/openai-chat" in drawn and "Fixed" in drawn
+
+        app.keys("C-c")
+        app.see("Ctrl+C again to quit")
+        app.keys("C-c")
+        app.see("EXIT=")
+        assert "EXIT=0" in app.screen()
+        sid = re.search(r"bridle -r ([0-9a-f]{8})", app.screen())
+        assert sid, app.screen()
+
+    shown = subprocess.run(
+        [sys.executable, "-m", "bridle", "sessions", "show", sid.group(1)],
+        capture_output=True, text=True, env={**os.environ, **env}, cwd=repo,
+    )  # fmt: skip
+    assert shown.returncode == 0, shown.stderr
+    for prompt in ("fix the failing test", "and thank you", "one more on the new wire"):
+        assert prompt in shown.stdout
+
+
+def test_a_session_that_cannot_open_ends_the_app_with_the_error(
+    tmp_path: Path, tmux_server: object
+) -> None:
+    """The first screen is drawn before the session opens; an unknown model then
+    ends the app, and the error is printed on the restored terminal (exit 64)."""
+    repo = buggy_project(tmp_path)
+    env = {
+        "HOME": os.environ["HOME"],
+        "BRIDLE_HOME": os.environ["BRIDLE_HOME"],
+        "PATH": os.environ.get("PATH", ""),
+        "TERM": "xterm-256color",
+    }
+    app = Pane(tmux_server, "bad", repo, "--model nosuch/model-x", env)
+    app.see("EXIT=")
+    assert "EXIT=64" in app.screen()
+    assert "nosuch" in app.screen()
