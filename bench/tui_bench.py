@@ -4,13 +4,17 @@ Everything runs in real tmux panes (120×40) against the mock model, in a temp
 BRIDLE_HOME and a copy of examples/buggy-project:
 
 - launch: `bridle` until its screen is ready for input (the HUD and the
-  greeting are drawn: the app's on_mount has run and focused the prompt box),
+  greeting are drawn and the prompt box focused; the session then opens on a
+  thread, and keys typed meanwhile are kept),
   median of N runs. With `--peers`, the real Claude Code, Codex, Gemini CLI and
   Copilot CLI (from .cache/clis, pointed at the mock as tests/realcli does) are
   timed in the same run to their first *stable* screen (non-blank and unchanged
   for 0.5 s, minus those 0.5 s); bridle is timed that way too, so the two
   columns compare like with like. Each peer's first screen line is printed, so
   an onboarding or trust screen is visible in the output.
+- echo: keystroke echo while a long reply (3,000 markdown blocks with code)
+  streams from a second mock server: a letter is typed, and the time until the
+  prompt box shows it is read back (only keys typed while the turn runs count).
 - resume: a session of 2,000 messages (1,000 prompts and markdown answers with
   code, written through the engine's own store sink) opened with `bridle -r ID`
   until its last prompt is on screen; then the app's peak RSS (VmHWM) and its
