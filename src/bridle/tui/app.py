@@ -212,6 +212,9 @@ class BridleApp(App[int]):
         """On the opener's thread: open the session, then hand it to the app."""
         assert self.opener is not None
         try:
+            from bridle.tui.mcp_approval import ask_before_open
+
+            ask_before_open(self)  # the project's .mcp.json servers, once
             self.opened = self.opener()
         except BaseException as e:  # shown once the terminal is restored
             self.open_error = e
