@@ -127,3 +127,26 @@ def test_an_unknown_command_is_a_usage_error_with_a_suggestion(tmp_path: Path) -
         proc = run(repo, tmp_path, srv, "/reveiw calc.py")
     assert proc.returncode == 64
     assert "/reveiw is not a command; did you mean /review?" in proc.stderr
+
+
+def test_a_loaded_skills_allowed_tools_need_no_approval(tmp_path: Path) -> None:
+    repo = project(tmp_path)
+    write(
+        repo / ".claude/skills/counter/SKILL.md",
+        "---\nname: counter\ndescription: Marks files\nallowed-tools: Bash(touch:*)\n---\n"
+        "Run touch to mark the file.\n",
+    )
+    path = tmp_path / "skill-then-ls.json"
+    turns = [
+        {"op": "bash", "command": "touch before.txt"},  # asks before the skill: denied
+        {"op": "call", "tool": "Skill", "input": json.dumps({"skill": "counter"})},
+        {"op": "bash", "command": "touch after.txt"},  # the skill's allowed-tools allow it
+        {"op": "final", "text": "done"},
+    ]
+    path.write_text(json.dumps({"name": "s", "turns": turns}))
+    with MockServer(path, workdir=repo) as srv:
+        proc = run(repo, tmp_path, srv, "go", "--allowedTools", "Skill")
+    assert proc.returncode == 0, proc.stderr
+    denials = json.loads(proc.stdout)["permission_denials"]
+    assert [d["tool_name"] for d in denials] == ["Bash"]  # only the first touch
+    assert not (repo / "before.txt").exists() and (repo / "after.txt").exists()

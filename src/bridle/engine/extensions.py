@@ -273,7 +273,20 @@ def skill_tool(ext: Extensions, policy: Any = None) -> Any | None:
     return Skill(
         ext.skills,
         shell=lambda s, ctx: _shell_runner(s.allowed_tools, s.directory, policy, ctx),
+        activate=lambda s: allow_while_active(s.allowed_tools, policy),
     )
+
+
+def allow_while_active(rules: Any, policy: Any) -> None:
+    """A loaded skill's `allowed-tools`: allowed without asking from now on in this
+    session (deny rules still win). A rule that does not parse is skipped."""
+    from bridle.core.errors import BridleError
+
+    for rule in rules or ():
+        try:
+            policy.add_allow(rule)
+        except (BridleError, ValueError):
+            continue
 
 
 def expand_prompt(text: str, ext: Extensions, *, policy: Any, ctx: Any, hooks: Any = None) -> str:
@@ -305,6 +318,8 @@ def expand_prompt(text: str, ext: Extensions, *, policy: Any, ctx: Any, hooks: A
         expansion = command.render(arguments, session_id=ctx.session_id, run_shell=runner)
     except ExpansionDenied as e:
         raise UsageError(f"/{command.name}: {e}") from e
+    if command.scope == "skill":
+        allow_while_active(command.allowed_tools, policy)
     if hooks is not None and command.scope == "skill":
         hooks.activate_skill(command.name)
     attached = [a for a in (_attach(m, policy, ctx) for m in expansion.mentions) if a]

@@ -48,10 +48,13 @@ class Skill(Tool):
         self,
         skills: Mapping[str, SkillDefinition],
         shell: Callable[[SkillDefinition, ToolContext], RunShell] | None = None,
+        activate: Callable[[SkillDefinition], None] | None = None,
     ):
         self.skills = {n: s for n, s in skills.items() if s.model_invocable}
         self.loaded: set[str] = set()
         self.shell = shell  # runs the body's `!` commands under the permission rules
+        # Called once a skill is loaded: its `allowed-tools` apply from then on.
+        self.activate = activate
 
     def run(self, args: dict[str, Any], ctx: ToolContext) -> ToolOutput:
         wanted = str(args["skill"]).strip().lstrip("/")
@@ -69,6 +72,8 @@ class Skill(Tool):
         except ExpansionDenied as e:
             raise ToolError(f"The skill {skill.name} was not loaded: {e}") from e
         self.loaded.add(key)
+        if self.activate is not None:
+            self.activate(skill)
         body = expansion.text.strip()
         text = (
             f'<skill name="{skill.name}">\nBase directory for this skill: {skill.directory}\n'
