@@ -150,3 +150,36 @@ def test_a_loaded_skills_allowed_tools_need_no_approval(tmp_path: Path) -> None:
     denials = json.loads(proc.stdout)["permission_denials"]
     assert [d["tool_name"] for d in denials] == ["Bash"]  # only the first touch
     assert not (repo / "before.txt").exists() and (repo / "after.txt").exists()
+
+
+def test_a_context_fork_skill_runs_as_a_subagent(tmp_path: Path) -> None:
+    repo = project(tmp_path)
+    write(
+        repo / ".claude/skills/survey/SKILL.md",
+        "---\nname: survey\ndescription: Surveys the code\ncontext: fork\nagent: Explore\n---\n"
+        "[forked] Read calc.py and report what add does.\n",
+    )
+    path = tmp_path / "fork.json"
+    doc = {
+        "name": "f",
+        "turns": [
+            {"op": "call", "tool": "Skill", "input": json.dumps({"skill": "survey"})},
+            {"op": "final", "text": "parent done"},
+        ],
+        "agents": {
+            "[forked]": {
+                "turns": [
+                    {"op": "read", "path": "calc.py"},
+                    {"op": "final", "text": "add subtracts"},
+                ]
+            }
+        },
+    }
+    path.write_text(json.dumps(doc))
+    with MockServer(path, workdir=repo, keep_bodies=True) as srv:
+        proc = run(repo, tmp_path, srv, "go", "--allowedTools", "Skill")
+        parent = [r["body"] for r in srv.requests if "body" in r and not r.get("agent")]
+    assert proc.returncode == 0, proc.stderr
+    results = json.dumps(parent[-1]["messages"])
+    assert "add subtracts" in results and "agent session" in results
+    assert "<skill name=" not in results  # the body went to the subagent, not the parent

@@ -275,6 +275,8 @@ def _open(
             account, bind=lambda s: bind_model(s, settings, env, keys),
         )  # fmt: skip
         tools = agent_tools(ext, [*tools, agents.tool()])
+        if skill is not None:  # `context: fork` skills run as a subagent
+            skill.fork = agents.run
     warnings += context.problems
     system = build_system_prompt(
         cwd, env, now=_dt.datetime.now().astimezone(), git=git,

@@ -55,6 +55,9 @@ class Skill(Tool):
         self.shell = shell  # runs the body's `!` commands under the permission rules
         # Called once a skill is loaded: its `allowed-tools` apply from then on.
         self.activate = activate
+        # The Agent tool's runner: a `context: fork` skill runs there, as a subagent
+        # of its `agent` type, and only its answer comes back.
+        self.fork: Callable[[dict[str, Any], ToolContext], ToolOutput] | None = None
 
     def run(self, args: dict[str, Any], ctx: ToolContext) -> ToolOutput:
         wanted = str(args["skill"]).strip().lstrip("/")
@@ -71,6 +74,15 @@ class Skill(Tool):
             expansion = skill.render(arguments, session_id=ctx.session_id, run_shell=run_shell)
         except ExpansionDenied as e:
             raise ToolError(f"The skill {skill.name} was not loaded: {e}") from e
+        if skill.fork and self.fork is not None:
+            return self.fork(
+                {
+                    "description": f"skill {skill.name}",
+                    "prompt": expansion.text.strip(),
+                    "subagent_type": skill.agent or "general-purpose",
+                },
+                ctx,
+            )
         self.loaded.add(key)
         if self.activate is not None:
             self.activate(skill)
