@@ -213,3 +213,30 @@ class TaskBackend(Protocol):
         ...
 
     def close(self) -> None: ...
+
+
+def task_from_row(row: Any) -> Task:
+    """A `Task` from a stored row (a mapping with the task table's columns, the
+    spec, checkpoints and result as JSON text); both backends store it alike."""
+    import json
+
+    spec = json.loads(row["spec"])
+    spec["pipeline"] = tuple(spec.get("pipeline") or ())
+    return Task(
+        id=row["id"],
+        spec=NewTask(**spec),
+        state=row["state"],
+        created_at=row["created_at"],
+        phase=row["phase"],
+        started_at=row["started_at"],
+        finished_at=row["finished_at"],
+        cost_usd=row["cost_usd"],
+        turns=row["turns"],
+        attempts=row["attempts"],
+        worker=row["worker"],
+        lease_expires=row["lease_expires"],
+        stop_requested=bool(row["stop_requested"]),
+        checkpoints=tuple(Checkpoint.from_json(c) for c in json.loads(row["checkpoints"])),
+        result=json.loads(row["result"]),
+        error=row["error"],
+    )

@@ -48,6 +48,7 @@ from bridle.daemon.backend import (
     TaskEvent,
     TaskFinished,
     TaskNotFound,
+    task_from_row,
 )
 
 QUEUE = "bridle"
@@ -227,14 +228,14 @@ class PostgresBackend:
     ) -> tuple[Task, bool]:
         mine = self._row(cur, task_id)
         if mine is not None:  # the commit's answer was lost and this is the retry
-            return _task(mine), True
+            return task_from_row(mine), True
         if spec.idempotency_key:
             cur.execute(
                 "SELECT * FROM bridle_tasks WHERE idempotency_key = %s", (spec.idempotency_key,)
             )
             row = cur.fetchone()
             if row is not None:
-                return _task(row), False
+                return task_from_row(row), False
         cur.execute(
             "SELECT id FROM bridle_tasks WHERE repo_url = %s AND branch = %s AND state IN (%s, %s)",
             (spec.repo_url, spec.branch, QUEUED, RUNNING),
@@ -262,13 +263,13 @@ class PostgresBackend:
                 QUEUED, now, job_id,
             ),
         )  # fmt: skip
-        return _task(cur.fetchone()), True
+        return task_from_row(cur.fetchone()), True
 
     def get(self, task_id: str) -> Task:
         row = self._run(self._row, task_id)
         if row is None:
             raise TaskNotFound(f"no task {task_id!r}; `bridle tasks list` shows the tasks")
-        return _task(row)
+        return task_from_row(row)
 
     def list_tasks(
         self, *, state: str | None = None, repo_url: str | None = None, limit: int = 50,
@@ -281,7 +282,7 @@ class PostgresBackend:
                 " ORDER BY created_at DESC, seq DESC LIMIT %(limit)s OFFSET %(offset)s",
                 {"state": state, "repo": repo_url, "limit": limit, "offset": offset},
             )
-            return [_task(r) for r in cur.fetchall()]
+            return [task_from_row(r) for r in cur.fetchall()]
 
         return self._run(read)
 
@@ -323,7 +324,7 @@ class PostgresBackend:
             )
             row = cur.fetchone()
             if row is not None:
-                return _task(row)
+                return task_from_row(row)
             # A job whose task is not waiting (never expected): close it, take the next.
             cur.execute(self._q["finish_job"], {"job_id": job["id"], "status": "failed",
                                                 "delete_job": False})  # fmt: skip
@@ -559,26 +560,3 @@ class PostgresBackend:
             pass  # the database is gone: its stale worker rows do no harm
         self._workers.clear()
         self._pool.close()
-
-
-def _task(row: dict[str, Any]) -> Task:
-    spec = json.loads(row["spec"])
-    spec["pipeline"] = tuple(spec.get("pipeline") or ())
-    return Task(
-        id=row["id"],
-        spec=NewTask(**spec),
-        state=row["state"],
-        created_at=row["created_at"],
-        phase=row["phase"],
-        started_at=row["started_at"],
-        finished_at=row["finished_at"],
-        cost_usd=row["cost_usd"],
-        turns=row["turns"],
-        attempts=row["attempts"],
-        worker=row["worker"],
-        lease_expires=row["lease_expires"],
-        stop_requested=bool(row["stop_requested"]),
-        checkpoints=tuple(Checkpoint.from_json(c) for c in json.loads(row["checkpoints"])),
-        result=json.loads(row["result"]),
-        error=row["error"],
-    )

@@ -35,6 +35,7 @@ from bridle.daemon.backend import (
     TaskEvent,
     TaskFinished,
     TaskNotFound,
+    task_from_row,
 )
 
 
@@ -147,7 +148,7 @@ class SqliteBackend:
                     "SELECT * FROM tasks WHERE idempotency_key = ?", (spec.idempotency_key,)
                 ).fetchone()
                 if row is not None:
-                    return _task(row), False
+                    return task_from_row(row), False
             busy = db.execute(
                 "SELECT id FROM tasks WHERE repo_url = ? AND branch = ? AND state IN (?, ?)",
                 (spec.repo_url, spec.branch, QUEUED, RUNNING),
@@ -169,13 +170,13 @@ class SqliteBackend:
                 ),
             )  # fmt: skip
             row = db.execute("SELECT * FROM tasks WHERE id = ?", (task_id,)).fetchone()
-        return _task(row), True
+        return task_from_row(row), True
 
     def get(self, task_id: str) -> Task:
         rows = self._read("SELECT * FROM tasks WHERE id = ?", (task_id,))
         if not rows:
             raise TaskNotFound(f"no task {task_id!r}; `bridle tasks list` shows the tasks")
-        return _task(rows[0])
+        return task_from_row(rows[0])
 
     def list_tasks(
         self, *, state: str | None = None, repo_url: str | None = None, limit: int = 50,
@@ -192,7 +193,7 @@ class SqliteBackend:
         if where:
             sql += " WHERE " + " AND ".join(where)
         sql += " ORDER BY created_at DESC, rowid DESC LIMIT ? OFFSET ?"
-        return [_task(r) for r in self._read(sql, (*args, limit, offset))]
+        return [task_from_row(r) for r in self._read(sql, (*args, limit, offset))]
 
     def queue_position(self, task_id: str) -> int | None:
         task = self.get(task_id)
@@ -220,7 +221,9 @@ class SqliteBackend:
                 " attempts = attempts + 1, started_at = COALESCE(started_at, ?) WHERE id = ?",
                 (RUNNING, worker, now + lease_seconds, now, row[0]),
             )
-            return _task(db.execute("SELECT * FROM tasks WHERE id = ?", (row[0],)).fetchone())
+            return task_from_row(
+                db.execute("SELECT * FROM tasks WHERE id = ?", (row[0],)).fetchone()
+            )
 
     def heartbeat(self, task_id: str, worker: str, lease_seconds: float) -> bool:
         with self._tx() as db:
@@ -346,26 +349,3 @@ class SqliteBackend:
     def close(self) -> None:
         with self._lock:
             self._db.close()
-
-
-def _task(row: sqlite3.Row) -> Task:
-    spec = json.loads(row["spec"])
-    spec["pipeline"] = tuple(spec.get("pipeline") or ())
-    return Task(
-        id=row["id"],
-        spec=NewTask(**spec),
-        state=row["state"],
-        created_at=row["created_at"],
-        phase=row["phase"],
-        started_at=row["started_at"],
-        finished_at=row["finished_at"],
-        cost_usd=row["cost_usd"],
-        turns=row["turns"],
-        attempts=row["attempts"],
-        worker=row["worker"],
-        lease_expires=row["lease_expires"],
-        stop_requested=bool(row["stop_requested"]),
-        checkpoints=tuple(Checkpoint.from_json(c) for c in json.loads(row["checkpoints"])),
-        result=json.loads(row["result"]),
-        error=row["error"],
-    )
