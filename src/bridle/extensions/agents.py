@@ -25,8 +25,8 @@ from bridle.extensions.frontmatter import (
     Problem,
     first_wins,
     list_field,
+    load_document,
     markdown_files,
-    read_document,
     text_field,
 )
 from bridle.extensions.skills import Source
@@ -119,13 +119,10 @@ def parse_cli_agents(text: str, problems: list[Problem]) -> list[AgentDefinition
 
 
 def load_agent(path: Path, source: Source) -> AgentDefinition | Problem:
-    doc = read_document(path)
-    if isinstance(doc, Problem):
-        return doc
-    try:
-        return _agent(doc.fields, doc.body.strip(), str(path), source.scope, source.plugin)
-    except FieldError as e:
-        return Problem(str(path), str(e), e.field)
+    return load_document(
+        path,
+        lambda doc: _agent(doc.fields, doc.body.strip(), str(path), source.scope, source.plugin),
+    )
 
 
 def _agent(

@@ -23,13 +23,13 @@ from typing import Any
 from bridle.core.errors import UsageError
 from bridle.extensions.expand import Expansion, RunShell, expand
 from bridle.extensions.frontmatter import (
-    FieldError,
+    Document,
     Problem,
     bool_field,
     first_wins,
     list_field,
+    load_document,
     markdown_files,
-    read_document,
     text_field,
 )
 from bridle.extensions.skills import Skill, Source
@@ -123,33 +123,31 @@ def find_commands(sources: Iterable[Source], skills: Iterable[Skill] = ()) -> Co
 
 
 def load_command(path: Path, source: Source) -> Command | Problem:
-    doc = read_document(path)
-    if isinstance(doc, Problem):
-        return doc
-    f = doc.fields
+    return load_document(path, lambda doc: _command(doc, source))
+
+
+def _command(doc: Document, source: Source) -> Command:
+    f, path = doc.fields, doc.path
     name = path.stem
     if source.plugin:
         name = f"{source.plugin}:{name}"
     sub = "." if path == source.root else path.parent.relative_to(source.root).as_posix()
-    try:
-        description = text_field(f, "description") or _first_line(doc.body) or name
-        if sub != ".":
-            description += f" ({source.scope}:{sub})"
-        return Command(
-            name=name,
-            description=description,
-            body=doc.body,
-            path=path,
-            scope=source.scope,
-            allowed_tools=list_field(f, "allowed-tools"),
-            argument_hint=text_field(f, "argument-hint"),
-            model=text_field(f, "model"),
-            arguments=list_field(f, "arguments") or (),
-            model_invocable=not bool_field(f, "disable-model-invocation", False),
-            fields=dict(f),
-        )
-    except FieldError as e:
-        return Problem(str(path), str(e), e.field)
+    description = text_field(f, "description") or _first_line(doc.body) or name
+    if sub != ".":
+        description += f" ({source.scope}:{sub})"
+    return Command(
+        name=name,
+        description=description,
+        body=doc.body,
+        path=path,
+        scope=source.scope,
+        allowed_tools=list_field(f, "allowed-tools"),
+        argument_hint=text_field(f, "argument-hint"),
+        model=text_field(f, "model"),
+        arguments=list_field(f, "arguments") or (),
+        model_invocable=not bool_field(f, "disable-model-invocation", False),
+        fields=dict(f),
+    )
 
 
 def _from_skill(skill: Skill) -> Command:

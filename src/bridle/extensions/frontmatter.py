@@ -12,6 +12,7 @@ comma-separated string. PyYAML is imported only when a file has frontmatter.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -176,3 +177,15 @@ def first_wins(
         notes.append(f"{label} in {where} is hidden by {kept}")
     else:
         table[name] = item
+
+
+def load_document(path: Path, build: Callable[[Document], T]) -> T | Problem:
+    """`build` applied to the file's document; an unreadable file or a bad field
+    (`FieldError`) becomes the `Problem` that names the file and the field."""
+    doc = read_document(path)
+    if isinstance(doc, Problem):
+        return doc
+    try:
+        return build(doc)
+    except FieldError as e:
+        return Problem(str(path), str(e), e.field)

@@ -30,7 +30,7 @@ from bridle.extensions.frontmatter import (
     bool_field,
     first_wins,
     list_field,
-    read_document,
+    load_document,
     text_field,
 )
 
@@ -142,13 +142,7 @@ def find_skills(sources: Iterable[Source]) -> Found:
 
 
 def load_skill(path: Path, source: Source) -> Skill | Problem:
-    doc = read_document(path)
-    if isinstance(doc, Problem):
-        return doc
-    try:
-        return _skill(doc, source)
-    except FieldError as e:
-        return Problem(str(path), str(e), e.field)
+    return load_document(path, lambda doc: _skill(doc, source))
 
 
 def _skill(doc: Document, source: Source) -> Skill:
