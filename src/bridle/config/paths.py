@@ -38,3 +38,13 @@ def user_settings_path(env: Mapping[str, str] | None = None) -> Path:
 def managed_settings_path() -> Path:
     """Settings an administrator enforces over every other layer."""
     return Path("/etc/bridle/managed-settings.json")
+
+
+def claude_json_path(env: Mapping[str, str] | None = None, home: Path | None = None) -> Path:
+    """Where Claude Code keeps its user and local MCP scopes: `~/.claude.json`, or
+    `$CLAUDE_CONFIG_DIR/.claude.json` when that is set."""
+    env = os.environ if env is None else env
+    config_dir = env.get("CLAUDE_CONFIG_DIR")
+    if config_dir:
+        return Path(config_dir).expanduser() / ".claude.json"
+    return (home or user_home(env)) / ".claude.json"

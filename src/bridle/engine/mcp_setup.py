@@ -162,12 +162,6 @@ def open_mcp(
 def _config_files(project_root: Path, env: Mapping[str, str]) -> bool:
     """Whether a file that can define MCP servers exists: the project's `.mcp.json`
     or Claude Code's `~/.claude.json` (`$CLAUDE_CONFIG_DIR/.claude.json`)."""
-    from bridle.config.paths import user_home
+    from bridle.config.paths import claude_json_path
 
-    config_dir = env.get("CLAUDE_CONFIG_DIR")
-    claude_json = (
-        Path(config_dir).expanduser() / ".claude.json"
-        if config_dir
-        else user_home(env) / ".claude.json"
-    )
-    return (project_root / ".mcp.json").is_file() or claude_json.is_file()
+    return (project_root / ".mcp.json").is_file() or claude_json_path(env).is_file()

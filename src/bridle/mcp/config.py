@@ -26,6 +26,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from bridle.config.paths import claude_json_path
+
 Scope = Literal["cli", "local", "settings", "project", "user", "plugin"]
 Transport = Literal["stdio", "sse", "http"]
 
@@ -73,15 +75,6 @@ class McpConfig:
     warnings: list[str] = field(default_factory=list)
     # Every definition seen, winners and shadowed ones, for `mcp get`.
     shadowed: list[ServerConfig] = field(default_factory=list)
-
-
-def claude_json_path(env: Mapping[str, str] | None = None, home: Path | None = None) -> Path:
-    """Where Claude Code keeps its user and local MCP scopes."""
-    env = os.environ if env is None else env
-    config_dir = env.get("CLAUDE_CONFIG_DIR")
-    if config_dir:
-        return Path(config_dir).expanduser() / ".claude.json"
-    return (home or _home(env)) / ".claude.json"
 
 
 def project_key(project_dir: Path) -> str:
@@ -368,8 +361,3 @@ def _string_map(value: object, what: str) -> dict[str, str]:
 def _kind(value: object) -> str:
     names: dict[type, str] = {dict: "an object", list: "a list", str: "a string"}
     return names.get(type(value), json.dumps(value) if value is None else repr(value))
-
-
-def _home(env: Mapping[str, str]) -> Path:
-    home = env.get("HOME")
-    return Path(home) if home else Path.home()
