@@ -96,7 +96,7 @@ def test_dashboard_submit_watch_steer_and_stop(
     _wait(page, lambda: any(line.startswith("── lead") for line in _log_lines(page)), "lead")
     first = len(_log_lines(page))
     _wait(page, lambda: len(_log_lines(page)) > first + 1, "the log to grow")
-    assert page.get_attribute("#d-state", "data-state") == "running"
+    page.wait_for_selector("#d-state[data-state=running]", timeout=30_000)
     assert row.get_attribute("data-state") == "running"
 
     # Steer: the guidance reaches the running task and shows up in its log.
@@ -177,7 +177,8 @@ def test_the_live_log_resumes_after_a_daemon_restart_without_gaps_or_repeats(
                     "tool_finished", "checkpoint", "pushed", "task_finished"}  # fmt: skip
     assert {e["id"] for e in events if e["kind"] in always_shown} <= set(shown)
     assert any(line.startswith("task resumed") for line in _log_lines(page))
-    assert page.get_attribute("#d-state", "data-state") == "succeeded"
+    # The header follows from a fetch the finishing event starts.
+    page.wait_for_selector("#d-state[data-state=succeeded]", timeout=30_000)
     # The reconnect said where it left off: the last event shown before the restart.
     streams = [r for r in seen["requests"] if r.url.endswith("/sse")]
     resumed = [int(r.headers["last-event-id"]) for r in streams if "last-event-id" in r.headers]

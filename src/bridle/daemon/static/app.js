@@ -126,14 +126,22 @@ function renderTasks(tasks) {
   }
 }
 
+// Refreshes overlap (a timer, several events in a row); their answers can come back
+// out of order, so only the newest one may draw, or a stale "running" could stick.
+let refreshes = 0;
+
 async function refresh() {
+  const mine = ++refreshes;
   try {
     const page = await api("/tasks?limit=100");
+    if (mine !== refreshes) return;
     renderTasks(page.tasks);
     $("list-error").textContent = "";
-    if (selected) renderDetail(await api(`/tasks/${encodeURIComponent(selected)}`));
+    if (!selected) return;
+    const task = await api(`/tasks/${encodeURIComponent(selected)}`);
+    if (mine === refreshes && task.id === selected) renderDetail(task);
   } catch (err) {
-    if (err.status !== 401) $("list-error").textContent = err.message;
+    if (err.status !== 401 && mine === refreshes) $("list-error").textContent = err.message;
   }
 }
 
