@@ -71,6 +71,8 @@ class Dispatcher:
     # extensions.instructions.Instructions: rules and CLAUDE.md files for the paths
     # file tools touch join those tools' results (Claude Code's path-scoped rules).
     instructions: Any = None
+    # extensions.skill_scope.SkillScope: path-scoped and nested skills join the same way.
+    skill_scope: Any = None
     # engine.hooks_bridge.HookBridge when the session has hooks: PreToolUse runs
     # before the policy, PermissionRequest answers its asks, PostToolUse(Failure)
     # sees each result.
@@ -156,6 +158,8 @@ class Dispatcher:
                 yield ToolFinished(p.call, result, changed)
         if self.instructions is not None:
             self.instructions.attach(calls, results)
+        if self.skill_scope is not None:
+            self.skill_scope.attach(calls, results)
         return results
 
     def _cwd_hook(self) -> Generator[Event, None, None]:

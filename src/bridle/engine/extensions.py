@@ -277,6 +277,21 @@ def skill_tool(ext: Extensions, policy: Any = None) -> Any | None:
     )
 
 
+def skill_scope(ext: Extensions, tool: Any, cwd: Path, project_root: Path) -> Any:
+    """The session's `extensions.skill_scope.SkillScope`: path-scoped skills are
+    offered as their files are touched, and nested skill folders join."""
+    from bridle.extensions.skill_scope import SkillScope
+
+    def add_command(command: Any) -> None:
+        if ext.commands is None:
+            from bridle.extensions.commands import Commands
+
+            ext.commands = Commands()
+        ext.commands.by_name.setdefault(command.name, command)
+
+    return SkillScope(ext.skills, cwd, project_root, tool=tool, add_command=add_command)
+
+
 def allow_while_active(rules: Any, policy: Any) -> None:
     """A loaded skill's `allowed-tools`: allowed without asking from now on in this
     session (deny rules still win). A rule that does not parse is skipped."""

@@ -186,7 +186,13 @@ def _open(
     from bridle.config.paths import bridle_home
     from bridle.engine.compactor import compactor_for
     from bridle.engine.context import build_system_prompt, git_info, load_context
-    from bridle.engine.extensions import agent_tools, load_extensions, skill_tool, system_additions
+    from bridle.engine.extensions import (
+        agent_tools,
+        load_extensions,
+        skill_scope,
+        skill_tool,
+        system_additions,
+    )
     from bridle.engine.hooks_setup import open_hooks
     from bridle.engine.mcp_setup import open_mcp
     from bridle.store.lease import acquire
@@ -307,6 +313,7 @@ def _open(
     warnings += [note] if note else []  # a bad ENABLE_TOOL_SEARCH
     dispatcher = Dispatcher({t.name: t for t in tools}, ctx, policy)
     dispatcher.instructions = context.instructions
+    dispatcher.skill_scope = skill_scope(ext, skill, cwd, git.root or settings.project_root or cwd)
     hooks, hook_warnings = open_hooks(
         options, settings, ext, project_dir=git.root or settings.project_root or cwd, cwd=cwd,
         env=env, session_id=record.id, resumed=history is not None, git_branch=git.branch,

@@ -107,7 +107,7 @@ def find_commands(sources: Iterable[Source], skills: Iterable[Skill] = ()) -> Co
     found = Commands()
     for skill in skills:
         if skill.user_invocable:
-            found.by_name[skill.name] = _from_skill(skill)
+            found.by_name[skill.name] = from_skill(skill)
     for source in sources:
         for path in markdown_files(source.root):  # a plugin may name single files
             loaded = load_command(path, source)
@@ -150,7 +150,8 @@ def _command(doc: Document, source: Source) -> Command:
     )
 
 
-def _from_skill(skill: Skill) -> Command:
+def from_skill(skill: Skill) -> Command:
+    """A user-invocable skill as the `/name` command it makes."""
     return Command(
         name=skill.name,
         description=skill.description,

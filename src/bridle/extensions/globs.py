@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
+from typing import Any
 
 from bridle.policy.rules import glob_regex
 
@@ -36,6 +37,17 @@ def split_patterns(value: str) -> list[str]:
             cur += ch
     out.append(cur.strip())
     return [p for p in out if p]
+
+
+def paths_field(fields: Mapping[str, Any]) -> tuple[str, ...] | None:
+    """A `paths:` frontmatter field as patterns: a YAML list, or one string split
+    by `split_patterns`. A field of another type is a `FieldError`."""
+    from bridle.extensions.frontmatter import list_field
+
+    raw = fields.get("paths")
+    if isinstance(raw, str):
+        return tuple(split_patterns(raw))
+    return list_field(dict(fields), "paths")
 
 
 def expand_braces(pattern: str) -> list[str]:

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bridle.extensions.globs import PathGlobs, any_match, split_patterns
+from bridle.extensions.globs import PathGlobs, any_match, paths_field
 
 MAX_IMPORT_HOPS = 4
 AGENTS_MAX_BYTES = 32 * 1024  # Codex's project_doc_max_bytes default, shared by the chain
@@ -258,7 +258,7 @@ class Instructions:
         and managed rules' patterns are taken from the project root."""
         if not folder.is_dir():
             return []
-        from bridle.extensions.frontmatter import FieldError, Problem, list_field, read_document
+        from bridle.extensions.frontmatter import FieldError, Problem, read_document
 
         out: list[InstructionFile] = []
         for path in sorted(folder.rglob("*.md")):
@@ -269,10 +269,7 @@ class Instructions:
                 self.problems.append(f"skipped {doc}")
                 continue
             try:
-                raw = doc.fields.get("paths")
-                globs = tuple(split_patterns(raw)) if isinstance(raw, str) else None
-                if globs is None:
-                    globs = list_field(doc.fields, "paths")
+                globs = paths_field(doc.fields)
             except FieldError as e:
                 self.problems.append(f"skipped {path}: paths: {e}")
                 continue
@@ -315,16 +312,9 @@ class Instructions:
         (core.messages ToolUsePart/ToolResultPart), and tell `on_load`."""
         from bridle.core.messages import TextPart
 
-        by_id = {r.tool_use_id: r for r in results}
         brought: list[InstructionFile] = []
-        for call in calls:
-            result = by_id.get(call.id)
-            if result is None or result.is_error:
-                continue
-            new: list[InstructionFile] = []
-            for raw in touched_paths(call.name, call.input or {}):
-                p = Path(raw).expanduser()
-                new += self.touched(Path(os.path.normpath(p if p.is_absolute() else self.cwd / p)))
+        for result, files in touched_files(calls, results, self.cwd):
+            new = [f for file in files for f in self.touched(file)]
             if new:
                 result.content.append(TextPart(reminder(new)))
                 brought += new
@@ -387,6 +377,25 @@ def _prose(text: str) -> str:
             continue
         keep.append(_SPAN.sub(" ", line))
     return "\n".join(keep)
+
+
+def touched_files(
+    calls: Sequence[Any], results: Sequence[Any], cwd: Path
+) -> list[tuple[Any, list[Path]]]:
+    """Each successful file tool call's result with the absolute files it touched."""
+    by_id = {r.tool_use_id: r for r in results}
+    out: list[tuple[Any, list[Path]]] = []
+    for call in calls:
+        result = by_id.get(call.id)
+        if result is None or result.is_error:
+            continue
+        files = []
+        for raw in touched_paths(call.name, call.input or {}):
+            p = Path(raw).expanduser()
+            files.append(Path(os.path.normpath(p if p.is_absolute() else cwd / p)))
+        if files:
+            out.append((result, files))
+    return out
 
 
 def touched_paths(tool: str, args: Mapping[str, Any]) -> list[str]:

@@ -11,13 +11,15 @@ bad field is reported with the file and the field, and only that skill is
 skipped. Progressive disclosure: `listing` puts only names and descriptions in
 the system prompt, within a character budget (about 1% of the context window);
 the model loads a body with the Skill tool (`render`), and bundled files are
-read on demand by path.
+read on demand by path. A skill with `paths` globs is listed only once a file it
+covers is touched, and skills in folders below the working directory join when
+a file there is (see `extensions.skill_scope`).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -33,6 +35,7 @@ from bridle.extensions.frontmatter import (
     load_document,
     text_field,
 )
+from bridle.extensions.globs import paths_field
 
 # The Agent Skills specification: lowercase letters, digits and single hyphens.
 _NAME = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
@@ -184,7 +187,7 @@ def _skill(doc: Document, source: Source) -> Skill:
         fork=context == "fork",
         agent=text_field(f, "agent"),
         hooks=hooks,
-        paths=list_field(f, "paths"),
+        paths=paths_field(f),
         fields=dict(f),
     )
 
@@ -204,8 +207,10 @@ def _first_paragraph(body: str) -> str:
 
 def listing(skills: Iterable[Skill], budget_chars: int) -> str:
     """The system prompt's list of skills the model may load, within the budget:
-    descriptions are shortened first, then skills beyond it are counted, not named."""
-    visible = [s for s in skills if s.model_invocable]
+    descriptions are shortened first, then skills beyond it are counted, not named.
+    A skill with `paths` is not listed: it is offered when a matching file is touched
+    (`extensions.skill_scope`)."""
+    visible = [s for s in skills if s.model_invocable and not s.paths]
     if not visible:
         return ""
     head = (
@@ -230,9 +235,3 @@ def listing(skills: Iterable[Skill], budget_chars: int) -> str:
 def budget_for(context_window_tokens: int) -> int:
     """About 1% of the context window, in characters (4 per token), at least 2,000."""
     return max(2000, context_window_tokens * 4 // 100)
-
-
-def applies_to(skill: Skill, touched: str, match: Callable[[str, str], bool]) -> bool:
-    """Whether a skill limited by `paths` globs applies to a file the session
-    touched; `match(glob, path)` is the caller's glob matcher."""
-    return skill.paths is None or any(match(g, touched) for g in skill.paths)
