@@ -180,3 +180,16 @@ def test_a_headless_run_offers_then_loads_a_skill_as_files_are_touched(tmp_path:
     assert "api-rules: API package rules" in after_nested[1]
     loaded = tool_results(bodies[4])
     assert "BODY-API-RULES" in loaded[2] and "BODY-REACT" in loaded[3]
+
+
+def test_the_skills_view_says_which_files_offer_a_skill(tmp_path: Path) -> None:
+    from types import SimpleNamespace
+
+    from bridle.tui.views_info import skills_text
+
+    t = project(tmp_path)
+    found = find_skills(skill_sources(t["root"], t["root"], t["home"], t["bridle"]))
+    text = skills_text(SimpleNamespace(skills=found.skills))
+    assert "- react: React component rules [offered for web/**/*.{tsx,jsx}]" in text
+    assert "- quiet: User only [only you]" in text
+    assert "- always: Always offered (project," in text

@@ -105,6 +105,8 @@ def skills_text(extensions: Any) -> str:
     lines = ["skills (/NAME runs one; the model can use them too):"]
     for name, skill in sorted(skills.items()):
         who = "" if skill.model_invocable else " [only you]"
+        if skill.paths and skill.model_invocable:
+            who = f" [offered for {', '.join(skill.paths)}]"
         lines.append(f"- {name}: {skill.description[:100]}{who} ({skill.scope}, {skill.path})")
     return "\n".join(lines)
 
