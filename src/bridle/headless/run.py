@@ -24,6 +24,7 @@ from bridle.core.errors import UsageError
 from bridle.engine import events as ev
 from bridle.engine.options import SessionOptions
 from bridle.headless.progress import RunProgress
+from bridle.tools.interrupts import deliver
 
 
 class Terminated(BaseException):
@@ -171,6 +172,7 @@ def run_headless(req: RunRequest) -> int:
 
         return Batch(req, env, _run_one).run()
     old = signal.signal(signal.SIGTERM, _raise_terminated)
+    old_int = signal.signal(signal.SIGINT, _raise_interrupted)
     try:
         if req.opts["input_format"] == "stream-json":
             return _run_stream_input(req, env, sys.stdin, sys.stdout)
@@ -184,10 +186,15 @@ def run_headless(req: RunRequest) -> int:
         return 143
     finally:
         signal.signal(signal.SIGTERM, old)
+        signal.signal(signal.SIGINT, old_int)
 
 
 def _raise_terminated(signum: int, frame: Any) -> None:
-    raise Terminated()
+    deliver(Terminated())  # held back while a tool starts a child (it then kills it)
+
+
+def _raise_interrupted(signum: int, frame: Any) -> None:
+    deliver(KeyboardInterrupt())
 
 
 def _run_one(

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bridle.tools.base import ToolContext
+from bridle.tools.interrupts import held
 
 SECRET_NAME = re.compile(r"KEY|TOKEN|SECRET|PASSWORD|PASSWD|CREDENTIAL", re.IGNORECASE)
 READ_LIMIT = 4 * 1024 * 1024  # bytes of spooled output read back into memory
@@ -64,21 +65,25 @@ def run_group(
     runaway output."""
     fd, name = tempfile.mkstemp(prefix="bridle-out-", suffix=".txt", dir=spool_dir)
     spool = Path(name)
-    with os.fdopen(fd, "wb") as out:
-        proc = subprocess.Popen(
-            list(argv),
-            cwd=cwd,
-            env=dict(env),
-            stdin=subprocess.DEVNULL,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
     timed_out = cancelled = overflowed = False
-    waited = 0.0
-    step = 0.05
-    pidfd = _pidfd(proc.pid)
+    proc: subprocess.Popen[bytes] | None = None
+    pidfd: int | None = None
     try:
+        # A Ctrl-C or SIGTERM while the child starts waits until `proc` is held,
+        # so the handler below can always kill the group it started.
+        with held(), os.fdopen(fd, "wb") as out:
+            proc = subprocess.Popen(
+                list(argv),
+                cwd=cwd,
+                env=dict(env),
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        pidfd = _pidfd(proc.pid)
+        waited = 0.0
+        step = 0.05
         while True:
             try:
                 _wait_exact(proc, pidfd, step)
@@ -98,7 +103,8 @@ def run_group(
     except BaseException:
         # SIGINT/SIGTERM (or anything else) unwinding through us: the command's
         # whole group must not outlive bridle, nor its output spool.
-        _kill_group(proc)
+        if proc is not None:
+            _kill_group(proc)
         spool.unlink(missing_ok=True)
         raise
     finally:
