@@ -15,7 +15,6 @@ module reads files and builds text; it never writes.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 from collections.abc import Mapping
@@ -48,6 +47,8 @@ def project_slug(root: Path) -> str:
     slug = re.sub(r"[^A-Za-z0-9]", "-", str(root))
     if len(slug) <= _SLUG_MAX:
         return slug
+    import hashlib  # only for a very long path (importing it loads OpenSSL)
+
     return slug[:_SLUG_MAX] + "-" + hashlib.sha256(str(root).encode()).hexdigest()[:12]
 
 

@@ -18,34 +18,36 @@ with bad frontmatter is recorded in `problems`, and nothing here prints.
 from __future__ import annotations
 
 from collections.abc import Callable, MutableMapping, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from bridle.extensions.globs import PathGlobs
 from bridle.extensions.instructions import touched_files
 
-if TYPE_CHECKING:  # the skills module loads only when a skill folder turns up
+if TYPE_CHECKING:  # these load only when there is a skill to scope
+    from bridle.extensions.globs import PathGlobs
     from bridle.extensions.skills import Skill
 
 NESTED = (".claude/skills", ".agents/skills")
 
 
-@dataclass
 class SkillScope:
-    skills: MutableMapping[str, Skill]  # the session's skills, shared with the front end
-    cwd: Path
-    project_root: Path
-    tool: Any = None  # tools.skill.Skill, when the session has it
-    # Called with the `/name` command a user-invocable skill that joined makes.
-    add_command: Callable[[Any], None] | None = None
-    problems: list[str] = field(default_factory=list)
-    joined: list[str] = field(default_factory=list)  # names offered since start-up
-    _waiting: list[tuple[Skill, PathGlobs]] = field(default_factory=list, repr=False)
-    _scanned: set[Path] = field(default_factory=set, repr=False)
-
-    def __post_init__(self) -> None:
-        for skill in self.skills.values():
+    def __init__(
+        self,
+        skills: MutableMapping[str, Skill],  # the session's, shared with the front end
+        cwd: Path,
+        project_root: Path,
+        *,
+        tool: Any = None,  # tools.skill.Skill, when the session has it
+        # Called with the `/name` command a user-invocable skill that joined makes.
+        add_command: Callable[[Any], None] | None = None,
+    ) -> None:
+        self.skills, self.cwd, self.project_root = skills, cwd, project_root
+        self.tool, self.add_command = tool, add_command
+        self.problems: list[str] = []
+        self.joined: list[str] = []  # names offered since start-up
+        self._waiting: list[tuple[Skill, PathGlobs]] = []
+        self._scanned: set[Path] = set()
+        for skill in skills.values():
             self._wait(skill)
 
     def touched(self, file: Path) -> list[Skill]:
@@ -118,6 +120,8 @@ class SkillScope:
         """Hold back a model-invocable skill with `paths` until a file matches."""
         if not skill.paths or not skill.model_invocable:
             return False
+        from bridle.extensions.globs import PathGlobs
+
         self._waiting.append((skill, PathGlobs(self._base(skill), skill.paths)))
         return True
 
