@@ -202,6 +202,11 @@ def write_docs(body: str) -> None:
     if SECTION in text:
         start = text.index(SECTION)
         nxt = text.find("\n## ", start + len(SECTION))
+        old = text[start : nxt if nxt != -1 else len(text)].splitlines()
+        # Prose written under the table (the analysis) stays.
+        last = max((i for i, line in enumerate(old) if line.startswith("|")), default=len(old))
+        notes = "\n".join(old[last + 1 :]).strip()
+        body = body + ("\n" + notes + "\n" if notes else "") + "\n"
         text = text[:start] + body + (text[nxt + 1 :] if nxt != -1 else "")
     else:
         text = text.rstrip() + "\n" + body
