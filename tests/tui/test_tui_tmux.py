@@ -131,6 +131,7 @@ def test_the_app_answers_idles_quietly_and_quits_on_ctrl_c_twice(
     app.see("EXIT=")
     assert "EXIT=0" in app.screen()
     assert "saved; continue it with `bridle -r " in app.screen()
+    assert re.search(r"bridle: goodbye · [\d.]+k? tokens in, .* in the app", app.screen())
 
     # -c on a terminal opens the app on the session, its conversation shown, with
     # the run flags applied;

@@ -48,9 +48,11 @@ from bridle.tui.prompt_input import PromptInput
 from bridle.tui.runner import EngineRunner
 from bridle.tui.shown import show_event
 from bridle.tui.status_line import StatusLine, run_status, status_command, status_input
+from bridle.tui.themes import theme_for
 from bridle.tui.todos import TodoPanel, last_todos
 from bridle.tui.transcript import Note, PastAnswer, Prompt, ToolLine
 from bridle.tui.views import call_title, subject
+from bridle.tui.welcome import greeting_text, show_greeting
 
 MODES = ("default", "acceptEdits", "plan")
 HISTORY_SHOWN = 40  # messages of a resumed session shown when the app opens
@@ -107,8 +109,10 @@ class BridleApp(App[int]):
         options: SessionOptions | None = None,
         opener: Callable[[], tuple[Any, int]] | None = None,
         session_id: str = "",
+        settings: Any = None,  # the merged settings, read before the first paint
     ) -> None:
         super().__init__()
+        self.settings = settings if settings is not None else getattr(session, "settings", None)
         # The run's options: /resume opens another session with them.
         if options is None:
             assert session is not None, "an app without a session needs the run's options"
@@ -181,20 +185,15 @@ class BridleApp(App[int]):
         self.hud.mode = session.started_event.permission_mode
 
     def greet(self) -> None:
-        resumed = self.options.resuming
-        sid = f" {self.session_id[:8]}" if self.session_id else ""
-        if self.session is not None:
-            started = self.session.started_event
-            resumed, sid = started.resumed, f" {started.session_id[:8]}"
-        what = "resumed" if resumed else "new"
-        self.greeting.update(Text(f"bridle · {what} session{sid} · {KEYS}"))
+        self.greeting.update(Text(greeting_text(self, KEYS)))
 
     async def on_mount(self) -> None:
         # The first screen (greeting, HUD, a focused prompt box) is drawn before
         # the session opens, so typing starts at once.
         self.transcript.anchor()
         self.greet()
-        await self.mount_in_transcript(self.greeting)
+        self.theme = theme_for(self.settings, self.available_themes)
+        await show_greeting(self)  # and its launch animation, when the settings want them
         self.hud.project, self.hud.branch = git_head(self.cwd) or (self.hud.project, "")
         self.refresh_hud()
         self.set_interval(1.0, self.refresh_hud)
@@ -254,9 +253,8 @@ class BridleApp(App[int]):
             self.hud.branch = git.branch or self.hud.branch  # an unborn branch has a name too
             self.hud.dirty = bool(git.status.strip())
         self.count_extensions()
-        from bridle.tui.themes import theme_for
-
-        self.theme = theme_for(self.session.settings, self.available_themes)
+        self.settings = self.session.settings
+        self.theme = theme_for(self.settings, self.available_themes)
         spec = status_command(self.session.settings)
         if spec is not None:
             self.status = StatusLine(spec[0], self.run_status_line, self.show_status_line)

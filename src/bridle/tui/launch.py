@@ -17,6 +17,7 @@ import dataclasses
 import signal
 import sys
 import threading
+import time
 import uuid
 from collections.abc import Mapping
 from pathlib import Path
@@ -55,6 +56,7 @@ def run_app(options: SessionOptions, prompt: str | None, cwd: Path, env: Mapping
 
     app = BridleApp(
         None,
+        settings=_settings(options, cwd, env),
         cwd=cwd,
         env=env,
         first_prompt=prompt,
@@ -91,9 +93,25 @@ def run_app(options: SessionOptions, prompt: str | None, cwd: Path, env: Mapping
             session.close()  # /resume may have switched sessions: the one it ended on
     if app.open_error is not None:
         raise app.open_error  # a bad flag, an unknown model, a session in use: exit 64
+    from bridle.tui.welcome import goodbye_line
+
+    goodbye = goodbye_line(app, time.monotonic() - app.started_at)
     sid = session.record.id[:8]
-    sys.stderr.write(f"bridle: session {sid} saved; continue it with `bridle -r {sid}`\n")
+    sys.stderr.write((f"{goodbye}\n" if goodbye else "") + f"bridle: session {sid} saved; "
+                     f"continue it with `bridle -r {sid}`\n")  # fmt: skip
     return 0
+
+
+def _settings(options: SessionOptions, cwd: Path, env: Mapping[str, str]) -> Any:
+    """The merged settings for the first paint (theme, greeting); a broken file is
+    left for the session's opening to report, with the file and the key."""
+    from bridle.config.settings import load_settings
+    from bridle.core.errors import BridleError
+
+    try:
+        return load_settings(cwd, env, cli=dict(options.settings))
+    except BridleError:
+        return None
 
 
 HANGUP_GRACE_S = 3.0
@@ -104,7 +122,6 @@ def _hang_up(app: Any) -> None:
     not, stop the engine's turn, save and close the session, and exit (129, as a
     shell reports SIGHUP) so no orphan keeps running without a terminal."""
     import os
-    import time
 
     time.sleep(HANGUP_GRACE_S)
     try:

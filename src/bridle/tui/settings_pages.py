@@ -1,9 +1,11 @@
 """What `bridle settings` shows and changes: its pages, rows and the save.
 
 `SettingsForm.load(env)` reads the user settings file (`$BRIDLE_HOME/settings.json`,
-JSONC) and the accounts, and builds three pages: appearance (the app's `theme`),
-behaviour (`tmuxPortal`: `bridle launch` opens in a tmux portal by default;
-`autoCompactEnabled`: the engine compacts a long conversation), and credentials
+JSONC) and the accounts, and builds three pages: appearance (the app's `theme`, and the launch
+animation, greeting and goodbye switches of `tui.welcome`), behaviour
+(`tmuxPortal`: `bridle launch` opens in a tmux portal by default;
+`autoCompactEnabled`: the engine compacts a long conversation;
+`preferredNotifChannel`: how a long turn's end is announced), and credentials
 (for each account in `home` isolation, whether each CLI tool's config, such as
 `.aws` or `.ssh`, is shared with the real HOME or kept apart, the setting
 `bridle accounts share` changes). Rows hold the value shown and the one loaded,
@@ -27,10 +29,13 @@ from textual.theme import BUILTIN_THEMES
 from bridle.config.jsonc import parse_jsonc
 from bridle.config.paths import user_settings_path
 from bridle.core.errors import ConfigError
+from bridle.tui.welcome import ANIMATION, GOODBYE, GREETING, enabled
 
 # Textual's own themes, the names the app's `theme` setting and `/theme` take.
 THEMES = tuple(BUILTIN_THEMES)
 DEFAULT_THEME = "textual-dark"
+# Claude Code's `preferredNotifChannel` values bridle acts on (`tui.manners`).
+NOTIFY_CHANNELS = ("auto", "terminal_bell", "notifications_disabled")
 
 
 @dataclass
@@ -81,12 +86,30 @@ class SettingsForm:
         data = _read(path)
         theme = data.get("theme") if isinstance(data.get("theme"), str) else DEFAULT_THEME
         themes = THEMES if theme in THEMES else (*THEMES, theme)
+        switches = {key: enabled(data, key) for key in (ANIMATION, GREETING, GOODBYE)}
         appearance = Page(
             "Appearance",
-            [Row("Theme", theme, theme, themes, key="theme", hint="the app's colours")],
-        )
+            [
+                Row("Theme", theme, theme, themes, key="theme", hint="the app's colours"),
+                Row(
+                    "Launch animation", switches[ANIMATION], switches[ANIMATION], key=ANIMATION,
+                    hint="a band sweeps across the greeting as the app opens",
+                ),
+                Row(
+                    "Greeting message", switches[GREETING], switches[GREETING], key=GREETING,
+                    hint="the session and the keys, atop the transcript",
+                ),
+                Row(
+                    "Goodbye message", switches[GOODBYE], switches[GOODBYE], key=GOODBYE,
+                    hint="tokens, cost and time, when the app ends",
+                ),
+            ],
+        )  # fmt: skip
         portal = data.get("tmuxPortal") is True
         compact = data.get("autoCompactEnabled") is not False
+        channel = data.get("preferredNotifChannel")
+        channel = channel if isinstance(channel, str) and channel else "auto"
+        channels = NOTIFY_CHANNELS if channel in NOTIFY_CHANNELS else (*NOTIFY_CHANNELS, channel)
         behaviour = Page(
             "Behaviour",
             [
@@ -97,6 +120,11 @@ class SettingsForm:
                 Row(
                     "Auto-compact", compact, compact, key="autoCompactEnabled",
                     hint="summarise a conversation that nears the context window",
+                ),
+                Row(
+                    "Notifications", channel, channel, channels, key="preferredNotifChannel",
+                    hint="after a turn of 20 s while you are away: auto (a desktop "
+                    "notification), terminal_bell, or notifications_disabled",
                 ),
             ],
         )  # fmt: skip
