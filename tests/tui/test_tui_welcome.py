@@ -135,3 +135,36 @@ def test_settings_turns_the_switches_and_the_notification_channel(tmp_path: Path
         "showGoodbye": False,
         "preferredNotifChannel": "terminal_bell",
     }
+
+
+def test_altergo_palettes_are_themes_the_app_switches_to(tmp_path: Path) -> None:
+    from textual.color import Color
+
+    from bridle.tui.themes import ALTERGO, xterm
+
+    assert (xterm(39), xterm(16), xterm(231), xterm(232), xterm(255)) == (
+        "#00afff", "#000000", "#ffffff", "#080808", "#eeeeee",
+    )  # fmt: skip
+    settings(theme="sunset")
+    repo = buggy_project(tmp_path)
+    scenario = scenario_file(tmp_path, [{"op": "final", "text": "hi"}])
+
+    async def drive(app: Any) -> None:
+        async with app.run_test(size=SIZE) as pilot:
+            assert set(ALTERGO) <= set(app.available_themes)
+            assert app.theme == "sunset"
+
+            def primary_is(hex_colour: str) -> bool:  # Textual rounds a step either way
+                got, want = Color.parse(app.get_css_variables()["primary"]), Color.parse(hex_colour)
+                return all(abs(a - b) <= 2 for a, b in zip(got.rgb, want.rgb, strict=True))
+
+            assert primary_is(xterm(209))  # sunset's coral
+            await pilot.press(*"/theme forest", "enter")
+            await wait_for(pilot, lambda: app.theme == "forest", "the switch")
+            assert primary_is(xterm(78)) and not primary_is(xterm(209))
+
+    with app_over(repo, scenario) as (app, _):
+        asyncio.run(drive(app))
+    assert json.loads((Path(os.environ["BRIDLE_HOME"]) / "settings.json").read_text())["theme"] == (
+        "forest"
+    )

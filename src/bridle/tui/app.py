@@ -48,7 +48,7 @@ from bridle.tui.prompt_input import PromptInput
 from bridle.tui.runner import EngineRunner
 from bridle.tui.shown import show_event
 from bridle.tui.status_line import StatusLine, run_status, status_command, status_input
-from bridle.tui.themes import theme_for
+from bridle.tui.themes import altergo_themes, theme_for
 from bridle.tui.todos import TodoPanel, last_todos
 from bridle.tui.transcript import Note, PastAnswer, Prompt, ToolLine
 from bridle.tui.views import call_title, subject
@@ -112,6 +112,8 @@ class BridleApp(App[int]):
         settings: Any = None,  # the merged settings, read before the first paint
     ) -> None:
         super().__init__()
+        for theme in altergo_themes():
+            self.register_theme(theme)
         self.settings = settings if settings is not None else getattr(session, "settings", None)
         # The run's options: /resume opens another session with them.
         if options is None:

@@ -44,6 +44,10 @@ class SettingsApp(App[list[str] | None]):
 
     def __init__(self, form: SettingsForm) -> None:
         super().__init__()
+        from bridle.tui.themes import altergo_themes
+
+        for theme in altergo_themes():
+            self.register_theme(theme)
         self.form = form
         self.page = 0
         self.cursor = [0 for _ in form.pages]

@@ -29,10 +29,11 @@ from textual.theme import BUILTIN_THEMES
 from bridle.config.jsonc import parse_jsonc
 from bridle.config.paths import user_settings_path
 from bridle.core.errors import ConfigError
+from bridle.tui.themes import ALTERGO
 from bridle.tui.welcome import ANIMATION, GOODBYE, GREETING, enabled
 
-# Textual's own themes, the names the app's `theme` setting and `/theme` take.
-THEMES = tuple(BUILTIN_THEMES)
+# Textual's own themes and altergo's, the names the app's `theme` setting and `/theme` take.
+THEMES = (*BUILTIN_THEMES, *ALTERGO)
 DEFAULT_THEME = "textual-dark"
 # Claude Code's `preferredNotifChannel` values bridle acts on (`tui.manners`).
 NOTIFY_CHANNELS = ("auto", "terminal_bell", "notifications_disabled")

@@ -8,7 +8,11 @@ colours), `dark-daltonized`/`light-daltonized` (shown as dark and light).
 unset or unknown); `theme_command(app, name)` is `/theme`: alone it lists the
 names, with a name it switches the app at once and saves `theme` in the user's
 settings file (only that value's text changes: `config.jsonc_edit`). `NO_COLOR`
-is Textual's own: the screen goes monochrome whatever the theme.
+is Textual's own: the screen goes monochrome whatever the theme. altergo's six
+palettes (ocean, forest, lavender, sunset, mono, rainbow) are themes too
+(`altergo_themes`, registered by the app and `bridle settings`): the same
+xterm-256 colours for commands, arguments, brand, success and warnings, on a
+dark background tinted by the palette.
 """
 
 from __future__ import annotations
@@ -29,6 +33,52 @@ ALIASES = {
     "light-daltonized": "textual-light",
 }
 DEFAULT = "textual-dark"
+
+# altergo's palettes (https://github.com/thepixelabs/altergo, MIT, (c) 2026 thepixelabs),
+# as xterm-256 indices: command (primary), argument (accent), brand (secondary),
+# success, warning; then the banner's first gradient stop, which tints the background.
+ALTERGO: dict[str, tuple[int, int, int, int, int, str]] = {
+    "ocean": (39, 87, 105, 76, 220, "#00d7ff"),
+    "forest": (78, 121, 108, 84, 222, "#5fff87"),
+    "lavender": (141, 183, 105, 120, 222, "#d7afff"),
+    "sunset": (209, 215, 205, 114, 220, "#ffaf5f"),
+    "mono": (253, 255, 245, 250, 249, "#ffffff"),
+    "rainbow": (201, 51, 165, 46, 214, "#ff005f"),
+}
+
+
+def xterm(index: int) -> str:
+    """An xterm-256 colour (16-255) as #rrggbb."""
+    if index >= 232:
+        level = 8 + (index - 232) * 10
+        return f"#{level:02x}{level:02x}{level:02x}"
+    steps = (0, 95, 135, 175, 215, 255)
+    n = index - 16
+    return "#" + "".join(f"{steps[v]:02x}" for v in (n // 36, n // 6 % 6, n % 6))
+
+
+def altergo_themes() -> list[Any]:
+    """altergo's palettes as Textual themes."""
+    from textual.theme import Theme
+
+    def tint(stop: str) -> str:  # 6% of the banner colour over near-black
+        r, g, b = (int(stop[i : i + 2], 16) for i in (1, 3, 5))
+        return "#" + "".join(f"{10 + c * 6 // 100:02x}" for c in (r, g, b))
+
+    return [
+        Theme(
+            name=name,
+            primary=xterm(cmd),
+            accent=xterm(arg),
+            secondary=xterm(brand),
+            success=xterm(ok),
+            warning=xterm(warn),
+            error="#ff5f5f",
+            background=tint(stop),
+            dark=True,
+        )
+        for name, (cmd, arg, brand, ok, warn, stop) in ALTERGO.items()
+    ]
 
 
 def resolve(name: str, available: Iterable[str]) -> str | None:
