@@ -17,8 +17,10 @@ BRIDLE_HOME and a copy of examples/buggy-project:
   prompt box shows it is read back (only keys typed while the turn runs count).
 - resume: a session of 2,000 messages (1,000 prompts and markdown answers with
   code, written through the engine's own store sink) opened with `bridle -r ID`
-  until its last prompt is on screen; then the app's peak RSS (VmHWM) and its
-  idle CPU over 3 s.
+  until its last prompt is on screen; then the app's peak RSS (VmHWM), its
+  idle CPU over 3 s, and scrolling: PageUp pressed 30 times (past the top of the
+  messages shown at first, so older ones load) and Ctrl+End once,
+  each timed from the key to the changed screen.
 
 Run: .cache/venv/bin/python bench/tui_bench.py [--runs 5] [--peers]
 (unset PYTHONDONTWRITEBYTECODE first, as users run with bytecode caches).
@@ -42,6 +44,7 @@ REPO = Path(__file__).resolve().parents[1]
 BUGGY = REPO / "examples" / "buggy-project"
 SIZE = ("120", "40")
 MESSAGES = 2000
+SCROLLS = 30  # PageUp presses timed in the resumed session (past its first chunk), then Ctrl+End
 
 
 class Tmux:
@@ -167,7 +170,7 @@ def cpu_seconds(pid: int) -> float:
 
 
 def resume(tmux: Tmux, repo: Path, env: dict[str, str], sid: str, runs: int) -> dict[str, float]:
-    opened, rss, idle = [], [], []
+    opened, rss, idle, scrolls = [], [], [], []
     last = f"prompt {MESSAGES // 2 - 1}: look at stats.py"
     for i in range(runs):
         name = f"resume{i}"
@@ -180,12 +183,25 @@ def resume(tmux: Tmux, repo: Path, env: dict[str, str], sid: str, runs: int) -> 
         time.sleep(3.0)
         idle.append((cpu_seconds(pid) - before) / (time.monotonic() - start) * 100)
         rss.append(status_kb(pid, "VmHWM") / 1024)
+        for key in ["PageUp"] * SCROLLS + ["C-End"]:
+            scrolls.append(repaint_ms(tmux, name, key))
         tmux.kill(name)
     return {
         "open_ms": statistics.median(opened),
         "peak_rss_mb": max(rss),
         "idle_cpu_pct": statistics.median(idle),
+        "scroll_median_ms": statistics.median(scrolls),
+        "scroll_max_ms": max(scrolls),
     }
+
+
+def repaint_ms(tmux: Tmux, name: str, key: str) -> float:
+    """Send `key`; the time until the screen shows something else."""
+    before = tmux.screen(name)
+    t0 = time.perf_counter()
+    tmux.run("send-keys", "-t", name, key)
+    t1 = wait_for(tmux, name, lambda s: s != before, timeout=10)
+    return (t1 - t0) * 1000
 
 
 def long_answer(blocks: int = 3000) -> str:
@@ -318,7 +334,9 @@ def main() -> None:
         numbers = resume(tmux, repo, env, sid, max(1, args.runs // 2))
         print(
             f"bridle -r (a {MESSAGES}-message session): opens in {numbers['open_ms']:.0f} ms, "
-            f"peak RSS {numbers['peak_rss_mb']:.0f} MB, idle CPU {numbers['idle_cpu_pct']:.2f}%"
+            f"peak RSS {numbers['peak_rss_mb']:.0f} MB, idle CPU {numbers['idle_cpu_pct']:.2f}%; "
+            f"a page of scrolling repaints in {numbers['scroll_median_ms']:.0f} ms "
+            f"(median; max {numbers['scroll_max_ms']:.0f} ms)"
         )
         if args.peers:
             for name, (ms, first) in peers(tmux, work, args.runs, srv.port).items():

@@ -210,3 +210,40 @@ def test_a_prompt_sent_twice_within_half_a_second_is_sent_once(tmp_path: Path) -
 
     with app_over(repo, scenario) as (app, srv):
         asyncio.run(drive(app, srv))
+
+
+def test_page_keys_scroll_the_transcript_while_the_prompt_keeps_typing(tmp_path: Path) -> None:
+    repo = buggy_project(tmp_path)
+    long = "\n\n".join(f"paragraph {i} of a long answer" for i in range(80))
+    scenario = scenario_file(tmp_path, [{"op": "final", "text": long}])
+
+    async def drive(app: Any, srv: Any) -> None:
+        async with app.run_test(size=SIZE) as pilot:
+            t = app.transcript
+            await wait_for(pilot, lambda: app.query(Answer) and not app.running, "the answer")
+            await pilot.pause(0.1)
+            assert t.max_scroll_y > 0 and t.scroll_y == t.max_scroll_y
+            await pilot.press("pageup")
+            await pilot.pause(0.05)
+            up = t.scroll_y
+            assert up < t.max_scroll_y and app.prompt.has_focus
+            await app.note("a note while the user reads above")
+            await pilot.pause(0.1)
+            assert t.scroll_y == up  # new text does not pull the view down
+            await pilot.press("ctrl+home")
+            await pilot.pause(0.05)
+            assert t.scroll_y == 0
+            await pilot.press("pagedown")
+            await pilot.pause(0.05)
+            assert t.scroll_y > 0
+            await pilot.press("ctrl+end")
+            await pilot.pause(0.05)
+            assert t.scroll_y == t.max_scroll_y
+            await app.note("followed again")
+            await pilot.pause(0.1)
+            assert t.scroll_y == t.max_scroll_y
+            await pilot.press("o", "k")
+            assert app.prompt.text == "ok"
+
+    with app_over(repo, scenario, first_prompt="explain") as (app, srv):
+        asyncio.run(drive(app, srv))

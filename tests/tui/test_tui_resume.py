@@ -70,3 +70,59 @@ def test_resume_picks_another_session_and_continues_it(tmp_path: Path) -> None:
         again = SessionOptions(model="mock/anthropic", headless=False, resume=left[0])
         with app_over(repo, scenario, again) as (other, _):
             assert other.session.record.id == left[0]
+
+
+def test_paging_past_the_top_of_a_long_resumed_session_shows_earlier_messages(
+    tmp_path: Path,
+) -> None:
+    import os
+
+    from bridle.core.messages import Message, ModelResponse, StopReason, TextPart, Usage
+    from bridle.engine.setup import open_session
+    from bridle.store.conversation import response_event, user_event
+    from bridle.tui.past import CHUNK
+
+    repo = buggy_project(tmp_path)
+    scenario = scenario_file(tmp_path, [{"op": "final", "text": "ok"}])
+    with app_over(repo, scenario) as (_, srv):
+        env = {**os.environ, "BRIDLE_MOCK_BASE_URL": srv.base_url}
+        old = open_session(SessionOptions(model="mock/anthropic"), repo, env)
+        for i in range(60):  # 120 messages: three screens' worth of chunks
+            old.engine.sink.save(*user_event(Message("user", [TextPart(f"question {i}")])))
+            reply = ModelResponse([TextPart(f"answer {i}")], StopReason.END_TURN, Usage(9, 9))
+            old.engine.sink.save(*response_event(reply))
+        old.engine.sink.commit()
+        sid = old.record.id
+        old.close()
+    options = SessionOptions(model="mock/anthropic", headless=False, resume=sid)
+
+    def prompts(app: Any) -> list[str]:
+        return [str(p.render()) for p in app.query(Prompt)]
+
+    async def drive(app: Any, srv: Any) -> None:
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_for(pilot, lambda: app.query(PastAnswer), "the history")
+            assert len(app.query(PastAnswer)) == CHUNK // 2
+            assert "… 80 earlier messages" in notes(app)
+            t = app.transcript
+            await pilot.press("ctrl+home")
+            await pilot.pause(0.1)
+            assert t.scroll_y == 0
+            first = app.query(Prompt).first()
+            await pilot.press("pageup")  # at the top: the next 40 messages come in above
+            await wait_for(pilot, lambda: len(app.query(PastAnswer)) == CHUNK, "older ones")
+            await pilot.pause(0.2)
+            assert "… 40 earlier messages" in notes(app)
+            assert t.scroll_y > 0  # the view stayed on what was read
+            assert t.region.y <= first.region.y < t.region.bottom  # that prompt is still in view
+            await pilot.press("ctrl+home")
+            await pilot.pause(0.1)
+            await pilot.press("ctrl+home")
+            await wait_for(pilot, lambda: len(app.query(PastAnswer)) == 60, "the oldest")
+            await pilot.pause(0.1)
+            assert "earlier messages" not in notes(app)
+            assert any("question 0" in p for p in prompts(app))
+            assert [p for p in prompts(app) if p.endswith("question 59")]
+
+    with app_over(repo, scenario, options=options) as (app, srv):
+        asyncio.run(drive(app, srv))

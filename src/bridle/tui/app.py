@@ -43,6 +43,7 @@ from bridle.engine.options import SessionOptions
 from bridle.tui import commands
 from bridle.tui.completion import Completion, CompletionList, complete
 from bridle.tui.hud import HudState, render_hud
+from bridle.tui.past import show_history
 from bridle.tui.permission import PermissionAnswer, PermissionScreen, save_allow_rule
 from bridle.tui.prompt_input import PromptInput
 from bridle.tui.runner import EngineRunner
@@ -50,12 +51,11 @@ from bridle.tui.shown import show_event
 from bridle.tui.status_line import StatusLine, run_status, status_command, status_input
 from bridle.tui.themes import altergo_themes, theme_for
 from bridle.tui.todos import TodoPanel, last_todos
-from bridle.tui.transcript import Note, PastAnswer, Prompt, ToolLine
-from bridle.tui.views import call_title, subject
+from bridle.tui.transcript import Note, Prompt, ToolLine
+from bridle.tui.views import subject
 from bridle.tui.welcome import greeting_text, show_greeting
 
 MODES = ("default", "acceptEdits", "plan")
-HISTORY_SHOWN = 40  # messages of a resumed session shown when the app opens
 QUIT_WINDOW = 2.0  # seconds within which a second Ctrl+C quits
 REWIND_WINDOW = 0.8  # seconds within which a second Esc opens rewind
 DUPLICATE_WINDOW = 0.5  # seconds within which the same prompt sent again is dropped
@@ -140,6 +140,7 @@ class BridleApp(App[int]):
         self.open_error: BaseException | None = None
         self.session_id = session_id  # the id the opener's new session will have
         self.greeting = Note("")
+        self.earlier: Any = None  # tui.past.Earlier: a resumed session's messages not shown
         if session is not None:
             self.bind_session(session)
         self.queue: list[str] = []
@@ -401,30 +402,7 @@ class BridleApp(App[int]):
         self.runner.turn(text, context, images)
 
     async def show_history(self, messages: list[Any]) -> None:
-        """A resumed session's last messages: prompts, answers and tool calls
-        (collapsed, with their results), before the engine's thread starts."""
-        from bridle.core.messages import ToolResultPart, ToolUsePart
-
-        shown = messages[-HISTORY_SHOWN:]
-        if len(messages) > len(shown):
-            await self.note(f"… {len(messages) - len(shown)} earlier messages")
-        results = {
-            p.tool_use_id: p for m in shown for p in m.parts if isinstance(p, ToolResultPart)
-        }
-        widgets: list[Any] = []
-        for message in shown:
-            if message.role == "user" and message.text.strip():
-                widgets.append(Prompt(message.text))
-            elif message.role == "assistant":
-                if message.text.strip():
-                    widgets.append(PastAnswer(message.text))
-                for call in (p for p in message.parts if isinstance(p, ToolUsePart)):
-                    line = ToolLine(call, call_title(call, self.cwd), [])
-                    if call.id in results:
-                        line.result = results[call.id]
-                    widgets.append(line)
-        if widgets:
-            await self.transcript.mount(*widgets)
+        await show_history(self, messages)  # the last messages; PageUp at the top, more
 
     async def show_help(self) -> None:
         lines = [KEYS, *(f"/{name}  {what}".rstrip() for name, what in self.command_list().items())]

@@ -8,7 +8,10 @@ being typed comes back after the newest. While the text before the cursor is a
 `/command` or an `@path` being typed, the app's `completer` offers choices in
 `popup` (`tui.completion`): ↑/↓ move, Tab takes one, Enter takes one too (and
 sends a `/command` at once), Esc closes the list. Ctrl+S sends the text as
-`/steer TEXT` (guidance for the running turn). A paste the app's `attach`
+`/steer TEXT` (guidance for the running turn). PageUp/PageDown scroll the
+transcript a page, Ctrl+Home to its top and Ctrl+End back to the newest text
+(which it then follows again), the box keeping the keys; at the top of a
+resumed session they bring in its earlier messages (`tui.past`). A paste the app's `attach`
 takes (an image file's path, `tui.images`) is replaced by the label it returns. The cursor does not blink: a
 blinking cursor is a timer that wakes the app twice a second while it idles.
 """
@@ -23,6 +26,8 @@ from textual.widgets import TextArea
 
 from bridle.tui.completion import Completion, CompletionList
 
+# Keys the transcript takes from the prompt box: a page up or down, the top, the end.
+SCROLL_KEYS = ("pageup", "pagedown", "ctrl+home", "ctrl+end")
 Completer = Callable[[str, int], list[Completion]]
 Attacher = Callable[[str], str | None]  # pasted text -> the label that stands for it
 
@@ -96,6 +101,11 @@ class PromptInput(TextArea):
                 self.clear()
                 self.post_message(self.Submitted(f"/steer {text}"))
             return
+        if key in SCROLL_KEYS:  # the transcript scrolls while the prompt keeps the keys
+            event.stop()
+            event.prevent_default()
+            self.scroll_transcript(key)
+            return
         if key in ("shift+enter", "ctrl+j"):
             event.stop()
             event.prevent_default()
@@ -113,6 +123,25 @@ class PromptInput(TextArea):
             self.walk(1)
             return
         await super()._on_key(event)
+
+    def scroll_transcript(self, key: str) -> None:
+        transcript = getattr(self.app, "transcript", None)
+        if transcript is None:
+            return
+        if key in ("pageup", "ctrl+home"):
+            transcript.release_anchor()  # new text no longer pulls the view down
+            if transcript.scroll_y == 0 and getattr(self.app, "earlier", None) is not None:
+                from bridle.tui.past import show_earlier
+
+                self.run_worker(show_earlier(self.app), group="earlier")  # type: ignore[arg-type]
+                return
+        # At the bottom again, Textual anchors it back: new text is followed.
+        {
+            "pageup": transcript.scroll_page_up,
+            "pagedown": transcript.scroll_page_down,
+            "ctrl+home": transcript.scroll_home,
+            "ctrl+end": transcript.scroll_end,
+        }[key](animate=False)
 
     def on_text_area_changed(self, message: TextArea.Changed) -> None:
         self.offer()
