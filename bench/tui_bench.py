@@ -32,6 +32,7 @@ import argparse
 import json
 import os
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -68,15 +69,40 @@ class Tmux:
         return int(self.run("display-message", "-p", "-t", name, "#{pane_pid}").strip())
 
     def kill(self, name: str) -> None:
-        """End the session and wait for its program to finish saving and exit."""
+        """End the session and wait for its program to finish saving and exit; then
+        kill what it left running (the Gemini CLI re-executes itself as a child that
+        outlives the pane)."""
         out = self.run("display-message", "-p", "-t", name, "#{pane_pid}").strip()
+        family = descendants(int(out)) if out.isdigit() else []
         self.run("kill-session", "-t", name)
         deadline = time.monotonic() + 15
         while out.isdigit() and Path(f"/proc/{out}").exists() and time.monotonic() < deadline:
             time.sleep(0.02)
+        for pid in family:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
 
     def close(self) -> None:
         self.run("kill-server")
+
+
+def descendants(pid: int) -> list[int]:
+    """Every process below `pid`, from /proc."""
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    out, todo = [], [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            out.append(child)
+            todo.append(child)
+    return out
 
 
 def wait_for(tmux: Tmux, name: str, check: object, timeout: float = 60) -> float:
