@@ -290,13 +290,8 @@ class Instructions:
         waiting rules whose `paths:` match it."""
         out: list[InstructionFile] = []
         trigger = str(file)
-        if file.parent != self.cwd and file.parent.is_relative_to(self.cwd):
-            d = self.cwd
-            for part in file.parent.relative_to(self.cwd).parts:
-                d = d / part
-                if d not in self._scanned:
-                    self._scanned.add(d)
-                    out += self._directory(d, "nested_traversal", trigger)
+        for d in new_folders(self.cwd, file, self._scanned):
+            out += self._directory(d, "nested_traversal", trigger)
         for rule in list(self._waiting):
             if rule.globs.matches(file):
                 self._waiting.remove(rule)
@@ -377,6 +372,20 @@ def _prose(text: str) -> str:
             continue
         keep.append(_SPAN.sub(" ", line))
     return "\n".join(keep)
+
+
+def new_folders(cwd: Path, file: Path, seen: set[Path]) -> list[Path]:
+    """The folders from below `cwd` down to `file`'s, top first, not in `seen`
+    (they are added to it): where a touched file may bring instructions or skills."""
+    out: list[Path] = []
+    if file.parent != cwd and file.parent.is_relative_to(cwd):
+        d = cwd
+        for part in file.parent.relative_to(cwd).parts:
+            d = d / part
+            if d not in seen:
+                seen.add(d)
+                out.append(d)
+    return out
 
 
 def touched_files(

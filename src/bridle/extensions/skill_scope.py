@@ -21,7 +21,7 @@ from collections.abc import Callable, MutableMapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from bridle.extensions.instructions import touched_files
+from bridle.extensions.instructions import new_folders, touched_files
 
 if TYPE_CHECKING:  # these load only when there is a skill to scope
     from bridle.extensions.globs import PathGlobs
@@ -53,13 +53,8 @@ class SkillScope:
     def touched(self, file: Path) -> list[Skill]:
         """The skills reading or writing `file` (absolute) newly offers."""
         out: list[Skill] = []
-        if file.parent != self.cwd and file.parent.is_relative_to(self.cwd):
-            d = self.cwd
-            for part in file.parent.relative_to(self.cwd).parts:
-                d = d / part
-                if d not in self._scanned:
-                    self._scanned.add(d)
-                    out += self._nested(d)
+        for d in new_folders(self.cwd, file, self._scanned):
+            out += self._nested(d)
         still: list[tuple[Skill, PathGlobs]] = []
         for skill, globs in self._waiting:
             (out.append(skill) if globs.matches(file) else still.append((skill, globs)))
