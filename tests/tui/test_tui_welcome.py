@@ -8,9 +8,12 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import time
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
+
+from tui_helpers import app_over, buggy_project, scenario_file, wait_for
 
 from bridle.config.jsonc import parse_jsonc
 from bridle.tui.hud import HudState
@@ -25,7 +28,6 @@ from bridle.tui.welcome import (
     goodbye_line,
     sweep_frames,
 )
-from tests.tui.tui_helpers import app_over, buggy_project, scenario_file, wait_for
 
 SIZE = (100, 30)
 
@@ -86,23 +88,37 @@ def test_the_app_leaves_the_greeting_out_when_it_is_off(tmp_path: Path) -> None:
         asyncio.run(drive(app))
 
 
-def test_the_launch_animation_sweeps_then_settles(tmp_path: Path) -> None:
+def test_the_launch_animation_sweeps_then_settles(tmp_path: Path, monkeypatch: Any) -> None:
+    import bridle.tui.welcome as welcome
+
+    monkeypatch.setattr(welcome, "FRAME_S", 0.25)  # slow enough to see frames on a busy machine
     settings(launchAnimation=True, theme="nord")
     repo = buggy_project(tmp_path)
     scenario = scenario_file(tmp_path, [{"op": "final", "text": "hi"}])
     seen: list[Any] = []
 
     async def drive(app: Any) -> None:
+        drawn = app.greeting.update
+
+        def update(content: Any = "", **kwargs: Any) -> None:  # every frame, however fast
+            seen.append(content.copy() if hasattr(content, "copy") else content)
+            drawn(content, **kwargs)
+
+        app.greeting.update = update
         async with app.run_test(size=SIZE) as pilot:
             (note,) = greetings(app)
             assert app.theme == "nord"
             assert app.prompt.has_focus  # keys go to the prompt from the first frame
+            await wait_for(pilot, lambda: any(f.spans for f in seen), "a frame", timeout=30)
+            last = [len(seen), time.monotonic()]
 
-            def settled() -> bool:
-                seen.append(note.content.copy())
-                return len(seen) > 3 and note.content.spans == []
+            def settled() -> bool:  # the plain line, and no frame since for a second
+                if len(seen) != last[0]:
+                    last[:] = [len(seen), time.monotonic()]
+                return seen[-1].spans == [] and time.monotonic() - last[1] > 1.0
 
-            await wait_for(pilot, settled, "the sweep to end", timeout=10)
+            await wait_for(pilot, settled, "the sweep to end", timeout=60)
+            assert note.content.spans == []  # it settled on the plain line, its timer stopped
             await pilot.press("h", "i")
             assert app.prompt.text == "hi"
 

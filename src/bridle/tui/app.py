@@ -60,7 +60,8 @@ QUIT_WINDOW = 2.0  # seconds within which a second Ctrl+C quits
 REWIND_WINDOW = 0.8  # seconds within which a second Esc opens rewind
 DUPLICATE_WINDOW = 0.5  # seconds within which the same prompt sent again is dropped
 KEYS = (
-    "Enter send · Shift+Enter/Ctrl+J new line · ↑/↓ history · Ctrl+R search history · "
+    "Enter send · Shift+Enter/Ctrl+J new line · ↑/↓ history · PgUp/PgDn scroll · "
+    "Ctrl+R search history · "
     "Tab complete /command @path · !cmd shell · Ctrl+G $EDITOR · Esc interrupt · Esc Esc rewind · "
     "Shift+Tab permission mode · Ctrl+O expand tool call · Ctrl+T todos · Ctrl+C twice quit"
 )

@@ -14,6 +14,7 @@ The settings are the merged layers read before the first paint
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -69,16 +70,16 @@ async def show_greeting(app: BridleApp) -> None:
     await app.mount_in_transcript(app.greeting)
     if not enabled(app.settings, ANIMATION):
         return
-    shown = [0]
+    start = time.monotonic()
 
-    def step() -> None:
+    def step() -> None:  # the frame for the time elapsed: a late tick skips, never stalls
         frames = sweep_frames(str(app.greeting.content))
-        i = min(shown[0], len(frames) - 1)
+        i = min(int((time.monotonic() - start) / FRAME_S), len(frames) - 1)
         app.greeting.update(frames[i])
-        shown[0] += 1
+        if i == len(frames) - 1:
+            timer.stop()  # the plain line is drawn: no more ticks
 
-    count = len(sweep_frames(str(app.greeting.content)))
-    app.set_interval(FRAME_S, step, repeat=count)
+    timer = app.set_interval(FRAME_S, step)
 
 
 def goodbye_line(app: BridleApp, seconds: float) -> str | None:
