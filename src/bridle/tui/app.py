@@ -29,6 +29,7 @@ import gc
 import threading
 import time
 from collections.abc import Callable, Mapping
+from concurrent.futures import CancelledError
 from pathlib import Path
 from typing import Any
 
@@ -223,8 +224,8 @@ class BridleApp(App[int]):
             self.open_error = e
         try:
             self.call_from_thread(self._opened)  # type: ignore[arg-type]
-        except RuntimeError:
-            pass  # the app has gone: run_app closes what was opened
+        except (RuntimeError, CancelledError):
+            pass  # the app has gone (or is going): run_app closes what was opened
 
     async def _opened(self) -> None:
         if self.open_error is not None:
