@@ -245,6 +245,59 @@ def test_flags_take_several_rules_and_never_swallow_the_prompt(tmp_path: Path) -
     assert suite_passes(repo)
 
 
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["-p", "fix the failing test", "--allowedTools", "Bash(python -m unittest:*)", "Edit",
+         "Read"],
+        ["-p", "--allowed-tools", "Bash(python -m unittest:*)", "Edit", "Read",
+         "fix the failing test"],
+    ],
+    ids=["prompt-first", "prompt-after-the-values"],
+)  # fmt: skip
+def test_rule_flags_take_several_values_in_a_row_as_claude_code_does(
+    tmp_path: Path, args: list[str]
+) -> None:
+    repo = make_repo(tmp_path)
+    proc = bridle(
+        [*args, "--model", "mock/anthropic", "--output-format", "json"],
+        repo, {"BRIDLE_MOCK_SCENARIO": str(SCENARIO)},
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    result = json.loads(proc.stdout)
+    assert result["permission_denials"] == [] and result["result"].startswith("Fixed `mean()`")
+    assert suite_passes(repo)
+
+
+def test_spreading_stops_at_the_first_word_that_is_not_a_value(tmp_path: Path) -> None:
+    from bridle.cli.argv import spread
+
+    subcommands = ["mcp", "sessions"]
+    assert spread(["-p", "--allowedTools", "Read", "mcp__github", "Edit,Write", "Fix it"],
+                  subcommands) == [
+        "-p", "--allowedTools", "Read", "--allowedTools", "mcp__github", "--allowedTools",
+        "Edit,Write", "Fix it",
+    ]  # fmt: skip
+    # A capitalised prompt word that names no tool is not a rule; nor is a lone "(".
+    assert spread(["--disallowedTools", "Bash", "Refactor", "x"], subcommands) == [
+        "--disallowedTools", "Bash", "Refactor", "x",
+    ]  # fmt: skip
+    assert spread(["--allowedTools", "Read", "Bash(git"], subcommands)[-1] == "Bash(git"
+    assert spread(["--add-dir", str(tmp_path), str(tmp_path), "hello"], subcommands) == [
+        "--add-dir", str(tmp_path), "--add-dir", str(tmp_path), "hello",
+    ]  # fmt: skip
+    assert spread(["--mcp-config", "{}", '{"mcpServers": {}}', "go"], subcommands) == [
+        "--mcp-config", "{}", "--mcp-config", '{"mcpServers": {}}', "go",
+    ]  # fmt: skip
+    # A subcommand's flags and whatever follows `--` are left alone.
+    assert spread(["mcp", "add", "--add-dir", "/", "/"], subcommands) == [
+        "mcp", "add", "--add-dir", "/", "/",
+    ]  # fmt: skip
+    assert spread(["-p", "--", "--allowedTools", "Read", "Edit"], subcommands) == [
+        "-p", "--", "--allowedTools", "Read", "Edit",
+    ]  # fmt: skip
+
+
 def test_rate_limit_exhausted_exits_75(tmp_path: Path) -> None:
     repo = make_repo(tmp_path)
     scen = write_scenario(

@@ -48,12 +48,15 @@ def main(argv: list[str] | None = None) -> object:
             return code
     import click
 
+    from bridle.cli.argv import spread
     from bridle.cli.group import build_root
     from bridle.core.errors import BridleError
 
     cli = build_root()
     try:
-        rv = cli.main(args=argv, prog_name="bridle", standalone_mode=False)
+        # `--allowedTools Read Edit`: Claude Code's many-valued flags, one value per use.
+        args = spread(args, COMMANDS)
+        rv = cli.main(args=args, prog_name="bridle", standalone_mode=False)
         if isinstance(rv, int) and not isinstance(rv, bool):
             sys.exit(rv)
         return rv
