@@ -124,8 +124,7 @@ class SettingsForm:
                 ),
                 Row(
                     "Notifications", channel, channel, channels, key="preferredNotifChannel",
-                    hint="after a turn of 20 s while you are away: auto (a desktop "
-                    "notification), terminal_bell, or notifications_disabled",
+                    hint="a long turn ended while you were away (auto: desktop notice)",
                 ),
             ],
         )  # fmt: skip
