@@ -465,6 +465,12 @@ def test_account_rotation_continues_the_session_on_rate_limit(tmp_path: Path) ->
     assert "continuing under account personal" in proc.stderr
     result = json.loads(proc.stdout)
     assert result["result"] == "done" and result["num_turns"] == 2
+    # The session's record names the account it ended under (`-c` goes on with it).
+    from bridle.store.db import open_db
+    from bridle.store.sessions import SessionStore
+
+    with open_db(Path(os.environ["BRIDLE_HOME"]) / "bridle.db") as conn:
+        assert SessionStore(conn).get(result["session_id"]).account == "personal"
     # Without another account to switch to, the same limit exits 75.
     alone = bridle(["-p", "read", "--model", "mock/anthropic", "--account", "work",
                     "--settings", settings, "--output-format", "json"],

@@ -364,6 +364,9 @@ def test_set_account_binds_the_model_again_with_the_accounts_keys(repo: Path) ->
     list(engine.send(ev.UserTurn("go")))
     saved = [e.payload for e in store.events(engine.session_id) if e.kind == "system"]
     assert {"type": "account_switch", "account": "work", "reason": "switched by hand"} in saved
+    # The record follows the switches, so `-c` resumes with the model and account last used.
+    record = store.get(engine.session_id)
+    assert (record.model, record.provider, record.account) == ("fake/other", "fake", "work")
 
 
 def test_budget_pre_check_stops_before_an_expensive_request(repo: Path) -> None:

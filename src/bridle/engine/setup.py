@@ -58,6 +58,10 @@ class StoreSink:
         batch, self.pending = self.pending, []
         self.store.append_many(self.session_id, batch, usage=usage, cost_usd=cost, turns=turns)
 
+    def describe(self, **changes: str) -> None:
+        """Update the session's record: the model, provider or account now in use."""
+        self.store.update(self.session_id, **changes)
+
 
 @dataclass
 class OpenSession:
