@@ -31,6 +31,7 @@ from bridle.tools.edit import Edit as DiskEdit
 from bridle.tools.edit import apply_edit, edited_snippet, model_text
 from bridle.tools.files import BOM, TextFile, numbered, record_read, require_fresh
 from bridle.tools.multi_edit import MultiEdit as DiskMultiEdit
+from bridle.tools.multi_edit import apply_edits
 from bridle.tools.read import DEFAULT_LIMIT, IMAGE_TYPES, MAX_LINE
 from bridle.tools.read import Read as DiskRead
 from bridle.tools.verify import append_verify
@@ -212,19 +213,7 @@ class EditorMultiEdit(DiskMultiEdit):
         edits: list[dict[str, Any]] = args["edits"]
         creates = bool(edits) and edits[0]["old_string"] == ""
         doc = _buffer_for_edit(self.link, ctx, path, shown, creates)
-        text = doc.text
-        spans: list[tuple[int, int]] = []
-        for i, e in enumerate(edits, 1):
-            old, new = model_text(doc, e["old_string"]), model_text(doc, e["new_string"])
-            try:
-                text, first, last = apply_edit(text, old, new, bool(e.get("replace_all")), shown)
-            except ToolError as err:
-                raise ToolError(
-                    f"edit {i} of {len(edits)} failed, so no edits were applied: {err}"
-                ) from err
-            spans.append((first, last))
-        first, last = min(s[0] for s in spans), max(s[1] for s in spans)
-        summary = f"Applied {len(edits)} edits to {shown}:\n{edited_snippet(text, first, last)}"
+        text, summary = apply_edits(doc, edits, shown)
         return _save_edit(self.link, ctx, path, doc, text, summary)
 
 

@@ -55,18 +55,23 @@ class MultiEdit(Tool):
             doc = TextFile("")
         else:
             raise ToolError(f"{shown} does not exist. Use Write to create a file.")
-        text = doc.text
-        spans: list[tuple[int, int]] = []
-        for i, e in enumerate(edits, 1):
-            old, new = model_text(doc, e["old_string"]), model_text(doc, e["new_string"])
-            try:
-                text, first, last = apply_edit(text, old, new, bool(e.get("replace_all")), shown)
-            except ToolError as err:
-                raise ToolError(
-                    f"edit {i} of {len(edits)} failed, so no edits were applied: {err}"
-                ) from err
-            spans.append((first, last))
-        first = min(s[0] for s in spans)
-        last = max(s[1] for s in spans)
-        summary = f"Applied {len(edits)} edits to {shown}:\n{edited_snippet(text, first, last)}"
+        text, summary = apply_edits(doc, edits, shown)
         return write_edited(ctx, path, doc, text, summary)
+
+
+def apply_edits(doc: TextFile, edits: list[dict[str, Any]], shown: str) -> tuple[str, str]:
+    """`edits` applied in order to `doc`'s text, all or none: the new text and the
+    summary for the model (the edited region). A failing edit names its number."""
+    text = doc.text
+    spans: list[tuple[int, int]] = []
+    for i, e in enumerate(edits, 1):
+        old, new = model_text(doc, e["old_string"]), model_text(doc, e["new_string"])
+        try:
+            text, first, last = apply_edit(text, old, new, bool(e.get("replace_all")), shown)
+        except ToolError as err:
+            raise ToolError(
+                f"edit {i} of {len(edits)} failed, so no edits were applied: {err}"
+            ) from err
+        spans.append((first, last))
+    first, last = min(s[0] for s in spans), max(s[1] for s in spans)
+    return text, f"Applied {len(edits)} edits to {shown}:\n{edited_snippet(text, first, last)}"
