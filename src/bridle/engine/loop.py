@@ -81,6 +81,10 @@ class SessionSink(Protocol):
 
     def commit(self, usage: Usage | None = None, cost: float = 0.0, turns: int = 0) -> None: ...
 
+    def describe(self, **changes: str) -> None:
+        """Keep the session's record in step with a switch (model, provider, account),
+        so `-c` resumes with the ones last used."""
+
 
 @dataclass
 class ModelBinding:
@@ -235,7 +239,7 @@ class Engine:
             self.binding = self._bind_model(op.spec)
             self.sink.save(*system_event("model_switch", model=op.spec))
             self.sink.commit()
-            self._describe(model=self.binding.name, provider=self.binding.provider)
+            self.sink.describe(model=self.binding.name, provider=self.binding.provider)
             return iter([ev.Notice(f"model set to {op.spec}", "set_model")])
         elif isinstance(op, ev.SetAccount):
             return iter([self._set_account(op.name)])
@@ -271,15 +275,8 @@ class Engine:
         self._bind_model = lambda spec: bind(spec, name)  # /model keeps this account's keys
         self.sink.save(*system_event("account_switch", account=name, reason="switched by hand"))
         self.sink.commit()
-        self._describe(account=name)
+        self.sink.describe(account=name)
         return ev.Notice(f"switched by hand; continuing under account {name}", "account_switch")
-
-    def _describe(self, **changes: str) -> None:
-        """Keep the session's record in step with a switch (`-c` then resumes with
-        the model and account last used); a sink without a record is left alone."""
-        describe = getattr(self.sink, "describe", None)
-        if describe is not None:
-            describe(**changes)
 
     def _anchor(self, op: ev.Anchor) -> ev.Notice:
         """Pin, unpin or list facts; a change is saved (`anchor` system events)."""
@@ -378,7 +375,7 @@ class Engine:
                     return Ending("error_during_execution", str(e), e.kind, e.exit_code)
                 account, self.binding = switched
                 self.sink.save(*system_event("account_switch", account=account, reason=str(e)))
-                self._describe(account=account)
+                self.sink.describe(account=account)
                 what = "quota used up" if e.kind == "quota" else "rate limit reached"
                 yield ev.Notice(f"{what}; continuing under account {account}", "account_switch")
                 continue

@@ -44,7 +44,6 @@ class SkillScope:
         self.skills, self.cwd, self.project_root = skills, cwd, project_root
         self.tool, self.add_command = tool, add_command
         self.problems: list[str] = []
-        self.joined: list[str] = []  # names offered since start-up
         self._waiting: list[tuple[Skill, PathGlobs]] = []
         self._scanned: set[Path] = set()
         for skill in skills.values():
@@ -59,7 +58,6 @@ class SkillScope:
         for skill, globs in self._waiting:
             (out.append(skill) if globs.matches(file) else still.append((skill, globs)))
         self._waiting = still
-        self.joined += [s.name for s in out]
         return out
 
     def attach(self, calls: Sequence[Any], results: Sequence[Any]) -> list[Skill]:
