@@ -93,7 +93,9 @@ def test_a_matching_file_offers_a_path_scoped_skill_once(tmp_path: Path) -> None
     assert names(scope.touched(root / "db/schema.sql")) == ["sql"]
     # A personal skill's globs start at the project root.
     assert names(scope.touched(root / "docs/guide/intro.md")) == ["mine"]
-    assert scope.joined == ["react", "sql", "mine"]
+    # Each was offered once: touching their files again offers nothing.
+    again = ("web/src/App.tsx", "db/schema.sql", "docs/guide/intro.md")
+    assert [scope.touched(root / f) for f in again] == [[], [], []]
 
 
 def test_a_nested_skill_folder_joins_when_a_file_below_it_is_touched(tmp_path: Path) -> None:
@@ -193,3 +195,29 @@ def test_the_skills_view_says_which_files_offer_a_skill(tmp_path: Path) -> None:
     assert "- react: React component rules [offered for web/**/*.{tsx,jsx}]" in text
     assert "- quiet: User only [only you]" in text
     assert "- always: Always offered (project," in text
+
+
+def test_without_the_skill_tool_offered_the_reminder_names_the_file(tmp_path: Path) -> None:
+    """`--tools` without Skill: a path-scoped skill is still offered, as the file to read."""
+    t = project(tmp_path)
+    write(t["root"] / "web/App.tsx", "export const App = 1\n")
+    scenario = tmp_path / "scenario.json"
+    turns = [{"op": "read", "path": "web/App.tsx"}, {"op": "final", "text": "done"}]
+    scenario.write_text(json.dumps({"name": "skills", "turns": turns}))
+    env = dict(os.environ)
+    env.pop("BRIDLE_MOCK_SCENARIO", None)
+    subprocess.run(["git", "init", "-q", str(t["root"])], check=True)
+    with MockServer(scenario, workdir=t["root"], keep_bodies=True) as srv:
+        env.update(
+            HOME=str(t["home"]), BRIDLE_HOME=str(t["bridle"]), BRIDLE_MOCK_BASE_URL=srv.base_url
+        )
+        proc = subprocess.run(
+            [sys.executable, "-m", "bridle", "-p", "work", "--model", "mock/anthropic",
+             "--output-format", "json", "--tools", "Read"],
+            cwd=t["root"], env=env, capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+        bodies = [r["body"] for r in srv.requests if "body" in r]
+    assert proc.returncode == 0, proc.stderr
+    (result,) = tool_results(bodies[1])
+    assert "read a skill's file" in result and "Skill tool" not in result
+    assert "web/**/*.{tsx,jsx}" not in result and str(t["root"] / ".claude/skills/react") in result

@@ -317,7 +317,10 @@ def _open(
     warnings += [note] if note else []  # a bad ENABLE_TOOL_SEARCH
     dispatcher = Dispatcher({t.name: t for t in tools}, ctx, policy)
     dispatcher.instructions = context.instructions
-    dispatcher.skill_scope = skill_scope(ext, skill, cwd, git.root or settings.project_root or cwd)
+    offered = dispatcher.tools.get("Skill")  # None when --tools or the agent left it out
+    dispatcher.skill_scope = skill_scope(
+        ext, offered, cwd, git.root or settings.project_root or cwd
+    )
     hooks, hook_warnings = open_hooks(
         options, settings, ext, project_dir=git.root or settings.project_root or cwd, cwd=cwd,
         env=env, session_id=record.id, resumed=history is not None, git_branch=git.branch,
