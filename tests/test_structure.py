@@ -1,7 +1,9 @@
 """The project's structural rules, checked on every module of `src/bridle`.
 
-Every module opens with a docstring and stays under 600 lines, and no package
-imports another package's private (`_name`) modules. The layers themselves are
+Every module opens with a docstring and stays under 600 lines, every dataclass
+has a docstring (without one, Python 3.11's `dataclasses` computes a signature for
+`__doc__` at import, a cost every run pays), and no package imports another
+package's private (`_name`) modules. The layers themselves are
 held by the import-linter contract in pyproject.toml, which the test command runs.
 """
 
@@ -33,6 +35,25 @@ def test_module_has_docstring_and_fits(path: Path) -> None:
     assert ast.get_docstring(tree), f"{_rel(path)} must open with a one-paragraph docstring"
     lines = source.count("\n")
     assert lines < MAX_LINES, f"{_rel(path)} has {lines} lines; split it (limit {MAX_LINES})"
+
+
+def _is_dataclass(node: ast.ClassDef) -> bool:
+    for d in node.decorator_list:
+        target = d.func if isinstance(d, ast.Call) else d
+        if isinstance(target, ast.Name) and target.id == "dataclass":
+            return True
+    return False
+
+
+@pytest.mark.parametrize("path", MODULES, ids=_rel)
+def test_every_dataclass_has_a_docstring(path: Path) -> None:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    bare = [
+        node.name
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ClassDef) and _is_dataclass(node) and not ast.get_docstring(node)
+    ]
+    assert not bare, f"{_rel(path)}: dataclasses without a docstring: {bare}"
 
 
 def _imported_modules(tree: ast.AST) -> list[str]:

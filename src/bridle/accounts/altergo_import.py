@@ -34,6 +34,8 @@ _SKIP_TOP = frozenset({".cache", "account.json", "MIGRATED.txt"})
 
 @dataclass(frozen=True)
 class Imported:
+    """What became of one altergo account: imported (as `name`), skipped or failed, and why."""
+
     source: str
     name: str | None
     status: str  # imported, skipped, failed

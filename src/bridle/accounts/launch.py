@@ -27,6 +27,8 @@ _XDG_UNDER_HOME = ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME")
 
 @dataclass(frozen=True)
 class LaunchPlan:
+    """Exactly what to run for one launch and where, plus notices for the user to read first."""
+
     argv: list[str]
     env: dict[str, str]
     cwd: str

@@ -38,6 +38,8 @@ from bridle.config.paths import user_home
 
 @dataclass(frozen=True)
 class Change:
+    """One thing a setup or repair did to an account's files, as the CLI prints it."""
+
     kind: str  # linked, promoted, merged, quarantined, unlinked, kept
     path: Path
     detail: str = ""

@@ -187,6 +187,9 @@ def login_state(paths: AccountPaths, spec: CliSpec) -> str:
 
 @dataclass(frozen=True)
 class Status:
+    """One account as `bridle accounts list`/`show` report it: login state and last use per
+    provider, and which catalog entries it shares."""
+
     account: Account
     default: bool
     providers: dict[str, dict[str, Any]]

@@ -50,6 +50,8 @@ FORWARDED = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGWINCH)
 
 @dataclass
 class Request:
+    """A launch as the user asked for it: which account and CLI, yolo, and what to resume."""
+
     account: str
     tool: str | None = None
     yolo: bool = False
@@ -60,6 +62,9 @@ class Request:
 
 @dataclass
 class Prepared:
+    """A launch ready to run, with what `finish_launch` needs afterwards: the start time and
+    the state of the shared files before the child ran."""
+
     plan: LaunchPlan
     spec: CliSpec
     account: Account | None

@@ -24,6 +24,9 @@ from bridle.accounts.specs import CliSpec
 
 @dataclass(frozen=True)
 class SessionRef:
+    """One session file of an external CLI: its id, where it is, and the directory it ran in
+    (`None` when the file does not say)."""
+
     tool: str
     id: str
     path: str

@@ -58,6 +58,8 @@ class ResumeSyntax:
 
 @dataclass(frozen=True)
 class CliSpec:
+    """Everything bridle needs to know to run, isolate and resume one external coding CLI."""
+
     name: str
     display: str
     binary: str

@@ -62,6 +62,9 @@ def validate_name(name: str) -> str:
 
 @dataclass
 class Account:
+    """One named account as stored in `account.json`; keys bridle does not know stay in
+    `extra` so a write keeps them."""
+
     name: str
     providers: list[str] = field(default_factory=lambda: ["claude"])
     default_provider: str = "claude"

@@ -40,6 +40,8 @@ PERMISSION_OPTIONS = [
 
 @dataclass
 class AcpSession:
+    """One open bridle session as the ACP agent holds it, with the state of its running turn."""
+
     open: Any  # engine.setup.OpenSession
     cwd: Path
     link: EditorLink

@@ -34,6 +34,8 @@ class StopReason(StrEnum):
 
 @dataclass(slots=True)
 class TextPart:
+    """Plain text, from the user, the model or a tool result."""
+
     text: str
     type: Literal["text"] = "text"
 
@@ -58,6 +60,8 @@ class ThinkingPart:
 
 @dataclass(slots=True)
 class ImagePart:
+    """An image carried inline as base64 `data`, in a user message or a tool result."""
+
     media_type: str
     data: str  # base64
     type: Literal["image"] = "image"
@@ -81,6 +85,8 @@ class ToolUsePart:
 
 @dataclass(slots=True)
 class ToolResultPart:
+    """What a tool call returned, sent back to the model in a user message under the call's id."""
+
     tool_use_id: str
     content: list[TextPart | ImagePart]
     is_error: bool = False
@@ -96,6 +102,8 @@ Part = TextPart | ThinkingPart | ImagePart | ToolUsePart | ToolResultPart
 
 @dataclass(slots=True)
 class Message:
+    """One turn of the conversation: the parts one role sent, in order."""
+
     role: Role
     parts: list[Part]
 
@@ -170,6 +178,8 @@ class ModelRequest:
 
 @dataclass(slots=True)
 class ModelResponse:
+    """What one model call returned, folded from the stream into parts, stop reason and usage."""
+
     parts: list[Part]
     stop_reason: StopReason | None
     usage: Usage = field(default_factory=Usage)

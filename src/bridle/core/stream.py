@@ -16,18 +16,24 @@ from dataclasses import dataclass
 
 @dataclass(slots=True)
 class MessageStart:
+    """The response began; carries the provider's message id and model when it sends them."""
+
     id: str | None = None
     model: str | None = None
 
 
 @dataclass(slots=True)
 class TextDelta:
+    """A piece of visible text for the block at `index`, appended in order."""
+
     index: int
     text: str
 
 
 @dataclass(slots=True)
 class ThinkingDelta:
+    """A piece of reasoning for the block at `index`; may bring only a signature or opaque blob."""
+
     index: int
     text: str = ""
     signature: str | None = None  # set (possibly alone) when the provider sends one
@@ -37,6 +43,8 @@ class ThinkingDelta:
 
 @dataclass(slots=True)
 class ToolCallStart:
+    """A tool call begins at `index`: its id and tool name; the arguments follow as deltas."""
+
     index: int
     id: str
     name: str
@@ -54,6 +62,8 @@ class ToolCallDelta:
 
 @dataclass(slots=True)
 class ToolCallEnd:
+    """The tool call at `index` has all its arguments."""
+
     index: int
 
 
@@ -88,6 +98,8 @@ class StreamErrorEvent:
 
 @dataclass(slots=True)
 class MessageEnd:
+    """The provider finished the response; a stream cut off early never sends this."""
+
     pass
 
 

@@ -36,6 +36,8 @@ class AgentError(Exception):
 
 @dataclass
 class PhaseOutcome:
+    """How a phase run by another CLI ended: its final answer (or the error), cost and turns."""
+
     answer: str
     cost_usd: float
     turns: int

@@ -114,6 +114,9 @@ class Checkpoint:
 
 @dataclass(frozen=True, slots=True)
 class Task:
+    """A task as the backend holds it: the request, where it is in its life, the lease of the
+    worker running it, its spend so far and its checkpoints."""
+
     id: str
     spec: NewTask
     state: str
@@ -138,6 +141,8 @@ class Task:
 
 @dataclass(frozen=True, slots=True)
 class TaskEvent:
+    """One entry of a task's event log; `id` only grows, so SSE clients resume after it."""
+
     id: int
     task_id: str
     kind: str

@@ -69,6 +69,9 @@ class PhaseFailed(Exception):
 
 @dataclass
 class TaskRun:
+    """One claimed task being run by a worker, with the controls (stop, steer, lost lease)
+    its control thread uses while the phases run."""
+
     backend: TaskBackend
     task: Task
     worker: str

@@ -32,6 +32,9 @@ from bridle.core.errors import UsageError
 
 @dataclass
 class DaemonConfig:
+    """How `bridle daemon` or `bridle worker` was asked to run; `check` refuses unsafe or
+    invalid settings."""
+
     host: str = "127.0.0.1"
     port: int = 9200
     data_dir: Path = Path(".")

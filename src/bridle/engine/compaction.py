@@ -149,6 +149,8 @@ def _spec_chars(spec: ToolSpec) -> int:
 # -------------------------------------------------------- step 1: tool outputs
 @dataclass
 class Cleared:
+    """The conversation after step 1, with what clearing freed and where the full outputs went."""
+
     messages: list[Message]
     freed_tokens: int = 0
     cleared: int = 0

@@ -42,6 +42,9 @@ if TYPE_CHECKING:
 
 @dataclass
 class Compactor:
+    """Decides when one session's conversation is compacted, and compacts it; keeps the count
+    and the last known request size between requests."""
+
     window: Window
     # Writes a cleared tool output where the model can Read it; returns the path.
     save: Callable[[str, str], Path]

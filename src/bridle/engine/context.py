@@ -42,6 +42,8 @@ You are bridle, a coding agent working in the user's repository through tools.
 
 @dataclass(slots=True)
 class GitInfo:
+    """The git repository around the working directory, for the system prompt's environment."""
+
     root: Path | None
     branch: str | None
     status: str

@@ -53,6 +53,8 @@ def session_rule(call: ToolUsePart) -> str:
 
 @dataclass
 class Prepared:
+    """One tool call after lookup and validation: the tool to run, or why it must not run."""
+
     call: ToolUsePart
     tool: Tool | None = None
     # Set when the call must not run: the text of its error result.
@@ -61,6 +63,9 @@ class Prepared:
 
 @dataclass
 class Dispatcher:
+    """Runs a session's tool calls through the whole pipeline (see the module docstring) and
+    holds what spans calls: the loop guard, denials, changed files, pending decisions."""
+
     tools: dict[str, Tool]
     ctx: ToolContext
     policy: Any  # bridle.policy.engine.PermissionPolicy

@@ -19,12 +19,16 @@ from bridle.core.messages import ImagePart, ModelResponse, ToolResultPart, ToolU
 
 @dataclass(slots=True)
 class UserTurn:
+    """Start a turn with the user's message and any attached images."""
+
     text: str
     images: list[ImagePart] = field(default_factory=list)
 
 
 @dataclass(slots=True)
 class ApprovalDecision:
+    """The user's answer to a `PermissionRequest`, for the call with `tool_use_id`."""
+
     tool_use_id: str
     allow: bool
     # Remember for the rest of the session (adds an allow rule for this exact tool/spec).
@@ -52,6 +56,8 @@ class Steer:
 
 @dataclass(slots=True)
 class SetModel:
+    """Go on with another model (a spec as `--model` takes it); answered by a `Notice`."""
+
     spec: str
 
 
@@ -126,6 +132,9 @@ Op = (
 
 @dataclass(slots=True)
 class SessionStarted:
+    """The session is open: the model, tools and permission mode it runs with, for a front end
+    to show first."""
+
     session_id: str
     model: str
     provider: str
@@ -167,12 +176,17 @@ class AssistantMessage:
 
 @dataclass(slots=True)
 class ToolStarted:
+    """The tool call is being handled now; a `ToolFinished` for it follows."""
+
     call: ToolUsePart
     kind: str = "tool_started"
 
 
 @dataclass(slots=True)
 class ToolFinished:
+    """A tool call ended: its result (the error result when it was refused) and the files it
+    changed."""
+
     call: ToolUsePart
     result: ToolResultPart
     changed_files: list[str] = field(default_factory=list)
@@ -191,6 +205,8 @@ class PermissionRequest:
 
 @dataclass(slots=True)
 class PermissionDenied:
+    """A tool call was refused (by the policy, a hook or the user) and did not run."""
+
     call: ToolUsePart
     reason: str
     kind: str = "permission_denied"

@@ -39,6 +39,8 @@ DEFAULT_WINDOW = 200_000
 
 @dataclass
 class Extensions:
+    """What a session's extension files and plugins give it, loaded once when it opens."""
+
     skills: dict[str, Any] = field(default_factory=dict)  # name -> extensions.skills.Skill
     commands: Any = None  # extensions.commands.Commands
     agents: Any = None  # extensions.agents.Agents

@@ -26,6 +26,8 @@ def _signature(name: str, args: dict[str, Any] | None) -> str:
 
 @dataclass
 class LoopGuard:
+    """Stops repeated identical calls and ends a run after too many tool errors in a row."""
+
     repeat_limit: int = REPEAT_LIMIT
     error_limit: int = ERROR_LIMIT
     _seen: Counter[str] = field(default_factory=Counter)
@@ -59,6 +61,8 @@ def estimate_tokens(chars: int) -> int:
 
 @dataclass
 class Budget:
+    """The session's spend against `--max-cost` (no limit when `max_cost_usd` is None)."""
+
     max_cost_usd: float | None
     spent_usd: float = 0.0
 

@@ -134,6 +134,8 @@ INTERRUPTED = Ending("error_during_execution", "interrupted by the user", "inter
 
 @dataclass
 class EngineLimits:
+    """Model calls allowed per user turn, and the session's cost limit in USD."""
+
     max_turns: int = 50
     max_cost_usd: float | None = None
 

@@ -30,6 +30,8 @@ from bridle.engine import events as ev
 
 @dataclass
 class McpSession:
+    """A session's MCP servers and the tools they offer; empty when none are configured."""
+
     manager: Any = None  # mcp.client.McpManager, closed with the session
     tools: list[Any] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)

@@ -65,6 +65,8 @@ class StoreSink:
 
 @dataclass
 class OpenSession:
+    """An opened session: the engine and everything that must live and close with it."""
+
     engine: Engine
     record: Any  # store.sessions.SessionRecord
     store: Any

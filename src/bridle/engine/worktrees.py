@@ -28,6 +28,8 @@ def _git(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
 
 @dataclass
 class AgentWorktree:
+    """The git worktree and branch one subagent runs in, and the commit it started from."""
+
     repo: Path
     path: Path
     branch: str

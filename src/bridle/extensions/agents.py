@@ -37,6 +37,8 @@ MODEL_ALIASES = ("sonnet", "opus", "haiku", "inherit")
 
 @dataclass(frozen=True)
 class AgentDefinition:
+    """One subagent as its definition gives it; `fields` keeps the raw frontmatter."""
+
     name: str
     description: str
     prompt: str  # the agent's system prompt
@@ -56,6 +58,9 @@ class AgentDefinition:
 
 @dataclass
 class Agents:
+    """The agent definitions a session sees by name, the files skipped, and which file hides
+    which (`notes`)."""
+
     by_name: dict[str, AgentDefinition] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)

@@ -39,6 +39,8 @@ _INVOCATION = re.compile(r"/(?P<name>[A-Za-z0-9_][\w.:-]*)(?:[ \t]+(?P<args>.*))
 
 @dataclass(frozen=True)
 class Command:
+    """One slash command (a command file or a user-invocable skill), ready to expand."""
+
     name: str  # as typed after `/`: `review`, `plugin:review`
     description: str
     body: str
@@ -67,6 +69,8 @@ class Command:
 
 @dataclass
 class Commands:
+    """The slash commands a session sees by name, with the files skipped and the names hidden."""
+
     by_name: dict[str, Command] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)

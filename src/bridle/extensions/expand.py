@@ -29,6 +29,8 @@ class ExpansionDenied(Exception):
 
 @dataclass(frozen=True, slots=True)
 class Expansion:
+    """A body after expansion: the text the model gets, and what the caller must still act on."""
+
     text: str
     # `@path` mentions, in order, for the caller to attach when they name files.
     mentions: tuple[str, ...] = ()

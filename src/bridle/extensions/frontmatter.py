@@ -43,6 +43,8 @@ class FieldError(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class Document:
+    """One extension file split into its frontmatter fields (empty when it has none) and body."""
+
     path: Path
     fields: dict[str, Any]
     body: str

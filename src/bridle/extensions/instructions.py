@@ -105,6 +105,9 @@ class _Rule:
 
 @dataclass
 class Instructions:
+    """A session's instruction files: the start-up cascade, then the rules and nested files
+    that join as file tools touch paths below them."""
+
     cwd: Path
     home: Path
     bridle_home: Path

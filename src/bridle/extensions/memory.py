@@ -89,6 +89,8 @@ def memory_dir(project_root: Path, env: Mapping[str, str], settings: Any = None)
 
 @dataclass(frozen=True, slots=True)
 class Memory:
+    """A project's memory folder and the part of its MEMORY.md index loaded at session start."""
+
     directory: Path
     index: str  # what of MEMORY.md loads (may be "")
     exists: bool

@@ -40,6 +40,8 @@ LOCAL_MARKETPLACE = "local"  # the marketplace name of a plugin installed from a
 
 @dataclass(frozen=True)
 class Installed:
+    """One installed plugin, as Claude Code's or bridle's install record lists it."""
+
     key: str  # name@marketplace
     name: str
     marketplace: str
@@ -51,6 +53,8 @@ class Installed:
 
 @dataclass(frozen=True)
 class MarketplaceEntry:
+    """One plugin a marketplace lists; only entries with a local `path` can be installed."""
+
     name: str
     description: str
     version: str | None
@@ -60,6 +64,8 @@ class MarketplaceEntry:
 
 @dataclass(frozen=True)
 class Marketplace:
+    """A marketplace folder and the plugins its `marketplace.json` lists."""
+
     name: str
     root: Path
     file: Path

@@ -91,6 +91,8 @@ class Plugin:
 
 @dataclass
 class FoundPlugins:
+    """The plugins found, the first of each name kept, with what was skipped and hidden."""
+
     plugins: list[Plugin] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)

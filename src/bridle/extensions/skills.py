@@ -57,6 +57,8 @@ class Source:
 
 @dataclass(frozen=True)
 class Skill:
+    """One skill, from its `SKILL.md`; `fields` keeps the raw frontmatter."""
+
     name: str  # as invoked: `pdf`, or `plugin:pdf` for a plugin's skill
     description: str
     path: Path  # the SKILL.md file

@@ -31,6 +31,8 @@ from bridle.extensions.skills import Source
 
 @dataclass(frozen=True)
 class OutputStyle:
+    """One output style; its `prompt` goes into the system prompt."""
+
     name: str
     description: str
     prompt: str
@@ -41,6 +43,8 @@ class OutputStyle:
 
 @dataclass
 class Styles:
+    """The output styles a session can select, keyed by lower-cased name, and the files skipped."""
+
     by_name: dict[str, OutputStyle] = field(default_factory=dict)  # lower-cased keys
     problems: list[Problem] = field(default_factory=list)
 

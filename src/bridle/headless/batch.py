@@ -37,6 +37,8 @@ RunOne = Callable[[Any, dict[str, str], str, IO[str], IO[str], RunProgress], int
 
 @dataclass(eq=False)
 class Item:
+    """One input line of a batch, its run's state, and the output held until it finishes."""
+
     number: int  # 1-based, among the non-empty input lines
     text: str
     # waiting → running → done | stopped (ended by the stop) | left (still running)

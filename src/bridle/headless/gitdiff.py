@@ -28,6 +28,8 @@ def _git(cwd: Path, *args: str, check: bool = True) -> str:
 
 @dataclass
 class WorkTreeSnapshot:
+    """The git work tree as a run found it, so `diff()` can show what the run changed."""
+
     cwd: Path
     root: Path
     base: str  # a commit-ish holding the work tree's tracked state at the start

@@ -33,6 +33,8 @@ class Terminated(BaseException):
 
 @dataclass
 class RunRequest:
+    """A headless run as the flags ask for it, checked by `from_cli` before any work starts."""
+
     prompt: str | None
     opts: dict[str, Any]
     cwd: Path

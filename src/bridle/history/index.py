@@ -35,6 +35,9 @@ Progress = Callable[[int, int], None]
 
 @dataclass(slots=True)
 class RefreshStats:
+    """What one refresh did: files seen, read and dropped, and whether it finished in its
+    time budget."""
+
     files: int = 0
     read: int = 0
     bytes: int = 0

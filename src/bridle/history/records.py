@@ -36,6 +36,8 @@ TEXT_LIMIT = 20000
 
 @dataclass(slots=True)
 class Entry:
+    """One indexed piece of a session: what the user or the assistant said, or a tool returned."""
+
     role: str  # USER | ASSISTANT | TOOL
     text: str
     ts: float | None = None

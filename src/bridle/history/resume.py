@@ -29,6 +29,9 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class ResumePlan:
+    """How to continue one session: the command, where and under which account to run it, and
+    the variables to set and drop."""
+
     argv: list[str]
     cwd: str | None
     account: str

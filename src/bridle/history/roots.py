@@ -29,6 +29,8 @@ PRIMARY = ""
 
 @dataclass(frozen=True, slots=True)
 class Root:
+    """One tool's config dir whose sessions are indexed, and the account it belongs to."""
+
     tool: str
     path: Path  # the tool's config dir (the one holding MARKERS[tool])
     account: str  # "" for the user's own setup

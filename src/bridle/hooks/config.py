@@ -108,6 +108,9 @@ class HookEntry:
 
 @dataclass(frozen=True)
 class HookConfig:
+    """Every hook a session runs, merged from all sources, with the settings that limit http
+    hooks; `disabled` when `disableAllHooks` turned them off."""
+
     entries: tuple[HookEntry, ...] = ()
     warnings: tuple[str, ...] = ()
     disabled: bool = False
@@ -284,6 +287,8 @@ class FrontmatterHooks:
 
 @dataclass
 class _Acc:
+    """Entries and warnings gathered from the sources while merging."""
+
     entries: list[HookEntry] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 

@@ -249,6 +249,8 @@ def _with_timeout(call: Callable[[], Any], timeout: float) -> tuple[bool, Any]:
 
 @dataclass(frozen=True)
 class _Raised:
+    """The exception a call raised, carried out of the worker thread `_with_timeout` runs it in."""
+
     exc: BaseException
 
 

@@ -55,6 +55,8 @@ class HandlerResult:
 
 @dataclass(frozen=True)
 class HookFailure:
+    """A handler that failed (not a block): which hook, and why, for the user."""
+
     hook: str
     reason: str
 
@@ -64,6 +66,8 @@ class HookFailure:
 
 @dataclass(frozen=True)
 class PermissionRequestDecision:
+    """A PermissionRequest hook's answer to a permission ask, in place of the user's."""
+
     behavior: Literal["allow", "deny"]
     updated_input: Mapping[str, Any] | None = None
     updated_permissions: tuple[Mapping[str, Any], ...] = ()

@@ -65,6 +65,8 @@ class ServerStatus:
 
 @dataclass
 class _Slot:
+    """One server's connection and state, on the manager's loop; `lock` serialises its starts."""
+
     cfg: ServerConfig
     state: State = "not started"
     reason: str | None = None

@@ -24,6 +24,8 @@ from bridle.core.errors import ConfigError
 
 @dataclass(slots=True)
 class Interaction:
+    """One recorded exchange: the request that was sent and the response to serve again."""
+
     method: str
     path: str
     status: int

@@ -68,6 +68,8 @@ def response_events(response: ModelResponse) -> Iterator[StreamEvent]:
 
 @dataclass
 class FunctionModel:
+    """A model that answers each request by calling `fn`; `requests` keeps a copy of each."""
+
     fn: Callable[[ModelRequest], ModelResponse]
     requests: list[ModelRequest] = field(default_factory=list)
 

@@ -30,6 +30,8 @@ _REASONS = {529: "Overloaded"}
 
 @dataclass(slots=True)
 class Request:
+    """One parsed HTTP request: header names lower-cased, the body de-chunked and decompressed."""
+
     method: str
     target: str
     headers: dict[str, str]

@@ -41,6 +41,8 @@ COMPACTION_ASKS = ("will be replaced by a summary", "create a detailed summary o
 
 @dataclass(slots=True)
 class RequestView:
+    """What the mock reads out of one request body, the same for every wire."""
+
     wire: str
     model: str = ""
     stream: bool = False

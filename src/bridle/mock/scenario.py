@@ -66,6 +66,8 @@ class Turn:
 
 @dataclass(frozen=True, slots=True)
 class Scenario:
+    """A parsed, validated scenario: the turns the mock plays, then its final text."""
+
     name: str
     prompt: str
     final: str

@@ -25,6 +25,8 @@ from bridle.mock.scenario import Turn
 
 @dataclass(frozen=True, slots=True)
 class ToolCall:
+    """The call the mock makes for a turn: a tool the client offers and its arguments."""
+
     name: str
     arguments: dict[str, Any]
 
@@ -35,6 +37,8 @@ class NoToolError(Exception):
 
 @dataclass(frozen=True, slots=True)
 class _Ctx:
+    """The client's tools and working directory, for building one op's arguments."""
+
     tools: dict[str, dict[str, Any]]
     cwd: str | None
 

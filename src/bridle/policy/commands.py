@@ -73,6 +73,9 @@ _EDITORS = frozenset({"mkdir", "touch", "cp", "mv", "tee"})
 
 @dataclass
 class Classification:
+    """What one simple command does (read, edit or other), and the words naming the files it
+    touches."""
+
     effect: Effect
     paths: list[Word] = field(default_factory=list)  # files read (read) or written (edit)
 

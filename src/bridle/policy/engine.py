@@ -60,6 +60,8 @@ _PATCH_PATH = re.compile(r"^\*\*\* (?:Add File|Update File|Delete File|Move to):
 
 @dataclass(frozen=True)
 class Decision:
+    """The verdict on one tool call and why; `rule` is the rule's text when a rule decided it."""
+
     behavior: Behavior
     reason: str
     rule: str | None = None

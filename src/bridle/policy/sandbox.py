@@ -55,6 +55,8 @@ _NET_BLOCKED = (
 
 @dataclass(frozen=True)
 class SandboxConfig:
+    """The `sandbox` settings, validated; `enabled` is false when the sandbox is off."""
+
     enabled: bool = False
     mode: str = "workspace-write"
     fail_if_unavailable: bool = False
@@ -276,6 +278,8 @@ class Launch:
 
 @dataclass
 class SandboxSetup:
+    """What `open_sandbox` gives a session: the running sandbox or None, and why not."""
+
     sandbox: Sandbox | None
     warnings: list[str]
     config: SandboxConfig

@@ -22,6 +22,8 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class SandboxGate:
+    """The sandbox settings that bear on a Bash call's decision; `judge` applies them."""
+
     auto_allow: bool
     allow_unsandboxed: bool
     excluded: Callable[[str], bool]

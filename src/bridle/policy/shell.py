@@ -43,6 +43,8 @@ _UNSUPPORTED_KEYWORDS = {
 
 @dataclass
 class _Builder:
+    """The simple command being parsed: its words, redirections and assignments so far."""
+
     words: list[Word] = field(default_factory=list)
     redirects: list[Redirect] = field(default_factory=list)
     assignments: list[str] = field(default_factory=list)

@@ -33,6 +33,8 @@ class Word:
 
 @dataclass(frozen=True)
 class Redirect:
+    """One redirection of a command (`>`, `>>`, `<`, `2>&1`, a here-document, ...)."""
+
     op: str
     target: Word | None  # None for here-documents
     fd: int | None = None
@@ -89,4 +91,6 @@ class SimpleCommand:
 
 @dataclass(frozen=True)
 class Unparseable:
+    """A command line the parser will not guess about; callers must never allow it."""
+
     reason: str

@@ -26,6 +26,8 @@ from bridle.policy.rules import parse_rule
 
 @dataclass
 class PermissionConfig:
+    """Permission rules, mode and extra directories from one source, or merged from several."""
+
     mode: str | None = None
     allow: list[str] = field(default_factory=list)
     ask: list[str] = field(default_factory=list)

@@ -20,6 +20,7 @@ from typing import Any
 
 from bridle.config.schema import check_provider
 from bridle.core.errors import ConfigError
+from bridle.core.pycache import cached_data
 from bridle.providers.profiles import (
     CATALOG_MODEL_KEYS,
     CATALOG_PROVIDER_KEYS,
@@ -44,6 +45,9 @@ class Prices:
 
 @dataclass(frozen=True, slots=True)
 class ModelInfo:
+    """What bridle knows about one model of a provider; `known` is False for a model the
+    catalog does not list."""
+
     id: str  # the id sent to the provider
     provider: str
     context_window: int | None = None
@@ -69,6 +73,9 @@ class ModelInfo:
 
 @dataclass(frozen=True, slots=True)
 class ProviderSpec:
+    """One provider: where it lives, how to authenticate, which wire and profile to speak, and
+    its models."""
+
     name: str
     wire: str
     base_url: str
@@ -109,6 +116,8 @@ class ProviderSpec:
 
 @dataclass(frozen=True, slots=True)
 class Catalog:
+    """Every provider known (built-in, extended by settings), and the model aliases."""
+
     providers: dict[str, ProviderSpec]
     aliases: dict[str, str]  # "sonnet" -> "anthropic/claude-sonnet-..."
 
@@ -136,12 +145,15 @@ def load_catalog(
     """The built-in catalog with the `providers` settings object applied on top.
 
     `source` names the settings file in errors (Settings.sources["providers"])."""
-    import tomllib  # only when a catalog is needed: it costs more to import than to parse
-
     path = str(catalog_path)
     try:
-        raw = tomllib.loads(catalog_path.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError) as e:
+        # Parsed once per edit of the file, like a .pyc: importing tomllib and
+        # parsing the catalog would cost every run about 5 ms.
+        if catalog_path == CATALOG_PATH:
+            raw = cached_data(catalog_path, _parse_toml)
+        else:
+            raw = _parse_toml(catalog_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as e:  # tomllib.TOMLDecodeError is a ValueError
         raise ConfigError(f"cannot read the provider catalog: {e}", path=path) from e
     check_entry(raw, CATALOG_TOP_KEYS, path, "")
     table = raw.get("providers", {})
@@ -166,6 +178,12 @@ def load_catalog(
         spec = _apply_override(name, base, entry, source)
         catalog.providers[spec.name] = spec
     return catalog
+
+
+def _parse_toml(text: str) -> Any:
+    import tomllib  # only when the catalog changed: it costs more to import than to parse
+
+    return tomllib.loads(text)
 
 
 def _provider_from_toml(name: str, entry: Any, path: str) -> ProviderSpec:

@@ -21,6 +21,8 @@ PER = 1_000_000
 
 @dataclass(frozen=True, slots=True)
 class Cost:
+    """USD for one call, per token bucket; `known` is False when the model has no prices."""
+
     input: float = 0.0
     output: float = 0.0
     cache_read: float = 0.0

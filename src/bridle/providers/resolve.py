@@ -41,6 +41,9 @@ _OPENAI_WIRES = ("openai-chat", "openai-responses")
 
 @dataclass(frozen=True, slots=True)
 class ResolvedModel:
+    """A model string resolved: where to send requests, the model's entry, and where the key
+    came from."""
+
     spec: str  # what the user asked for
     endpoint: Endpoint
     info: ModelInfo

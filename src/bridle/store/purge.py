@@ -31,6 +31,8 @@ def output_dir(home: Path, session_id: str) -> Path:
 
 @dataclass(frozen=True)
 class Purged:
+    """What purging one session removed, for the line `describe` prints."""
+
     session_id: str
     events: int
     outputs: int  # files removed from the outputs directory

@@ -43,6 +43,8 @@ _EDITABLE = frozenset({"title", "status", "model", "provider", "git_branch", "ac
 
 @dataclass(slots=True)
 class SessionRecord:
+    """One row of the `sessions` table: the session's metadata and its running totals."""
+
     id: str
     title: str | None
     model: str

@@ -63,6 +63,8 @@ FILE_TYPES["markdown"] = FILE_TYPES["md"]
 
 @dataclass
 class Query:
+    """One Grep search, as both back ends take it."""
+
     pattern: str
     root: Path  # a directory, or a single file
     globs: list[str] = field(default_factory=list)
@@ -76,6 +78,9 @@ class Query:
 
 @dataclass
 class FileHits:
+    """The matches in one file: how many lines matched and, when wanted, the lines to show
+    with their context."""
+
     rel: str  # POSIX path relative to the root's directory
     count: int = 0  # matching lines
     lines: dict[int, tuple[str, bool]] = field(default_factory=dict)  # n -> (text, is_match)

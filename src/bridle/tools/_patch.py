@@ -43,6 +43,8 @@ _HEREDOC = re.compile(r"(?:(?:apply_patch|applypatch)\s+)?<<-?\s*['\"]?(\w+)['\"
 
 @dataclass
 class Chunk:
+    """One `@@` section of an Update File hunk: the lines it replaces and the lines it puts in."""
+
     context: str | None = None
     old: list[str] = field(default_factory=list)
     new: list[str] = field(default_factory=list)
@@ -52,6 +54,8 @@ class Chunk:
 
 @dataclass
 class Hunk:
+    """One file operation of a patch: add, delete, or update (and perhaps move) a file."""
+
     kind: str  # "add" | "delete" | "update"
     path: str
     content: str = ""  # for add

@@ -17,12 +17,12 @@ import re
 import select
 import signal
 import subprocess
-import tempfile
 import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from bridle.store.atomic import new_temp_file
 from bridle.tools.base import ToolContext
 from bridle.tools.interrupts import held
 
@@ -42,6 +42,9 @@ def child_env(ctx: ToolContext, base: Mapping[str, str] | None = None) -> dict[s
 
 @dataclass
 class Finished:
+    """How a child process ended, and its output: the first `READ_LIMIT` bytes as text, all of
+    it in `spool`."""
+
     exit_code: int | None  # None when killed by us
     output: str
     spool: Path  # full merged output; the caller deletes or keeps it
@@ -63,7 +66,11 @@ def run_group(
 ) -> Finished:
     """Run `argv` in a new session; kill its process group on timeout, cancel or
     runaway output."""
-    fd, name = tempfile.mkstemp(prefix="bridle-out-", suffix=".txt", dir=spool_dir)
+    if spool_dir is None:
+        import tempfile
+
+        spool_dir = Path(tempfile.gettempdir())
+    fd, name = new_temp_file(spool_dir, "bridle-out-", ".txt")
     spool = Path(name)
     timed_out = cancelled = overflowed = False
     proc: subprocess.Popen[bytes] | None = None

@@ -20,11 +20,11 @@ from __future__ import annotations
 
 import contextlib
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 from bridle.core.errors import ToolError
+from bridle.store.atomic import new_temp_file
 from bridle.tools._process import child_env, run_group
 from bridle.tools.base import Tool, ToolContext, ToolOutput
 from bridle.tools.output import MAX_CHARS, cap_text, output_dir
@@ -84,8 +84,11 @@ class Bash(Tool):
             sandbox = None
         if sandbox is not None and sandbox.excluded(command):
             sandbox = None
-        fd, pwd_name = tempfile.mkstemp(
-            prefix="bridle-pwd-", dir=sandbox.tmp_dir if sandbox is not None else None
+        spool_dir = output_dir(ctx)
+        spool_dir.mkdir(parents=True, exist_ok=True)
+        # The shell leaves its last working directory in this file.
+        fd, pwd_name = new_temp_file(
+            sandbox.tmp_dir if sandbox is not None else spool_dir, "bridle-pwd-", ""
         )
         os.close(fd)
         pwd_file = Path(pwd_name)
@@ -94,8 +97,6 @@ class Bash(Tool):
         env["__BRIDLE_PWD"] = sandbox.inside(pwd_file) if sandbox is not None else pwd_name
         argv = ["bash", "-c", SCRIPT]
         launch = sandbox.wrap(argv, cwd=cwd, env=env) if sandbox is not None else None
-        spool_dir = output_dir(ctx)
-        spool_dir.mkdir(parents=True, exist_ok=True)
         try:
             done = run_group(
                 launch.argv if launch is not None else argv,

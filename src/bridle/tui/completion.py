@@ -28,6 +28,8 @@ LIMIT = 50
 
 @dataclass(frozen=True)
 class Completion:
+    """One choice for the word being typed, and the columns of the line it replaces."""
+
     start: int  # the first column of the line it replaces
     end: int  # the column after the last
     text: str  # what goes there

@@ -39,6 +39,8 @@ SHRINK = (
 
 @dataclass
 class HudState:
+    """What the HUD line shows, kept current by the app from engine events."""
+
     model: str = ""
     account: str = ""
     project: str = ""

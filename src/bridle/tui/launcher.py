@@ -30,6 +30,8 @@ KEYS = "↑/↓ move · Enter launch · y yolo · p portal · q quit"
 
 @dataclass(frozen=True)
 class LaunchRow:
+    """One row of the launcher: an account and CLI, its login state, and when it was last used."""
+
     account: str
     tool: str
     login: str
@@ -39,6 +41,8 @@ class LaunchRow:
 
 @dataclass(frozen=True)
 class LaunchChoice:
+    """The row and toggles the user launched with; `cli.launch` runs it."""
+
     account: str
     tool: str
     yolo: bool

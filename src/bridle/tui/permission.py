@@ -36,6 +36,8 @@ KEYS_HINT = (
 
 @dataclass(frozen=True)
 class PermissionAnswer:
+    """How the user answered the permission modal, and any feedback for the model with a denial."""
+
     choice: str  # "once", "always", "session", "deny"
     feedback: str = ""
 

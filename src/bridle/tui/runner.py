@@ -40,12 +40,16 @@ class TurnFailed:
 
 @dataclass(frozen=True)
 class GitState:
+    """The branch and whether the work tree has changes, posted for the HUD after each turn."""
+
     branch: str
     dirty: bool
 
 
 @dataclass(frozen=True)
 class _Prompt:
+    """A prompt queued for the engine thread, with the `!` command output to put before it."""
+
     text: str
     context: str = ""
     images: tuple[ImagePart, ...] = ()

@@ -70,6 +70,8 @@ class Row:
 
 @dataclass
 class Page:
+    """One page of the settings screen: its rows, and notes shown under them."""
+
     title: str
     rows: list[Row]
     notes: list[str] = field(default_factory=list)
@@ -77,6 +79,9 @@ class Page:
 
 @dataclass
 class SettingsForm:
+    """The pages `bridle settings` shows, built from the user settings file and the accounts;
+    `save` writes what changed."""
+
     path: Path
     pages: list[Page]
     env: Mapping[str, str]

@@ -36,6 +36,8 @@ class HTTPRequest:
 
 @dataclass(frozen=True, slots=True)
 class WireAdapter:
+    """One wire's functions: build a request, decode its answers, map its HTTP errors."""
+
     name: str
     build_request: Callable[[ModelRequest, Endpoint], HTTPRequest]
     # (sse events, provider name) -> events; emits MessageEnd only after the

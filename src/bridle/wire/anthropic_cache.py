@@ -27,6 +27,8 @@ MAX_BREAKPOINTS = 4
 
 @dataclass(frozen=True, slots=True)
 class CachePlan:
+    """Where one request's `cache_control` breakpoints go (see the module docstring)."""
+
     tools: bool = False
     system: bool = False
     # (message index, part index) of each text or tool-result part to mark.

@@ -16,6 +16,8 @@ WIRES = ("anthropic-messages", "openai-chat", "openai-responses", "gemini")
 
 @dataclass(slots=True)
 class Endpoint:
+    """Where one model's calls go, how they authenticate, and how long to wait and retry."""
+
     provider: str  # catalog name, e.g. "deepseek"; used in error messages
     wire: str  # one of WIRES
     base_url: (

@@ -22,6 +22,9 @@ MaxTokensField = Literal["max_tokens", "max_completion_tokens"]
 
 @dataclass(frozen=True, slots=True)
 class Profile:
+    """One provider's (or model's) deviations from its wire, as named fields; the defaults
+    describe the plain wire."""
+
     # --- What requests carry (read by the wire modules) ---------------------
     # openai-chat: how the model's own reasoning goes back on assistant turns.
     # DeepSeek, Kimi and GLM reject a thinking tool loop without

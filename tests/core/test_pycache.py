@@ -1,0 +1,181 @@
+"""The start-up caches beside the `.pyc` files: dataclass methods compiled once and
+run from the cache afterwards with the same behaviour, the provider catalog parsed
+once per edit, and every damaged, unreadable or unwritable cache file costing a
+compile or a parse, never an error. A real `bridle -p` run writes the code cache
+and the next run finds every method in it."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bridle.core import pycache
+from bridle.core.pycache import CodeCache, cache_path, cached_data
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def define(namespace: dict[str, object]) -> type:
+    exec(
+        "from dataclasses import dataclass, field\n"
+        "@dataclass(frozen=True)\n"
+        "class Point:\n"
+        "    'A point.'\n"
+        "    x: int\n"
+        "    y: int = 0\n"
+        "    tags: list[str] = field(default_factory=list, compare=False)\n",
+        namespace,
+    )
+    return namespace["Point"]  # type: ignore[return-value]
+
+
+def with_cache(cache: CodeCache, monkeypatch: pytest.MonkeyPatch) -> type:
+    monkeypatch.setattr(dataclasses, "exec", cache, raising=False)
+    return define({})
+
+
+def test_a_second_run_compiles_nothing_and_the_class_behaves_the_same(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "code.marshal"
+    first = CodeCache(path)
+    cold = with_cache(first, monkeypatch)
+    assert first.added >= 5  # __init__, __repr__, __eq__, __setattr__, __delattr__, __hash__
+    monkeypatch.setattr(sys, "dont_write_bytecode", False)
+    first.save()
+    assert path.is_file()
+
+    second = CodeCache(path)
+    warm = with_cache(second, monkeypatch)
+    assert second.added == 0 and second.used == first.used
+    monkeypatch.undo()  # the stdlib's own exec, for comparison
+    plain = define({})
+    for cls in (cold, warm, plain):
+        p = cls(1, tags=["a"])
+        assert repr(p) == "Point(x=1, y=0, tags=['a'])"
+        assert p == cls(1, 0, ["b"]) and hash(p) == hash(cls(1))
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            p.x = 2
+    assert [f.name for f in dataclasses.fields(warm)] == ["x", "y", "tags"]
+
+
+def test_damaged_or_foreign_cache_files_are_ignored(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "code.marshal"
+    for junk in (b"", b"bridle-dc1\x00\x01garbage", b"not ours at all", b"bridle-dc1" + b"N"):
+        path.write_bytes(junk)
+        cache = CodeCache(path)
+        assert cache.known == {}
+        with_cache(cache, monkeypatch)
+        assert cache.added > 0
+
+
+def test_an_unwritable_place_or_dont_write_bytecode_writes_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sys, "dont_write_bytecode", True)
+    cache = CodeCache(tmp_path / "code.marshal")
+    with_cache(cache, monkeypatch)
+    cache.save()
+    assert not (tmp_path / "code.marshal").exists()
+
+    monkeypatch.setattr(sys, "dont_write_bytecode", False)
+    blocked = tmp_path / "file"
+    blocked.write_text("a file where a directory should be")
+    cache = CodeCache(blocked / "sub" / "code.marshal")
+    with_cache(cache, monkeypatch)
+    cache.save()  # no exception, nothing left behind
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["file"]
+
+
+def test_past_the_limit_only_what_this_run_used_is_kept(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sys, "dont_write_bytecode", False)
+    monkeypatch.setattr(pycache, "MAX_ENTRIES", 3)
+    path = tmp_path / "code.marshal"
+    cache = CodeCache(path)
+    for n in range(4):
+        cache(f"x{n} = {n}", {}, {})  # four stale entries
+    cache.save()
+    cache = CodeCache(path)
+    assert len(cache.known) == 4
+    cache.used.clear()
+    with_cache(cache, monkeypatch)
+    cache.save()
+    assert set(CodeCache(path).known) == cache.used
+
+
+def test_the_catalog_is_parsed_once_per_edit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sys, "dont_write_bytecode", False)
+    source = tmp_path / "data.json"
+    source.write_text('{"a": [1, 2, {"b": null}]}')
+    parsed: list[str] = []
+
+    def parse(text: str) -> object:
+        parsed.append(text)
+        return json.loads(text)
+
+    cache = tmp_path / "data.marshal"
+    assert cached_data(source, parse, cache=cache) == {"a": [1, 2, {"b": None}]}
+    assert cached_data(source, parse, cache=cache) == {"a": [1, 2, {"b": None}]}
+    assert len(parsed) == 1
+    source.write_text('{"a": 2, "longer": true}')
+    assert cached_data(source, parse, cache=cache) == {"a": 2, "longer": True}
+    assert len(parsed) == 2
+    cache.write_bytes(b"bridle-data1 damaged")
+    assert cached_data(source, parse, cache=cache) == {"a": 2, "longer": True}
+    assert len(parsed) == 3
+    with pytest.raises(ValueError):
+        source.write_text("{not json")
+        cached_data(source, parse, cache=cache)
+
+
+def test_cache_files_sit_beside_the_pyc_files_or_under_the_prefix(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    package = Path(pycache.__file__).resolve().parent.parent
+    monkeypatch.setattr(sys, "pycache_prefix", None)
+    assert cache_path("x").parent == package / "__pycache__"
+    assert sys.implementation.cache_tag in cache_path("x").name
+    monkeypatch.setattr(sys, "pycache_prefix", str(tmp_path))
+    assert cache_path("x").is_relative_to(tmp_path)
+
+
+def test_a_real_run_fills_the_cache_and_the_next_one_compiles_nothing(tmp_path: Path) -> None:
+    prefix = tmp_path / "prefix"
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    env["PYTHONPYCACHEPREFIX"] = str(prefix)
+    probe = (
+        "import atexit, dataclasses, sys\n"
+        "from bridle.cli.main import main\n"
+        "def report():\n"
+        "    c = dataclasses.exec\n"
+        "    sys.stderr.write(f'CACHE added={c.added} used={len(c.used)}\\n')\n"
+        "atexit.register(report)\n"
+        "sys.argv = ['bridle', 'models']\n"
+        "main()\n"
+    )
+
+    def run() -> tuple[int, int]:
+        r = subprocess.run(
+            [sys.executable, "-c", probe], env=env, capture_output=True, text=True, timeout=60
+        )
+        line = [x for x in r.stderr.splitlines() if x.startswith("CACHE ")][-1]
+        added, used = (int(part.split("=")[1]) for part in line.split()[1:])
+        return added, used
+
+    added, used = run()
+    assert added > 50 and used >= added
+    assert list(prefix.rglob("dataclass-code.*.marshal"))
+    added, used = run()
+    assert added == 0 and used > 50
