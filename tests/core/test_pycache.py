@@ -53,7 +53,7 @@ def test_a_second_run_compiles_nothing_and_the_class_behaves_the_same(
 
     second = CodeCache(path)
     warm = with_cache(second, monkeypatch)
-    assert second.added == 0 and second.used == first.used
+    assert second.added == 0 and len(second.used) == first.added
     monkeypatch.undo()  # the stdlib's own exec, for comparison
     plain = define({})
     for cls in (cold, warm, plain):
@@ -69,10 +69,17 @@ def test_damaged_or_foreign_cache_files_are_ignored(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     path = tmp_path / "code.marshal"
-    for junk in (b"", b"bridle-dc1\x00\x01garbage", b"not ours at all", b"bridle-dc1" + b"N"):
-        path.write_bytes(junk)
+    monkeypatch.setattr(sys, "dont_write_bytecode", False)
+    good = CodeCache(path)
+    with_cache(good, monkeypatch)
+    good.save()
+    whole = path.read_bytes()
+    junk = [b"", b"not ours at all", b"bridle-dc2", b"bridle-dc2\xff\xff\xff\x7fxx", whole[:40]]
+    # the index intact, every entry damaged: each is compiled again
+    junk.append(whole[: len(whole) - 600] + b"\x00" * 600)
+    for data in junk:
+        path.write_bytes(data)
         cache = CodeCache(path)
-        assert cache.known == {}
         with_cache(cache, monkeypatch)
         assert cache.added > 0
 
@@ -95,22 +102,52 @@ def test_an_unwritable_place_or_dont_write_bytecode_writes_nothing(
     assert sorted(p.name for p in tmp_path.iterdir()) == ["file"]
 
 
+def entries(path: Path) -> int:
+    return sum(len(spans) for spans in CodeCache(path).index.values())
+
+
 def test_past_the_limit_only_what_this_run_used_is_kept(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(sys, "dont_write_bytecode", False)
-    monkeypatch.setattr(pycache, "MAX_ENTRIES", 3)
     path = tmp_path / "code.marshal"
     cache = CodeCache(path)
     for n in range(4):
-        cache(f"x{n} = {n}", {}, {})  # four stale entries
+        cache(f"x{n} = {n}", {}, {})  # four entries this next run will not use
+    cache.save()
+    assert entries(path) == 4
+    cache = CodeCache(path)
+    with_cache(cache, monkeypatch)
+    fresh = cache.added
+    cache.save()
+    assert entries(path) == 4 + fresh  # under the limit: everything kept
+
+    monkeypatch.setattr(pycache, "MAX_ENTRIES", 5)
+    cache = CodeCache(path)
+    cache("x0 = 0", {}, {})  # one of the old entries used, one new text
+    cache("y = 1", {}, {})
+    cache.save()
+    assert entries(path) == 2
+    again = CodeCache(path)
+    again("x0 = 0", {}, {})
+    again("y = 1", {}, {})
+    assert again.added == 0
+
+
+def test_a_crc_collision_compiles_rather_than_running_other_code(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sys, "dont_write_bytecode", False)
+    monkeypatch.setattr(pycache, "_key", lambda text: (0, 5))  # every text collides
+    path = tmp_path / "code.marshal"
+    cache = CodeCache(path)
+    cache("a = 1", {}, {})
     cache.save()
     cache = CodeCache(path)
-    assert len(cache.known) == 4
-    cache.used.clear()
-    with_cache(cache, monkeypatch)
-    cache.save()
-    assert set(CodeCache(path).known) == cache.used
+    assert list(cache.index) == [(0, 5)]  # "a = 1" is the one entry under that key
+    ns: dict[str, int] = {}
+    cache("b = 2", {}, ns)
+    assert ns == {"b": 2} and cache.added == 1
 
 
 def test_the_catalog_is_parsed_once_per_edit(
@@ -175,7 +212,7 @@ def test_a_real_run_fills_the_cache_and_the_next_one_compiles_nothing(tmp_path: 
         return added, used
 
     added, used = run()
-    assert added > 50 and used >= added
+    assert added > 50 and used == 0
     assert list(prefix.rglob("dataclass-code.*.marshal"))
     added, used = run()
     assert added == 0 and used > 50

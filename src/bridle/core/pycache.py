@@ -26,8 +26,10 @@ import atexit
 import builtins
 import contextlib
 import marshal
+import mmap
 import os
 import sys
+import zlib
 from collections.abc import Callable
 from pathlib import Path
 from types import CodeType
@@ -36,7 +38,7 @@ from typing import Any
 # Past this many entries the code file is rewritten with only what this run used,
 # so editing classes over months does not grow it without bound.
 MAX_ENTRIES = 5000
-_CODE_MAGIC = b"bridle-dc1"
+_CODE_MAGIC = b"bridle-dc2"
 _DATA_MAGIC = b"bridle-data1"
 
 
@@ -52,32 +54,82 @@ def cache_path(name: str) -> Path:
 
 
 class CodeCache:
-    """The `exec` given to `dataclasses`: source text in, cached code out."""
+    """The `exec` given to `dataclasses`: source text in, cached code out.
+
+    The file holds an index, `(crc32, length)` of a source text -> where its entry
+    lies, and the entries, each a marshalled `(source text, code)`. Only the index
+    is read at start; the entries stay in a memory map and one is decoded when its
+    text is asked for, and used only if its stored text is the same, so a CRC
+    collision costs a compile, never wrong code; a run pays memory for the
+    entries it uses, not for every class the cache has seen."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self.known: dict[str, CodeType] = _load_code(path)
-        self.used: set[str] = set()
-        self.added = 0
+        self.index: dict[tuple[int, int], tuple[tuple[int, int], ...]] = {}
+        self.blob: bytes | memoryview = b""
+        self.new: dict[str, CodeType] = {}
+        self.used: set[tuple[int, int]] = set()
+        self._open()
+
+    @property
+    def added(self) -> int:
+        return len(self.new)
 
     def __call__(self, source: Any, globals: Any = None, locals: Any = None, /) -> None:
         if isinstance(source, str):
-            code = self.known.get(source)
-            if code is None:
-                code = compile(source, "<string>", "exec", dont_inherit=True)
-                self.known[source] = code
-                self.added += 1
-            self.used.add(source)
-            source = code
+            source = self.code_for(source)
         builtins.exec(source, globals, locals)
 
+    def code_for(self, text: str) -> CodeType:
+        for span in self.index.get(_key(text), ()):
+            try:
+                saved, code = marshal.loads(self.blob[span[0] : span[1]])
+            except (EOFError, ValueError, TypeError):
+                continue
+            if saved == text and isinstance(code, CodeType):
+                self.used.add(span)
+                return code
+        code = self.new.get(text)
+        if code is None:
+            code = compile(text, "<string>", "exec", dont_inherit=True)
+            self.new[text] = code
+        return code
+
     def save(self) -> None:
-        if not self.added:
+        """Write the old entries (only this run's once past MAX_ENTRIES) and the new."""
+        if not self.new:
             return
-        keep = self.known
-        if len(keep) > MAX_ENTRIES:
-            keep = {k: v for k, v in keep.items() if k in self.used}
-        _write(self.path, _CODE_MAGIC, keep)
+        old = [(key, span) for key, spans in self.index.items() for span in spans]
+        if len(old) + len(self.new) > MAX_ENTRIES:
+            old = [(key, span) for key, span in old if span in self.used]
+        keys = [key for key, _ in old]
+        parts: list[bytes | memoryview] = [self.blob[a:b] for _, (a, b) in old]
+        for text, code in self.new.items():
+            parts.append(marshal.dumps((text, code)))
+            keys.append(_key(text))
+        index: dict[tuple[int, int], list[tuple[int, int]]] = {}
+        at = 0
+        for key, part in zip(keys, parts, strict=True):
+            index.setdefault(key, []).append((at, at + len(part)))
+            at += len(part)
+        head = marshal.dumps({k: tuple(v) for k, v in index.items()})
+        _write(self.path, _CODE_MAGIC + len(head).to_bytes(4, "little") + head + b"".join(parts))
+
+    def _open(self) -> None:
+        try:
+            with open(self.path, "rb") as f:
+                if f.read(len(_CODE_MAGIC)) != _CODE_MAGIC:
+                    return
+                size = int.from_bytes(f.read(4), "little")
+                index = marshal.loads(f.read(size))
+                start = f.tell()
+                blob = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+        except (OSError, EOFError, ValueError, TypeError):
+            return
+        if not isinstance(index, dict):
+            return
+        self.blob = memoryview(blob)[start:]
+        self.index = index
 
 
 def install(path: Path | None = None) -> CodeCache | None:
@@ -113,37 +165,27 @@ def cached_data(source: Path, parse: Callable[[str], Any], *, cache: Path | None
     except (OSError, EOFError, ValueError, TypeError):
         pass
     value = parse(source.read_text(encoding="utf-8"))
-    _write(cache, _DATA_MAGIC, (stamp, value))
+    try:
+        payload = _DATA_MAGIC + marshal.dumps((stamp, value))
+    except ValueError:  # a value marshal cannot keep: parsed every time
+        return value
+    _write(cache, payload)
     return value
 
 
-def _load_code(path: Path) -> dict[str, CodeType]:
-    try:
-        data = path.read_bytes()
-    except OSError:
-        return {}
-    if not data.startswith(_CODE_MAGIC):
-        return {}
-    try:
-        table = marshal.loads(data[len(_CODE_MAGIC) :])
-    except (EOFError, ValueError, TypeError):
-        return {}
-    if not isinstance(table, dict):
-        return {}
-    return {k: v for k, v in table.items() if isinstance(k, str) and isinstance(v, CodeType)}
-
-
-def _write(path: Path, magic: bytes, value: Any) -> None:
+def _write(path: Path, payload: bytes) -> None:
     if sys.dont_write_bytecode:
         return
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
-        payload = magic + marshal.dumps(value)
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp.write_bytes(payload)
         os.replace(tmp, path)
-    except (OSError, ValueError):
-        # A read-only install, a full disk or a value marshal cannot keep: the
-        # next run compiles or parses again.
+    except OSError:
+        # A read-only install or a full disk: the next run compiles or parses again.
         with contextlib.suppress(OSError):
             tmp.unlink(missing_ok=True)
+
+
+def _key(text: str) -> tuple[int, int]:
+    return zlib.crc32(text.encode("utf-8", "surrogatepass")), len(text)
