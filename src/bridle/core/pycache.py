@@ -8,8 +8,8 @@ run defines over a hundred dataclasses (bridle's and its libraries'), which cost
 about a fifth of the run's own CPU on Python 3.11 (`docs/benchmarks.md`).
 `install` gives the `dataclasses` module its own `exec` that looks the source
 text up in a marshal file of code objects and compiles (and remembers) only what
-it has not seen. The key is the whole source text and the file is per
-interpreter (`sys.implementation.cache_tag` and the marshal version), so a hit
+it has not seen. An entry is used only when its stored source text equals the
+text asked for, and the file is per interpreter (`sys.implementation.cache_tag` and the marshal version), so a hit
 runs exactly the code `exec` would have compiled: the same flags (none, as
 `dataclasses.py` has no `__future__` imports) and the same `<string>` file name.
 `cached_data` does the same for a data file bridle ships (the provider catalog's
