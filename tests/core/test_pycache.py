@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -16,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from bridle.core import pycache
-from bridle.core.pycache import CodeCache, cache_path, cached_data
+from bridle.core.pycache import CodeCache, RegexCache, cache_path, cached_data
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -193,11 +194,11 @@ def test_a_real_run_fills_the_cache_and_the_next_one_compiles_nothing(tmp_path: 
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     env["PYTHONPYCACHEPREFIX"] = str(prefix)
     probe = (
-        "import atexit, dataclasses, sys\n"
+        "import atexit, dataclasses, re, sys\n"
         "from bridle.cli.main import main\n"
         "def report():\n"
-        "    c = dataclasses.exec\n"
-        "    sys.stderr.write(f'CACHE added={c.added} used={len(c.used)}\\n')\n"
+        "    c, r = dataclasses.exec, re._compiler.compile\n"
+        "    sys.stderr.write(f'CACHE added={c.added} used={len(c.used)} regex={getattr(r, \"added\", 99)}\\n')\n"
         "atexit.register(report)\n"
         "sys.argv = ['bridle', 'models']\n"
         "main()\n"
@@ -208,11 +209,80 @@ def test_a_real_run_fills_the_cache_and_the_next_one_compiles_nothing(tmp_path: 
             [sys.executable, "-c", probe], env=env, capture_output=True, text=True, timeout=60
         )
         line = [x for x in r.stderr.splitlines() if x.startswith("CACHE ")][-1]
-        added, used = (int(part.split("=")[1]) for part in line.split()[1:])
-        return added, used
+        added, used, regex = (int(part.split("=")[1]) for part in line.split()[1:])
+        return added, used, regex
 
-    added, used = run()
-    assert added > 50 and used == 0
-    assert list(prefix.rglob("dataclass-code.*.marshal"))
-    added, used = run()
+    added, used, regex = run()
+    assert added > 50 and used == 0 and regex > 10
+    assert list(prefix.rglob("dataclass-code.*.marshal")) and list(prefix.rglob("regex.*"))
+    added, used, regex = run()
     assert added == 0 and used > 50
+    assert regex == (0 if sys.version_info[:2] in pycache.REGEX_VERSIONS else 99)
+
+
+PATTERNS: list[tuple[str | bytes, int]] = [
+    (r"(?P<key>[A-Za-z_]\w*)\s*=\s*(?P<value>.+?)(?:#.*)?$", 0),
+    (r"^\s*# (?P<title>.+)$", re.MULTILINE),
+    (
+        r"""
+        (?P<scheme>https?)://   # the scheme
+        (?P<host>[^/:]+)        # the host
+        (?::(?P<port>\d+))?     # a port, perhaps
+     """,
+        re.VERBOSE,
+    ),
+    (r"(?i)straße|ΣΊΣΥΦΟΣ", 0),
+    (r"[\ud800-\udc7f\udd00-\udfff]", 0),
+    (rb"\x1b\[[0-9;]*m", 0),
+    (r"(a|b)*?c{2,5}(?=d)(?<!x)\1", re.DOTALL | re.ASCII),
+    (r"", 0),
+]
+
+
+def test_a_cached_regex_is_the_pattern_re_compiles(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sys, "dont_write_bytecode", False)
+    original = re._compiler.compile  # type: ignore[attr-defined]
+    path = tmp_path / "regex.marshal"
+    first = RegexCache(path, original)
+    cold = [first(p, f) for p, f in PATTERNS]
+    assert first.added == len(PATTERNS)
+    first.save()
+    second = RegexCache(path, original)
+    warm = [second(p, f) for p, f in PATTERNS]
+    assert second.added == 0
+    for (p, f), a, b in zip(PATTERNS, cold, warm, strict=True):
+        fresh = original(p, f)
+        # Pattern equality compares the compiled programs, not only the source.
+        assert a == fresh and b == fresh
+        assert (b.flags, b.groups, b.groupindex) == (fresh.flags, fresh.groups, fresh.groupindex)
+    found = warm[0].match("name = value  # note")
+    assert found is not None and found.group("key", "value") == ("name", "value  ")
+    assert warm[2].match("http://example.test:8080/x").group("port") == "8080"
+
+
+def test_the_regex_cache_leaves_debug_and_parsed_patterns_to_re(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    calls: list[object] = []
+    original = re._compiler.compile  # type: ignore[attr-defined]
+
+    def spy(p: object, flags: int = 0) -> object:
+        calls.append(p)
+        return original(p, flags)
+
+    cache = RegexCache(tmp_path / "regex.marshal", spy)
+    cache("a+b", re.DEBUG)
+    parsed = re._parser.parse("x|y", 0)  # type: ignore[attr-defined]
+    cache(parsed, 0)
+    assert calls == ["a+b", parsed] and cache.added == 0
+    assert "LITERAL" in capsys.readouterr().out  # DEBUG still prints the program
+
+
+def test_a_damaged_regex_cache_is_ignored(tmp_path: Path) -> None:
+    path = tmp_path / "regex.marshal"
+    for junk in (b"", b"bridle-re1", b"bridle-re1\x00\x01", b"other"):
+        path.write_bytes(junk)
+        cache = RegexCache(path, re._compiler.compile)  # type: ignore[attr-defined]
+        assert cache("a(b)c", 0).match("abc") is not None and cache.added == 1

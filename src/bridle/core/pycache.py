@@ -1,5 +1,6 @@
-"""Start-up caches kept beside bridle's `.pyc` files: compiled dataclass methods and
-parsed package data.
+"""Start-up caches kept beside bridle's `.pyc` files, for the work Python redoes in
+every process: compiling dataclass methods and regular expressions, and parsing
+package data.
 
 Python's `dataclasses` writes each generated method (`__init__`, `__repr__`,
 `__eq__`, `__hash__`, frozen `__setattr__`...) as source text and compiles it with
@@ -9,15 +10,19 @@ about a fifth of the run's own CPU on Python 3.11 (`docs/benchmarks.md`).
 `install` gives the `dataclasses` module its own `exec` that looks the source
 text up in a marshal file of code objects and compiles (and remembers) only what
 it has not seen. An entry is used only when its stored source text equals the
-text asked for, and the file is per interpreter (`sys.implementation.cache_tag` and the marshal version), so a hit
-runs exactly the code `exec` would have compiled: the same flags (none, as
-`dataclasses.py` has no `__future__` imports) and the same `<string>` file name.
-`cached_data` does the same for a data file bridle ships (the provider catalog's
-TOML): the parsed value is kept with the source's size and mtime, like a `.pyc`.
-Both live in `bridle/__pycache__` (or under `sys.pycache_prefix`), are not
-written when `sys.dont_write_bytecode` is set, and are replaced through a
+text asked for, and the file is per interpreter (`sys.implementation.cache_tag`
+and the marshal version), so a hit runs exactly the code `exec` would have
+compiled: the same flags (none, as `dataclasses.py` has no `__future__` imports)
+and the same `<string>` file name. `re` parses each pattern and generates its
+program in Python at the first `re.compile` of every process (Textual and Rich
+compile about eighty at import); `RegexCache` keeps those programs by pattern and
+flags. `cached_data` does the same for a data file bridle ships (the provider
+catalog's TOML): the parsed value is kept with the source's size and mtime, like
+a `.pyc`. All live in `bridle/__pycache__` (or under `sys.pycache_prefix`), are
+not written when `sys.dont_write_bytecode` is set, and are replaced through a
 temporary file and `os.replace`; a missing, unreadable or damaged file only means
-compiling or parsing again.
+compiling or parsing again. `BRIDLE_NO_CODE_CACHE=1` turns the two compile caches
+off.
 """
 
 from __future__ import annotations
@@ -40,6 +45,7 @@ from typing import Any
 MAX_ENTRIES = 5000
 _CODE_MAGIC = b"bridle-dc2"
 _DATA_MAGIC = b"bridle-data1"
+_REGEX_MAGIC = b"bridle-re1"
 
 
 def cache_path(name: str) -> Path:
@@ -132,13 +138,87 @@ class CodeCache:
         self.index = index
 
 
+class RegexCache:
+    """`re._compiler.compile` with the parsing and code generation of a pattern
+    cached: a hit hands the stored program to `_sre.compile`, as the original does
+    after computing it. Patterns given already parsed, and DEBUG ones, take the
+    original path. The program is a function of the pattern, the flags and the
+    interpreter only, and `Pattern.__eq__` compares programs, which is how the
+    tests hold a cached pattern equal to a freshly compiled one."""
+
+    def __init__(self, path: Path, original: Callable[..., Any]) -> None:
+        self.path = path
+        self.original = original
+        self.table: dict[tuple[str | bytes, int], tuple[Any, ...]] = _load_table(path)
+        self.added = 0
+
+    def __call__(self, p: Any, flags: int = 0) -> Any:
+        import _sre
+        from re import _compiler, _parser  # type: ignore[attr-defined]
+
+        flags = int(flags)
+        if not isinstance(p, str | bytes) or flags & _compiler.SRE_FLAG_DEBUG:
+            return self.original(p, flags)
+        key = (p, flags)
+        program = self.table.get(key)
+        if program is None:
+            # As re._compiler.compile does, keeping what it passes to _sre.compile.
+            parsed = _parser.parse(p, flags)
+            # Plain ints: the opcodes are an int subclass marshal cannot write.
+            code = [int(op) for op in _compiler._code(parsed, flags)]
+            groupindex = dict(parsed.state.groupdict)
+            indexgroup: list[str | None] = [None] * parsed.state.groups
+            for name, i in groupindex.items():
+                indexgroup[i] = name
+            program = (
+                flags | parsed.state.flags,
+                code,
+                parsed.state.groups - 1,
+                groupindex,
+                tuple(indexgroup),
+            )
+            self.table[key] = program
+            self.added += 1
+        return _sre.compile(p, *program)
+
+    def save(self) -> None:
+        if not self.added:
+            return
+        table = self.table
+        if len(table) > MAX_ENTRIES:
+            table = dict(list(table.items())[-MAX_ENTRIES:])
+        try:
+            payload = _REGEX_MAGIC + marshal.dumps(table)
+        except ValueError:  # a flag or name marshal cannot write: not kept
+            return
+        _write(self.path, payload)
+
+
+def _load_table(path: Path) -> dict[tuple[str | bytes, int], tuple[Any, ...]]:
+    try:
+        data = path.read_bytes()
+        if data.startswith(_REGEX_MAGIC):
+            table = marshal.loads(data[len(_REGEX_MAGIC) :])
+            if isinstance(table, dict):
+                return table
+    except (OSError, EOFError, ValueError, TypeError):
+        pass
+    return {}
+
+
+# The interpreters whose re._compiler.compile RegexCache repeats (3.11 to 3.13).
+REGEX_VERSIONS = ((3, 11), (3, 12), (3, 13))
+
+
 def install(path: Path | None = None) -> CodeCache | None:
-    """Route `dataclasses`' compiles through the cache (`cache_path("dataclass-code")`
-    unless `path` is given); new entries are saved at exit.
+    """Route `dataclasses`' compiles through the code cache (`cache_path("dataclass-code")`
+    unless `path` is given) and, on the interpreters in REGEX_VERSIONS, `re`'s
+    through the regex cache (`cache_path("regex")`); new entries are saved at exit.
 
     Does nothing (returns None) when `BRIDLE_NO_CODE_CACHE` is set or when already
     installed."""
     import dataclasses
+    import re
 
     if os.environ.get("BRIDLE_NO_CODE_CACHE") or isinstance(
         getattr(dataclasses, "exec", None), CodeCache
@@ -147,6 +227,13 @@ def install(path: Path | None = None) -> CodeCache | None:
     cache = CodeCache(path or cache_path("dataclass-code"))
     dataclasses.exec = cache  # type: ignore[attr-defined]
     atexit.register(cache.save)
+    compiler = re._compiler  # type: ignore[attr-defined]
+    if sys.version_info[:2] in REGEX_VERSIONS and not isinstance(compiler.compile, RegexCache):
+        regex = RegexCache(
+            path.with_name("regex") if path else cache_path("regex"), compiler.compile
+        )
+        compiler.compile = regex
+        atexit.register(regex.save)
     return cache
 
 
