@@ -41,6 +41,7 @@ from bridle.acp import updates as up
 from bridle.acp.client_tools import editor_tools
 from bridle.acp.link import EditorLink
 from bridle.acp.turn import AcpSession, run_turn
+from bridle.core import startup
 from bridle.core.errors import MissingKeyError, ToolError, UnknownModelError, UserError
 from bridle.engine import events as ev
 
@@ -443,5 +444,6 @@ async def _serve(env: Mapping[str, str], model: str | None, accounts: tuple[str,
 
 def serve(env: Mapping[str, str], *, model: str | None, accounts: tuple[str, ...]) -> int:
     """Serve one client on stdin/stdout until it closes the stream."""
+    startup.done()
     asyncio.run(_serve(env, model, accounts))
     return 0

@@ -46,9 +46,9 @@ def main(argv: list[str] | None = None) -> object:
         code = run(args[2:])
         if code is not None:
             return code
-    from bridle.core.pycache import install
+    from bridle.core import startup
 
-    install()
+    startup.begin()
     import click
 
     from bridle.cli.argv import spread

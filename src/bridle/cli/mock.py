@@ -17,6 +17,8 @@ from types import FrameType
 
 import click
 
+from bridle.core import startup
+
 
 @click.group()
 def mock() -> None:
@@ -110,6 +112,7 @@ def serve(
         stall_seconds=stall_seconds,
         report=_report,
     )
+    startup.done()
     stop = threading.Event()
 
     def on_signal(signum: int, frame: FrameType | None) -> None:

@@ -27,6 +27,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from bridle.core import startup
 from bridle.core.errors import UsageError
 
 
@@ -174,6 +175,7 @@ def run_daemon(
         say("GitHub webhooks on /webhooks/github (secret from settings)")
     workers = Workers(config, env, say)
     workers.start()
+    startup.done()
     server = uvicorn.Server(
         uvicorn.Config(
             build_app(backend, token, github_secret, daemon_settings), log_level="warning",

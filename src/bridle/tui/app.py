@@ -25,7 +25,6 @@ A pasted image file's path attaches the image (`tui.images`).
 from __future__ import annotations
 
 import asyncio
-import gc
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -39,6 +38,7 @@ from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
+from bridle.core import startup
 from bridle.engine import events as ev
 from bridle.engine.options import SessionOptions
 from bridle.tui import commands
@@ -205,7 +205,7 @@ class BridleApp(App[int]):
         self.prompt.focus()
         # What was loaded to get here lives as long as the app: out of the
         # collector's sight, so a full collection mid-stream is short.
-        self.call_after_refresh(gc.freeze)
+        self.call_after_refresh(startup.done)
         if self.session is not None:
             await self.session_ready()
         elif self.opener is not None:
