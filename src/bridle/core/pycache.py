@@ -31,7 +31,6 @@ import atexit
 import builtins
 import contextlib
 import marshal
-import mmap
 import os
 import sys
 import zlib
@@ -43,9 +42,9 @@ from typing import Any
 # Past this many entries the code file is rewritten with only what this run used,
 # so editing classes over months does not grow it without bound.
 MAX_ENTRIES = 5000
-_CODE_MAGIC = b"bridle-dc2"
+_CODE_MAGIC = b"bridle-dc3"
 _DATA_MAGIC = b"bridle-data1"
-_REGEX_MAGIC = b"bridle-re1"
+_REGEX_MAGIC = b"bridle-re2"
 
 
 def cache_path(name: str) -> Path:
@@ -62,19 +61,20 @@ def cache_path(name: str) -> Path:
 class CodeCache:
     """The `exec` given to `dataclasses`: source text in, cached code out.
 
-    The file holds an index, `(crc32, length)` of a source text -> where its entry
-    lies, and the entries, each a marshalled `(source text, code)`. Only the index
-    is read at start; the entries stay in a memory map and one is decoded when its
-    text is asked for, and used only if its stored text is the same, so a CRC
-    collision costs a compile, never wrong code; a run pays memory for the
-    entries it uses, not for every class the cache has seen."""
+    The file holds an index, a source text's `_key` -> where its entry lies (`_span`),
+    and the entries, each a marshalled `(source text, code)`. Only the index is
+    read at start; an entry is read (`os.pread`) and decoded when its text is asked
+    for, and used only if its stored text is the same, so a key collision costs a
+    compile, never wrong code; a run pays memory for the entries it uses, not for
+    every class the cache has seen."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self.index: dict[tuple[int, int], tuple[tuple[int, int], ...]] = {}
-        self.blob: bytes | memoryview = b""
+        self.index: dict[int, int | tuple[int, ...]] = {}
+        self.fd: int | None = None
+        self.start = 0
         self.new: dict[str, CodeType] = {}
-        self.used: set[tuple[int, int]] = set()
+        self.used: set[int] = set()
         self._open()
 
     @property
@@ -87,10 +87,10 @@ class CodeCache:
         builtins.exec(source, globals, locals)
 
     def code_for(self, text: str) -> CodeType:
-        for span in self.index.get(_key(text), ()):
+        for span in _spans(self.index.get(_key(text), ())):
             try:
-                saved, code = marshal.loads(self.blob[span[0] : span[1]])
-            except (EOFError, ValueError, TypeError):
+                saved, code = marshal.loads(self._read(span))
+            except (OSError, EOFError, ValueError, TypeError):
                 continue
             if saved == text and isinstance(code, CodeType):
                 self.used.add(span)
@@ -105,37 +105,59 @@ class CodeCache:
         """Write the old entries (only this run's once past MAX_ENTRIES) and the new."""
         if not self.new:
             return
-        old = [(key, span) for key, spans in self.index.items() for span in spans]
+        old = [(key, span) for key, spans in self.index.items() for span in _spans(spans)]
         if len(old) + len(self.new) > MAX_ENTRIES:
             old = [(key, span) for key, span in old if span in self.used]
-        keys = [key for key, _ in old]
-        parts: list[bytes | memoryview] = [self.blob[a:b] for _, (a, b) in old]
+        keys: list[int] = []
+        parts: list[bytes] = []
+        for key, span in old:
+            try:
+                parts.append(self._read(span))
+                keys.append(key)
+            except OSError:
+                continue
         for text, code in self.new.items():
             parts.append(marshal.dumps((text, code)))
             keys.append(_key(text))
-        index: dict[tuple[int, int], list[tuple[int, int]]] = {}
+        index: dict[int, int | tuple[int, ...]] = {}
         at = 0
         for key, part in zip(keys, parts, strict=True):
-            index.setdefault(key, []).append((at, at + len(part)))
+            span = at << 32 | len(part)
+            seen = index.get(key)
+            index[key] = span if seen is None else (*_spans(seen), span)
             at += len(part)
-        head = marshal.dumps({k: tuple(v) for k, v in index.items()})
+        head = marshal.dumps(index)
         _write(self.path, _CODE_MAGIC + len(head).to_bytes(4, "little") + head + b"".join(parts))
+
+    def _read(self, span: int) -> bytes:
+        if self.fd is None:
+            raise OSError("no cache file")
+        size = span & 0xFFFFFFFF
+        data = os.pread(self.fd, size, self.start + (span >> 32))
+        if len(data) != size:
+            raise OSError("cache file shorter than its index")
+        return data
 
     def _open(self) -> None:
         try:
-            with open(self.path, "rb") as f:
+            fd = os.open(self.path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+        except OSError:
+            return
+        try:
+            with open(fd, "rb", closefd=False) as f:
                 if f.read(len(_CODE_MAGIC)) != _CODE_MAGIC:
-                    return
+                    raise ValueError("not a code cache")
                 size = int.from_bytes(f.read(4), "little")
                 index = marshal.loads(f.read(size))
-                start = f.tell()
-                blob = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+                if not isinstance(index, dict):
+                    raise ValueError("not a code cache")
+                self.start = f.tell()
         except (OSError, EOFError, ValueError, TypeError):
+            os.close(fd)
             return
-        if not isinstance(index, dict):
-            return
-        self.blob = memoryview(blob)[start:]
-        self.index = index
+        # Kept open for the process's life, so later imports can read entries even
+        # after another process replaced the file.
+        self.fd, self.index = fd, index
 
 
 class RegexCache:
@@ -164,8 +186,10 @@ class RegexCache:
         if program is None:
             # As re._compiler.compile does, keeping what it passes to _sre.compile.
             parsed = _parser.parse(p, flags)
-            # Plain ints: the opcodes are an int subclass marshal cannot write.
-            code = [int(op) for op in _compiler._code(parsed, flags)]
+            import array
+
+            # As bytes: compact, and the opcodes are an int subclass marshal cannot write.
+            code = memoryview(array.array("I", _compiler._code(parsed, flags))).tobytes()
             groupindex = dict(parsed.state.groupdict)
             indexgroup: list[str | None] = [None] * parsed.state.groups
             for name, i in groupindex.items():
@@ -179,7 +203,9 @@ class RegexCache:
             )
             self.table[key] = program
             self.added += 1
-        return _sre.compile(p, *program)
+        final_flags, code, groups, groupindex, indexgroup = program
+        ops = memoryview(code).cast("I").tolist()
+        return _sre.compile(p, final_flags, ops, groups, groupindex, indexgroup)
 
     def save(self) -> None:
         if not self.added:
@@ -274,5 +300,12 @@ def _write(path: Path, payload: bytes) -> None:
             tmp.unlink(missing_ok=True)
 
 
-def _key(text: str) -> tuple[int, int]:
-    return zlib.crc32(text.encode("utf-8", "surrogatepass")), len(text)
+def _key(text: str) -> int:
+    """A source text's index key: its CRC-32 and its length, in one int."""
+    return zlib.crc32(text.encode("utf-8", "surrogatepass")) | len(text) << 32
+
+
+def _spans(value: int | tuple[int, ...]) -> tuple[int, ...]:
+    """An index value's entries, each `offset << 32 | size` (a tuple only when
+    texts share a key)."""
+    return value if isinstance(value, tuple) else (value,)
