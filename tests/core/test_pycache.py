@@ -183,10 +183,10 @@ def test_cache_files_sit_beside_the_pyc_files_or_under_the_prefix(
 ) -> None:
     package = Path(pycache.__file__).resolve().parent.parent
     monkeypatch.setattr(sys, "pycache_prefix", None)
-    assert cache_path("x").parent == package / "__pycache__"
-    assert sys.implementation.cache_tag in cache_path("x").name
+    assert Path(cache_path("x")).parent == package / "__pycache__"
+    assert sys.implementation.cache_tag in Path(cache_path("x")).name
     monkeypatch.setattr(sys, "pycache_prefix", str(tmp_path))
-    assert cache_path("x").is_relative_to(tmp_path)
+    assert Path(cache_path("x")).is_relative_to(tmp_path)
 
 
 def test_a_real_run_fills_the_cache_and_the_next_one_compiles_nothing(tmp_path: Path) -> None:

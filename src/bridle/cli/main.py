@@ -46,9 +46,10 @@ def main(argv: list[str] | None = None) -> object:
         code = run(args[2:])
         if code is not None:
             return code
-    from bridle.core import startup
+    if not {"-h", "--help"} & set(args):  # help is read once and exits: nothing to cache
+        from bridle.core import startup
 
-    startup.begin()
+        startup.begin()
     import click
 
     from bridle.cli.argv import spread

@@ -34,10 +34,14 @@ import marshal
 import os
 import sys
 import zlib
-from collections.abc import Callable
-from pathlib import Path
 from types import CodeType
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # pathlib and typing stay out of the start-up path
+    from collections.abc import Callable
+    from typing import Any
+
+    StrPath = str | os.PathLike[str]
 
 # Past this many entries the code file is rewritten with only what this run used,
 # so editing classes over months does not grow it without bound.
@@ -47,15 +51,15 @@ _DATA_MAGIC = b"bridle-data1"
 _REGEX_MAGIC = b"bridle-re2"
 
 
-def cache_path(name: str) -> Path:
+def cache_path(name: str) -> str:
     """`bridle/__pycache__/<name>.<tag>-m<marshal version>.marshal`, or the same
     under `sys.pycache_prefix`, as Python places `.pyc` files."""
-    package = Path(__file__).resolve().parent.parent
+    package = os.path.dirname(os.path.dirname(os.path.realpath(__file__)))
     tag = sys.implementation.cache_tag or "python"
     leaf = f"{name}.{tag}-m{marshal.version}.marshal"
     if sys.pycache_prefix:
-        return Path(sys.pycache_prefix, *package.parts[1:], leaf)
-    return package / "__pycache__" / leaf
+        return os.path.join(sys.pycache_prefix, package.lstrip(os.sep), leaf)
+    return os.path.join(package, "__pycache__", leaf)
 
 
 class CodeCache:
@@ -68,8 +72,8 @@ class CodeCache:
     compile, never wrong code; a run pays memory for the entries it uses, not for
     every class the cache has seen."""
 
-    def __init__(self, path: Path) -> None:
-        self.path = path
+    def __init__(self, path: StrPath) -> None:
+        self.path = os.fspath(path)
         self.index: dict[int, int | tuple[int, ...]] = {}
         self.fd: int | None = None
         self.start = 0
@@ -168,10 +172,10 @@ class RegexCache:
     interpreter only, and `Pattern.__eq__` compares programs, which is how the
     tests hold a cached pattern equal to a freshly compiled one."""
 
-    def __init__(self, path: Path, original: Callable[..., Any]) -> None:
-        self.path = path
+    def __init__(self, path: StrPath, original: Callable[..., Any]) -> None:
+        self.path = os.fspath(path)
         self.original = original
-        self.table: dict[tuple[str | bytes, int], tuple[Any, ...]] = _load_table(path)
+        self.table: dict[tuple[str | bytes, int], tuple[Any, ...]] = _load_table(self.path)
         self.added = 0
 
     def __call__(self, p: Any, flags: int = 0) -> Any:
@@ -220,9 +224,10 @@ class RegexCache:
         _write(self.path, payload)
 
 
-def _load_table(path: Path) -> dict[tuple[str | bytes, int], tuple[Any, ...]]:
+def _load_table(path: str) -> dict[tuple[str | bytes, int], tuple[Any, ...]]:
     try:
-        data = path.read_bytes()
+        with open(path, "rb") as f:
+            data = f.read()
         if data.startswith(_REGEX_MAGIC):
             table = marshal.loads(data[len(_REGEX_MAGIC) :])
             if isinstance(table, dict):
@@ -236,7 +241,7 @@ def _load_table(path: Path) -> dict[tuple[str | bytes, int], tuple[Any, ...]]:
 REGEX_VERSIONS = ((3, 11), (3, 12), (3, 13))
 
 
-def install(path: Path | None = None) -> CodeCache | None:
+def install(path: StrPath | None = None) -> CodeCache | None:
     """Route `dataclasses`' compiles through the code cache (`cache_path("dataclass-code")`
     unless `path` is given) and, on the interpreters in REGEX_VERSIONS, `re`'s
     through the regex cache (`cache_path("regex")`); new entries are saved at exit.
@@ -255,49 +260,55 @@ def install(path: Path | None = None) -> CodeCache | None:
     atexit.register(cache.save)
     compiler = re._compiler  # type: ignore[attr-defined]
     if sys.version_info[:2] in REGEX_VERSIONS and not isinstance(compiler.compile, RegexCache):
-        regex = RegexCache(
-            path.with_name("regex") if path else cache_path("regex"), compiler.compile
-        )
+        where = os.path.join(os.path.dirname(path), "regex") if path else cache_path("regex")
+        regex = RegexCache(where, compiler.compile)
         compiler.compile = regex
         atexit.register(regex.save)
     return cache
 
 
-def cached_data(source: Path, parse: Callable[[str], Any], *, cache: Path | None = None) -> Any:
+def cached_data(
+    source: StrPath, parse: Callable[[str], Any], *, cache: StrPath | None = None
+) -> Any:
     """`parse(source's text)`, from the cache while `source` keeps its size and
     mtime. Errors reading or parsing `source` propagate; cache errors do not."""
-    st = source.stat()
-    stamp = (str(source), st.st_size, st.st_mtime_ns)
-    cache = cache or cache_path(f"data-{source.stem}")
+    source = os.fspath(source)
+    st = os.stat(source)
+    stamp = (source, st.st_size, st.st_mtime_ns)
+    name = os.path.splitext(os.path.basename(source))[0]
+    where = os.fspath(cache) if cache else cache_path(f"data-{name}")
     try:
-        data = cache.read_bytes()
+        with open(where, "rb") as f:
+            data = f.read()
         if data.startswith(_DATA_MAGIC):
             saved_stamp, value = marshal.loads(data[len(_DATA_MAGIC) :])
             if tuple(saved_stamp) == stamp:
                 return value
     except (OSError, EOFError, ValueError, TypeError):
         pass
-    value = parse(source.read_text(encoding="utf-8"))
+    with open(source, encoding="utf-8") as f:
+        value = parse(f.read())
     try:
         payload = _DATA_MAGIC + marshal.dumps((stamp, value))
     except ValueError:  # a value marshal cannot keep: parsed every time
         return value
-    _write(cache, payload)
+    _write(where, payload)
     return value
 
 
-def _write(path: Path, payload: bytes) -> None:
+def _write(path: str, payload: bytes) -> None:
     if sys.dont_write_bytecode:
         return
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp = os.path.join(os.path.dirname(path), f".{os.path.basename(path)}.{os.getpid()}.tmp")
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp.write_bytes(payload)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(tmp, "wb") as f:
+            f.write(payload)
         os.replace(tmp, path)
     except OSError:
         # A read-only install or a full disk: the next run compiles or parses again.
         with contextlib.suppress(OSError):
-            tmp.unlink(missing_ok=True)
+            os.unlink(tmp)
 
 
 def _key(text: str) -> int:
