@@ -427,6 +427,40 @@ def test_https_verifies_with_ssl_cert_file_and_keeps_one_connection(tmp_path: Pa
     assert [r.connection for r in server.requests] == [1, 1]
 
 
+def test_openssl_is_loaded_by_the_first_https_request_not_by_plain_http(tmp_path: Path) -> None:
+    tls, cert = tls_server_context(tmp_path)
+    code = (
+        "import os, sys\n"
+        "from bridle.core.messages import Message, ModelRequest, TextPart\n"
+        "from bridle.wire.client import ModelClient\n"
+        "from bridle.wire.endpoint import Endpoint\n"
+        "req = ModelRequest('claude-x', [Message('user', [TextPart('hi')])])\n"
+        "for url in sys.argv[1:]:\n"
+        "    ep = Endpoint('acme', 'anthropic-messages', url, 'claude-x', api_key='k')\n"
+        "    with ModelClient(ep, env={'SSL_CERT_FILE': os.environ['SSL_CERT_FILE']}) as client:\n"
+        "        print(client.complete(req).text, '_ssl' in sys.modules)\n"
+        "import http.client, urllib.request\n"  # both whole for anyone else in the process
+        "print(http.client.ssl.CERT_REQUIRED, hasattr(urllib.request, 'HTTPSHandler'))\n"
+    )
+    with (
+        RawServer([Answer([sized()])]) as plain,
+        RawServer([Answer([sized()])], tls=tls) as secure,
+    ):
+        done = subprocess.run(
+            [sys.executable, "-c", code, plain.url, secure.url],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env={**os.environ, "SSL_CERT_FILE": str(cert)},
+        )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == [
+        "Hello there False",
+        "Hello there True",
+        "2 True",  # ssl.CERT_REQUIRED
+    ]
+
+
 def unused_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
