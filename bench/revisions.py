@@ -5,10 +5,12 @@
 
 The base revision is checked out as a git worktree under .cache/bench-base/<sha>
 and run with the same interpreter and virtualenv, its `src/` put first on
-PYTHONPATH, so only bridle's own code differs. Three measures, each interleaved
+PYTHONPATH, so only bridle's own code differs. Four measures, each interleaved
 (base, new, base, new, ...) so background load hits both alike:
 
 - start-up: `python -m bridle --version` wall time (median of --runs);
+- a one-turn session (`bench/scenarios/one_turn.json`): the CPU and peak RSS of bridle's
+  own process, children excluded (getrusage at exit), median of 2 × --reps runs;
 - the 20-turn session of bench/harness_bench.py (`bench/scenarios/twenty_turns.json`
   on a fresh git copy of examples/buggy-project, its own `bridle mock serve`), per
   wire: wall, CPU and peak RSS medians over --reps runs that completed;
@@ -129,6 +131,46 @@ def sessions(srcs: dict[str, Path], reps: int, workdir: Path) -> dict[str, dict[
     return out
 
 
+# Runs bridle in-process and reports its own CPU and peak RSS at exit, children excluded.
+OWN = (
+    "import atexit, resource, runpy, sys\n"
+    "def report():\n"
+    "    u = resource.getrusage(resource.RUSAGE_SELF)\n"
+    "    sys.stderr.write(f'OWN {u.ru_utime + u.ru_stime} {u.ru_maxrss}\\n')\n"
+    "atexit.register(report)\n"
+    "sys.argv = ['bridle', *sys.argv[1:]]\n"
+    "runpy.run_module('bridle', run_name='__main__')\n"
+)
+
+
+def own(srcs: dict[str, Path], reps: int, workdir: Path) -> dict[str, dict[str, float]]:
+    """A one-turn session (start-up and one round trip): bridle's own process only."""
+    scenario_path = SCENARIOS["one"]
+    prompt = json.loads(scenario_path.read_text())["prompt"]
+    samples: dict[str, list[tuple[float, float]]] = {k: [] for k in srcs}
+    for i in range(reps + 1):  # the first round fills caches and is not counted
+        for label, src in srcs.items():
+            tmp = Path(tempfile.mkdtemp(prefix="own-", dir=workdir))
+            repo = project_copy(tmp / "repo")
+            with MockProcess(scenario_path, log=tmp / "mock.jsonl", workdir=repo) as mock:
+                env = _base_env(tmp / "home")
+                env.update(BRIDLE_HOME=str(tmp / "home" / ".bridle"), PYTHONPATH=str(src),
+                           BRIDLE_MOCK_BASE_URL=f"http://127.0.0.1:{mock.port}")  # fmt: skip
+                argv = [sys.executable, "-c", OWN, "-p", prompt, "--model", "mock/anthropic",
+                        "--dangerously-skip-permissions", "--output-format", "json"]  # fmt: skip
+                done = subprocess.run(argv, env=env, cwd=repo, capture_output=True, text=True)
+            lines = [x.split() for x in done.stderr.splitlines() if x.startswith("OWN ")]
+            if done.returncode == 0 and lines and i:
+                samples[label].append((float(lines[-1][1]) * 1000, int(lines[-1][2]) / 1024))
+    return {
+        label: {
+            "cpu_ms": statistics.median(x[0] for x in v) if v else 0.0,
+            "rss_mb": statistics.median(x[1] for x in v) if v else 0.0,
+        }
+        for label, v in samples.items()
+    }
+
+
 def search(srcs: dict[str, Path], n: int, runs: int, workdir: Path) -> dict[str, float]:
     home = workdir / "history-home"
     Corpus(home).write(n, 40 << 20)
@@ -155,11 +197,11 @@ def search(srcs: dict[str, Path], n: int, runs: int, workdir: Path) -> dict[str,
     return {k: statistics.median(v) for k, v in times.items()}
 
 
-def ratio(new: float | None, base: float | None) -> str:
+def ratio(new: float | None, base: float | None, worse: str = "slower") -> str:
     if not new or not base:
         return "n/a"
     r = new / base
-    return f"{r:.2f}×" + (" (slower)" if r > 1.10 else "")
+    return f"{r:.2f}×" + (f" ({worse})" if r > 1.10 else "")
 
 
 def report(base_sha: str, head: str, r: dict, args: argparse.Namespace, took: float) -> str:
@@ -181,12 +223,19 @@ def report(base_sha: str, head: str, r: dict, args: argparse.Namespace, took: fl
         f"| `bridle --version` wall ms (median of {args.runs}) | {r['startup']['base']:.1f} | "
         f"{r['startup']['new']:.1f} | {ratio(r['startup']['new'], r['startup']['base'])} |",
     ]
+    o = r["own"]
+    for key, label in (("cpu_ms", "own CPU ms"), ("rss_mb", "own peak RSS MB")):
+        b, n = o["base"][key], o["new"][key]
+        lines.append(
+            f"| 1-turn session, mock/anthropic, {label} (median of {args.reps * 2}) | {b:.1f} | "
+            f"{n:.1f} | {ratio(n, b, 'larger' if key == 'rss_mb' else 'slower')} |"
+        )
     for wire, by in r["sessions"].items():
         for key, label in (("wall_s", "wall s"), ("cpu_s", "CPU s"), ("max_rss_mb", "peak RSS MB")):
             b, n = by["base"][key], by["new"][key]
             lines.append(
                 f"| 20-turn session, mock/{wire}, {label} | {b and round(b, 3)} | "
-                f"{n and round(n, 3)} | {ratio(n, b)} |"
+                f"{n and round(n, 3)} | {ratio(n, b, 'larger' if key == 'max_rss_mb' else 'slower')} |"
             )
     s = r["search"]
     lines.append(
@@ -239,8 +288,9 @@ def main() -> None:
         work = Path(tmp)
         results = {
             "startup": startup(srcs, args.runs),
+            "own": own(srcs, args.reps * 2, work),
             "sessions": sessions(srcs, args.reps, work),
-            "search": search(srcs, args.sessions, 5, work),
+            "search": search(srcs, args.sessions, 11, work),
         }
     body = report(base_sha, head, results, args, time.perf_counter() - started)
     print(body)
