@@ -8,7 +8,8 @@ BRIDLE_HOME and a copy of examples/buggy-project:
   thread, and keys typed meanwhile are kept),
   median of N runs. With `--peers`, the real Claude Code, Codex, Gemini CLI and
   Copilot CLI (from .cache/clis, pointed at the mock as tests/realcli does) are
-  timed in the same run to their first *stable* screen (non-blank and unchanged
+  timed in the same run, launched in turn with bridle run after run (so a change
+  in the machine's speed hits all alike), to their first *stable* screen (non-blank and unchanged
   for 0.5 s, minus those 0.5 s); bridle is timed that way too, so the two
   columns compare like with like. Each peer's first screen line is printed, so
   an onboarding or trust screen is visible in the output.
@@ -22,7 +23,7 @@ BRIDLE_HOME and a copy of examples/buggy-project:
   messages shown at first, so older ones load) and Ctrl+End once,
   each timed from the key to the changed screen.
 
-Run: .cache/venv/bin/python bench/tui_bench.py [--runs 5] [--peers]
+Run: .cache/venv/bin/python bench/tui_bench.py [--runs 5] [--peers] [--launch-only]
 (unset PYTHONDONTWRITEBYTECODE first, as users run with bytecode caches).
 """
 
@@ -142,9 +143,17 @@ def bridle_command(args: str) -> str:
     return f"{sys.executable} -m bridle --model mock/anthropic {args}"
 
 
-def launch(tmux: Tmux, repo: Path, env: dict[str, str], runs: int) -> tuple[float, float]:
+def launches(
+    tmux: Tmux, repo: Path, env: dict[str, str], runs: int, peers: dict[str, tuple[str, dict, Path]]
+) -> tuple[tuple[float, float], dict[str, tuple[float, str]]]:
+    """bridle and then each peer, launched in turn run after run, so a change in the
+    machine's speed during the benchmark hits every client alike. bridle: (ready for
+    input, first stable screen) medians; each peer: (first stable screen median, its
+    first screen line)."""
     ready, settled = [], []
-    for i in range(runs + 1):  # the first run warms the caches and is not counted
+    times: dict[str, list[float]] = {name: [] for name in peers}
+    first: dict[str, str] = {}
+    for i in range(runs + 1):  # the first round warms the caches and is not counted
         name = f"launch{i}"
         t0 = tmux.start(name, bridle_command(""), env, repo)
         t1 = wait_for(tmux, name, lambda s: "bridle · new session" in s and "mock/anthropic" in s)
@@ -153,7 +162,16 @@ def launch(tmux: Tmux, repo: Path, env: dict[str, str], runs: int) -> tuple[floa
         if i:
             ready.append((t1 - t0) * 1000)
             settled.append((t2 - t0) * 1000)
-    return statistics.median(ready), statistics.median(settled)
+        for peer, (argv, peer_env, cwd) in peers.items():
+            session = f"{peer}{i}"
+            t0 = tmux.start(session, argv, peer_env, cwd)
+            t1, screen = stable(tmux, session)
+            tmux.kill(session)
+            first[peer] = next((ln.strip() for ln in screen.splitlines() if ln.strip()), "")
+            if i:
+                times[peer].append((t1 - t0) * 1000)
+    out = {peer: (statistics.median(v), first[peer][:70]) for peer, v in times.items()}
+    return (statistics.median(ready), statistics.median(settled)), out
 
 
 def long_session(repo: Path, env: dict[str, str]) -> str:
@@ -289,7 +307,9 @@ def echo(tmux: Tmux, work: Path, repo: Path, env: dict[str, str], keys: int) -> 
     }
 
 
-def peers(tmux: Tmux, work: Path, runs: int, port: int) -> dict[str, tuple[float, str]]:
+def peers(work: Path, port: int) -> dict[str, tuple[str, dict, Path]]:
+    """Each installed peer's interactive command line, environment and directory,
+    pointed at the mock as tests/realcli does."""
     sys.path.insert(0, str(REPO / "tests" / "realcli"))
     from harness import CLI_NAMES, cli_bin, prepare_cli  # type: ignore[import-not-found]
 
@@ -299,7 +319,7 @@ def peers(tmux: Tmux, work: Path, runs: int, port: int) -> dict[str, tuple[float
         "gemini": ["--yolo"],
         "copilot": ["--allow-all-tools"],
     }
-    out: dict[str, tuple[float, str]] = {}
+    out: dict[str, tuple[str, dict, Path]] = {}
     for name in CLI_NAMES:
         try:
             cli_bin(name)
@@ -309,17 +329,7 @@ def peers(tmux: Tmux, work: Path, runs: int, port: int) -> dict[str, tuple[float
         cli = prepare_cli(name, port=port, cwd=work / "peer-project", home=home, prompt="")
         if name == "claude":  # no first-run theme picker
             (home / ".claude.json").write_text(json.dumps({"hasCompletedOnboarding": True}))
-        argv = " ".join([cli.argv[0], *interactive[name]])
-        times, first = [], ""
-        for i in range(runs + 1):
-            session = f"{name}{i}"
-            t0 = tmux.start(session, argv, cli.env, cli.cwd)
-            t1, screen = stable(tmux, session)
-            tmux.kill(session)
-            first = next((ln.strip() for ln in screen.splitlines() if ln.strip()), "")
-            if i:
-                times.append((t1 - t0) * 1000)
-        out[name] = (statistics.median(times), first[:70])
+        out[name] = (" ".join([cli.argv[0], *interactive[name]]), cli.env, cli.cwd)
     return out
 
 
@@ -328,6 +338,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--peers", action="store_true", help="also time the real CLIs")
     parser.add_argument("--keys", type=int, default=40, help="letters typed for the echo timing")
+    parser.add_argument("--launch-only", action="store_true", help="only the launch times")
     args = parser.parse_args()
     if shutil.which("tmux") is None:
         raise SystemExit("tmux is needed (scripts/test installs it)")
@@ -346,10 +357,16 @@ def main() -> None:
         srv = MockServer(scenario, workdir=work / "peer-project")
         srv.start()
         env = bridle_env(work / "home", srv.base_url)
-        ready, settled = launch(tmux, repo, env, args.runs)
+        others = peers(work, srv.port) if args.peers else {}
+        (ready, settled), peer_times = launches(tmux, repo, env, args.runs, others)
         print(
             f"bridle launch: ready for input {ready:.0f} ms; first stable screen {settled:.0f} ms"
         )
+        for name, (ms, first) in peer_times.items():
+            print(f"{name}: first stable screen {ms:.0f} ms  [{first}]")
+        if args.launch_only:
+            srv.stop()
+            return
         numbers = echo(tmux, work, repo, env, args.keys)
         print(
             f"bridle keystroke echo while a long reply streams: median {numbers['median_ms']:.0f} "
@@ -364,9 +381,6 @@ def main() -> None:
             f"a page of scrolling repaints in {numbers['scroll_median_ms']:.0f} ms "
             f"(median; max {numbers['scroll_max_ms']:.0f} ms)"
         )
-        if args.peers:
-            for name, (ms, first) in peers(tmux, work, args.runs, srv.port).items():
-                print(f"{name}: first stable screen {ms:.0f} ms  [{first}]")
         srv.stop()
     finally:
         tmux.close()
