@@ -48,7 +48,7 @@ if TYPE_CHECKING:  # pathlib and typing stay out of the start-up path
 MAX_ENTRIES = 5000
 _CODE_MAGIC = b"bridle-dc3"
 _DATA_MAGIC = b"bridle-data1"
-_REGEX_MAGIC = b"bridle-re2"
+_REGEX_MAGIC = b"bridle-re3"
 
 
 def cache_path(name: str) -> str:
@@ -170,7 +170,10 @@ class RegexCache:
     after computing it. Patterns given already parsed, and DEBUG ones, take the
     original path. The program is a function of the pattern, the flags and the
     interpreter only, and `Pattern.__eq__` compares programs, which is how the
-    tests hold a cached pattern equal to a freshly compiled one."""
+    tests hold a cached pattern equal to a freshly compiled one. Only patterns
+    compiled while a module body runs (`_at_import`) are kept: those are the same
+    in every process, while a pattern built at run time from a query, a glob or a
+    model's Grep would only grow the file that every start reads."""
 
     def __init__(self, path: StrPath, original: Callable[..., Any]) -> None:
         self.path = os.fspath(path)
@@ -188,6 +191,8 @@ class RegexCache:
         key = (p, flags)
         program = self.table.get(key)
         if program is None:
+            if not _at_import(sys._getframe(1)):
+                return self.original(p, flags)
             # As re._compiler.compile does, keeping what it passes to _sre.compile.
             parsed = _parser.parse(p, flags)
             import array
@@ -222,6 +227,17 @@ class RegexCache:
         except ValueError:  # a flag or name marshal cannot write: not kept
             return
         _write(self.path, payload)
+
+
+def _at_import(frame: Any, depth: int = 8) -> bool:
+    """Whether a module body is running within `depth` frames of `frame`: the
+    compile is part of an import (the `__main__` module's body, at the bottom of
+    every stack, is deeper than that)."""
+    while frame is not None and depth:
+        if frame.f_code.co_name == "<module>":
+            return True
+        frame, depth = frame.f_back, depth - 1
+    return False
 
 
 def _load_table(path: str) -> dict[tuple[str | bytes, int], tuple[Any, ...]]:
