@@ -133,7 +133,12 @@ def test_the_reminder_joins_the_tool_result_of_a_successful_call(tmp_path: Path)
     assert str(t["root"] / ".claude/skills/sql/SKILL.md") in bare.reminder([scope.skills["sql"]])
 
 
-def run(tmp_path: Path, t: dict[str, Path], turns: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def run(
+    tmp_path: Path,
+    t: dict[str, Path],
+    turns: list[dict[str, Any]],
+    tools: tuple[str, str] = ("--allowedTools", "Skill"),
+) -> list[dict[str, Any]]:
     scenario = tmp_path / "scenario.json"
     scenario.write_text(json.dumps({"name": "skills", "turns": turns}))
     env = dict(os.environ)
@@ -145,7 +150,7 @@ def run(tmp_path: Path, t: dict[str, Path], turns: list[dict[str, Any]]) -> list
         )
         proc = subprocess.run(
             [sys.executable, "-m", "bridle", "-p", "work", "--model", "mock/anthropic",
-             "--output-format", "json", "--allowedTools", "Skill"],
+             "--output-format", "json", *tools],
             cwd=t["root"], env=env, capture_output=True, text=True, timeout=60,
         )  # fmt: skip
         bodies = [r["body"] for r in srv.requests if "body" in r]
@@ -201,23 +206,8 @@ def test_without_the_skill_tool_offered_the_reminder_names_the_file(tmp_path: Pa
     """`--tools` without Skill: a path-scoped skill is still offered, as the file to read."""
     t = project(tmp_path)
     write(t["root"] / "web/App.tsx", "export const App = 1\n")
-    scenario = tmp_path / "scenario.json"
     turns = [{"op": "read", "path": "web/App.tsx"}, {"op": "final", "text": "done"}]
-    scenario.write_text(json.dumps({"name": "skills", "turns": turns}))
-    env = dict(os.environ)
-    env.pop("BRIDLE_MOCK_SCENARIO", None)
-    subprocess.run(["git", "init", "-q", str(t["root"])], check=True)
-    with MockServer(scenario, workdir=t["root"], keep_bodies=True) as srv:
-        env.update(
-            HOME=str(t["home"]), BRIDLE_HOME=str(t["bridle"]), BRIDLE_MOCK_BASE_URL=srv.base_url
-        )
-        proc = subprocess.run(
-            [sys.executable, "-m", "bridle", "-p", "work", "--model", "mock/anthropic",
-             "--output-format", "json", "--tools", "Read"],
-            cwd=t["root"], env=env, capture_output=True, text=True, timeout=60,
-        )  # fmt: skip
-        bodies = [r["body"] for r in srv.requests if "body" in r]
-    assert proc.returncode == 0, proc.stderr
+    bodies = run(tmp_path, t, turns, tools=("--tools", "Read"))
     (result,) = tool_results(bodies[1])
     assert "read a skill's file" in result and "Skill tool" not in result
     assert "web/**/*.{tsx,jsx}" not in result and str(t["root"] / ".claude/skills/react") in result

@@ -17,6 +17,7 @@ import pytest
 
 from bridle.tools import _process
 from bridle.tools.interrupts import deliver, held
+from tests.tools.conftest import alive
 
 
 class Stop(Exception):
@@ -30,14 +31,6 @@ def raising_sigterm() -> Iterator[None]:
         yield
     finally:
         signal.signal(signal.SIGTERM, old)
-
-
-def alive(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except (OSError, IndexError):
-        return False
-    return state != "Z"
 
 
 def test_deliver_raises_at_once_outside_a_held_block() -> None:

@@ -13,19 +13,12 @@ import pytest
 from bridle.core.errors import ToolError
 from bridle.tools.base import ToolContext
 from bridle.tools.bash import Bash
+from tests.tools.conftest import alive
 
 
 def run(ctx: ToolContext, command: str, **kw: object) -> tuple[str, bool]:
     out = Bash().run({"command": command, **kw}, ctx)
     return out.content[0].text, out.is_error
-
-
-def alive(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except (FileNotFoundError, IndexError):
-        return False
-    return state != "Z"
 
 
 def wait_dead(pid: int) -> bool:
