@@ -178,7 +178,10 @@ class RegexCache:
     def __init__(self, path: StrPath, original: Callable[..., Any]) -> None:
         self.path = os.fspath(path)
         self.original = original
-        self.table: dict[tuple[str | bytes, int], tuple[Any, ...]] = _load_table(self.path)
+        table = _load(self.path, _REGEX_MAGIC)
+        self.table: dict[tuple[str | bytes, int], tuple[Any, ...]] = (
+            table if isinstance(table, dict) else {}
+        )
         self.added = 0
 
     def __call__(self, p: Any, flags: int = 0) -> Any:
@@ -222,11 +225,7 @@ class RegexCache:
         table = self.table
         if len(table) > MAX_ENTRIES:
             table = dict(list(table.items())[-MAX_ENTRIES:])
-        try:
-            payload = _REGEX_MAGIC + marshal.dumps(table)
-        except ValueError:  # a flag or name marshal cannot write: not kept
-            return
-        _write(self.path, payload)
+        _dump(self.path, _REGEX_MAGIC, table)
 
 
 def _at_import(frame: Any, depth: int = 8) -> bool:
@@ -240,17 +239,26 @@ def _at_import(frame: Any, depth: int = 8) -> bool:
     return False
 
 
-def _load_table(path: str) -> dict[tuple[str | bytes, int], tuple[Any, ...]]:
+def _load(path: str, magic: bytes) -> Any:
+    """The value marshalled after `magic` in the file at `path`; None when the file
+    is missing, unreadable, someone else's or damaged."""
     try:
         with open(path, "rb") as f:
             data = f.read()
-        if data.startswith(_REGEX_MAGIC):
-            table = marshal.loads(data[len(_REGEX_MAGIC) :])
-            if isinstance(table, dict):
-                return table
+        if data.startswith(magic):
+            return marshal.loads(data[len(magic) :])
     except (OSError, EOFError, ValueError, TypeError):
         pass
-    return {}
+    return None
+
+
+def _dump(path: str, magic: bytes, value: Any) -> None:
+    """Write `magic` and `value` marshalled; a value marshal cannot write is not kept."""
+    try:
+        payload = magic + marshal.dumps(value)
+    except ValueError:
+        return
+    _write(path, payload)
 
 
 # The interpreters whose re._compiler.compile RegexCache repeats (3.11 to 3.13).
@@ -293,22 +301,12 @@ def cached_data(
     stamp = (source, st.st_size, st.st_mtime_ns)
     name = os.path.splitext(os.path.basename(source))[0]
     where = os.fspath(cache) if cache else cache_path(f"data-{name}")
-    try:
-        with open(where, "rb") as f:
-            data = f.read()
-        if data.startswith(_DATA_MAGIC):
-            saved_stamp, value = marshal.loads(data[len(_DATA_MAGIC) :])
-            if tuple(saved_stamp) == stamp:
-                return value
-    except (OSError, EOFError, ValueError, TypeError):
-        pass
+    saved = _load(where, _DATA_MAGIC)
+    if isinstance(saved, tuple) and len(saved) == 2 and saved[0] == stamp:
+        return saved[1]
     with open(source, encoding="utf-8") as f:
         value = parse(f.read())
-    try:
-        payload = _DATA_MAGIC + marshal.dumps((stamp, value))
-    except ValueError:  # a value marshal cannot keep: parsed every time
-        return value
-    _write(where, payload)
+    _dump(where, _DATA_MAGIC, (stamp, value))  # not kept if marshal cannot: parsed each time
     return value
 
 
