@@ -7,8 +7,8 @@ threshold the collector runs a hundred young collections over them, which cost
 about a tenth of the interactive app's launch, and finds nothing to free. `begin`
 raises the first generation's threshold (the collector still runs, rarely, so a
 command that never calls `done` stays bounded), and `done`, once the program is
-loaded (the app's first screen drawn, a headless session opened, a server about
-to serve), moves what was loaded out of the collector's sight (`gc.freeze`) and
+loaded (the app's first screen drawn, a session opened by `engine.setup`, a
+server about to serve), moves what was loaded out of the collector's sight (`gc.freeze`) and
 restores the thresholds. Objects frozen stay freed by reference counting; only
 cycles among them would outlive the process's need of them.
 """

@@ -28,7 +28,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bridle.core import startup
 from bridle.daemon import gitwork
 from bridle.daemon.backend import CANCELLED, FAILED, SUCCEEDED, Checkpoint, Task, TaskBackend
 from bridle.daemon.events import EventLog
@@ -233,7 +232,6 @@ class TaskRun:
             headless=True,
         )
         session = open_session(options, tree, self.env)
-        startup.done()
         result: ev.TurnResult | None = None
         try:
             for warning in session.warnings:

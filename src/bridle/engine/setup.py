@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bridle.core import startup
 from bridle.core.errors import UnknownModelError, UsageError, UserError
 from bridle.core.messages import Usage
 from bridle.engine import events as ev
@@ -176,7 +177,9 @@ def open_session(options: SessionOptions, cwd: Path, env: Mapping[str, str]) -> 
         undo.callback(conn.close)
         session = _open(options, cwd, dict(env), settings, policy, tools, SessionStore(conn), undo)
         undo.pop_all()
-        return session
+    # What it took to get here lives as long as the session: the program is loaded.
+    startup.done()
+    return session
 
 
 def _open(

@@ -20,7 +20,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from bridle.core import startup
 from bridle.core.errors import UsageError
 from bridle.engine import events as ev
 from bridle.engine.options import SessionOptions
@@ -220,7 +219,6 @@ def _run_one(
     if wants_diff and snapshot is None:
         raise UsageError("--output-format diff, --save-diff and --commit need a git repository")
     session = open_session(req.options, req.cwd, env)
-    startup.done()
     if not o["quiet"]:
         for warning in session.warnings:
             err.write(f"bridle: {warning}\n")
@@ -344,7 +342,6 @@ def _run_stream_input(req: RunRequest, env: dict[str, str], stdin: IO[str], out:
 
     ask = req.opts.get("permission_prompt_tool") == "stdio"
     session = open_session(req.options, req.cwd, env)  # options.headless: not ask
-    startup.done()
     try:
         writer = LineWriter(out)
         renderer = StreamJsonRenderer(
