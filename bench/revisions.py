@@ -82,6 +82,20 @@ def startup(srcs: dict[str, Path], runs: int) -> dict[str, float]:
     return {k: statistics.median(v) for k, v in times.items()}
 
 
+def client(tmp: Path, port: int, src: Path, wire: str, prompt: str) -> tuple[dict, list[str]]:
+    """The environment (a fresh HOME under `tmp`, the mock at `port`, `src` first on
+    the path) and the headless flags of one measured bridle run."""
+    env = _base_env(tmp / "home")
+    env.update(
+        BRIDLE_HOME=str(tmp / "home" / ".bridle"),
+        BRIDLE_MOCK_BASE_URL=f"http://127.0.0.1:{port}",
+        PYTHONPATH=str(src),
+    )
+    flags = ["-p", prompt, "--model", f"mock/{wire}", "--dangerously-skip-permissions",
+             "--output-format", "json"]  # fmt: skip
+    return env, flags
+
+
 def session(src: Path, wire: str, workdir: Path) -> dict | None:
     scenario_path = SCENARIOS["twenty"]
     scenario = json.loads(scenario_path.read_text())
@@ -89,16 +103,8 @@ def session(src: Path, wire: str, workdir: Path) -> dict | None:
     repo = project_copy(tmp / "repo")
     log_path = tmp / "mock.jsonl"
     with MockProcess(scenario_path, log=log_path, workdir=repo) as mock:
-        home = tmp / "home"
-        env = _base_env(home)
-        env.update(
-            BRIDLE_HOME=str(home / ".bridle"),
-            BRIDLE_MOCK_BASE_URL=f"http://127.0.0.1:{mock.port}",
-            PYTHONPATH=str(src),
-        )
-        argv = [sys.executable, "-m", "bridle", "-p", scenario["prompt"], "--model",
-                f"mock/{wire}", "--dangerously-skip-permissions", "--output-format", "json"]  # fmt: skip
-        result = measure(argv, env, repo, tmp / "client", 120)
+        env, flags = client(tmp, mock.port, src, wire, scenario["prompt"])
+        result = measure([sys.executable, "-m", "bridle", *flags], env, repo, tmp / "client", 120)
     log = [json.loads(line) for line in log_path.read_text().splitlines() if line]
 
     class _Run:
@@ -153,12 +159,9 @@ def own(srcs: dict[str, Path], reps: int, workdir: Path) -> dict[str, dict[str, 
             tmp = Path(tempfile.mkdtemp(prefix="own-", dir=workdir))
             repo = project_copy(tmp / "repo")
             with MockProcess(scenario_path, log=tmp / "mock.jsonl", workdir=repo) as mock:
-                env = _base_env(tmp / "home")
-                env.update(BRIDLE_HOME=str(tmp / "home" / ".bridle"), PYTHONPATH=str(src),
-                           BRIDLE_MOCK_BASE_URL=f"http://127.0.0.1:{mock.port}")  # fmt: skip
-                argv = [sys.executable, "-c", OWN, "-p", prompt, "--model", "mock/anthropic",
-                        "--dangerously-skip-permissions", "--output-format", "json"]  # fmt: skip
-                done = subprocess.run(argv, env=env, cwd=repo, capture_output=True, text=True)
+                env, flags = client(tmp, mock.port, src, "anthropic", prompt)
+                done = subprocess.run([sys.executable, "-c", OWN, *flags], env=env, cwd=repo,
+                                      capture_output=True, text=True)  # fmt: skip
             lines = [x.split() for x in done.stderr.splitlines() if x.startswith("OWN ")]
             if done.returncode == 0 and lines and i:
                 samples[label].append((float(lines[-1][1]) * 1000, int(lines[-1][2]) / 1024))
