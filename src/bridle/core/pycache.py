@@ -178,7 +178,7 @@ class RegexCache:
     def __init__(self, path: StrPath, original: Callable[..., Any]) -> None:
         self.path = os.fspath(path)
         self.original = original
-        table = _load(self.path, _REGEX_MAGIC)
+        table = load_marshal(self.path, _REGEX_MAGIC)
         self.table: dict[tuple[str | bytes, int], tuple[Any, ...]] = (
             table if isinstance(table, dict) else {}
         )
@@ -225,7 +225,7 @@ class RegexCache:
         table = self.table
         if len(table) > MAX_ENTRIES:
             table = dict(list(table.items())[-MAX_ENTRIES:])
-        _dump(self.path, _REGEX_MAGIC, table)
+        dump_marshal(self.path, _REGEX_MAGIC, table)
 
 
 def _at_import(frame: Any, depth: int = 8) -> bool:
@@ -239,7 +239,7 @@ def _at_import(frame: Any, depth: int = 8) -> bool:
     return False
 
 
-def _load(path: str, magic: bytes) -> Any:
+def load_marshal(path: str, magic: bytes) -> Any:
     """The value marshalled after `magic` in the file at `path`; None when the file
     is missing, unreadable, someone else's or damaged."""
     try:
@@ -252,7 +252,7 @@ def _load(path: str, magic: bytes) -> Any:
     return None
 
 
-def _dump(path: str, magic: bytes, value: Any) -> None:
+def dump_marshal(path: str, magic: bytes, value: Any) -> None:
     """Write `magic` and `value` marshalled; a value marshal cannot write is not kept."""
     try:
         payload = magic + marshal.dumps(value)
@@ -301,12 +301,12 @@ def cached_data(
     stamp = (source, st.st_size, st.st_mtime_ns)
     name = os.path.splitext(os.path.basename(source))[0]
     where = os.fspath(cache) if cache else cache_path(f"data-{name}")
-    saved = _load(where, _DATA_MAGIC)
+    saved = load_marshal(where, _DATA_MAGIC)
     if isinstance(saved, tuple) and len(saved) == 2 and saved[0] == stamp:
         return saved[1]
     with open(source, encoding="utf-8") as f:
         value = parse(f.read())
-    _dump(where, _DATA_MAGIC, (stamp, value))  # not kept if marshal cannot: parsed each time
+    dump_marshal(where, _DATA_MAGIC, (stamp, value))  # not kept if marshal cannot: parsed each time
     return value
 
 

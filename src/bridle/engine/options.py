@@ -156,7 +156,8 @@ class SessionOptions:
                 problems = parse_cli_hook(spec)[1]
                 if problems:
                     raise UsageError(problems[0].replace("; this hook is skipped", ""))
-        self.permission_config()
+        if self.allow_rules or self.deny_rules or self.permission_mode or self.dry_run:
+            self.permission_config()  # checks the rules and the mode (no flags: nothing to check)
 
     @property
     def resuming(self) -> bool:

@@ -30,7 +30,7 @@ import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import CancelledError
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual.app import App, ComposeResult
@@ -39,22 +39,21 @@ from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 from bridle.core import startup
-from bridle.engine import events as ev
 from bridle.engine.options import SessionOptions
-from bridle.tui import commands
 from bridle.tui.completion import Completion, CompletionList, complete
+from bridle.tui.gitprobe import GitProbe, git_head
 from bridle.tui.hud import HudState, render_hud
-from bridle.tui.past import show_history
-from bridle.tui.permission import PermissionAnswer, PermissionScreen, save_allow_rule
 from bridle.tui.prompt_input import PromptInput
-from bridle.tui.runner import EngineRunner
-from bridle.tui.shown import show_event
-from bridle.tui.status_line import StatusLine, run_status, status_command, status_input
 from bridle.tui.themes import altergo_themes, theme_for
 from bridle.tui.todos import TodoPanel, last_todos
 from bridle.tui.transcript import Note, Prompt, ToolLine
-from bridle.tui.views import subject
 from bridle.tui.welcome import greeting_text, show_greeting
+
+if TYPE_CHECKING:
+    # What the session's part of the app needs is imported when first used, so
+    # the first screen does not wait for it.
+    from bridle.engine.events import TurnResult
+    from bridle.tui.status_line import StatusLine
 
 MODES = ("default", "acceptEdits", "plan")
 QUIT_WINDOW = 2.0  # seconds within which a second Ctrl+C quits
@@ -66,21 +65,6 @@ KEYS = (
     "Tab complete /command @path · !cmd shell · Ctrl+G $EDITOR · Esc interrupt · Esc Esc rewind · "
     "Shift+Tab permission mode · Ctrl+O expand tool call · Ctrl+T todos · Ctrl+C twice quit"
 )
-
-
-def git_head(cwd: Path) -> tuple[str, str] | None:
-    """The repository's folder name and branch, read from `.git/HEAD` without
-    running git (the first screen shows them; `git status` comes later)."""
-    for folder in (cwd, *cwd.parents):
-        try:
-            head = (folder / ".git" / "HEAD").read_text(errors="replace").strip()
-        except OSError:
-            if (folder / ".git").exists():
-                return None  # a worktree's .git file: git tells, later
-            continue
-        ref = head.removeprefix("ref: refs/heads/")
-        return folder.name, ref if ref != head else ""
-    return None
 
 
 class BridleApp(App[int]):
@@ -112,6 +96,7 @@ class BridleApp(App[int]):
         opener: Callable[[], tuple[Any, int]] | None = None,
         session_id: str = "",
         settings: Any = None,  # the merged settings, read before the first paint
+        git: GitProbe | None = None,  # `git status`, started before the app loaded
     ) -> None:
         super().__init__()
         for theme in altergo_themes():
@@ -142,6 +127,7 @@ class BridleApp(App[int]):
         self.open_error: BaseException | None = None
         self.session_id = session_id  # the id the opener's new session will have
         self.greeting = Note("")
+        self.git = git
         self.earlier: Any = None  # tui.past.Earlier: a resumed session's messages not shown
         if session is not None:
             self.bind_session(session)
@@ -184,6 +170,8 @@ class BridleApp(App[int]):
 
     def bind_session(self, session: Any) -> None:
         """Drive `session`: the engine's thread for it, the HUD from what it chose."""
+        from bridle.tui.runner import EngineRunner
+
         self.session = session
         self.runner = EngineRunner(session, self.cwd, self._from_engine)
         self.hud.model = session.model_name
@@ -200,6 +188,7 @@ class BridleApp(App[int]):
         self.theme = theme_for(self.settings, self.available_themes)
         await show_greeting(self)  # and its launch animation, when the settings want them
         self.hud.project, self.hud.branch = git_head(self.cwd) or (self.hud.project, "")
+        self.hud.dirty = bool(self.git and self.git.dirty())  # else git_info tells, later
         self.refresh_hud()
         self.set_interval(1.0, self.refresh_hud)
         self.prompt.focus()
@@ -260,6 +249,8 @@ class BridleApp(App[int]):
         self.count_extensions()
         self.settings = self.session.settings
         self.theme = theme_for(self.settings, self.available_themes)
+        from bridle.tui.status_line import StatusLine, status_command
+
         spec = status_command(self.session.settings)
         if spec is not None:
             self.status = StatusLine(spec[0], self.run_status_line, self.show_status_line)
@@ -303,6 +294,8 @@ class BridleApp(App[int]):
         self.hud.hooks = len(hook_entries(session.hooks))
 
     async def run_status_line(self) -> Text:
+        from bridle.tui.status_line import run_status, status_input
+
         assert self.status is not None
         bridge = self.session.hooks
         transcript = getattr(getattr(bridge, "transcript", None), "path", "") or ""
@@ -347,6 +340,8 @@ class BridleApp(App[int]):
 
     def command_list(self) -> dict[str, str]:
         """Every `/command` with its description: the built-ins, then the project's."""
+        from bridle.tui import commands
+
         listed = dict(commands.BUILTINS)
         ext = getattr(self.session, "extensions", None)
         project = getattr(getattr(ext, "commands", None), "by_name", None) or {}
@@ -373,6 +368,8 @@ class BridleApp(App[int]):
             self.queue.append(text)
             self.refresh_hud()
             return
+        from bridle.tui import commands
+
         builtin = commands.parse(text)
         if builtin is not None and not (self.running and builtin[0] in commands.WAIT_FOR_IDLE):
             await commands.run_builtin(self, *builtin)
@@ -388,6 +385,8 @@ class BridleApp(App[int]):
         await self.start_turn(text)
 
     async def start_turn(self, text: str) -> None:
+        from bridle.tui import commands
+
         builtin = commands.parse(text)
         if builtin is not None:  # a queued /compact or /clear: its turn has come
             await commands.run_builtin(self, *builtin)
@@ -404,6 +403,8 @@ class BridleApp(App[int]):
         self.runner.turn(text, context, images)
 
     async def show_history(self, messages: list[Any]) -> None:
+        from bridle.tui.past import show_history
+
         await show_history(self, messages)  # the last messages; PageUp at the top, more
 
     async def show_help(self) -> None:
@@ -418,6 +419,8 @@ class BridleApp(App[int]):
         self.call_from_thread(self.on_engine_event, item, diff)  # type: ignore[arg-type]
 
     async def on_engine_event(self, item: Any, diff: list[str]) -> None:
+        from bridle.tui.shown import show_event
+
         await show_event(self, item, diff)
 
     async def end_answer(self) -> None:
@@ -425,7 +428,7 @@ class BridleApp(App[int]):
             await self.answer.finish()
             self.answer = None
 
-    async def end_turn(self, result: ev.TurnResult | None) -> None:
+    async def end_turn(self, result: TurnResult | None) -> None:
         await self.end_answer()
         if result is not None and result.is_error:
             why = "; ".join(result.errors) or result.subtype
@@ -440,45 +443,13 @@ class BridleApp(App[int]):
         while self.queue and not self.quitting and not self.running:
             await self.start_turn(self.queue.pop(0))  # a queued /command runs and the next follows
 
-    # ------------------------------------------------------- permissions
-    def ask(self, request: ev.PermissionRequest, diff: list[str]) -> None:
-        call = request.call
-        if self.quitting:
-            self.runner.answer(ev.ApprovalDecision(call.id, allow=False))
-        elif self.auto_approve or call.name in self.session_tools:
-            self.runner.answer(ev.ApprovalDecision(call.id, allow=True))
-        else:
-            screen = PermissionScreen(call, subject(call, self.cwd), request.reason, diff)
-            self.push_screen(screen, lambda answer: self.answered(call, answer))
-
-    def answered(self, call: Any, answer: PermissionAnswer | None) -> None:
-        from bridle.engine.dispatch import session_rule
-
-        answer = answer or PermissionAnswer("deny")
-        self.runner.answer(
-            ev.ApprovalDecision(
-                call.id,
-                allow=answer.allow,
-                always=answer.choice == "always",
-                message=answer.feedback,
-            )
-        )
-        if answer.choice == "session":
-            self.session_tools.add(call.name)
-            self.run_worker(self.note(f"{call.name} is allowed for the rest of this session"))
-        elif answer.choice == "always":
-            rule = session_rule(call)
-            root = getattr(self.session.settings, "project_root", None) or self.cwd
-            try:
-                path = save_allow_rule(Path(root), rule)
-                text, error = f"always allowed: {rule} (saved in {path})", False
-            except (OSError, ValueError) as e:
-                text, error = f"allowed {rule} for this session; not saved: {e}", True
-            self.run_worker(self.note(text, error))
-        elif answer.choice == "deny" and answer.feedback:
-            self.run_worker(self.note(f"denied; told the model: {answer.feedback}"))
-
     # ----------------------------------------------------------- actions
+    def asking(self) -> bool:
+        """Whether the permission modal is up."""
+        from bridle.tui.permission import PermissionScreen
+
+        return isinstance(self.screen, PermissionScreen)
+
     def action_interrupt(self) -> None:
         """Esc interrupts a turn (or a `!` command); Esc Esc when idle opens rewind."""
         now, self._esc_at = time.monotonic(), time.monotonic()
@@ -498,14 +469,14 @@ class BridleApp(App[int]):
         self._esc_before = now
 
     def action_cycle_mode(self) -> None:
-        if isinstance(self.screen, PermissionScreen) or self.session is None:
+        if self.asking() or self.session is None:
             return
+        from bridle.engine.events import SetPermissionMode
+
         modes = list(MODES)
         if self.hud.mode not in modes:
             modes.append(self.hud.mode)  # bypassPermissions or dontAsk, when started so
-        self.runner.control(
-            ev.SetPermissionMode(modes[(modes.index(self.hud.mode) + 1) % len(modes)])
-        )
+        self.runner.control(SetPermissionMode(modes[(modes.index(self.hud.mode) + 1) % len(modes)]))
 
     async def action_search_history(self) -> None:
         from bridle.tui.history_search import HistorySearch
@@ -513,7 +484,7 @@ class BridleApp(App[int]):
         if isinstance(self.screen, HistorySearch):
             self.screen.action_older()  # Ctrl+R again: the next older match
             return
-        if isinstance(self.screen, PermissionScreen):
+        if self.asking():
             return
 
         def chosen(text: str | None) -> None:
@@ -528,7 +499,7 @@ class BridleApp(App[int]):
         """Ctrl+G: the prompt in `$VISUAL`/`$EDITOR` (vi), the app suspended meanwhile."""
         from bridle.tui.editor import edit_text
 
-        if isinstance(self.screen, PermissionScreen):
+        if self.asking():
             return
         try:
             text = edit_text(self, self.prompt.text, self.env, self.cwd)
@@ -570,7 +541,9 @@ class BridleApp(App[int]):
             return
         self.quitting = True
         self.queue.clear()
-        if isinstance(self.screen, PermissionScreen):
+        if self.asking():
+            from bridle.tui.permission import PermissionAnswer
+
             self.screen.dismiss(PermissionAnswer("deny"))
         if self.session is None:
             return  # still opening: the app exits once the session is open (`_opened`)

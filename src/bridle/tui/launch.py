@@ -42,7 +42,13 @@ def context_window(session: Any, env: Mapping[str, str]) -> int:
 
 
 def run_app(options: SessionOptions, prompt: str | None, cwd: Path, env: Mapping[str, str]) -> int:
+    from bridle.tui.gitprobe import GitProbe
+
+    git = GitProbe(cwd)  # runs while the app loads: the first screen shows the dirty marker
+    from bridle.tui import css_cache
     from bridle.tui.app import BridleApp
+
+    css_cache.install()
 
     # A new session's id is chosen now, so the first screen shows the id it keeps.
     new_id = "" if options.resuming or options.session_id else str(uuid.uuid4())
@@ -64,6 +70,7 @@ def run_app(options: SessionOptions, prompt: str | None, cwd: Path, env: Mapping
         options=options,
         opener=opener,
         session_id=new_id or options.session_id or "",
+        git=git,
     )
     old: dict[signal.Signals, Any] = {}
     session: Any = None

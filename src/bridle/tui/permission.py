@@ -27,7 +27,7 @@ from textual.widgets import Input, Static
 
 from bridle.core.errors import ConfigError
 from bridle.core.messages import ToolUsePart
-from bridle.tui.views import call_input_text, colour_diff
+from bridle.tui.views import call_input_text, colour_diff, subject
 
 KEYS_HINT = (
     "y yes once · a always (saved) · ! this tool for the session · n no (tell the model why)"
@@ -129,3 +129,46 @@ def save_allow_rule(project_root: Path, rule: str) -> Path:
 
     edit_settings(path, "permissions", change)
     return path
+
+
+def ask(app: Any, request: Any, diff: list[str]) -> None:
+    """A permission request from the engine (`events.PermissionRequest`): answered at
+    once when quitting, auto-approving or allowed for the session (`!`), else the
+    modal asks."""
+    from bridle.engine.events import ApprovalDecision
+
+    call = request.call
+    if app.quitting:
+        app.runner.answer(ApprovalDecision(call.id, allow=False))
+    elif app.auto_approve or call.name in app.session_tools:
+        app.runner.answer(ApprovalDecision(call.id, allow=True))
+    else:
+        screen = PermissionScreen(call, subject(call, app.cwd), request.reason, diff)
+        app.push_screen(screen, lambda answer: answered(app, call, answer))
+
+
+def answered(app: Any, call: Any, answer: PermissionAnswer | None) -> None:
+    """Tell the engine the modal's answer; `!` and `a` also remember it."""
+    from bridle.engine.dispatch import session_rule
+    from bridle.engine.events import ApprovalDecision
+
+    answer = answer or PermissionAnswer("deny")
+    app.runner.answer(
+        ApprovalDecision(
+            call.id, allow=answer.allow, always=answer.choice == "always", message=answer.feedback
+        )
+    )
+    if answer.choice == "session":
+        app.session_tools.add(call.name)
+        app.run_worker(app.note(f"{call.name} is allowed for the rest of this session"))
+    elif answer.choice == "always":
+        rule = session_rule(call)
+        root = getattr(app.session.settings, "project_root", None) or app.cwd
+        try:
+            path = save_allow_rule(Path(root), rule)
+            text, error = f"always allowed: {rule} (saved in {path})", False
+        except (OSError, ValueError) as e:
+            text, error = f"allowed {rule} for this session; not saved: {e}", True
+        app.run_worker(app.note(text, error))
+    elif answer.choice == "deny" and answer.feedback:
+        app.run_worker(app.note(f"denied; told the model: {answer.feedback}"))

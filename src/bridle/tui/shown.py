@@ -65,8 +65,10 @@ async def show_event(app: BridleApp, item: Any, diff: list[str]) -> None:
                 app.hud.lines_added += done.added
                 app.hud.lines_removed += done.removed
     elif isinstance(item, ev.PermissionRequest):
+        from bridle.tui.permission import ask
+
         await app.end_answer()
-        app.ask(item, diff)
+        ask(app, item, diff)
     elif isinstance(item, ev.PermissionDenied):
         app.denied[item.call.id] = item.reason
         await app.note(f"✗ {call_title(item.call, app.cwd)}: {item.reason}", error=True)

@@ -11,12 +11,13 @@ list its last successful TodoWrite call set (`last_todos`).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual.widgets import Static
 
-from bridle.core.messages import ToolResultPart, ToolUsePart
+if TYPE_CHECKING:  # the panel is on the first screen; messages come with the session
+    from bridle.core.messages import ToolResultPart, ToolUsePart
 
 
 def todo_items(call: ToolUsePart, result: ToolResultPart) -> list[dict[str, Any]] | None:
@@ -31,6 +32,8 @@ def todo_items(call: ToolUsePart, result: ToolResultPart) -> list[dict[str, Any]
 
 def last_todos(messages: list[Any]) -> list[dict[str, Any]]:
     """The list the conversation's last successful TodoWrite call set ([] if none)."""
+    from bridle.core.messages import ToolResultPart, ToolUsePart
+
     results = {p.tool_use_id: p for m in messages for p in m.parts if isinstance(p, ToolResultPart)}
     for message in reversed(messages):
         for part in reversed(message.parts):

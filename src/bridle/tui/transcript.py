@@ -13,13 +13,15 @@ what they are given; the app decides what goes where.
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual.widgets import Static
 
-from bridle.core.messages import ToolResultPart, ToolUsePart
 from bridle.tui.views import bash_exit, call_input_text, colour_diff, diff_counts, diff_stats
+
+if TYPE_CHECKING:  # annotations only: the app's first screen loads no message types
+    from bridle.core.messages import ToolResultPart, ToolUsePart
 
 MAX_OUTPUT_LINES = 60
 

@@ -14,11 +14,13 @@ import difflib
 import json
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 
-from bridle.core.messages import ToolResultPart, ToolUsePart
+if TYPE_CHECKING:  # annotations only: the app's first screen loads no message types
+    from bridle.core.messages import ToolResultPart, ToolUsePart
+
 
 DIFF_TOOLS = ("Edit", "MultiEdit", "Write", "ApplyPatch")
 MAX_DIFF_LINES = 400
