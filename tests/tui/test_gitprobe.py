@@ -82,9 +82,11 @@ def test_the_first_screen_shows_the_dirty_marker_before_the_session_opens(
             await pilot.pause()
             assert app.session is None
             shown.append(app.hud_line.render().plain)  # type: ignore[attr-defined]
+            gate.set()  # the opener fails: the app ends (64), as when a session cannot open
+            assert app.opening is not None
+            await asyncio.to_thread(app.opening.join, 10)
+            await pilot.pause()
 
     asyncio.run(drive())
-    gate.set()  # the opener gives up once the app has gone
-    assert app.opening is not None
-    app.opening.join(10)
+    assert app.return_value == 64
     assert "buggy (main*)" in shown[0]
