@@ -8,7 +8,9 @@ BRIDLE_HOME and a copy of examples/buggy-project:
   thread, and keys typed meanwhile are kept),
   median of N runs. With `--peers`, the real Claude Code, Codex, Gemini CLI and
   Copilot CLI (from .cache/clis, pointed at the mock as tests/realcli does) are
-  timed in the same run, launched in turn with bridle run after run (so a change
+  timed in the same run (with a reference that is not a peer: `textual-hello`,
+  the smallest Textual app, bench/textual_hello.py, the floor a Textual app
+  starts from on the machine), launched in turn with bridle run after run (so a change
   in the machine's speed hits all alike), to their first *stable* screen (non-blank and unchanged
   for 0.5 s, minus those 0.5 s); bridle is timed that way too, so the two
   columns compare like with like. Each peer's first screen line is printed, so
@@ -330,6 +332,13 @@ def peers(work: Path, port: int) -> dict[str, tuple[str, dict, Path]]:
         if name == "claude":  # no first-run theme picker
             (home / ".claude.json").write_text(json.dumps({"hasCompletedOnboarding": True}))
         out[name] = (" ".join([cli.argv[0], *interactive[name]]), cli.env, cli.cwd)
+    # Not a peer: the floor any Textual app starts from here (bench/textual_hello.py).
+    hello = f"{sys.executable} {REPO / 'bench' / 'textual_hello.py'}"
+    out["textual-hello"] = (
+        hello,
+        {"PATH": os.environ.get("PATH", ""), "TERM": "xterm-256color"},
+        work,
+    )
     return out
 
 
@@ -364,6 +373,13 @@ def main() -> None:
         )
         for name, (ms, first) in peer_times.items():
             print(f"{name}: first stable screen {ms:.0f} ms  [{first}]")
+        real = {n: ms for n, (ms, _) in peer_times.items() if n != "textual-hello"}
+        if real:
+            fastest = min(real, key=real.__getitem__)
+            print(
+                f"bridle / fastest peer ({fastest}): ready {ready / real[fastest]:.2f}x, "
+                f"stable screen {settled / real[fastest]:.2f}x"
+            )
         if args.launch_only:
             srv.stop()
             return
