@@ -74,6 +74,9 @@ class ParseCache:
         self.path_for = path_for  # a file's name -> its path
         self.files: dict[str, ThemeFile] = {}
         self.textual = repr(_textual_stamp())
+        # The variables last asked with (a copy) and their file: a stylesheet asks for
+        # each of its sources with the same ones, and comparing is cheaper than a stamp.
+        self._last: tuple[dict[str, str], ThemeFile] | None = None
 
     def __call__(
         self,
@@ -111,11 +114,14 @@ class ParseCache:
         return rules
 
     def _file(self, variables: dict[str, str]) -> ThemeFile:
+        if self._last is not None and self._last[0] == variables:
+            return self._last[1]
         stamp = f"{self.textual}\n{sorted(variables.items())!r}"
         theme = self.files.get(stamp)
         if theme is None:
             name = f"textual-css-{zlib.crc32(stamp.encode('utf-8', 'surrogatepass')):08x}"
             theme = self.files[stamp] = ThemeFile(self.path_for(name), stamp)
+        self._last = (dict(variables), theme)
         return theme
 
     def save(self) -> None:
@@ -159,11 +165,11 @@ def _textual_stamp() -> tuple[Any, ...]:
 
 def _marshallable(key: tuple[Any, ...]) -> bool:
     """Whether the key can be written by marshal (a `read_from` of plain strings)."""
-    css, read_from, _defaults, _tie, scope = key
+    css, read_from, _defaults, tie_breaker, scope = key
     return (
         isinstance(css, str)
         and isinstance(scope, str)
-        and isinstance(_tie, int)
+        and isinstance(tie_breaker, int)
         and isinstance(read_from, tuple)
         and all(isinstance(part, str) for part in read_from)
     )
