@@ -4,7 +4,8 @@ No `--database` means the embedded SQLite store in the data dir (workers inside
 the daemon); a `postgresql://` (or `postgres://`) URL means the scale-out store,
 where several daemons and `bridle worker` processes on other machines share one
 PostgreSQL database. `check_database` refuses anything else with the fix;
-`redact` hides a password before a URL is printed. The PostgreSQL backend (and
+`redact` hides a password before a URL is printed. A database that stays
+unreachable, or whose schema a newer bridle set up, is a plain error (exit 1). The PostgreSQL backend (and
 with it psycopg and procrastinate) is imported only when a URL asks for it.
 """
 
@@ -13,7 +14,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from bridle.core.errors import UsageError
+from bridle.core.errors import BridleError, UsageError
 from bridle.daemon.backend import TaskBackend
 
 
@@ -33,9 +34,13 @@ def redact(url: str) -> str:
 def open_backend(database: str | None, data_dir: Path) -> TaskBackend:
     check_database(database)
     if database:
+        from bridle.daemon.backend import BackendError
         from bridle.daemon.postgres_backend import PostgresBackend
 
-        return PostgresBackend(database)
+        try:
+            return PostgresBackend(database)
+        except BackendError as e:  # unreachable, or a schema this bridle cannot use
+            raise BridleError(str(e)) from e
     from bridle.daemon.sqlite_backend import SqliteBackend
 
     return SqliteBackend(data_dir / "tasks.db")

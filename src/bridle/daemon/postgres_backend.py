@@ -6,7 +6,8 @@ procrastinate's: each task has one procrastinate job (queue `bridle`, task name
 `bridle.run_task`, its lock and queueing lock the task id, so one task never runs
 twice at once), and the backend drives it through procrastinate's own schema and
 SQL functions (`procrastinate.sql.queries`) inside the same transaction that
-changes the task row, so the job and the task can never disagree: `claim` is
+changes the task row, so the job and the task can never disagree (the schema,
+kept at the installed procrastinate's version, is `daemon.pg_schema`'s): `claim` is
 procrastinate's `fetch_job` (`FOR UPDATE SKIP LOCKED`, oldest first), a task whose
 lease expired is a stalled job given back with procrastinate's `retry_job` (which
 fails instead of retrying a job whose abort was requested: the task then ends
@@ -53,56 +54,8 @@ from bridle.daemon.backend import (
 
 QUEUE = "bridle"
 JOB_TASK = "bridle.run_task"
-_MIGRATION_LOCK = 0x62726964  # any constant: one migrating process at a time
 _NOW = "extract(epoch from clock_timestamp())::float8"
 T = TypeVar("T")
-
-_SCHEMA = """
-CREATE TABLE bridle_tasks (
-    id TEXT PRIMARY KEY,
-    seq BIGSERIAL,
-    spec TEXT NOT NULL,
-    repo_url TEXT NOT NULL,
-    branch TEXT NOT NULL,
-    idempotency_key TEXT UNIQUE,
-    state TEXT NOT NULL,
-    phase TEXT,
-    created_at DOUBLE PRECISION NOT NULL,
-    started_at DOUBLE PRECISION,
-    finished_at DOUBLE PRECISION,
-    cost_usd DOUBLE PRECISION NOT NULL DEFAULT 0,
-    turns INTEGER NOT NULL DEFAULT 0,
-    attempts INTEGER NOT NULL DEFAULT 0,
-    worker TEXT,
-    lease_expires DOUBLE PRECISION,
-    stop_requested BOOLEAN NOT NULL DEFAULT false,
-    checkpoints TEXT NOT NULL DEFAULT '[]',
-    result TEXT NOT NULL DEFAULT '{}',
-    error TEXT,
-    job_id BIGINT NOT NULL
-);
-CREATE UNIQUE INDEX bridle_tasks_branch_busy ON bridle_tasks(repo_url, branch)
-    WHERE state IN ('queued', 'running');
-CREATE INDEX bridle_tasks_state ON bridle_tasks(state, created_at);
-CREATE TABLE bridle_steers (
-    id BIGSERIAL PRIMARY KEY,
-    task_id TEXT NOT NULL,
-    text TEXT NOT NULL,
-    taken BOOLEAN NOT NULL DEFAULT false
-);
-CREATE INDEX bridle_steers_task ON bridle_steers(task_id, id);
-CREATE TABLE bridle_events (
-    id BIGSERIAL PRIMARY KEY,
-    task_id TEXT NOT NULL,
-    kind TEXT NOT NULL,
-    data TEXT NOT NULL,
-    at DOUBLE PRECISION NOT NULL,
-    key TEXT NOT NULL UNIQUE
-);
-CREATE INDEX bridle_events_task ON bridle_events(task_id, id)
-"""
-
-MIGRATIONS: list[tuple[str, str]] = [("m001_initial", _SCHEMA)]
 
 
 class BackendUnavailable(BackendError):
@@ -133,7 +86,9 @@ class PostgresBackend:
             check=ConnectionPool.check_connection,  # a restarted server's connections are dropped
         )  # fmt: skip
         try:
-            self._run(self._migrate)
+            from bridle.daemon.pg_schema import migrate
+
+            migrate(self._run)
         except BaseException:
             self._pool.close()
             raise
@@ -170,23 +125,6 @@ class PostgresBackend:
         except psycopg.Error as e:
             return str(e).strip()
         return str(error).strip()
-
-    def _migrate(self, cur: Any) -> None:
-        from procrastinate.schema import SchemaManager
-
-        cur.execute("SELECT pg_advisory_xact_lock(%s)", (_MIGRATION_LOCK,))
-        cur.execute("SELECT to_regclass('procrastinate_jobs') AS t")
-        if cur.fetchone()["t"] is None:
-            cur.execute(SchemaManager.get_schema())
-        cur.execute("CREATE TABLE IF NOT EXISTS bridle_migrations (name TEXT PRIMARY KEY)")
-        cur.execute("SELECT name FROM bridle_migrations")
-        done = {r["name"] for r in cur.fetchall()}
-        for name, sql in MIGRATIONS:
-            if name not in done:
-                for statement in sql.split(";"):
-                    if statement.strip():
-                        cur.execute(statement)
-                cur.execute("INSERT INTO bridle_migrations(name) VALUES (%s)", (name,))
 
     def _now(self, cur: Any, now: float | None) -> float:
         if now is not None:
