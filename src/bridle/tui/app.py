@@ -36,6 +36,7 @@ from rich.text import Text
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
+from textual.screen import Screen
 from textual.widgets import Static
 
 from bridle.core import startup
@@ -67,6 +68,13 @@ KEYS = (
 )
 
 
+class MainScreen(Screen[None]):
+    """The app's screen: it focuses the prompt box itself, so the first frame does
+    not restyle a focus given to the transcript and taken back."""
+
+    AUTO_FOCUS = "#prompt"
+
+
 class BridleApp(App[int]):
     CSS = """
     Screen { layout: vertical; }
@@ -82,6 +90,9 @@ class BridleApp(App[int]):
         Binding("ctrl+t", "toggle_todos", "Todos", priority=True, show=False),
         Binding("escape", "interrupt", "Interrupt", show=False),
     ]
+
+    def get_default_screen(self) -> Screen[None]:
+        return MainScreen(id="_default")
 
     def __init__(
         self,
