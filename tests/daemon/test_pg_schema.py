@@ -5,7 +5,8 @@ database set up with procrastinate 3.3.0's schema (the real file, in
 tests/fixtures/procrastinate-3.3.0) is upgraded in place to the same catalog as a
 new one, keeps its rows, and runs the retry path that needs a function 3.3.0 did
 not have; a database recorded at a migration this procrastinate does not know is
-refused and left alone; a database set up before the record was kept is recorded.
+refused and left alone; a database set up before the record was kept is recorded;
+an unreachable database is one error on one line, not a warning per attempt.
 """
 
 from __future__ import annotations
@@ -156,3 +157,27 @@ def test_a_database_set_up_before_the_record_was_kept_is_recorded(pg_url: str, d
     open_backend(pg_url).close()
     assert catalog(db) == before
     assert recorded(db) == ["m001_initial", PREFIX + procrastinate_migrations()[-1][0]]
+
+
+def test_an_unreachable_database_is_one_error_not_a_warning_per_attempt(tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as s:  # a loopback port nothing listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    # A process of its own: pytest's log capture would hide what Python prints.
+    code = (
+        "from bridle.daemon.postgres_backend import BackendUnavailable, PostgresBackend\n"
+        "try:\n"
+        f"    PostgresBackend('postgresql://u:p@127.0.0.1:{port}/db', retry_seconds=1.5)\n"
+        "except BackendUnavailable as e:\n"
+        "    print(e)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=60, cwd=tmp_path)  # fmt: skip
+    assert done.stdout.startswith("the task database is unreachable (connection failed")
+    assert done.stdout.endswith(
+        "check that PostgreSQL is running and the --database URL is right\n"
+    )
+    assert done.stdout.count("\n") == 1  # psycopg's two-line message, on one line
+    assert done.stderr == ""  # no warning per connection attempt

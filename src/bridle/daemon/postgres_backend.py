@@ -27,6 +27,7 @@ imported only when this backend is opened. Implements `daemon.backend.TaskBacken
 from __future__ import annotations
 
 import json
+import logging
 import threading
 import time
 import uuid
@@ -58,6 +59,9 @@ _NOW = "extract(epoch from clock_timestamp())::float8"
 T = TypeVar("T")
 
 
+_QUIET = logging.NullHandler()
+
+
 class BackendUnavailable(BackendError):
     status = 503
     type = "database_unavailable"
@@ -75,6 +79,10 @@ class PostgresBackend:
         from psycopg.rows import dict_row
         from psycopg_pool import ConnectionPool
 
+        # The pool's failed connection attempts are the backend's to report (an
+        # unreachable database is `BackendUnavailable`, with the cause); without a
+        # handler, Python would print each attempt's warning on stderr as well.
+        logging.getLogger("psycopg.pool").addHandler(_QUIET)
         self.url = url
         self.retry_seconds = retry_seconds
         self._q = queries
@@ -117,14 +125,14 @@ class PostgresBackend:
             delay = min(delay * 2, 1.0)
 
     def _why(self, error: Exception) -> str:
-        """The connection error itself (the pool only says it timed out)."""
+        """The connection error itself (the pool only says it timed out), on one line."""
         import psycopg
 
         try:
             psycopg.connect(self.url, connect_timeout=5).close()
         except psycopg.Error as e:
-            return str(e).strip()
-        return str(error).strip()
+            error = e
+        return " ".join(str(error).split())
 
     def _now(self, cur: Any, now: float | None) -> float:
         if now is not None:
