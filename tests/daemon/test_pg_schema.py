@@ -4,9 +4,10 @@ A new database gets procrastinate's schema and a record of its newest migration;
 database set up with procrastinate 3.3.0's schema (the real file, in
 tests/fixtures/procrastinate-3.3.0) is upgraded in place to the same catalog as a
 new one, keeps its rows, and runs the retry path that needs a function 3.3.0 did
-not have; a database recorded at a migration this procrastinate does not know is
-refused and left alone; a database set up before the record was kept is recorded;
-an unreachable database is one error on one line, not a warning per attempt.
+not have; a migration file that fails is named and rolled back; a database
+recorded at a migration this procrastinate does not know is refused and left
+alone; a database set up before the record was kept is recorded; an unreachable
+database is one error on one line, not a warning per attempt.
 """
 
 from __future__ import annotations
@@ -22,7 +23,12 @@ from typing import Any
 import pytest
 
 from bridle.daemon.backend import SUCCEEDED, NewTask
-from bridle.daemon.pg_schema import PREFIX, SchemaTooNew, procrastinate_migrations
+from bridle.daemon.pg_schema import (
+    PREFIX,
+    MigrationFailed,
+    SchemaTooNew,
+    procrastinate_migrations,
+)
 
 OLD_SCHEMA = Path(__file__).parents[1] / "fixtures" / "procrastinate-3.3.0" / "schema.sql"
 OLD_NEWEST = "03.03.00_01_pre_priority_lock_fetch_job.sql"
@@ -121,6 +127,25 @@ def test_a_procrastinate_3_3_database_is_upgraded_in_place(
         assert backend.finish(task.id, "w2", SUCCEEDED, {"summary": "done"})
     finally:
         backend.close()
+
+
+def test_a_failing_migration_is_named_and_the_database_kept_at_the_step_before(
+    pg_url: str, db: Any
+) -> None:
+    with db.cursor() as cur:
+        cur.execute(OLD_SCHEMA.read_text(encoding="utf-8"))
+        cur.execute("CREATE TABLE bridle_migrations (name TEXT PRIMARY KEY)")
+        cur.execute("INSERT INTO bridle_migrations VALUES (%s)", (PREFIX + OLD_NEWEST,))
+        # Something in the way of the next file: a function of the name it creates.
+        cur.execute("CREATE FUNCTION procrastinate_retry_job_v2(job_id bigint, "
+                    "retry_at timestamp with time zone, new_priority integer, "
+                    "new_queue_name character varying, new_lock character varying) "
+                    "RETURNS void LANGUAGE sql AS 'SELECT 1'")  # fmt: skip
+    before = catalog(db)
+    with pytest.raises(MigrationFailed, match=r"failed at procrastinate migration 03\.04\.00_01"):
+        open_backend(pg_url)
+    assert catalog(db) == before  # the file's enum value went back with it
+    assert recorded(db) == [PREFIX + OLD_NEWEST]
 
 
 def test_a_database_from_a_newer_procrastinate_is_refused_and_left_alone(

@@ -5,8 +5,9 @@ the daemon); a `postgresql://` (or `postgres://`) URL means the scale-out store,
 where several daemons and `bridle worker` processes on other machines share one
 PostgreSQL database. `check_database` refuses anything else with the fix;
 `redact` hides a password before a URL is printed. A database that stays
-unreachable, or whose schema a newer bridle set up, is a plain error (exit 1). The PostgreSQL backend (and
-with it psycopg and procrastinate) is imported only when a URL asks for it.
+unreachable, whose schema a newer bridle set up, or whose upgrade fails, is a
+plain error (exit 1). The PostgreSQL backend (and with it psycopg and
+procrastinate) is imported only when a URL asks for it.
 """
 
 from __future__ import annotations

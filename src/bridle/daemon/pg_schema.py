@@ -14,9 +14,9 @@ so daemons and workers starting together apply each step once, a step that fails
 leaves the database at the step before, and a new enum value is committed before
 a later file uses it. A database recorded at a migration this procrastinate does
 not know (a newer bridle set it up) is refused with a clear error and left as it
-is. All daemons and workers sharing a database should run the same bridle: the
-files include procrastinate's `post` migrations, which an older worker may not
-survive.
+is; a migration file that fails is named, with its error. All daemons and
+workers sharing a database should run the same bridle: the files include
+procrastinate's `post` migrations, which an older worker may not survive.
 """
 
 from __future__ import annotations
@@ -83,6 +83,11 @@ class SchemaTooNew(BackendError):
     type = "database_schema_newer"
 
 
+class MigrationFailed(BackendError):
+    status = 503
+    type = "database_migration_failed"
+
+
 def procrastinate_migrations() -> list[tuple[str, Path]]:
     """The installed procrastinate's migration files, oldest first (their names
     start with the zero-padded version, so they sort in the order to apply)."""
@@ -126,7 +131,17 @@ def step(cur: Any) -> bool:
     pending = [(name, path) for name, path in files if name > at]
     if pending:
         name, path = pending[0]
-        cur.execute(path.read_text(encoding="utf-8"))
+        import psycopg
+
+        try:
+            cur.execute(path.read_text(encoding="utf-8"))
+        except (psycopg.DataError, psycopg.ProgrammingError, psycopg.IntegrityError) as e:
+            raise MigrationFailed(
+                f"upgrading the task database's queue schema failed at procrastinate migration "
+                f"{name} ({' '.join(str(e).split())}); it was left at {at}. Fix the cause and "
+                "start bridle again, or apply the file by hand from "
+                f"{path.parent}"
+            ) from e
         _record(cur, name)
         return True
     for name, sql in MIGRATIONS:
