@@ -171,6 +171,15 @@ def test_a_database_from_a_newer_procrastinate_is_refused_and_left_alone(
     assert done.returncode == 1, done.stderr
     assert done.stderr.startswith("bridle: the task database's queue schema is at procrastinate")
     assert "Traceback" not in done.stderr and "upgrade bridle here" in done.stderr
+    # And a daemon's worker process: one line, exit 1 (the daemon starts another).
+    done = subprocess.run(
+        [sys.executable, "-m", "bridle.daemon.worker", "--data-dir", str(tmp_path / "data")],
+        capture_output=True, text=True, timeout=120,
+        env={**os.environ, "HOME": str(home), "BRIDLE_DAEMON_DATABASE": pg_url},
+    )  # fmt: skip
+    assert done.returncode == 1, done.stderr
+    assert done.stderr.startswith("bridle worker: the task database's queue schema is at")
+    assert done.stderr.count("\n") == 1
     assert catalog(db) == before
 
 

@@ -11,7 +11,9 @@ that loses its lease (it stalled past the lease) interrupts the task and leaves
 it to the new holder without finishing it; SIGTERM releases the lease at once so
 another worker can resume the task from its last checkpoint. Workers are
 processes, not threads, so a crash or `kill -9` of one loses one task's
-progress since its last checkpoint and nothing else.
+progress since its last checkpoint and nothing else. A database that stays away
+past the backend's retries (or that it refuses) ends the worker with one line
+on stderr and exit 1; the daemon starts another.
 """
 
 from __future__ import annotations
@@ -25,7 +27,8 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from bridle.daemon.backend import FAILED, Task, TaskBackend
+from bridle.core.errors import BridleError
+from bridle.daemon.backend import FAILED, BackendError, Task, TaskBackend
 from bridle.daemon.pipeline import LeaseLost, TaskRun
 
 DEFAULT_LEASE = 30.0
@@ -116,6 +119,9 @@ def main(argv: list[str] | None = None) -> int:
         serve(args.data_dir, args.lease, args.poll, dict(os.environ), database)
     except (SystemExit, KeyboardInterrupt):
         return 0
+    except (BackendError, BridleError) as e:  # the database stayed away, or was refused
+        print(f"bridle worker: {e}", file=sys.stderr)  # the daemon starts another worker
+        return 1
     return 0
 
 
