@@ -65,7 +65,7 @@ def cache_path(name: str) -> str:
 class CodeCache:
     """The `exec` given to `dataclasses`: source text in, cached code out.
 
-    The file holds an index, a source text's `_key` -> where its entry lies (`_span`),
+    The file holds an index, a source text's `_key` -> where its entries lie (`_spans`),
     and the entries, each a marshalled `(source text, code)`. Only the index is
     read at start; an entry is read (`os.pread`) and decoded when its text is asked
     for, and used only if its stored text is the same, so a key collision costs a

@@ -201,8 +201,7 @@ class BridleApp(App[int]):
         self.hud.project, self.hud.branch = git_head(self.cwd) or (self.hud.project, "")
         self.hud.dirty = bool(self.git and self.git.dirty())  # else git_info tells, later
         self.refresh_hud()
-        self.set_interval(1.0, self.refresh_hud)
-        self.prompt.focus()
+        self.set_interval(1.0, self.refresh_hud)  # the prompt box has the focus (MainScreen)
         # What was loaded to get here lives as long as the app: out of the
         # collector's sight, so a full collection mid-stream is short.
         self.call_after_refresh(startup.done)
