@@ -6,16 +6,11 @@ opens, so the HUD does not change under the user a moment later."""
 
 from __future__ import annotations
 
-import asyncio
-import os
 import subprocess
-import threading
 from pathlib import Path
-from typing import Any
 
-from tui_helpers import buggy_project
+from tui_helpers import before_the_session, buggy_project
 
-from bridle.engine.options import SessionOptions
 from bridle.tui.app import BridleApp
 from bridle.tui.gitprobe import GitProbe, git_head
 
@@ -67,26 +62,12 @@ def test_the_first_screen_shows_the_dirty_marker_before_the_session_opens(
 ) -> None:
     repo = buggy_project(tmp_path)  # its files are untracked: dirty
     probe = finished(GitProbe(repo))
-    gate = threading.Event()
-
-    def opener() -> tuple[Any, int]:
-        gate.wait(30)
-        raise RuntimeError("this test ends before the session opens")
-
-    options = SessionOptions(model="mock/anthropic", headless=False)
-    app = BridleApp(None, cwd=repo, env=dict(os.environ), options=options, opener=opener, git=probe)
     shown: list[str] = []
 
-    async def drive() -> None:
-        async with app.run_test() as pilot:
-            await pilot.pause()
-            assert app.session is None
-            shown.append(app.hud_line.render().plain)  # type: ignore[attr-defined]
-            gate.set()  # the opener fails: the app ends (64), as when a session cannot open
-            assert app.opening is not None
-            await asyncio.to_thread(app.opening.join, 10)
-            await pilot.pause()
+    def look(app: BridleApp) -> None:
+        assert app.session is None
+        shown.append(app.hud_line.render().plain)  # type: ignore[attr-defined]
 
-    asyncio.run(drive())
+    app = before_the_session(repo, look, git=probe)
     assert app.return_value == 64
     assert "buggy (main*)" in shown[0]

@@ -7,16 +7,13 @@ prompt box at once."""
 
 from __future__ import annotations
 
-import asyncio
 import json
-import os
 import subprocess
 import sys
-import threading
 from pathlib import Path
-from typing import Any
 
 import pytest
+from tui_helpers import before_the_session
 
 from bridle.core.errors import UsageError
 from bridle.engine.options import SessionOptions
@@ -70,23 +67,8 @@ def test_the_prompt_box_is_the_only_widget_focused_at_start(tmp_path: Path) -> N
         def on_descendant_focus(self, event: events.DescendantFocus) -> None:
             focused.append(event.widget.id)
 
-    gate = threading.Event()
+    def look(app: BridleApp) -> None:
+        assert app.focused is app.prompt
 
-    def opener() -> tuple[Any, int]:
-        gate.wait(30)
-        raise RuntimeError("this test ends before the session opens")
-
-    options = SessionOptions(model="mock/anthropic", headless=False)
-    app = Watched(None, cwd=tmp_path, env=dict(os.environ), options=options, opener=opener)
-
-    async def drive() -> None:
-        async with app.run_test() as pilot:
-            await pilot.pause()
-            assert app.focused is app.prompt
-            gate.set()
-            assert app.opening is not None
-            await asyncio.to_thread(app.opening.join, 10)
-            await pilot.pause()
-
-    asyncio.run(drive())
+    before_the_session(tmp_path, look, app_class=Watched)
     assert focused == ["prompt"]

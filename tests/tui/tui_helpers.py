@@ -9,6 +9,7 @@ import json
 import os
 import shutil
 import subprocess
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -28,6 +29,40 @@ def buggy_project(tmp: Path) -> Path:
     shutil.copytree(BUGGY, repo)
     subprocess.run(["git", "init", "-q", "-b", "main", str(repo)], check=True)
     return repo
+
+
+def before_the_session(
+    cwd: Path,
+    look: Callable[[Any], None],
+    *,
+    app_class: type[BridleApp] = BridleApp,
+    **kwargs: Any,
+) -> BridleApp:
+    """An app whose session is still opening while `look(app)` sees its first
+    screen; then its opener fails and the app ends (64), as when a session cannot
+    open. Returns the ended app."""
+    gate = threading.Event()
+
+    def opener() -> tuple[Any, int]:
+        gate.wait(30)
+        raise RuntimeError("this test ends before the session opens")
+
+    options = SessionOptions(model="mock/anthropic", headless=False)
+    app = app_class(None, cwd=cwd, env=dict(os.environ), options=options, opener=opener, **kwargs)
+
+    async def drive() -> None:
+        async with app.run_test() as pilot:
+            await pilot.pause()
+            try:
+                look(app)
+            finally:
+                gate.set()
+            assert app.opening is not None
+            await asyncio.to_thread(app.opening.join, 10)
+            await pilot.pause()
+
+    asyncio.run(drive())
+    return app
 
 
 def scenario_file(tmp: Path, turns: list[dict[str, Any]]) -> Path:
