@@ -46,6 +46,11 @@ def main(argv: list[str] | None = None) -> object:
         code = run(args[2:])
         if code is not None:
             return code
+    from bridle.tui import instant
+
+    if not args or args[0] not in COMMANDS:
+        # The app's kept first screen, drawn while the rest loads (`tui.instant`).
+        instant.begin(args)
     if not {"-h", "--help"} & set(args):  # help is read once and exits: nothing to cache
         from bridle.core import startup
 
@@ -59,8 +64,12 @@ def main(argv: list[str] | None = None) -> object:
     cli = build_root()
     try:
         # `--allowedTools Read Edit`: Claude Code's many-valued flags, one value per use.
-        args = spread(args, COMMANDS)
-        rv = cli.main(args=args, prog_name="bridle", standalone_mode=False)
+        try:
+            args = spread(args, COMMANDS)
+            rv = cli.main(args=args, prog_name="bridle", standalone_mode=False)
+        except BaseException:
+            instant.release()  # an error before the app took the terminal: shown on it
+            raise
         if isinstance(rv, int) and not isinstance(rv, bool):
             sys.exit(rv)
         return rv

@@ -163,23 +163,16 @@ def load_settings(
     warnings: list[str] = []
     layers: list[Layer] = []  # lowest first
 
+    claude_layers, bridle_layers = _layer_paths(root, env)
     # Claude Code's own files, lowest first: a user's hooks, rules and style apply.
-    for name, path in (
-        ("claude-user", user_home(env) / ".claude" / "settings.json"),
-        ("claude", root / ".claude" / "settings.json"),
-        ("claude-local", root / ".claude" / "settings.local.json"),
-    ):
+    for name, path in claude_layers:
         if name == "claude-user" and _same_file(path, root / ".claude" / "settings.json"):
             continue  # the project is $HOME itself
         claude = _read_layer(name, path, env, expand=False)
         if claude is not None:
             picked = {k: v for k, v in claude.data.items() if k in CLAUDE_KEYS}
             layers.append(Layer(name, claude.source, picked))
-    for name, path in (
-        ("user", user_file),
-        ("project", root / ".bridle" / "settings.json"),
-        ("local", root / ".bridle" / "settings.local.json"),
-    ):
+    for name, path in bridle_layers:
         if name != "user" and _same_file(path, user_file):
             continue  # the project is $HOME itself: its .bridle is the user layer
         layer = _read_layer(name, path, env)
@@ -199,6 +192,29 @@ def load_settings(
         for key in layer.data:
             sources[key] = layer.source
     return Settings(data, sources, tuple(reversed(layers)), tuple(warnings), root)
+
+
+def _layer_paths(
+    root: Path, env: Mapping[str, str]
+) -> tuple[list[tuple[str, Path]], list[tuple[str, Path]]]:
+    """Claude Code's layers and bridle's, each lowest first, for a project at `root`."""
+    claude = [
+        ("claude-user", user_home(env) / ".claude" / "settings.json"),
+        ("claude", root / ".claude" / "settings.json"),
+        ("claude-local", root / ".claude" / "settings.local.json"),
+    ]
+    ours = [
+        ("user", user_settings_path(env)),
+        ("project", root / ".bridle" / "settings.json"),
+        ("local", root / ".bridle" / "settings.local.json"),
+    ]
+    return claude, ours
+
+
+def settings_files(root: Path, env: Mapping[str, str]) -> list[Path]:
+    """Every file `load_settings` may read for a project at `root`, present or not."""
+    claude, ours = _layer_paths(root, env)
+    return [path for _, path in claude + ours] + [managed_settings_path()]
 
 
 def merge(low: dict[str, Any], high: dict[str, Any], _path: tuple[str, ...] = ()) -> dict[str, Any]:

@@ -41,6 +41,7 @@ from textual.widgets import Static
 
 from bridle.core import startup
 from bridle.engine.options import SessionOptions
+from bridle.tui import first_screen
 from bridle.tui.completion import Completion, CompletionList, complete
 from bridle.tui.gitprobe import GitProbe, git_head
 from bridle.tui.hud import HudState, render_hud
@@ -109,7 +110,7 @@ class BridleApp(App[int]):
         settings: Any = None,  # the merged settings, read before the first paint
         git: GitProbe | None = None,  # `git status`, started before the app loaded
     ) -> None:
-        super().__init__()
+        super().__init__(driver_class=first_screen.driver_class())
         for theme in altergo_themes():
             self.register_theme(theme)
         self.settings = settings if settings is not None else getattr(session, "settings", None)
@@ -205,6 +206,7 @@ class BridleApp(App[int]):
         # What was loaded to get here lives as long as the app: out of the
         # collector's sight, so a full collection mid-stream is short.
         self.call_after_refresh(startup.done)
+        self.call_after_refresh(first_screen.remember, self)  # the next launch's instant screen
         if self.session is not None:
             await self.session_ready()
         elif self.opener is not None:

@@ -47,11 +47,13 @@ def run_app(options: SessionOptions, prompt: str | None, cwd: Path, env: Mapping
     git = GitProbe(cwd)  # runs while the app loads: the first screen shows the dirty marker
     from bridle.tui import css_cache
     from bridle.tui.app import BridleApp
+    from bridle.tui.instant import session_id as instant_id
 
     css_cache.install()
 
-    # A new session's id is chosen now, so the first screen shows the id it keeps.
-    new_id = "" if options.resuming or options.session_id else str(uuid.uuid4())
+    # A new session's id is chosen now (or was, for the instant screen: `tui.instant`),
+    # so the first screen shows the id it keeps.
+    new_id = "" if options.resuming or options.session_id else instant_id() or str(uuid.uuid4())
 
     def opener() -> tuple[Any, int]:
         from bridle.engine.setup import open_session
