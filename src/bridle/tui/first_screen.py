@@ -85,6 +85,8 @@ def pristine(app: BridleApp) -> bool:
         and app.first_prompt is None
         and not app.prompt.text
         and not app.queue
+        and app.session is None  # still opening, as on the first frame
+        and not app.hud.notice  # no Ctrl+C pressed yet
         and not app.running
         and len(app.screen_stack) == 1
         and not enabled(app.settings, ANIMATION)

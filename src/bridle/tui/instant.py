@@ -57,7 +57,13 @@ def cache_dir(env: Any = None) -> str:
 def make_key(args: list[str], cwd: str, size: tuple[int, int], env: Any) -> tuple[Any, ...]:
     from bridle import __version__
 
-    picked = tuple(sorted((k, v) for k, v in env.items() if k in ENV or k.startswith(ENV_PREFIXES)))
+    picked = tuple(
+        sorted(
+            (k, v)
+            for k, v in env.items()
+            if (k in ENV or k.startswith(ENV_PREFIXES)) and k != "BRIDLE_NO_INSTANT"
+        )
+    )
     return (__version__, sys.executable, tuple(args), cwd, size, picked)
 
 
