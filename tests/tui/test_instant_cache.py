@@ -155,3 +155,49 @@ def test_a_resumed_session_or_a_size_other_than_the_key_keeps_nothing(
     monkeypatch.setattr(instant, "_key", instant.make_key([], str(repo), (80, 24), {}))
     before_the_session(repo, first_screen.remember, session_id="")  # -c/-r: not a new session
     assert kept(tmp_path / "home") == []
+
+
+def pretend_terminal(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setattr(os, "isatty", lambda fd: True)
+    monkeypatch.setattr(os, "get_terminal_size", lambda fd=1: os.terminal_size((80, 24)))
+    monkeypatch.setenv("BRIDLE_HOME", str(tmp_path / "home"))
+
+
+def test_a_damaged_entry_is_a_miss(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    pretend_terminal(monkeypatch, tmp_path)
+    key = instant.make_key(["-x"], os.getcwd(), (80, 24), os.environ)
+    path = Path(instant.entry_path(key))
+    path.parent.mkdir(parents=True)
+    for junk in (b"", b"\x00garbage", marshal.dumps(entry(key, []))[:-3], marshal.dumps([1, 2])):
+        path.write_bytes(junk)
+        instant.begin(["-x"])
+        assert instant.key() == key and not instant.shown()
+
+
+def test_a_terminal_that_refuses_the_mode_draws_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """tcgetattr fails (a terminal that is not one), and begin draws nothing."""
+    import termios
+
+    def refuse(fd: int) -> list[object]:
+        raise termios.error(25, "Inappropriate ioctl for device")
+
+    monkeypatch.setattr(termios, "tcgetattr", refuse)
+    pretend_terminal(monkeypatch, tmp_path)
+    instant.save(entry(instant.make_key([], os.getcwd(), (80, 24), os.environ), []))
+    instant.begin([])
+    assert not instant.shown() and instant.session_id() is None
+
+
+def test_a_folder_and_arguments_that_are_not_utf8_are_kept_and_found(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("BRIDLE_HOME", str(tmp_path / "home"))
+    odd = os.fsdecode(b"proj-\xff\xfe")
+    key = instant.make_key([os.fsdecode(b"--add-dir=\xff")], str(tmp_path / odd), (80, 24), {})
+    folder = tmp_path / odd
+    folder.mkdir()
+    instant.save(entry(key, [folder / "settings.json"]))
+    kept_entry = marshal.loads(Path(instant.entry_path(key)).read_bytes())
+    assert kept_entry[1] == key and instant._holds(kept_entry, key)

@@ -116,7 +116,7 @@ def begin(args: list[str]) -> None:
         return
     try:
         _shown = Shown(entry)
-    except (OSError, ImportError):  # no termios (not a POSIX terminal): nothing drawn
+    except Exception:  # no termios, a terminal that refuses the mode: nothing drawn
         _shown = None
 
 
@@ -138,7 +138,7 @@ def new_uuid() -> str:
 
 
 def _write(text: str) -> None:
-    data = text.encode("utf-8", "surrogateescape")
+    data = text.encode("utf-8", "backslashreplace")  # as Textual's stream writes it
     while data:
         data = data[os.write(2, data) :]
 
@@ -158,19 +158,25 @@ class Shown:
         mode[3] &= ~(termios.ECHO | termios.ICANON | termios.IEXTEN | signals)
         mode[0] &= ~(termios.IXON | termios.IXOFF | termios.ICRNL | termios.INLCR | termios.IGNCR)
         mode[6][termios.VMIN] = 1
-        termios.tcsetattr(0, termios.TCSANOW, mode)
         self.handed = False
         self.typed = bytearray()
         self.echoed = ""
         self.echoing = True
         self.cursor, self.text_sgr, self.cursor_sgr, self.room = cursor, text_sgr, cursor_sgr, room
-        _watch_exit()
-        _write(ENTER + frame.replace(SID, self.session_id[:8]))
         import threading
 
         self.wake_r, self.wake_w = os.pipe()
         self.thread = threading.Thread(target=self._read, name="bridle-instant", daemon=True)
-        self.thread.start()
+        termios.tcsetattr(0, termios.TCSANOW, mode)
+        try:
+            _write(ENTER + frame.replace(SID, self.session_id[:8]))
+            self.thread.start()
+        except BaseException:
+            termios.tcsetattr(0, termios.TCSANOW, self.saved)
+            os.close(self.wake_r)
+            os.close(self.wake_w)
+            raise
+        _watch_exit()
 
     def _read(self) -> None:
         """Keep every byte typed; echo printable ones while the line is plain text."""
@@ -212,6 +218,8 @@ class Shown:
 
     def stop(self) -> None:
         """Stop the echo thread (idempotent); every byte it read is in `typed`."""
+        if self.wake_w < 0:
+            return
         if self.thread.is_alive():
             os.write(self.wake_w, b"x")
             self.thread.join()
