@@ -4,9 +4,13 @@ Everything runs in real tmux panes (120×40) against the mock model, in a temp
 BRIDLE_HOME and a copy of examples/buggy-project:
 
 - launch: `bridle` until its screen is ready for input (the HUD and the
-  greeting are drawn and the prompt box focused; the session then opens on a
-  thread, and keys typed meanwhile are kept),
-  median of N runs. With `--peers`, the real Claude Code, Codex, Gemini CLI and
+  greeting are drawn and the prompt box takes keys; the session then opens on a
+  thread, and keys typed meanwhile are kept). From the second launch on, that
+  screen is the instant screen (`tui.instant`): the first frame the last launch
+  kept, drawn before Textual loads, echoing keys until the app takes over. Also
+  timed: a key typed as soon as the screen shows, until it is on screen; and
+  when the app itself has the terminal (Textual turns mouse reporting on, read
+  from tmux), median of N runs. With `--peers`, the real Claude Code, Codex, Gemini CLI and
   Copilot CLI (from .cache/clis, pointed at the mock as tests/realcli does) are
   timed in the same run (with a reference that is not a peer: `textual-hello`,
   the smallest Textual app, bench/textual_hello.py, the floor a Textual app
@@ -32,6 +36,7 @@ Run: .cache/venv/bin/python bench/tui_bench.py [--runs 5] [--peers] [--launch-on
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import shutil
@@ -147,23 +152,41 @@ def bridle_command(args: str) -> str:
 
 def launches(
     tmux: Tmux, repo: Path, env: dict[str, str], runs: int, peers: dict[str, tuple[str, dict, Path]]
-) -> tuple[tuple[float, float], dict[str, tuple[float, str]]]:
+) -> tuple[dict[str, float], dict[str, tuple[float, str]]]:
     """bridle and then each peer, launched in turn run after run, so a change in the
-    machine's speed during the benchmark hits every client alike. bridle: (ready for
-    input, first stable screen) medians; each peer: (first stable screen median, its
+    machine's speed during the benchmark hits every client alike. bridle's medians:
+    `ready` (its first screen, ready for input: from the second launch on, the
+    instant screen `tui.instant` draws before Textual loads), `typed` (a key typed
+    as soon as that screen shows is on it, in a launch of its own), `live` (Textual
+    has the terminal: it turns mouse reporting on) and `settled` (the first stable
+    screen, as the peers are timed); each peer: (first stable screen median, its
     first screen line)."""
-    ready, settled = [], []
+    got: dict[str, list[float]] = {"ready": [], "typed": [], "live": [], "settled": []}
     times: dict[str, list[float]] = {name: [] for name in peers}
     first: dict[str, str] = {}
+
+    def up(screen: str) -> bool:
+        return "bridle · new session" in screen and "mock/anthropic" in screen
+
+    def mouse(name: str) -> bool:
+        return tmux.run("display-message", "-p", "-t", name, "#{mouse_any_flag}").strip() == "1"
+
     for i in range(runs + 1):  # the first round warms the caches and is not counted
         name = f"launch{i}"
         t0 = tmux.start(name, bridle_command(""), env, repo)
-        t1 = wait_for(tmux, name, lambda s: "bridle · new session" in s and "mock/anthropic" in s)
-        t2, _ = stable(tmux, name)
+        t1 = wait_for(tmux, name, up)
+        t2, t3 = settle(tmux, name, t1, functools.partial(mouse, name))
+        tmux.kill(name)
+        name = f"typed{i}"
+        t4 = tmux.start(name, bridle_command(""), env, repo)
+        wait_for(tmux, name, up)
+        tmux.run("send-keys", "-t", name, "-l", "q")
+        t5 = wait_for(tmux, name, lambda s: "│ q " in s)
         tmux.kill(name)
         if i:
-            ready.append((t1 - t0) * 1000)
-            settled.append((t2 - t0) * 1000)
+            for what, ms in (("ready", t1 - t0), ("live", t2 - t0), ("settled", t3 - t0)):
+                got[what].append(ms * 1000)
+            got["typed"].append((t5 - t4) * 1000)
         for peer, (argv, peer_env, cwd) in peers.items():
             session = f"{peer}{i}"
             t0 = tmux.start(session, argv, peer_env, cwd)
@@ -173,7 +196,26 @@ def launches(
             if i:
                 times[peer].append((t1 - t0) * 1000)
     out = {peer: (statistics.median(v), first[peer][:70]) for peer, v in times.items()}
-    return (statistics.median(ready), statistics.median(settled)), out
+    return {what: statistics.median(v) for what, v in got.items()}, out
+
+
+def settle(
+    tmux: Tmux, name: str, since: float, live: object, quiet: float = 0.5
+) -> tuple[float, float]:
+    """From a screen first seen at `since`: when `live()` first held, and when the
+    screen last changed before `quiet` s without a change (with the app live)."""
+    last, live_at = tmux.screen(name), None
+    deadline = time.perf_counter() + 60
+    while time.perf_counter() < deadline:
+        now, screen = time.perf_counter(), tmux.screen(name)
+        if live_at is None and live():  # type: ignore[operator]
+            live_at = now
+        if screen != last:
+            last, since = screen, now
+        elif live_at is not None and now - since >= quiet:
+            return live_at, since
+        time.sleep(0.005)
+    raise SystemExit(f"{name}: not settled after 60 s:\n{last}")
 
 
 def long_session(repo: Path, env: dict[str, str]) -> str:
@@ -367,9 +409,12 @@ def main() -> None:
         srv.start()
         env = bridle_env(work / "home", srv.base_url)
         others = peers(work, srv.port) if args.peers else {}
-        (ready, settled), peer_times = launches(tmux, repo, env, args.runs, others)
+        got, peer_times = launches(tmux, repo, env, args.runs, others)
+        ready, settled = got["ready"], got["settled"]
         print(
-            f"bridle launch: ready for input {ready:.0f} ms; first stable screen {settled:.0f} ms"
+            f"bridle launch: ready for input {ready:.0f} ms (a key typed then shows at "
+            f"{got['typed']:.0f} ms); the app itself has the terminal at {got['live']:.0f} ms; "
+            f"first stable screen {settled:.0f} ms"
         )
         for name, (ms, first) in peer_times.items():
             print(f"{name}: first stable screen {ms:.0f} ms  [{first}]")
@@ -378,7 +423,8 @@ def main() -> None:
             fastest = min(real, key=real.__getitem__)
             print(
                 f"bridle / fastest peer ({fastest}): ready {ready / real[fastest]:.2f}x, "
-                f"stable screen {settled / real[fastest]:.2f}x"
+                f"stable screen {settled / real[fastest]:.2f}x, "
+                f"the app itself {got['live'] / real[fastest]:.2f}x"
             )
         if args.launch_only:
             srv.stop()
