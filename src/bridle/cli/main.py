@@ -46,10 +46,10 @@ def main(argv: list[str] | None = None) -> object:
         code = run(args[2:])
         if code is not None:
             return code
-    from bridle.tui import instant
-
-    if not args or args[0] not in COMMANDS:
+    if not args or (args[0] not in COMMANDS and not {"-p", "--print"} & set(args)):
         # The app's kept first screen, drawn while the rest loads (`tui.instant`).
+        from bridle.tui import instant
+
         instant.begin(args)
     if not {"-h", "--help"} & set(args):  # help is read once and exits: nothing to cache
         from bridle.core import startup
@@ -68,7 +68,10 @@ def main(argv: list[str] | None = None) -> object:
             args = spread(args, COMMANDS)
             rv = cli.main(args=args, prog_name="bridle", standalone_mode=False)
         except BaseException:
-            instant.release()  # an error before the app took the terminal: shown on it
+            # An error before the app took the terminal goes to the user's own screen.
+            shown = sys.modules.get("bridle.tui.instant")
+            if shown is not None:
+                shown.release()
             raise
         if isinstance(rv, int) and not isinstance(rv, bool):
             sys.exit(rv)
