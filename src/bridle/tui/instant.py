@@ -20,8 +20,8 @@ A launch that ends before Textual starts (an error, a signal) gets the
 terminal back as it found it (`release`, also at exit). Nothing is drawn when
 any of stdin, stdout and stderr is not a terminal, on a first launch, or when
 anything in the key changed; `BRIDLE_NO_INSTANT=1` turns it off. This module
-imports only what Python has already loaded at start-up, so a miss costs a
-`stat` or two.
+imports only small standard modules (no pathlib, json or uuid; termios and a
+thread only on a hit), so a miss costs a `stat` or two.
 """
 
 from __future__ import annotations
@@ -173,6 +173,10 @@ class Shown:
             self.thread.start()
         except BaseException:
             termios.tcsetattr(0, termios.TCSANOW, self.saved)
+            try:
+                _write(LEAVE)
+            except OSError:
+                pass
             os.close(self.wake_r)
             os.close(self.wake_w)
             raise
