@@ -121,9 +121,15 @@ def _make_parent(path: Path) -> None:
         ) from e
 
 
+# SQLITE_READONLY_RECOVERY, _CANTLOCK and _CANTINIT: another connection is recovering,
+# setting up or (closing last) removing the WAL's shared memory. Transient, as a lock is.
+TRANSIENT_READONLY = (264, 520, 1288)
+
+
 def _is_busy(e: sqlite3.OperationalError) -> bool:
     text = str(e).lower()
-    return "locked" in text or "busy" in text
+    code = getattr(e, "sqlite_errorcode", None)
+    return "locked" in text or "busy" in text or code in TRANSIENT_READONLY
 
 
 def _connect(path: Path, busy_timeout_s: float) -> sqlite3.Connection:

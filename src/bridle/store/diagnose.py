@@ -87,7 +87,8 @@ def check_writable(path: Path) -> None:
             f"with `chmod u+w {_quote(home)}`, or set BRIDLE_HOME to a writable directory."
         )
     for side in (Path(f"{path}-wal"), Path(f"{path}-shm")):
-        if side.exists() and not _writable(side):
+        # Exists again after the check: the last connection to close deletes both files.
+        if side.exists() and not _writable(side) and side.exists():
             raise UserError(
                 f"SQLite's {side.name} file next to bridle's database is read-only"
                 f"{_mode(side)}: make it writable with `chmod u+w {_quote(side)}`."
