@@ -60,6 +60,7 @@ def test_an_entry_holds_until_a_watched_file_or_the_key_changes(tmp_path: Path) 
     absent.write_text("{}")
     assert not instant._holds(kept_entry, key)
     assert not instant._holds(("junk",), key) and not instant._holds(None, key)
+    assert not instant._holds((instant.FORMAT, key, (("a\x00b", 1, 2),)), key)
 
 
 def test_the_key_is_the_arguments_folder_size_and_colour_environment(tmp_path: Path) -> None:

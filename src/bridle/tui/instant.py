@@ -124,7 +124,7 @@ def _holds(entry: Any, key: tuple[Any, ...]) -> bool:
     try:
         form, kept_key, files = entry[0], entry[1], entry[2]
         return form == FORMAT and kept_key == key and all(stamp(f[0]) == tuple(f) for f in files)
-    except (TypeError, IndexError):
+    except (TypeError, IndexError, ValueError):  # ValueError: a path with a NUL byte
         return False
 
 
