@@ -42,6 +42,12 @@ async def answered(pilot: Any, app: Any, count: int) -> None:
     )
 
 
+def prompts_taken(app: Any) -> int:
+    """How many user messages the engine holds: a steer sent after the prompt was
+    taken reaches the running turn; one sent before goes with the prompt itself."""
+    return sum(1 for m in app.session.engine.messages if m.role == "user")
+
+
 def store() -> SessionStore:
     return SessionStore(open_db(database_path(os.environ)))
 
@@ -53,6 +59,7 @@ def test_steer_reaches_the_running_turn_by_command_and_by_ctrl_s(tmp_path: Path)
     async def drive(app: Any, srv: Any) -> None:
         async with app.run_test(size=SIZE) as pilot:
             await wait_for(pilot, lambda: app.running, "the first turn")
+            await wait_for(pilot, lambda: prompts_taken(app) == 1, "the first prompt taken")
             await send(pilot, app, "/steer also check the README")
             assert "↳ steer: also check the README" in notes(app)
             await answered(pilot, app, 1)
@@ -61,6 +68,7 @@ def test_steer_reaches_the_running_turn_by_command_and_by_ctrl_s(tmp_path: Path)
             assert user_texts(srv)[-1] == "also check the README"
             await send(pilot, app, "second look")
             await wait_for(pilot, lambda: app.running, "the second turn")
+            await wait_for(pilot, lambda: prompts_taken(app) == 3, "the second prompt taken")
             app.prompt.load_text("use unittest")
             await pilot.press("ctrl+s")
             await wait_for(pilot, lambda: "↳ steer: use unittest" in notes(app), "the key")
