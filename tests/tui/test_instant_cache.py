@@ -202,3 +202,27 @@ def test_a_folder_and_arguments_that_are_not_utf8_are_kept_and_found(
     instant.save(entry(key, [folder / "settings.json"]))
     kept_entry = marshal.loads(Path(instant.entry_path(key)).read_bytes())
     assert kept_entry[1] == key and instant._holds(kept_entry, key)
+
+
+def test_keys_cut_short_by_the_hand_over_are_finished_from_the_terminal() -> None:
+    """What the instant screen kept ends inside a key: the rest is read from the
+    terminal (here a pipe), and a lone Esc ends as Escape, as Textual ends it."""
+    read_end, write_end = os.pipe()
+    try:
+
+        def keys(typed: bytes, rest: bytes = b"") -> list[str]:
+            if rest:
+                os.write(write_end, rest)
+            return [e.key for e in first_screen.handed_keys(typed, read_end)]
+
+        assert keys(b"fix it\r") == [*"fix", "space", *"it", "enter"]
+        assert keys(b"ab\x1b") == ["a", "b", "escape"]
+        assert keys(b"\x1b\x1b") == ["escape", "escape"]  # Esc Esc: rewind
+        assert keys(b"ab\x1b", b"[A") == ["a", "b", "up"]
+        assert keys(b"\x1b[", b"B") == ["down"]
+        assert keys(b"caf\xc3", b"\xa9") == [*"caf", "é"]
+        assert keys(b"\xff") == ["replacement_character"]  # not UTF-8: no key lost
+        assert keys(b"") == []
+    finally:
+        os.close(read_end)
+        os.close(write_end)

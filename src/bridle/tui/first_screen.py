@@ -12,7 +12,9 @@ cursor cell and the styles to echo keys with. The session id is kept as a
 placeholder, filled in with each launch's own. `driver_class()` is Textual's
 terminal driver for a launch that drew an instant screen: it takes the bytes
 typed meanwhile and feeds them to Textual as keys before its own input thread
-starts (so they arrive in the order typed), does not enter the alternate screen
+starts (so they arrive in the order typed; a key cut short by the hand-over, a lone
+Esc or the start of an arrow key or of a UTF-8 character, is completed from the
+terminal or ends as Textual would end it), does not enter the alternate screen
 a second time (some terminals clear it on that, which would blank the screen
 until the first frame), and restores the terminal mode the user had, not the
 one the instant screen set.
@@ -20,9 +22,12 @@ one the instant screen set.
 
 from __future__ import annotations
 
+import codecs
 import os
+import select
 import sys
-from typing import TYPE_CHECKING
+import time
+from typing import TYPE_CHECKING, Any
 
 from bridle.tui import instant
 
@@ -43,11 +48,52 @@ SHAPERS = (
 )
 
 
+# How long a key cut short by the hand-over waits for its rest: past Textual's own
+# Esc timeout (0.1 s), so a lone Esc ends as the Escape key, as it would in the app.
+REST_WAIT = 0.25
+
+
+def handed_keys(typed: bytes, fileno: int, debug: bool = False) -> list[Any]:
+    """Textual's key events for the bytes typed on the instant screen, in order.
+
+    The bytes can end inside a key: an Esc the parser holds until it knows it is
+    alone, an escape sequence or a UTF-8 character whose rest is still in the
+    terminal. Those are finished here, reading the terminal (`fileno`) until the
+    key is complete or Textual's Esc timeout has passed, before its input thread
+    starts."""
+    from textual._xterm_parser import XTermParser
+
+    parser = XTermParser(debug)
+    decoder = codecs.getincrementaldecoder("utf-8")("replace")
+    events: list[Any] = []
+
+    def feed(data: bytes, final: bool = False) -> None:
+        if text := decoder.decode(data, final):  # an empty feed is the end of input
+            events.extend(parser.feed(text))
+
+    feed(typed)
+    deadline = time.monotonic() + REST_WAIT
+    while parser._timeout_time is not None or decoder.getstate()[0]:
+        events.extend(parser.tick())
+        left = deadline - time.monotonic()
+        if left <= 0:
+            break
+        try:
+            ready = select.select([fileno], [], [], min(left, 0.02))[0]
+            data = os.read(fileno, 4096) if ready else b""
+        except OSError:
+            break
+        if ready and not data:  # the terminal closed
+            break
+        feed(data)
+    feed(b"", final=True)
+    return [*events, *parser.tick()]
+
+
 def driver_class() -> type[Driver] | None:
     """The driver that takes over from an instant screen; None when none is up."""
     if not instant.shown():
         return None
-    from textual._xterm_parser import XTermParser
     from textual.drivers.linux_driver import LinuxDriver
 
     class HandOverDriver(LinuxDriver):
@@ -58,8 +104,7 @@ def driver_class() -> type[Driver] | None:
             if handed is not None:
                 saved, typed = handed
                 self.skip_alternate = True
-                parser = XTermParser(self._debug)
-                for event in [*parser.feed(typed.decode("utf-8", "replace")), *parser.tick()]:
+                for event in handed_keys(typed, self.fileno, self._debug):
                     self.process_message(event)
             super().start_application_mode()
             if handed is not None:
