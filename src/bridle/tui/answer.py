@@ -8,7 +8,10 @@ before a line that does not continue a list) become a part that is never
 drawn again. So a long answer is a handful of widgets, each repaint costs
 about the same however long the answer is, and keys typed meanwhile echo at
 once (Textual's Markdown widget made one widget per block and laid them all
-out again on every update). `text` is the whole answer (for `/copy`).
+out again on every update). Keys come first: while the user types (a key in
+the prompt box within `QUIET`), the answer holds its repaints, for at most
+`HOLD_MAX` since the last one, so a key's echo is not queued behind a repaint
+of the whole scrolling transcript. `text` is the whole answer (for `/copy`).
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import bisect
 import re
+import time
 
 from rich.console import Console
 from rich.markdown import Markdown
@@ -29,6 +33,8 @@ from textual.widget import Widget
 from textual.widgets import Static
 
 FRAME = 1 / 20  # seconds between two repaints of a streaming answer
+QUIET = 0.15  # seconds after a key during which the answer holds its repaints
+HOLD_MAX = 0.4  # ... but it repaints at least this often
 COMMIT_CHARS = 600  # a tail longer than this has its finished blocks set apart
 FENCE = re.compile(r"^\s{0,3}(```|~~~)")
 CONTINUES = re.compile(r"^(\s|[-*+] |\d+[.)] |>|\||$)")  # indented, a list item, a quote, a table
@@ -150,6 +156,7 @@ class Answer(Vertical):
         self._timer: Timer | None = None
         self._drawing = False  # a repaint is drawing on its thread
         self._rows = 0  # the live part's height when last drawn
+        self._painted = 0.0  # when it last repainted (`time.monotonic()`)
 
     def compose(self) -> ComposeResult:
         yield self.finished
@@ -161,10 +168,20 @@ class Answer(Vertical):
         if self._timer is None and not self._drawing and self.is_mounted:
             self._timer = self.set_timer(FRAME, self.repaint)
 
-    async def repaint(self) -> None:
+    def held(self) -> float:
+        """How much longer to hold the next repaint while the user types (0: none)."""
+        typed_at = getattr(getattr(self.app, "prompt", None), "typed_at", 0.0)
+        now = time.monotonic()
+        return max(0.0, min(typed_at + QUIET, self._painted + HOLD_MAX) - now)
+
+    async def repaint(self, hold: bool = True) -> None:
         """Draw the tail (and the blocks it finished) on a thread, then show it: the
         app's loop stays free for keys while Rich lays out Markdown and code."""
         self._timer = None
+        if hold and (wait := self.held()) > 0:
+            self._timer = self.set_timer(wait, self.repaint)
+            return
+        self._painted = time.monotonic()
         width = self.content_size.width
         if width <= 0 or self._drawing:
             self.live.update(Markdown(self.tail) if self.tail.strip() else "")
@@ -199,7 +216,7 @@ class Answer(Vertical):
             self._timer.stop()
         while self._drawing:
             await asyncio.sleep(FRAME / 4)
-        await self.repaint()
+        await self.repaint(hold=False)
 
     async def reset(self) -> None:
         """The response is sent again: what was shown is void."""

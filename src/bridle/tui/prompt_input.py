@@ -14,10 +14,13 @@ transcript a page, Ctrl+Home to its top and Ctrl+End back to the newest text
 resumed session they bring in its earlier messages (`tui.past`). A paste the app's `attach`
 takes (an image file's path, `tui.images`) is replaced by the label it returns. The cursor does not blink: a
 blinking cursor is a timer that wakes the app twice a second while it idles.
+`typed_at` is when the last key came: a streaming answer holds its repaints
+while keys come (`tui.answer`), so what is typed shows first.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 
 from textual import events
@@ -57,6 +60,7 @@ class PromptInput(TextArea):
         self.completer: Completer | None = None
         self.attach: Attacher | None = None
         self.popup: CompletionList | None = None
+        self.typed_at = 0.0  # when the last key came (`time.monotonic()`)
 
     def send(self) -> None:
         text = self.text
@@ -74,6 +78,7 @@ class PromptInput(TextArea):
         self.insert(label)
 
     async def _on_key(self, event: events.Key) -> None:
+        self.typed_at = time.monotonic()  # a streaming answer holds its repaints meanwhile
         key = event.key
         popup = self.popup
         if popup is not None and popup.shown and key in ("tab", "enter", "up", "down", "escape"):
