@@ -21,7 +21,9 @@ BRIDLE_HOME and a copy of examples/buggy-project:
   an onboarding or trust screen is visible in the output.
 - echo: keystroke echo while a long reply (3,000 markdown blocks with code)
   streams from a second mock server: a letter is typed, and the time until the
-  prompt box shows it is read back (only keys typed while the turn runs count).
+  prompt box shows it is read back (only keys typed while the turn runs count);
+  the same keys typed before the prompt is sent, with nothing streaming, are the
+  baseline (tmux's own round trips and the screen polling).
 - resume: a session of 2,000 messages (1,000 prompts and markdown answers with
   code, written through the engine's own store sink) opened with `bridle -r ID`
   until its last prompt is on screen; then the app's peak RSS (VmHWM), its
@@ -318,6 +320,17 @@ def echo(tmux: Tmux, work: Path, repo: Path, env: dict[str, str], keys: int) -> 
     try:
         tmux.start(name, bridle_command(""), {**env, "BRIDLE_MOCK_BASE_URL": srv.base_url}, repo)
         wait_for(tmux, name, lambda s: "new session" in s and "mock/anthropic" in s)
+        idle: list[float] = []  # the same keys with nothing streaming: the measure's floor
+        for i in range(min(keys, 20)):
+            typed = "abcdefghijklmnopqrst"[: i + 1]
+            t0 = time.perf_counter()
+            tmux.run("send-keys", "-t", name, "-l", typed[-1])
+            t1 = wait_for(tmux, name, lambda s, typed=typed: typed in "".join(s.splitlines()[-4:]))
+            idle.append((t1 - t0) * 1000)
+            time.sleep(0.03)
+        for _ in idle:
+            tmux.run("send-keys", "-t", name, "BSpace")
+        wait_for(tmux, name, lambda s: "abc" not in "".join(s.splitlines()[-4:]))
         tmux.run("send-keys", "-t", name, "-l", "explain stats.py")
         tmux.run("send-keys", "-t", name, "Enter")
         wait_for(tmux, name, lambda s: "### Step" in s or "Step 1" in s)
@@ -345,6 +358,7 @@ def echo(tmux: Tmux, work: Path, repo: Path, env: dict[str, str], keys: int) -> 
         raise SystemExit(f"the reply ended after {len(delays)} keys: make long_answer longer")
     return {
         "keys": len(delays),
+        "idle_ms": statistics.median(idle),
         "median_ms": statistics.median(delays),
         "p95_ms": sorted(delays)[int(len(delays) * 0.95) - 1],
         "max_ms": max(delays),
@@ -433,7 +447,8 @@ def main() -> None:
         print(
             f"bridle keystroke echo while a long reply streams: median {numbers['median_ms']:.0f} "
             f"ms, p95 {numbers['p95_ms']:.0f} ms, max {numbers['max_ms']:.0f} ms "
-            f"({numbers['keys']:.0f} keys typed while it streamed)"
+            f"({numbers['keys']:.0f} keys typed while it streamed; with nothing streaming, "
+            f"the same keys show in {numbers['idle_ms']:.0f} ms)"
         )
         sid = long_session(repo, env)
         numbers = resume(tmux, repo, env, sid, max(1, args.runs // 2))

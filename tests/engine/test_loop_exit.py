@@ -14,7 +14,15 @@ import pytest
 
 from bridle.core.errors import ConfigError, QuotaExceeded
 from bridle.core.messages import ModelRequest, ToolUsePart
-from bridle.core.stream import StreamEvent
+from bridle.core.stream import (
+    MessageStart,
+    StreamEvent,
+    TextDelta,
+    ThinkingDelta,
+    ToolCallDelta,
+    ToolCallStart,
+    UsageUpdate,
+)
 from bridle.engine import events as ev
 from bridle.engine.dispatch import Dispatcher
 from bridle.engine.loop import Engine, EngineLimits, ModelBinding
@@ -179,6 +187,64 @@ def test_interrupt_op_ends_the_turn_and_the_next_turn_starts_clean(cwd: Path) ->
     again = list(engine.send(ev.UserTurn("go on")))[-1]
     assert isinstance(again, ev.TurnResult) and again.subtype == "success"
     assert not engine.dispatcher.interrupted
+
+
+class Writing:
+    """A model that thinks, writes and starts a tool call, one chunk at a time;
+    `read` counts the chunks taken and `closed` says the stream was given back."""
+
+    def __init__(self) -> None:
+        self.read, self.closed = 0, False
+
+    def stream(self, request: ModelRequest) -> Iterator[StreamEvent]:
+        chunks: list[StreamEvent] = [
+            MessageStart("msg_1", "m"),
+            UsageUpdate(input_tokens=40),
+            ThinkingDelta(0, "let me see"),
+            TextDelta(1, "The mean "),
+            TextDelta(1, "divides by one too many."),
+            ToolCallStart(2, "call_1", "Read"),
+            ToolCallDelta(2, '{"file_pa'),
+            TextDelta(1, " never shown"),
+        ]
+        try:
+            for chunk in chunks:
+                self.read += 1
+                yield chunk
+        finally:
+            self.closed = True
+
+
+def test_an_interrupt_while_the_model_writes_ends_the_turn_and_keeps_its_text(cwd: Path) -> None:
+    model = Writing()
+    engine, store = make(cwd, model)
+    events = []
+    for event in engine.send(ev.UserTurn("explain")):
+        events.append(event)
+        if isinstance(event, ev.TextChunk) and event.text.startswith("divides"):
+            list(engine.send(ev.Interrupt()))
+    result = events[-1]
+    assert isinstance(result, ev.TurnResult) and result.error_kind == "interrupted"
+    assert model.closed and model.read == 5  # closed at the next chunk, not read to its end
+    kept = engine.messages[-1]  # the text shown, without the thinking cut short
+    assert kept.role == "assistant" and kept.text == "The mean divides by one too many."
+    assert [type(p).__name__ for p in kept.parts] == ["TextPart"]
+    saved = [e for e in store.events(engine.session_id) if e.kind == "assistant"]
+    assert len(saved) == 1 and result.usage.input_tokens == 40
+    again = list(engine.send(ev.UserTurn("go on")))[-1]  # the conversation carries on
+    assert isinstance(again, ev.TurnResult)
+
+
+def test_an_interrupt_before_any_text_keeps_nothing(cwd: Path) -> None:
+    model = Writing()
+    engine, _ = make(cwd, model)
+    events = []
+    for event in engine.send(ev.UserTurn("explain")):
+        events.append(event)
+        if isinstance(event, ev.ThinkingChunk):
+            list(engine.send(ev.Interrupt()))
+    assert events[-1].error_kind == "interrupted"  # type: ignore[attr-defined]
+    assert model.read == 3 and engine.messages[-1].role == "user"
 
 
 def test_set_mode_takes_names_and_aliases(cwd: Path) -> None:

@@ -1,9 +1,10 @@
 """The interactive app driven by Textual's Pilot against the mock model: the
 example bug fixed through the permission modal (y once, a always with the rule
-saved, n with feedback the model reads), Esc interrupting a running command,
-prompts typed during a turn queued and sent in order, Shift+Tab switching the
-permission mode, `!` and BRIDLE_AUTO_APPROVE skipping the modal, the prompt
-box's keys, and Ctrl+C twice quitting with the session saved."""
+saved, n with feedback the model reads), Esc interrupting a running command and
+an answer being written (what was shown is kept), prompts typed during a turn
+queued and sent in order, Shift+Tab switching the permission mode, `!` and
+BRIDLE_AUTO_APPROVE skipping the modal, the prompt box's keys, and Ctrl+C twice
+quitting with the session saved."""
 
 from __future__ import annotations
 
@@ -114,6 +115,33 @@ def test_escape_interrupts_a_running_command(tmp_path: Path) -> None:
             assert len(srv.requests) == 1
 
     with app_over(repo, scenario, options, first_prompt="sleep a while") as (app, srv):
+        asyncio.run(drive(app, srv))
+
+
+def test_escape_stops_an_answer_being_written_and_keeps_what_was_shown(tmp_path: Path) -> None:
+    repo = buggy_project(tmp_path)
+    block = "### Step {i}\n\nThe helper divides by one too many ({i}).\n\n"
+    long_answer = "".join(block.format(i=i) for i in range(4000))
+    scenario = scenario_file(tmp_path, [{"op": "final", "text": long_answer}])
+
+    async def drive(app: Any, srv: Any) -> None:
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_for(
+                pilot, lambda: app.answer is not None and "Step 3" in app.answer.text, "it"
+            )
+            await pilot.press("escape")
+            await wait_for(pilot, lambda: not app.running, "the end of the turn")
+            assert "turn ended: interrupted by the user" in notes(app)
+            shown = app.query(Answer).last().text
+            assert "Step 3" in shown and len(shown) < len(long_answer)  # not read to its end
+            kept = app.session.engine.messages[-1]
+            assert kept.role == "assistant" and kept.text == shown  # what the user saw
+            await pilot.press(*"go on", "enter")
+            await wait_for(pilot, lambda: len(srv.requests) == 2 and not app.running, "the next")
+            sent = srv.requests[-1]["body"]["messages"]
+            assert [m["role"] for m in sent] == ["user", "assistant", "user"]
+
+    with app_over(repo, scenario, first_prompt="explain stats.py") as (app, srv):
         asyncio.run(drive(app, srv))
 
 

@@ -21,14 +21,7 @@ from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
-from bridle.core.errors import (
-    ConnectionFailed,
-    ContextWindowExceeded,
-    ProtocolError,
-    ProviderError,
-    RateLimitError,
-    StreamTimeout,
-)
+from bridle.core.errors import ContextWindowExceeded, ProviderError, RateLimitError
 from bridle.core.messages import (
     Message,
     ModelRequest,
@@ -40,13 +33,12 @@ from bridle.core.messages import (
     ToolUsePart,
     Usage,
 )
-from bridle.core.stream import RetryScheduled, StreamEvent
-from bridle.core.stream import TextDelta as WireText
-from bridle.core.stream import ThinkingDelta as WireThinking
+from bridle.core.stream import StreamEvent
 from bridle.engine import events as ev
 from bridle.engine.compaction import CompactionFailed
 from bridle.engine.dispatch import Dispatcher
 from bridle.engine.guard import Budget, estimate_tokens
+from bridle.engine.model_call import Cut, call_model
 from bridle.store.conversation import (
     repair_history,
     response_event,
@@ -59,11 +51,9 @@ if TYPE_CHECKING:
     from bridle.engine.compactor import Compactor
     from bridle.engine.hooks_bridge import HookBridge
     from bridle.engine.structured import StructuredAnswer
-    from bridle.wire import Assembler
 
 ANCHORS_HEADING = "# Facts the user pinned (they hold for the whole session)"
 MAX_CONTINUATIONS = 3
-MID_STREAM_RETRIES = 2
 CONTINUE_PROMPT = (
     "Your previous reply was cut off by the output limit. Continue exactly where it stopped."
 )
@@ -370,7 +360,14 @@ class Engine:
 
             t0 = self._clock()
             try:
-                response = yield from self._call(request)
+                response = yield from call_model(
+                    self.binding, request, lambda: self.dispatcher.interrupted
+                )
+            except Cut as cut:  # interrupted while the model wrote: keep what it wrote
+                if cut.partial.text:
+                    turn_cost = self._record(st, cut.partial)
+                    yield ev.AssistantMessage(cut.partial, st.turns, turn_cost)
+                return INTERRUPTED
             except RateLimitError as e:  # QuotaExceeded arrives at once, without retries
                 switched = self._rotate_account() if self._rotate_account else None
                 if switched is None:
@@ -529,44 +526,6 @@ class Engine:
         )
         chars += sum(len(t.description) + 400 for t in request.tools)
         return self.binding.cost(Usage(input_tokens=estimate_tokens(chars)))
-
-    def _call(self, request: ModelRequest) -> Generator[ev.Event, None, ModelResponse]:
-        """One model response. The client retries failures before any content (a
-        refused connection, an error status) and reports them as `Retrying`; a
-        stream that breaks after content started (cut, stall, garbled chunk), or
-        is garbled before it, is sent again here, and front ends drop the partial text on `Retrying`."""
-        from bridle.wire import Assembler
-
-        assembler = Assembler(self.binding.wire, self.binding.provider)
-        for attempt in range(1, MID_STREAM_RETRIES + 2):
-            assembler.reset()
-            try:
-                return (yield from self._stream_once(request, assembler))
-            except (ConnectionFailed, StreamTimeout, ProtocolError) as e:
-                # The client already retried what broke before content (a refused
-                # connection, a stall); a garbled chunk it does not retry, and
-                # resending is safe while nothing was shown.
-                garbled = isinstance(e, ProtocolError)
-                if not (assembler.started or garbled) or attempt > MID_STREAM_RETRIES:
-                    raise
-                how = "broke mid-response" if assembler.started else "was garbled"
-                yield ev.Retrying(attempt, 0.0, f"{e}; the stream {how}, sending the request again")
-        raise AssertionError("unreachable")
-
-    def _stream_once(
-        self, request: ModelRequest, assembler: Assembler
-    ) -> Generator[ev.Event, None, ModelResponse]:
-        for event in self.binding.client.stream(request):
-            if isinstance(event, RetryScheduled):  # the client sends the request again
-                assembler.reset()
-                yield ev.Retrying(event.attempt, event.delay, event.reason)
-                continue
-            assembler.feed(event)
-            if isinstance(event, WireText) and event.text:
-                yield ev.TextChunk(event.text)
-            elif isinstance(event, WireThinking) and event.text:
-                yield ev.ThinkingChunk(event.text)
-        return assembler.result()
 
     def _append(self, message: Message, kind: str, response: ModelResponse | None = None) -> None:
         self.messages.append(message)
