@@ -145,6 +145,49 @@ def test_escape_stops_an_answer_being_written_and_keeps_what_was_shown(tmp_path:
         asyncio.run(drive(app, srv))
 
 
+def test_escape_stops_a_model_that_sends_nothing_and_the_next_prompt_runs(tmp_path: Path) -> None:
+    """The answer starts, then stalls (the mock sends nothing more for ten minutes):
+    Esc shuts the connection under the blocked read, and the next prompt is sent."""
+    repo = buggy_project(tmp_path)
+    stalled = {"op": "final", "text": "never", "fault": {"kind": "stall", "times": 1}}
+    scenario = scenario_file(tmp_path, [stalled])  # each new conversation stalls once
+
+    async def drive(app: Any, srv: Any) -> None:
+        async with app.run_test(size=SIZE) as pilot:
+            for n, prompt in ((1, None), (2, "go on")):
+                if prompt:
+                    await pilot.press(*prompt, "enter")
+                await wait_for(pilot, lambda n=n: len(srv._attempts) == n, "the stalled answer")
+                await pilot.pause(0.3)  # the engine reads, and waits
+                await pilot.press("escape")
+                await wait_for(pilot, lambda: not app.running, "the end of the turn")
+                assert notes(app).count("turn ended: interrupted by the user") == n
+            assert not app.query(Answer)  # nothing was shown, nothing is kept
+            assert app.session.engine.messages[-1].role == "user"
+
+    with app_over(repo, scenario, first_prompt="explain stats.py") as (app, srv):
+        asyncio.run(drive(app, srv))
+
+
+def test_escape_ends_the_wait_before_a_retry(tmp_path: Path) -> None:
+    repo = buggy_project(tmp_path)
+    limited = {"op": "final", "text": "late", "fault": {"kind": "429", "retry_after": 50}}
+    scenario = scenario_file(tmp_path, [limited])
+
+    async def drive(app: Any, srv: Any) -> None:
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_for(pilot, lambda: len(srv.requests) == 1, "the rate limit")
+            await pilot.pause(0.3)  # the client waits the 50 s the server asked for
+            await pilot.press("escape")
+            await wait_for(pilot, lambda: not app.running, "the end of the turn", timeout=25)
+            assert "turn ended: interrupted by the user" in notes(app)
+            await pilot.pause(0.3)
+            assert len(srv.requests) == 1  # not sent again
+
+    with app_over(repo, scenario, first_prompt="explain stats.py") as (app, srv):
+        asyncio.run(drive(app, srv))
+
+
 def test_prompts_typed_during_a_turn_are_queued_and_sent_in_order(tmp_path: Path) -> None:
     repo = buggy_project(tmp_path)
     scenario = scenario_file(tmp_path, [{"op": "final", "text": "noted", "delay_ms": 2000}])

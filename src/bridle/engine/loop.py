@@ -21,6 +21,7 @@ from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
+from bridle.core.cancel import CancelScope
 from bridle.core.errors import ContextWindowExceeded, ProviderError, RateLimitError
 from bridle.core.messages import (
     Message,
@@ -169,6 +170,7 @@ class Engine:
         self.bind_account: Callable[[str, str], ModelBinding] | None = None
         self._steer: list[str] = []  # Steer ops, appended from a front end's thread
         self._steer_lock = threading.Lock()
+        self._scope: CancelScope | None = None  # the model call running now
         # Claude Code hooks (None: the session has none, and nothing is built for them).
         self.hooks = hooks
         # Keeps the conversation inside the context window (None: compaction off).
@@ -222,6 +224,8 @@ class Engine:
             self.dispatcher.decide(op)
         elif isinstance(op, ev.Interrupt):
             self.dispatcher.interrupt()
+            if (scope := self._scope) is not None:
+                scope.cancel()  # a read waiting on the model returns at once
         elif isinstance(op, ev.Steer):
             with self._steer_lock:
                 self._steer.append(op.text)
@@ -359,9 +363,12 @@ class Engine:
                 return Ending("error_max_budget_usd", msg, "max_budget")
 
             t0 = self._clock()
+            self._scope = scope = CancelScope()  # an interrupt cancels it (`send`)
+            if self.dispatcher.interrupted:
+                scope.cancel()
             try:
                 response = yield from call_model(
-                    self.binding, request, lambda: self.dispatcher.interrupted
+                    self.binding, request, lambda: self.dispatcher.interrupted, scope
                 )
             except Cut as cut:  # interrupted while the model wrote: keep what it wrote
                 if cut.partial.text:

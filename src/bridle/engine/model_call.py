@@ -7,10 +7,12 @@ an error status) and reports it as `RetryScheduled`; a stream that breaks once
 content has started (cut, stall, garbled chunk), or is garbled before, is sent
 again here (front ends drop the partial text on `Retrying`). When the user
 interrupts while the model writes (Esc in the app, Ctrl+C headless), the stream
-is closed at the next chunk rather than read to its end, and `Cut` carries what
-had arrived: its text is kept in the conversation, as the user saw it; thinking
-and tool calls cut short are dropped (a provider refuses them unsigned or
-incomplete).
+is closed at once: the call runs in a `core.cancel` scope the interrupt cancels,
+which shuts the socket a read may be blocked on (the model thinking before its
+first byte, a silent stretch) and ends a wait before a retry; otherwise it is
+closed at the next chunk. `Cut` carries what had arrived: its text is kept in
+the conversation, as the user saw it; thinking and tool calls cut short are
+dropped (a provider refuses them unsigned or incomplete).
 """
 
 from __future__ import annotations
@@ -19,7 +21,8 @@ import dataclasses
 from collections.abc import Callable, Generator, Iterator
 from typing import TYPE_CHECKING, Any
 
-from bridle.core.errors import ConnectionFailed, ProtocolError, StreamTimeout
+from bridle.core import cancel
+from bridle.core.errors import ConnectionFailed, ProtocolError, ProviderError, StreamTimeout
 from bridle.core.messages import ModelRequest, ModelResponse, Part, TextPart
 from bridle.core.stream import RetryScheduled, StreamEvent
 from bridle.core.stream import TextDelta as WireText
@@ -42,18 +45,29 @@ class Cut(Exception):
 
 
 def call_model(
-    binding: Any, request: ModelRequest, interrupted: Callable[[], bool]
+    binding: Any,
+    request: ModelRequest,
+    interrupted: Callable[[], bool],
+    scope: cancel.CancelScope | None = None,
 ) -> Generator[ev.Event, None, ModelResponse]:
     """One model response through `binding` (the loop's `ModelBinding`); raises
-    `Cut` when `interrupted()` turns true while it streams."""
+    `Cut` when `interrupted()` turns true while it streams (cancel `scope` too, so
+    a read blocked on the network returns)."""
     from bridle.wire import Assembler
 
+    scope = scope or cancel.CancelScope()
     assembler = Assembler(binding.wire, binding.provider)
     for attempt in range(1, MID_STREAM_RETRIES + 2):
         assembler.reset()
         try:
-            return (yield from _stream_once(binding.client.stream(request), assembler, interrupted))
-        except (ConnectionFailed, StreamTimeout, ProtocolError) as e:
+            with cancel.within(scope):
+                stream = binding.client.stream(request)
+            return (yield from _stream_once(stream, assembler, interrupted, scope))
+        except ProviderError as e:
+            if interrupted():  # the socket was shut under the read: not a failure
+                raise Cut(_text_of(assembler)) from None
+            if not isinstance(e, (ConnectionFailed, StreamTimeout, ProtocolError)):
+                raise
             # The client already retried what broke before content (a refused
             # connection, a stall); a garbled chunk it does not retry, and
             # resending is safe while nothing was shown.
@@ -65,25 +79,35 @@ def call_model(
     raise AssertionError("unreachable")
 
 
+def _text_of(assembler: Assembler) -> ModelResponse:
+    partial = assembler.partial()
+    text: list[Part] = [p for p in partial.parts if isinstance(p, TextPart)]
+    return dataclasses.replace(partial, parts=text)
+
+
 def _stream_once(
-    stream: Iterator[StreamEvent], assembler: Assembler, interrupted: Callable[[], bool]
+    stream: Iterator[StreamEvent],
+    assembler: Assembler,
+    interrupted: Callable[[], bool],
+    scope: cancel.CancelScope,
 ) -> Generator[ev.Event, None, ModelResponse]:
     try:
-        for event in stream:
+        while True:
+            with cancel.within(scope):  # the client's reads see the scope, nothing else
+                event = next(stream, None)
+            if event is None:
+                return assembler.result()
             if isinstance(event, RetryScheduled):  # the client sends the request again
                 assembler.reset()
                 yield ev.Retrying(event.attempt, event.delay, event.reason)
-                continue
-            assembler.feed(event)
-            if isinstance(event, WireText) and event.text:
-                yield ev.TextChunk(event.text)
-            elif isinstance(event, WireThinking) and event.text:
-                yield ev.ThinkingChunk(event.text)
+            else:
+                assembler.feed(event)
+                if isinstance(event, WireText) and event.text:
+                    yield ev.TextChunk(event.text)
+                elif isinstance(event, WireThinking) and event.text:
+                    yield ev.ThinkingChunk(event.text)
             if interrupted():
-                partial = assembler.partial()
-                text: list[Part] = [p for p in partial.parts if isinstance(p, TextPart)]
-                raise Cut(dataclasses.replace(partial, parts=text))
-        return assembler.result()
+                raise Cut(_text_of(assembler))
     finally:
         close = getattr(stream, "close", None)
         if close is not None:

@@ -29,6 +29,7 @@ import time
 from collections.abc import Callable, Generator, Iterator, Mapping
 from contextlib import closing, contextmanager
 
+from bridle.core import cancel
 from bridle.core.errors import (
     ConfigError,
     ConnectionFailed,
@@ -83,7 +84,7 @@ class ModelClient:
         endpoint: Endpoint,
         *,
         transport: Transport | None = None,
-        sleep: Callable[[float], None] = time.sleep,
+        sleep: Callable[[float], None] = cancel.sleep,
         rng: Callable[[], float] = random.random,
         clock: Callable[[], float] = time.time,
         max_retry_wait: float = 60.0,
@@ -174,6 +175,8 @@ class ModelClient:
                     yield from pending
                 return
             except ProviderError as e:
+                if cancel.cancelled():  # the user interrupted the call: no retry
+                    raise
                 delay = None
                 if not committed and e.retryable and attempt < self.endpoint.max_retries:
                     delay = self._delay(attempt, e)

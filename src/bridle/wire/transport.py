@@ -14,6 +14,8 @@ maps failures at one boundary into the same messages whichever carried the reque
 Answers stay uncompressed (`Accept-Encoding: identity`); a server that compresses
 anyway is inflated for gzip and deflate. Deliberately absent: redirects, cookies,
 auth, HTTP/2 and pipelining. Nothing heavy is imported until a request is sent.
+`StdlibTransport` attaches each exchange's socket to the calling thread's
+`core.cancel` scope, so an interrupt stops a read that waits on the model.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 from urllib.parse import quote, urlsplit
 
 from bridle import __version__
+from bridle.core import cancel
 
 if TYPE_CHECKING:
     import http.client
@@ -211,26 +214,39 @@ class StdlibTransport:
             if name.lower() not in ("host", "content-length", "transfer-encoding"):
                 named[name.lower()] = (name, value)
         fields = dict(named.values())
+        scope = cancel.current()  # an interrupt shuts the socket: a blocked read returns
         conn = self._reusable(origin)
-        with _http.translated_errors():
-            if conn is not None:
-                try:
+        sock = None
+        try:
+            with _http.translated_errors():
+                if conn is not None:
+                    sock = _attach(scope, conn)
+                    try:
+                        _http.send_request(conn, method, target, body, fields, timeout.read)
+                    except ConnectionError:
+                        # The server dropped the idle connection while the request was
+                        # being written, so it cannot have acted on it: send it anew.
+                        conn.close()
+                        conn = None
+                if conn is None:
+                    conn = self._connect(origin, timeout)
+                    sock = _attach(scope, conn)
                     _http.send_request(conn, method, target, body, fields, timeout.read)
-                except ConnectionError:
-                    # The server dropped the idle connection while the request was
-                    # being written, so it cannot have acted on it: send it anew.
+                try:
+                    resp = conn.getresponse()
+                except BaseException:
                     conn.close()
-                    conn = None
-            if conn is None:
-                conn = self._connect(origin, timeout)
-                _http.send_request(conn, method, target, body, fields, timeout.read)
-            try:
-                resp = conn.getresponse()
-            except BaseException:
-                conn.close()
-                raise
+                    raise
+        except BaseException:
+            _detach(scope, sock)
+            raise
         exchange = _Exchange(self, origin, conn, resp, timeout)
-        return Reply(resp.status, resp.getheaders(), exchange.chunks(), on_close=exchange.close)
+
+        def done() -> None:
+            _detach(scope, sock)
+            exchange.close()
+
+        return Reply(resp.status, resp.getheaders(), exchange.chunks(), on_close=done)
 
     def _reusable(self, origin: Origin) -> http.client.HTTPConnection | None:
         from bridle.wire import _http
@@ -270,6 +286,18 @@ class StdlibTransport:
             conn.close()
             raise
         return conn
+
+
+def _attach(scope: cancel.CancelScope | None, conn: http.client.HTTPConnection) -> Any:
+    sock = conn.sock
+    if scope is not None and sock is not None:
+        scope.attach(sock)
+    return sock
+
+
+def _detach(scope: cancel.CancelScope | None, sock: Any) -> None:
+    if scope is not None and sock is not None:
+        scope.detach(sock)
 
 
 class _Exchange:
