@@ -13,6 +13,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
 from tui_helpers import app_over, buggy_project, scenario_file, user_texts, wait_for
 
 from bridle.engine.options import SessionOptions
@@ -145,12 +146,16 @@ def test_escape_stops_an_answer_being_written_and_keeps_what_was_shown(tmp_path:
         asyncio.run(drive(app, srv))
 
 
-def test_escape_stops_a_model_that_sends_nothing_and_the_next_prompt_runs(tmp_path: Path) -> None:
+@pytest.mark.parametrize("client", ["stdlib", "httpx"])
+def test_escape_stops_a_model_that_sends_nothing_and_the_next_prompt_runs(
+    tmp_path: Path, client: str
+) -> None:
     """The answer starts, then stalls (the mock sends nothing more for ten minutes):
     Esc shuts the connection under the blocked read, and the next prompt is sent."""
     repo = buggy_project(tmp_path)
     stalled = {"op": "final", "text": "never", "fault": {"kind": "stall", "times": 1}}
     scenario = scenario_file(tmp_path, [stalled])  # each new conversation stalls once
+    env = {"BRIDLE_HTTP_CLIENT": client}
 
     async def drive(app: Any, srv: Any) -> None:
         async with app.run_test(size=SIZE) as pilot:
@@ -165,7 +170,7 @@ def test_escape_stops_a_model_that_sends_nothing_and_the_next_prompt_runs(tmp_pa
             assert not app.query(Answer)  # nothing was shown, nothing is kept
             assert app.session.engine.messages[-1].role == "user"
 
-    with app_over(repo, scenario, first_prompt="explain stats.py") as (app, srv):
+    with app_over(repo, scenario, env=env, first_prompt="explain stats.py") as (app, srv):
         asyncio.run(drive(app, srv))
 
 

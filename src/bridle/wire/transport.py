@@ -15,7 +15,8 @@ Answers stay uncompressed (`Accept-Encoding: identity`); a server that compresse
 anyway is inflated for gzip and deflate. Deliberately absent: redirects, cookies,
 auth, HTTP/2 and pipelining. Nothing heavy is imported until a request is sent.
 `StdlibTransport` attaches each exchange's socket to the calling thread's
-`core.cancel` scope, so an interrupt stops a read that waits on the model.
+`core.cancel` scope, so an interrupt stops a read that waits on the model;
+`HttpxTransport` does once the response's headers are in.
 """
 
 from __future__ import annotations
@@ -437,9 +438,19 @@ class HttpxTransport:
                 method, url, content=body, headers=dict(headers), timeout=limits
             )
             resp = self._client.send(req, stream=True)
-        return Reply(
-            resp.status_code, resp.headers.multi_items(), _httpx_body(resp), on_close=resp.close
-        )
+        # Once the headers are in, the body's socket joins the call's cancel scope
+        # (before them httpx gives no socket: an interrupt waits for the first chunk).
+        scope = cancel.current()
+        network = resp.extensions.get("network_stream")
+        sock = network.get_extra_info("socket") if network is not None else None
+        if scope is not None and sock is not None:
+            scope.attach(sock)
+
+        def done() -> None:
+            _detach(scope, sock)
+            resp.close()
+
+        return Reply(resp.status_code, resp.headers.multi_items(), _httpx_body(resp), on_close=done)
 
     def close(self) -> None:
         self._client.close()
