@@ -221,17 +221,18 @@ class StdlibTransport:
         try:
             with _http.translated_errors():
                 if conn is not None:
-                    sock = _attach(scope, conn)
+                    sock = _attach(scope, conn.sock)
                     try:
                         _http.send_request(conn, method, target, body, fields, timeout.read)
                     except ConnectionError:
                         # The server dropped the idle connection while the request was
                         # being written, so it cannot have acted on it: send it anew.
+                        _detach(scope, sock)
                         conn.close()
                         conn = None
                 if conn is None:
                     conn = self._connect(origin, timeout)
-                    sock = _attach(scope, conn)
+                    sock = _attach(scope, conn.sock)
                     _http.send_request(conn, method, target, body, fields, timeout.read)
                 try:
                     resp = conn.getresponse()
@@ -289,8 +290,8 @@ class StdlibTransport:
         return conn
 
 
-def _attach(scope: cancel.CancelScope | None, conn: http.client.HTTPConnection) -> Any:
-    sock = conn.sock
+def _attach(scope: cancel.CancelScope | None, sock: Any) -> Any:
+    """`sock` joins the call's cancel scope, if it runs in one; returns `sock`."""
     if scope is not None and sock is not None:
         scope.attach(sock)
     return sock
@@ -442,9 +443,7 @@ class HttpxTransport:
         # (before them httpx gives no socket: an interrupt waits for the first chunk).
         scope = cancel.current()
         network = resp.extensions.get("network_stream")
-        sock = network.get_extra_info("socket") if network is not None else None
-        if scope is not None and sock is not None:
-            scope.attach(sock)
+        sock = _attach(scope, network.get_extra_info("socket") if network is not None else None)
 
         def done() -> None:
             _detach(scope, sock)
