@@ -48,14 +48,13 @@ def call_model(
     binding: Any,
     request: ModelRequest,
     interrupted: Callable[[], bool],
-    scope: cancel.CancelScope | None = None,
+    scope: cancel.CancelScope,
 ) -> Generator[ev.Event, None, ModelResponse]:
     """One model response through `binding` (the loop's `ModelBinding`); raises
     `Cut` when `interrupted()` turns true while it streams (cancel `scope` too, so
     a read blocked on the network returns)."""
     from bridle.wire import Assembler
 
-    scope = scope or cancel.CancelScope()
     assembler = Assembler(binding.wire, binding.provider)
     for attempt in range(1, MID_STREAM_RETRIES + 2):
         assembler.reset()
