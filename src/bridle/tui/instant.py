@@ -172,11 +172,7 @@ class Shown:
             _write(ENTER + frame.replace(SID, self.session_id[:8]))
             self.thread.start()
         except BaseException:
-            termios.tcsetattr(0, termios.TCSANOW, self.saved)
-            try:
-                _write(LEAVE)
-            except OSError:
-                pass
+            _restore(self.saved)
             os.close(self.wake_r)
             os.close(self.wake_w)
             raise
@@ -238,28 +234,36 @@ class Shown:
 def hand_over() -> tuple[list[Any], bytes] | None:
     """Textual takes the terminal: the terminal mode to restore when it is done, and
     the bytes typed meanwhile (None when no instant screen is up)."""
-    shown = _shown
-    if shown is None or shown.handed:
-        return None
-    shown.stop()
-    shown.handed = True
-    return shown.saved, bytes(shown.typed)
+    shown = _take()
+    return None if shown is None else (shown.saved, bytes(shown.typed))
 
 
 def release() -> None:
     """Give the terminal back as it was, if Textual never took it (an error, a
     signal, the end of the process). Harmless to call more than once."""
+    shown = _take()
+    if shown is not None:
+        _restore(shown.saved)
+
+
+def _take() -> Shown | None:
+    """The instant screen still up, its echo thread stopped and marked handed (once)."""
     shown = _shown
     if shown is None or shown.handed:
-        return
+        return None
     shown.stop()
     shown.handed = True
-    try:
-        import termios
+    return shown
 
-        termios.tcsetattr(0, termios.TCSADRAIN, shown.saved)
+
+def _restore(saved: list[Any]) -> None:
+    """The terminal mode `saved` back, and the user's own screen."""
+    import termios
+
+    try:
+        termios.tcsetattr(0, termios.TCSADRAIN, saved)
         _write(LEAVE)
-    except OSError:
+    except (OSError, termios.error):
         pass
 
 
