@@ -6,7 +6,7 @@ loop and front ends use instead of reaching into its fields."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -173,15 +173,21 @@ def test_interrupt_leaves_calls_not_yet_started_unrun(cwd: Path) -> None:
     assert not (cwd / "f0").exists()
 
 
+def interrupted_at(engine: Engine, prompt: str, when: Callable[[ev.Event], bool]) -> Any:
+    """Run a turn, sending the Interrupt op (as a front end would) after the first
+    event `when` picks; the turn's last event."""
+    events = []
+    for event in engine.send(ev.UserTurn(prompt)):
+        events.append(event)
+        if when(event):
+            list(engine.send(ev.Interrupt()))
+    return events[-1]
+
+
 def test_interrupt_op_ends_the_turn_and_the_next_turn_starts_clean(cwd: Path) -> None:
     model = ScriptedModel([tool_call("Glob", {"pattern": "*"}, "g1"), final("second")])
     engine, _ = make(cwd, model)
-    events = []
-    for event in engine.send(ev.UserTurn("go")):
-        events.append(event)
-        if isinstance(event, ev.AssistantMessage):
-            list(engine.send(ev.Interrupt()))
-    result = events[-1]
+    result = interrupted_at(engine, "go", lambda e: isinstance(e, ev.AssistantMessage))
     assert isinstance(result, ev.TurnResult)
     assert (result.error_kind, result.exit_code) == ("interrupted", 130)
     again = list(engine.send(ev.UserTurn("go on")))[-1]
@@ -218,12 +224,9 @@ class Writing:
 def test_an_interrupt_while_the_model_writes_ends_the_turn_and_keeps_its_text(cwd: Path) -> None:
     model = Writing()
     engine, store = make(cwd, model)
-    events = []
-    for event in engine.send(ev.UserTurn("explain")):
-        events.append(event)
-        if isinstance(event, ev.TextChunk) and event.text.startswith("divides"):
-            list(engine.send(ev.Interrupt()))
-    result = events[-1]
+    result = interrupted_at(
+        engine, "explain", lambda e: isinstance(e, ev.TextChunk) and e.text.startswith("divides")
+    )
     assert isinstance(result, ev.TurnResult) and result.error_kind == "interrupted"
     assert model.closed and model.read == 5  # closed at the next chunk, not read to its end
     kept = engine.messages[-1]  # the text shown, without the thinking cut short
@@ -238,12 +241,8 @@ def test_an_interrupt_while_the_model_writes_ends_the_turn_and_keeps_its_text(cw
 def test_an_interrupt_before_any_text_keeps_nothing(cwd: Path) -> None:
     model = Writing()
     engine, _ = make(cwd, model)
-    events = []
-    for event in engine.send(ev.UserTurn("explain")):
-        events.append(event)
-        if isinstance(event, ev.ThinkingChunk):
-            list(engine.send(ev.Interrupt()))
-    assert events[-1].error_kind == "interrupted"  # type: ignore[attr-defined]
+    result = interrupted_at(engine, "explain", lambda e: isinstance(e, ev.ThinkingChunk))
+    assert result.error_kind == "interrupted"
     assert model.read == 3 and engine.messages[-1].role == "user"
 
 
